@@ -1,0 +1,33 @@
+// Runs every *.test.ts file under the given roots with node's test runner. Node 20's
+// `--test dir/` silently finds no .ts file and exits 0, so the files are listed here and an
+// empty list is an error.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function findTests(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    if (entry === 'node_modules' || entry.startsWith('.')) continue;
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) found.push(...findTests(path));
+    else if (entry.endsWith('.test.ts')) found.push(path);
+  }
+  return found;
+}
+
+const roots = process.argv.slice(2);
+if (roots.length === 0) {
+  console.error('usage: run-tests.ts <dir> [<dir> ...]');
+  process.exit(2);
+}
+const files = roots.flatMap(findTests).sort();
+if (files.length === 0) {
+  console.error(`no test files (*.test.ts) found under ${roots.join(', ')}`);
+  process.exit(1);
+}
+console.log(`running ${files.length} test files`);
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+});
+process.exit(result.status ?? 1);
