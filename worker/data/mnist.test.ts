@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { loadMnist, mnistDataDir, shardRows } from './mnist.js';
+
+void describe('loadMnist', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ffjob-mnist-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  void it('loads the real test split with sane labels and pixels in [0, 1]', () => {
+    const ds = loadMnist('test');
+    assert.equal(ds.count, 10000);
+    assert.equal(ds.inputSize, 784);
+    assert.equal(ds.classes, 10);
+    assert.equal(ds.images.length, 10000 * 784);
+    const histogram = new Array<number>(10).fill(0);
+    for (const l of ds.labels) histogram[l]++;
+    // MNIST's rarest test digit (5) still has 892 examples.
+    for (const n of histogram) assert.ok(n > 800 && n < 1200, `label histogram ${histogram}`);
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of ds.images) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    assert.equal(min, 0);
+    assert.equal(max, 1);
+  });
+
+  void it('loads the real train split', () => {
+    const ds = loadMnist('train');
+    assert.equal(ds.count, 60000);
+    assert.equal(ds.labels.length, 60000);
+    assert.equal(ds.images.length, 60000 * 784);
+  });
+
+  void it('reports a truncated copy with its path and byte counts', () => {
+    const src = mnistDataDir();
+    copyFileSync(join(src, 't10k-labels-idx1-ubyte'), join(dir, 't10k-labels-idx1-ubyte'));
+    const images = readFileSync(join(src, 't10k-images-idx3-ubyte'));
+    writeFileSync(join(dir, 't10k-images-idx3-ubyte'), images.subarray(0, 1000));
+    assert.throws(() => loadMnist('test', dir), {
+      message: `${join(dir, 't10k-images-idx3-ubyte')} is truncated or corrupt: header promises 7840016 bytes, file has 1000`,
+    });
+  });
+
+  void it('names both files when image and label counts disagree', () => {
+    const labels = Buffer.from([0, 0, 8, 1, 0, 0, 0, 2, 3, 4]);
+    const images = Buffer.concat([Buffer.from([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2]), Buffer.alloc(4)]);
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte'), labels);
+    writeFileSync(join(dir, 'train-images-idx3-ubyte'), images);
+    assert.throws(() => loadMnist('train', dir), {
+      message: `${join(dir, 'train-images-idx3-ubyte')} holds 1 images but ${join(dir, 'train-labels-idx1-ubyte')} holds 2 labels`,
+    });
+  });
+
+  void it('names the missing file', () => {
+    const empty = mkdtempSync(join(dir, 'empty-'));
+    assert.throws(() => loadMnist('test', empty), { message: `IDX file not found: ${join(empty, 't10k-images-idx3-ubyte')}` });
+  });
+});
+
+void describe('shardRows', () => {
+  void it('covers every row exactly once with sizes differing by at most one', () => {
+    const ranges = [0, 1, 2, 3].map((s) => shardRows(10, s, 4));
+    assert.deepEqual(ranges, [
+      { start: 0, end: 3 },
+      { start: 3, end: 6 },
+      { start: 6, end: 8 },
+      { start: 8, end: 10 },
+    ]);
+  });
+
+  void it('gives the whole range to a single shard', () => {
+    assert.deepEqual(shardRows(60000, 0, 1), { start: 0, end: 60000 });
+  });
+
+  void it('rejects a shard outside [0, shards)', () => {
+    assert.throws(() => shardRows(10, 4, 4), /shard must be an integer in \[0, 4\), got 4/);
+    assert.throws(() => shardRows(10, 0, 0), /shards must be a positive integer/);
+  });
+});

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { WorkerMetrics } from './metrics.js';
+
+async function exercised(): Promise<string> {
+  const m = new WorkerMetrics({ job: 'mnist', group: 1 });
+  m.recordBatchStats(2, { loss: 0.5, goodnessPos: 1.75, goodnessNeg: 0.25 });
+  m.recordSamples(640, 0.5);
+  m.recordSamples(128, 0.25);
+  m.setChapter(3);
+  m.setChapterCount(10);
+  m.recordTransfer({ direction: 'sent', bytes: 16_000_000, seconds: 0.04 });
+  m.setTestAccuracy(0.9812);
+  m.recordCheckpoint(0.2);
+  m.recordResume();
+  return m.text();
+}
+
+// sample finds the value of the series with exactly this name and label set.
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const want = JSON.stringify(Object.entries(labels).sort());
+  for (const [, n, body, value] of text.matchAll(/^([a-z_:][a-z0-9_:]*)\{(.*)\} (\S+)$/gm)) {
+    const got = [...body.matchAll(/([a-z_]+)="([^"]*)"/g)].map(([, k, v]) => [k, v]).sort();
+    if (n === name && JSON.stringify(got) === want) return Number(value);
+  }
+  return undefined;
+}
+
+function typeLines(text: string): Array<{ name: string; type: string }> {
+  return [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => ({ name, type }));
+}
+
+void describe('WorkerMetrics', () => {
+  void it('reports what the training loop records, labelled by job_name, group and layer', async () => {
+    const text = await exercised();
+    const id = { job_name: 'mnist', group: '1' };
+    const expected: Array<[string, Record<string, string>, number]> = [
+      ['ffjob_layer_loss', { ...id, layer: '2' }, 0.5],
+      ['ffjob_layer_goodness', { ...id, layer: '2', data: 'positive' }, 1.75],
+      ['ffjob_layer_goodness', { ...id, layer: '2', data: 'negative' }, 0.25],
+      ['ffjob_worker_samples_total', id, 768],
+      ['ffjob_worker_samples_per_second', id, 512],
+      ['ffjob_worker_chapter', id, 3],
+      ['ffjob_worker_chapters', id, 10],
+      ['ffjob_transfer_bytes_total', { ...id, direction: 'sent' }, 16_000_000],
+      ['ffjob_transfer_bytes_total', { ...id, direction: 'received' }, 0],
+      ['ffjob_transfer_duration_seconds_bucket', { ...id, direction: 'sent', le: '0.025' }, 0],
+      ['ffjob_transfer_duration_seconds_bucket', { ...id, direction: 'sent', le: '0.05' }, 1],
+      ['ffjob_test_accuracy_ratio', id, 0.9812],
+      ['ffjob_checkpoint_writes_total', id, 1],
+      ['ffjob_checkpoint_duration_seconds_count', id, 1],
+      ['ffjob_worker_resumes_total', id, 1],
+    ];
+    for (const [name, labels, value] of expected) {
+      assert.equal(sample(text, name, labels), value, `${name}${JSON.stringify(labels)}`);
+    }
+  });
+
+  void it('follows Prometheus naming: ffjob_ prefix, _total counters, base units', async () => {
+    const types = typeLines(await exercised());
+    assert.ok(types.some((t) => t.name === 'ffjob_process_cpu_seconds_total'), 'default process metrics are collected');
+    for (const { name, type } of types) {
+      assert.match(name, /^ffjob_[a-z0-9_]+$/);
+      // prom-client's own nodejs_*_total gauges predate the convention; ours must follow it.
+      if (!name.startsWith('ffjob_nodejs_')) assert.equal(type === 'counter', name.endsWith('_total'), `${name} is a ${type}`);
+      assert.doesNotMatch(name, /_(milliseconds|ms|kilobytes|megabytes|percent)(_|$)/);
+      if (type === 'histogram') assert.match(name, /_(seconds|bytes)$/);
+    }
+  });
+
+  void it('passes promtool check metrics when promtool is installed', async (t) => {
+    const text = await exercised();
+    const run = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    if ((run.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+      t.skip('promtool is not on PATH; names and units are asserted in the test above');
+      return;
+    }
+    assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
+  });
+
+  void it('refuses a percentage where a ratio is expected', () => {
+    const m = new WorkerMetrics({ job: 'j', group: 0 });
+    assert.throws(() => m.setTestAccuracy(98.1), /ratio in \[0, 1\], got 98.1/);
+  });
+});

@@ -1,0 +1,170 @@
+// The worker's Prometheus metrics, named for what the training loop reports. A private
+// Registry keeps them apart from anything else in the process (and from other instances
+// in tests); every name starts with ffjob_ and uses base units.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** WorkerIdentity labels every series this worker exports. */
+export interface WorkerIdentity {
+  /** job is the ForwardForwardJob's name. */
+  job: string;
+  /** group is the index of the layer group this worker trains. */
+  group: number;
+}
+
+/** BatchStats are one layer's per-batch FF scalars. */
+export interface BatchStats {
+  loss: number;
+  goodnessPos: number;
+  goodnessNeg: number;
+}
+
+export type TransferDirection = 'sent' | 'received';
+
+/** Transfer is one weight exchange with a peer, as the gRPC peer reports it. */
+export interface Transfer {
+  direction: TransferDirection;
+  bytes: number;
+  seconds: number;
+}
+
+/** MetricsSource is what the HTTP server needs to serve /metrics. */
+export interface MetricsSource {
+  readonly contentType: string;
+  text(): Promise<string>;
+}
+
+// One 2000×2000 float32 layer crosses loopback in ~0.05 s; cross-node links and
+// checkpoints to network volumes can take seconds.
+const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** WorkerMetrics owns one worker's metrics and the registry they are served from. */
+export class WorkerMetrics implements MetricsSource {
+  readonly #registry = new Registry();
+  readonly #goodness = new Gauge({
+    name: 'ffjob_layer_goodness',
+    help: 'Mean goodness (mean squared activity) of the last batch, by layer and data=positive|negative.',
+    labelNames: ['layer', 'data'] as const,
+    registers: [this.#registry],
+  });
+  readonly #loss = new Gauge({
+    name: 'ffjob_layer_loss',
+    help: 'Forward-Forward loss of the last batch, by layer.',
+    labelNames: ['layer'] as const,
+    registers: [this.#registry],
+  });
+  readonly #samples = new Counter({
+    name: 'ffjob_worker_samples_total',
+    help: 'Training rows (positive and negative) processed by this worker.',
+    registers: [this.#registry],
+  });
+  readonly #throughput = new Gauge({
+    name: 'ffjob_worker_samples_per_second',
+    help: 'Training rows per second over the most recently reported interval.',
+    registers: [this.#registry],
+  });
+  readonly #chapter = new Gauge({
+    name: 'ffjob_worker_chapter',
+    help: 'Chapter this worker is training (0-based).',
+    registers: [this.#registry],
+  });
+  readonly #chapters = new Gauge({
+    name: 'ffjob_worker_chapters',
+    help: 'Number of chapters this worker will train in all.',
+    registers: [this.#registry],
+  });
+  readonly #transferBytes = new Counter({
+    name: 'ffjob_transfer_bytes_total',
+    help: 'Weight bytes exchanged with peers, by direction=sent|received.',
+    labelNames: ['direction'] as const,
+    registers: [this.#registry],
+  });
+  readonly #transferSeconds = new Histogram({
+    name: 'ffjob_transfer_duration_seconds',
+    help: 'Time to send or receive one set of layer weights, by direction=sent|received.',
+    labelNames: ['direction'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [this.#registry],
+  });
+  readonly #accuracy = new Gauge({
+    name: 'ffjob_test_accuracy_ratio',
+    help: 'Accuracy on the test split, from 0 to 1, at the last evaluation.',
+    registers: [this.#registry],
+  });
+  readonly #checkpoints = new Counter({
+    name: 'ffjob_checkpoint_writes_total',
+    help: 'Checkpoints written.',
+    registers: [this.#registry],
+  });
+  readonly #checkpointSeconds = new Histogram({
+    name: 'ffjob_checkpoint_duration_seconds',
+    help: 'Time to write and fsync one checkpoint.',
+    buckets: DURATION_BUCKETS,
+    registers: [this.#registry],
+  });
+  readonly #resumes = new Counter({
+    name: 'ffjob_worker_resumes_total',
+    help: 'Times this worker resumed from a checkpoint instead of starting fresh.',
+    registers: [this.#registry],
+  });
+
+  constructor(identity: WorkerIdentity) {
+    // job_name, not job: Prometheus sets `job` to the scrape job and would rename ours
+    // to exported_job.
+    this.#registry.setDefaultLabels({ job_name: identity.job, group: String(identity.group) });
+    collectDefaultMetrics({ register: this.#registry, prefix: 'ffjob_' });
+    for (const direction of ['sent', 'received'] as const) {
+      this.#transferBytes.inc({ direction }, 0);
+    }
+  }
+
+  get contentType(): string {
+    return this.#registry.contentType;
+  }
+
+  /** text renders every metric in the Prometheus text exposition format. */
+  text(): Promise<string> {
+    return this.#registry.metrics();
+  }
+
+  /** recordBatchStats sets a layer's last loss and goodness; `layer` is its index in the whole network. */
+  recordBatchStats(layer: number, stats: BatchStats): void {
+    const l = String(layer);
+    this.#loss.set({ layer: l }, stats.loss);
+    this.#goodness.set({ layer: l, data: 'positive' }, stats.goodnessPos);
+    this.#goodness.set({ layer: l, data: 'negative' }, stats.goodnessNeg);
+  }
+
+  /** recordSamples counts `n` rows processed in `seconds` and updates the throughput gauge. */
+  recordSamples(n: number, seconds: number): void {
+    this.#samples.inc(n);
+    if (seconds > 0) this.#throughput.set(n / seconds);
+  }
+
+  setChapter(chapter: number): void {
+    this.#chapter.set(chapter);
+  }
+
+  setChapterCount(chapters: number): void {
+    this.#chapters.set(chapters);
+  }
+
+  recordTransfer(transfer: Transfer): void {
+    this.#transferBytes.inc({ direction: transfer.direction }, transfer.bytes);
+    this.#transferSeconds.observe({ direction: transfer.direction }, transfer.seconds);
+  }
+
+  /** setTestAccuracy takes a ratio; a percentage is refused rather than shown as 9800%. */
+  setTestAccuracy(accuracy: number): void {
+    if (!(accuracy >= 0 && accuracy <= 1)) throw new RangeError(`test accuracy must be a ratio in [0, 1], got ${accuracy}`);
+    this.#accuracy.set(accuracy);
+  }
+
+  recordCheckpoint(seconds: number): void {
+    this.#checkpoints.inc();
+    this.#checkpointSeconds.observe(seconds);
+  }
+
+  recordResume(): void {
+    this.#resumes.inc();
+  }
+}
