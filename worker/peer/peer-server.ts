@@ -1,0 +1,157 @@
+// The receiving end of the weight exchange: serves LayerExchangeService and the standard
+// gRPC health service, and hands only fully validated bundles to the inbox.
+import { Server, ServerCredentials, type handleClientStreamingCall } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import {
+  LayerExchangeServiceService,
+  type LayerExchangeServiceServer,
+  type PublishLayersRequest,
+  type PublishLayersResponse,
+} from '../../proto/gen/ff/v1/layer_exchange.js';
+import { createAssembler, type Expectations } from './assembler.js';
+import { checkToken } from './auth.js';
+import { createInbox, type Inbox, type InboxWriter } from './inbox.js';
+import { channelOptions, DEFAULT_LIMITS, type TransferLimits } from './limits.js';
+import { toServiceError } from './refusal.js';
+import { notifyTransfer, type TransferObserver } from './transfer-observer.js';
+import { toStatusResponse, type PeerStatus } from './worker-status.js';
+
+export interface PeerServerOptions {
+  /** host defaults to 0.0.0.0 so a pod is reachable through its Service. */
+  host?: string;
+  /** port 0 picks a free port; the chosen one is returned. */
+  port: number;
+  job: string;
+  /** upstreamGroup, when set, refuses bundles from any other group and names it in timeouts. */
+  upstreamGroup?: number;
+  token?: string;
+  /** status supplies GetStatus; latestChapterReceived is filled in from the inbox. */
+  status: () => Omit<PeerStatus, 'latestChapterReceived'>;
+  limits?: Partial<TransferLimits>;
+  /** inboxCapacity is how many chapters are kept (default 4). */
+  inboxCapacity?: number;
+  onTransfer?: TransferObserver;
+}
+
+export interface PeerServer {
+  port: number;
+  inbox: Inbox;
+  /** close stops serving, waiting up to graceMs (default 5000) for streams in flight. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const SERVICE_NAME = 'ff.v1.LayerExchangeService';
+
+export async function startPeerServer(options: PeerServerOptions): Promise<PeerServer> {
+  const limits: TransferLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const inbox = createInbox({
+    capacity: options.inboxCapacity ?? 4,
+    sender: options.upstreamGroup === undefined ? 'any group' : `group ${options.upstreamGroup}`,
+  });
+  const server = new Server(channelOptions(limits.maxFrameBytes));
+  const impl: LayerExchangeServiceServer = {
+    publishLayers: publishHandler(options, limits, inbox),
+    getStatus(call, callback) {
+      const refusal = checkToken(call.metadata, options.token);
+      if (refusal) {
+        callback(toServiceError(refusal));
+        return;
+      }
+      callback(null, toStatusResponse({ ...options.status(), latestChapterReceived: inbox.latestChapter() }));
+    },
+  };
+  server.addService(LayerExchangeServiceService, impl);
+  // '' is the whole server, which is what a Kubernetes grpc probe asks about by default.
+  const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
+  health.addToServer(server);
+
+  const host = options.host ?? '0.0.0.0';
+  const port = await bind(server, host, options.port);
+  return {
+    port,
+    inbox,
+    close: async (graceMs = 5000) => {
+      // Probes see NOT_SERVING while streams drain, so no new sender is routed here.
+      health.setStatus('', 'NOT_SERVING');
+      health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+      inbox.close(`peer server on port ${port} closed`);
+      await shutdown(server, graceMs);
+    },
+  };
+}
+
+function publishHandler(
+  options: PeerServerOptions,
+  limits: TransferLimits,
+  inbox: InboxWriter,
+): handleClientStreamingCall<PublishLayersRequest, PublishLayersResponse> {
+  const expect: Expectations = { job: options.job, fromGroup: options.upstreamGroup };
+  return (call, callback) => {
+    const refusal = checkToken(call.metadata, options.token);
+    if (refusal) {
+      callback(toServiceError(refusal));
+      return;
+    }
+    const started = performance.now();
+    const assembler = createAssembler(limits, expect);
+    // The stream keeps delivering frames after a refusal; they must be ignored, and the
+    // call answered exactly once.
+    let answered = false;
+    const refuse = (error: unknown): void => {
+      answered = true;
+      callback(toServiceError(error));
+    };
+    call.on('data', (frame: PublishLayersRequest) => {
+      if (answered) return;
+      try {
+        assembler.accept(frame);
+      } catch (error) {
+        refuse(error);
+      }
+    });
+    call.on('end', () => {
+      if (answered) return;
+      answered = true;
+      let bundle;
+      try {
+        bundle = assembler.finish();
+      } catch (error) {
+        callback(toServiceError(error));
+        return;
+      }
+      inbox.deliver(bundle);
+      callback(null, { chapter: bundle.chapter, bytesReceived: assembler.bytes });
+      const seconds = (performance.now() - started) / 1000;
+      notifyTransfer(options.onTransfer, { direction: 'received', bytes: assembler.bytes, seconds, chapter: bundle.chapter });
+    });
+    // A sender that cancels or disconnects mid-stream leaves nothing to deliver.
+    call.on('error', () => {
+      answered = true;
+    });
+  };
+}
+
+function bind(server: Server, host: string, port: number): Promise<number> {
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, boundPort) => {
+      if (!error) {
+        resolve(boundPort);
+        return;
+      }
+      server.forceShutdown();
+      const reason = error.message.includes('EADDRINUSE') ? `port ${port} is already in use` : error.message;
+      reject(new Error(`peer server cannot listen on ${address}: ${reason}`, { cause: error }));
+    });
+  });
+}
+
+function shutdown(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.forceShutdown(), graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
