@@ -1,0 +1,16 @@
+// The ForwardForwardJob API, v1alpha1: import from here, not from the files behind it.
+export {
+  API_VERSION, CRD_NAME, DEFAULT_WORKER_IMAGE, GROUP, KIND, LIST_KIND, MNIST_INPUT_SIZE, PLURAL, SHORT_NAMES, SINGULAR, VERSION,
+} from './constants.js';
+export {
+  BACKENDS, CLASSIFIERS, CLEAN_POD_POLICIES, DATASETS, EXCHANGES, ForwardForwardJobSpecSchema, LR_SCHEDULES,
+  NEGATIVE_STRATEGIES, OPTIMIZERS, RESTART_POLICIES, SCHEDULES,
+  type ForwardForwardJobSpec,
+} from './schema.js';
+export { CONDITION_STATUSES, ForwardForwardJobStatusSchema, type ForwardForwardJobStatus } from './status.js';
+export { type ForwardForwardJob, type ObjectMeta, validateJob } from './job.js';
+export { defaultSpec, SPEC_OPENAPI, validateSpec, type ForwardForwardJobSpecInput } from './validate.js';
+export { parseJobYaml, SpecError } from './parse.js';
+export { MAX_CHAPTERS_PER_EPOCH, RULES, type Rule } from './rules.js';
+export { CRD_FILE, crdObject, renderCrdYaml } from './crd.js';
+export { groupCosts, layerCosts, layerGroups } from './layer-groups.js';

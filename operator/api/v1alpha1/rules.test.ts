@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultSpec, RULES, SPEC_OPENAPI, type ForwardForwardJobSpecInput } from './index.js';
+import type { OpenApiSchema } from './openapi.js';
+
+// One spec per rule that breaks it and nothing else; the last entry of RULES first fails.
+const violations: { name: string; spec: ForwardForwardJobSpecInput }[] = [
+  { name: 'three workers for two layers', spec: { model: { layers: [5, 5] }, parallelism: { workers: 3 } } },
+  { name: 'a rotating ring of one', spec: { model: { layers: [5, 5] }, parallelism: { schedule: 'rotating', workers: 1 } } },
+  {
+    name: 'federated workers streaming activations',
+    spec: { model: { layers: [5, 5] }, parallelism: { schedule: 'federated', workers: 2, exchange: 'activations' } },
+  },
+  { name: 'a one-layer softmax from layer 1', spec: { model: { layers: [5] } } },
+  { name: 'idx with no path', spec: { model: { layers: [5, 5] }, dataset: { name: 'idx' } } },
+  { name: '101 chapters in one epoch', spec: { model: { layers: [5, 5] }, training: { epochs: 1, chapters: 101 } } },
+  { name: 'both ports 8080', spec: { model: { layers: [5, 5] }, worker: { port: 8080, metricsPort: 8080 } } },
+];
+
+function schemaAt(path: string): OpenApiSchema | undefined {
+  let node: OpenApiSchema | undefined = SPEC_OPENAPI;
+  for (const part of path.split('.').slice(1)) node = node?.properties?.[part];
+  return node;
+}
+
+void describe('RULES', () => {
+  void it('each has a path under spec, a message and a CEL expression', () => {
+    for (const rule of RULES) {
+      assert.match(rule.path, /^spec\.[a-zA-Z.]+$/);
+      assert.ok(schemaAt(rule.path), `${rule.path} is not a field of the schema`);
+      assert.ok(rule.message.length > 20 && !rule.message.includes('\n'), rule.path);
+      assert.match(rule.cel, /self\./);
+    }
+  });
+
+  void it('every field a CEL expression reads exists in the schema', () => {
+    for (const rule of RULES) {
+      for (const [, field] of rule.cel.matchAll(/self\.([a-zA-Z.]+)/g)) {
+        assert.ok(schemaAt(`spec.${field}`), `${rule.cel}: no field spec.${field}`);
+      }
+    }
+  });
+
+  void it('a minimal spec satisfies every rule', () => {
+    const spec = defaultSpec({ model: { layers: [5, 5] } });
+    for (const rule of RULES) assert.ok(rule.holds(spec), rule.cel);
+  });
+
+  for (const [i, v] of violations.entries()) {
+    void it(`${v.name} breaks exactly the rule "${RULES[i]?.cel}"`, () => {
+      const spec = defaultSpec(v.spec);
+      const broken = RULES.filter((r) => !r.holds(spec)).map((r) => r.cel);
+      assert.deepEqual(broken, [RULES[i]?.cel]);
+    });
+  }
+
+  void it('has a violation case for every rule', () => {
+    assert.equal(violations.length, RULES.length);
+  });
+});

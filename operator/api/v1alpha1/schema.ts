@@ -1,0 +1,304 @@
+// The ForwardForwardJob spec, defined once. The TypeScript types, the defaults, the CLI's
+// validation and the CRD's OpenAPI schema all come from these TypeBox objects; the
+// cross-field rules live in rules.ts. Descriptions start with the field's name because
+// `kubectl explain` shows them as they are. A field with a `default` is filled in by the
+// API server (and by defaultSpec), so it is never listed as required.
+import { Type, type Static } from '@sinclair/typebox';
+import { DEFAULT_WORKER_IMAGE } from './constants.js';
+import { KubeObject, NullableInteger, StringEnum } from './schema-helpers.js';
+
+/** Allowed values of the string fields, as const so the types are string unions. */
+export const NEGATIVE_STRATEGIES = ['random', 'fixed', 'adaptive', 'sampled'] as const;
+export const CLASSIFIERS = ['goodness', 'softmax'] as const;
+export const DATASETS = ['mnist', 'idx'] as const;
+export const OPTIMIZERS = ['adam', 'sgd'] as const;
+export const LR_SCHEDULES = ['constant', 'linearDecay'] as const;
+export const SCHEDULES = ['pipeline', 'rotating', 'federated'] as const;
+export const EXCHANGES = ['weights', 'activations'] as const;
+export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const CLEAN_POD_POLICIES = ['All', 'Running', 'None'] as const;
+export const RESTART_POLICIES = ['OnFailure', 'Never'] as const;
+
+const Model = Type.Object(
+  {
+    layers: Type.Array(Type.Integer({ minimum: 1, maximum: 65536, description: 'layers is one hidden width.' }), {
+      minItems: 1,
+      maxItems: 16,
+      description:
+        'layers is the width of each hidden layer, input side first; the input width comes from the data set. ' +
+        'In the pipeline schedule the layers are split into parallelism.workers contiguous groups.',
+    }),
+    goodness: Type.Object(
+      {
+        threshold: Type.Number({
+          exclusiveMinimum: 0,
+          default: 1,
+          description:
+            'threshold is θ in softplus(θ − g) on goodness g = mean(h²): positive data is pushed above it, ' +
+            'negative data below. Being on the mean, not the sum, it does not change with the layer width.',
+        }),
+      },
+      { default: {}, description: 'goodness configures the per-layer objective.' },
+    ),
+    negatives: Type.Object(
+      {
+        strategy: StringEnum(NEGATIVE_STRATEGIES, {
+          default: 'adaptive',
+          description:
+            'strategy chooses the wrong label written into negative rows: fixed (drawn once), random ' +
+            '(redrawn every chapter), adaptive (the wrong label the current model finds most likely, i.e. hard ' +
+            'negatives) or sampled (drawn from the model\'s softmax over wrong labels, as in Hinton\'s code).',
+        }),
+      },
+      { default: {}, description: 'negatives configures how negative data is made.' },
+    ),
+    peerNormalization: Type.Object(
+      {
+        weight: Type.Number({
+          minimum: 0,
+          default: 0.03,
+          description: 'weight is λ of the peer-normalisation penalty that keeps units from dying; 0 disables it.',
+        }),
+        momentum: Type.Number({
+          minimum: 0,
+          exclusiveMaximum: 1,
+          default: 0.9,
+          description: "momentum is the decay of the running mean of each unit's activity, in [0, 1).",
+        }),
+      },
+      { default: {}, description: 'peerNormalization keeps every unit active by pulling its mean activity toward its peers\'.' },
+    ),
+    classifier: Type.Object(
+      {
+        name: StringEnum(CLASSIFIERS, {
+          default: 'softmax',
+          description:
+            'name is the prediction method: goodness (run the network once per candidate label, highest summed ' +
+            'goodness wins) or softmax (one pass with a neutral label feeding a linear softmax head).',
+        }),
+        fromLayer: Type.Integer({
+          minimum: 0,
+          default: 1,
+          description:
+            'fromLayer is the index of the first layer whose activities count in prediction; the default 1 ' +
+            'leaves out the first layer, as Hinton does. Must be less than the number of layers.',
+        }),
+      },
+      { default: {}, description: 'classifier configures how the trained network predicts a label.' },
+    ),
+  },
+  { description: 'model is the network: layer widths and the Forward-Forward objective.' },
+);
+
+const Dataset = Type.Object(
+  {
+    name: StringEnum(DATASETS, {
+      default: 'mnist',
+      description: 'name is the data set: mnist (shipped in the worker image) or idx (IDX files under path).',
+    }),
+    path: Type.String({
+      maxLength: 4096,
+      default: '',
+      description: 'path is the directory holding the IDX files; required when name is idx, mounted from a volume.',
+    }),
+  },
+  { default: {}, description: 'dataset is the training and test data.' },
+);
+
+const Optimizer = Type.Object(
+  {
+    name: StringEnum(OPTIMIZERS, { default: 'adam', description: 'name is the optimiser: adam or sgd.' }),
+    learningRate: Type.Number({ exclusiveMinimum: 0, default: 0.01, description: 'learningRate is the step size.' }),
+    beta1: Type.Number({
+      minimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.9,
+      description: "beta1 is Adam's first-moment decay; ignored by sgd.",
+    }),
+    beta2: Type.Number({
+      minimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.999,
+      description: "beta2 is Adam's second-moment decay; ignored by sgd.",
+    }),
+    epsilon: Type.Number({ exclusiveMinimum: 0, default: 1e-8, description: "epsilon is Adam's denominator guard." }),
+    weightDecay: Type.Number({ minimum: 0, default: 0, description: 'weightDecay is the L2 penalty on weights; 0 disables it.' }),
+  },
+  { default: {}, description: 'optimizer updates each layer from its local gradient.' },
+);
+
+const Training = Type.Object(
+  {
+    epochs: Type.Integer({ minimum: 1, maximum: 10000, default: 10, description: 'epochs is the number of passes over the training set.' }),
+    batchSize: Type.Integer({
+      minimum: 1,
+      maximum: 65536,
+      default: 100,
+      description: 'batchSize is the number of positive rows per step (each comes with one negative row).',
+    }),
+    chapters: Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      default: 10,
+      description:
+        'chapters is the number of slices the epochs are cut into; groups exchange weights after each chapter. ' +
+        'At most 100 per epoch.',
+    }),
+    optimizer: Optimizer,
+    learningRateSchedule: Type.Object(
+      {
+        name: StringEnum(LR_SCHEDULES, {
+          default: 'linearDecay',
+          description: 'name is constant or linearDecay (constant, then linear down to 0 at the end).',
+        }),
+        decayStartFraction: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 0.5,
+          description: 'decayStartFraction is the fraction of training after which linearDecay starts decaying.',
+        }),
+      },
+      { default: {}, description: 'learningRateSchedule changes the learning rate over training.' },
+    ),
+    seed: Type.Integer({
+      minimum: 0,
+      maximum: 4294967295,
+      default: 1,
+      description: 'seed fixes weight initialisation, data order and negative labels, so reruns repeat.',
+    }),
+    testEvery: Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      default: 1,
+      description: 'testEvery is how many chapters pass between test-set evaluations; the last chapter is always evaluated.',
+    }),
+  },
+  { default: {}, description: 'training is the length of training and how each layer is optimised.' },
+);
+
+const Parallelism = Type.Object(
+  {
+    schedule: StringEnum(SCHEDULES, {
+      default: 'pipeline',
+      description:
+        'schedule is how work is spread: pipeline (worker i owns layer group i), rotating (every worker trains ' +
+        'every layer in turn, layers travel round a ring) or federated (rotating, each worker with its own data shard).',
+    }),
+    workers: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 1,
+      description: 'workers is the number of workers; in the pipeline schedule, the number of layer groups.',
+    }),
+    replicasPerGroup: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 1,
+      description: 'replicasPerGroup is the number of data-parallel replicas of each worker.',
+    }),
+    exchange: StringEnum(EXCHANGES, {
+      default: 'weights',
+      description:
+        'exchange is what travels between workers: weights (after each chapter, as in PFF) or activations ' +
+        '(each batch\'s outputs, pipeline schedule only).',
+    }),
+  },
+  { default: {}, description: 'parallelism is how training is split over workers.' },
+);
+
+const Worker = Type.Object(
+  {
+    image: Type.String({ minLength: 1, maxLength: 512, default: DEFAULT_WORKER_IMAGE, description: 'image is the worker container image.' }),
+    backend: StringEnum(BACKENDS, {
+      default: 'auto',
+      description: 'backend is the TensorFlow.js backend: auto (fastest that starts), tensorflow, wasm or cpu.',
+    }),
+    resources: KubeObject({ default: {}, description: 'resources is the worker container\'s corev1 ResourceRequirements.' }),
+    template: KubeObject({
+      default: {},
+      description: 'template is a pod template merged over each worker pod: nodeSelector, tolerations, labels…',
+    }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 7070, description: 'port is the gRPC port workers exchange layers on.' }),
+    metricsPort: Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      default: 9090,
+      description: 'metricsPort serves Prometheus metrics and must differ from port.',
+    }),
+  },
+  { default: {}, description: 'worker is how each worker pod runs.' },
+);
+
+const Checkpoint = Type.Object(
+  {
+    volume: Type.Optional(
+      KubeObject({
+        description:
+          'volume is a corev1 volume source (e.g. persistentVolumeClaim) that checkpoints are written to; ' +
+          'unset, they live in an emptyDir and survive container restarts only.',
+      }),
+    ),
+    everyChapters: Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      default: 1,
+      description: 'everyChapters is how many chapters pass between checkpoints.',
+    }),
+  },
+  { default: {}, description: 'checkpoint is where and how often workers save their layers.' },
+);
+
+const RunPolicy = Type.Object(
+  {
+    backoffLimit: Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      default: 3,
+      description: 'backoffLimit is the number of worker restarts allowed before the job fails.',
+    }),
+    activeDeadlineSeconds: Type.Optional(
+      NullableInteger({ minimum: 1, description: 'activeDeadlineSeconds bounds the job\'s running time; unset or null means no bound.' }),
+    ),
+    ttlSecondsAfterFinished: Type.Optional(
+      NullableInteger({
+        minimum: 0,
+        description: 'ttlSecondsAfterFinished deletes the job this long after it finishes; unset or null keeps it.',
+      }),
+    ),
+    cleanPodPolicy: StringEnum(CLEAN_POD_POLICIES, {
+      default: 'Running',
+      description: 'cleanPodPolicy is which pods are deleted when the job finishes: All, Running (still running) or None.',
+    }),
+    suspend: Type.Boolean({ default: false, description: 'suspend deletes the pods and pauses the job while true.' }),
+    restartPolicy: StringEnum(RESTART_POLICIES, {
+      default: 'OnFailure',
+      description: 'restartPolicy is the worker pods\' restart policy: OnFailure (resume from checkpoint) or Never.',
+    }),
+    startupDeadlineSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 86400,
+      default: 600,
+      description: 'startupDeadlineSeconds is how long all workers may take to become ready before the job fails.',
+    }),
+    schedulerName: Type.String({ maxLength: 253, default: '', description: 'schedulerName is the pods\' scheduler; empty means the default.' }),
+    priorityClassName: Type.String({ maxLength: 253, default: '', description: 'priorityClassName is the pods\' priority class; empty means none.' }),
+  },
+  { default: {}, description: 'runPolicy is the job\'s life cycle: retries, deadlines, clean-up, suspension.' },
+);
+
+/** ForwardForwardJobSpecSchema is the source of truth for spec. */
+export const ForwardForwardJobSpecSchema = Type.Object(
+  {
+    model: Model,
+    dataset: Dataset,
+    training: Training,
+    parallelism: Parallelism,
+    worker: Worker,
+    checkpoint: Checkpoint,
+    runPolicy: RunPolicy,
+  },
+  { description: 'spec is the desired training run.' },
+);
+
+/** ForwardForwardJobSpec is a spec after defaulting: every field with a default is present. */
+export type ForwardForwardJobSpec = Static<typeof ForwardForwardJobSpecSchema>;
