@@ -6,6 +6,7 @@
 // The checksum covers the payload; the header is checked by parsing and by its sizes.
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
+import type { NamedTensor } from '../named-tensor.js';
 
 /** CheckpointMeta is the training state a checkpoint belongs to; `chapter` names the file. */
 export interface CheckpointMeta {
@@ -13,11 +14,7 @@ export interface CheckpointMeta {
   [field: string]: unknown;
 }
 
-export interface NamedTensor {
-  name: string;
-  shape: number[];
-  values: Float32Array;
-}
+export type { NamedTensor };
 
 export interface Checkpoint {
   meta: CheckpointMeta;

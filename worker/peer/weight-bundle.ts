@@ -2,12 +2,9 @@
 // chapter, plus the byte-level helpers both ends of the wire agree on.
 import { createHash } from 'node:crypto';
 
-/** NamedTensor is one float32 tensor; values are row-major in `shape`. */
-export interface NamedTensor {
-  name: string;
-  shape: number[];
-  values: Float32Array;
-}
+import type { NamedTensor } from '../named-tensor.js';
+
+export type { NamedTensor };
 
 /** WeightBundle is what one group publishes after one chapter (the chapter is its version). */
 export interface WeightBundle {

@@ -1,0 +1,58 @@
+// Chooses the TensorFlow.js backend. Every tensor op in the worker goes through tfjs-core,
+// so this is the only place that knows which engine runs the maths.
+import * as tf from '@tensorflow/tfjs-core';
+
+export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+// Fastest first: native libtensorflow (GPU build, then CPU build), then SIMD wasm, then
+// the pure-JS kernels.
+const AUTO_ORDER = ['tensorflow', 'wasm', 'cpu'] as const;
+type ConcreteBackend = (typeof AUTO_ORDER)[number];
+
+async function registerBackend(name: ConcreteBackend): Promise<void> {
+  if (name === 'tensorflow') {
+    // The GPU package registers the same 'tensorflow' backend name with CUDA kernels.
+    try {
+      await import('@tensorflow/tfjs-node-gpu' as string);
+    } catch {
+      await import('@tensorflow/tfjs-node' as string);
+    }
+  } else if (name === 'wasm') {
+    await import('@tensorflow/tfjs-backend-wasm');
+  } else {
+    await import('@tensorflow/tfjs-backend-cpu');
+  }
+}
+
+async function tryBackend(name: ConcreteBackend): Promise<string | undefined> {
+  try {
+    await registerBackend(name);
+    // setBackend resolves false (rather than throwing) when the engine cannot start, while
+    // getBackend() would still name it: only the return value is trustworthy.
+    if (await tf.setBackend(name)) return undefined;
+    return `${name}: backend failed to initialise`;
+  } catch (err) {
+    return `${name}: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+export interface BackendResult {
+  name: ConcreteBackend;
+  skipped: string[];
+}
+
+/** Starts the requested backend; `auto` takes the first of AUTO_ORDER that starts. */
+export async function initBackend(choice: BackendChoice): Promise<BackendResult> {
+  const candidates: readonly ConcreteBackend[] = choice === 'auto' ? AUTO_ORDER : [choice];
+  const skipped: string[] = [];
+  for (const name of candidates) {
+    const failure = await tryBackend(name);
+    if (failure === undefined) {
+      await tf.ready();
+      return { name, skipped };
+    }
+    skipped.push(failure);
+  }
+  throw new Error(`no usable TensorFlow.js backend for "${choice}": ${skipped.join('; ')}`);
+}

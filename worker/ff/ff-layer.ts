@@ -1,0 +1,133 @@
+// One Forward-Forward layer: its weights, optimiser state, peer-normalisation statistics and
+// the local update. The update is not backpropagation: the layer's loss depends only on its
+// own activities, so nothing flows in from the layers above and nothing flows out below.
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  ffLocalObjective,
+  lengthNormalise,
+  goodness,
+  peerNormalisationDelta,
+  preActivation,
+  updatedRunningMean,
+  weightGradients,
+} from './ff-math.js';
+import { applyUpdate, createParam, disposeParam, type OptimizerConfig, type ParamState } from './optimizer.js';
+import type { NamedTensor } from '../named-tensor.js';
+
+export interface FFLayerConfig {
+  inputSize: number;
+  units: number;
+  /** θ on mean(h²): tied to the width, as Hinton's Σh² − n. */
+  threshold: number;
+  peerWeight: number;
+  peerMomentum: number;
+  optimizer: OptimizerConfig;
+}
+
+/** What one update reports; the tensors belong to the caller's tf.tidy scope. */
+export interface StepResult {
+  loss: tf.Scalar;
+  goodnessPos: tf.Scalar;
+  goodnessNeg: tf.Scalar;
+  /** Activities before the update, positive rows then negative: the next layer's input. */
+  h: tf.Tensor2D;
+}
+
+export class FFLayer {
+  readonly w: ParamState;
+  readonly b: ParamState;
+  readonly running: tf.Variable;
+  private steps = 0;
+
+  constructor(
+    readonly name: string,
+    readonly cfg: FFLayerConfig,
+    seed: number,
+  ) {
+    // He initialisation: with unit-RMS inputs the first goodness is already near θ = 1.
+    const scale = Math.sqrt(2 / cfg.inputSize);
+    this.w = createParam(tf.tidy(() => tf.mul(tf.randomNormal([cfg.inputSize, cfg.units], 0, 1, 'float32', seed), scale)), `${name}/w`);
+    this.b = createParam(tf.zeros([cfg.units]), `${name}/b`);
+    this.running = tf.variable(tf.zeros([cfg.units]), false, `${name}/running`);
+  }
+
+  /** h = relu(x̂W + b) for raw (unnormalised) rows. [rows, in] → [rows, units] */
+  forward(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => tf.relu(preActivation(lengthNormalise(x), this.w.value as tf.Tensor2D, this.b.value as tf.Tensor1D)));
+  }
+
+  /** Goodness of each row. [rows, in] → [rows] */
+  goodness(x: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => goodness(this.forward(x)));
+  }
+
+  /**
+   * One local update on positive rows xPos and negative rows xNeg (raw activities of the
+   * layer below, or labelled images). The scalars stay on the device so the loop reads them
+   * only when it reports.
+   */
+  trainStep(xPos: tf.Tensor2D, xNeg: tf.Tensor2D, lr: number): StepResult {
+    this.steps += 1;
+    return tf.tidy(() => {
+      const positives = xPos.shape[0];
+      const xHat = lengthNormalise(tf.concat([xPos, xNeg], 0));
+      const sign = tf.concat([tf.ones([positives]), tf.fill([xNeg.shape[0]], -1)]) as tf.Tensor1D;
+      const w = this.w.value as tf.Tensor2D;
+      const local = ffLocalObjective({ xHat, sign }, w, this.b.value as tf.Tensor1D, this.cfg.threshold);
+      const delta = this.withPeerNormalisation(local.delta, local.h, positives);
+      const { dW, db } = weightGradients(xHat, delta);
+      applyUpdate(this.w, dW, lr, this.steps, this.cfg.optimizer);
+      applyUpdate(this.b, db, lr, this.steps, this.cfg.optimizer);
+      const [gPos, gNeg] = tf.split(local.g, [positives, xNeg.shape[0]]);
+      return { loss: local.loss, goodnessPos: tf.mean(gPos) as tf.Scalar, goodnessNeg: tf.mean(gNeg) as tf.Scalar, h: local.h };
+    });
+  }
+
+  private withPeerNormalisation(delta: tf.Tensor2D, h: tf.Tensor2D, positives: number): tf.Tensor2D {
+    if (this.cfg.peerWeight === 0) return delta;
+    const hPos = tf.slice(h, [0, 0], [positives, -1]);
+    const running = updatedRunningMean(this.running as tf.Tensor1D, hPos, this.cfg.peerMomentum);
+    this.running.assign(running);
+    const peer = peerNormalisationDelta(hPos, running, this.cfg.peerWeight, this.cfg.peerMomentum);
+    return tf.add(delta, tf.pad(peer, [[0, delta.shape[0] - positives], [0, 0]]));
+  }
+
+  /** Weights and the state needed to resume training exactly (moments, step count). */
+  exportState(): NamedTensor[] {
+    const named = this.slots().map(([key, t]) => ({ name: `${this.name}/${key}`, shape: t.shape, values: t.dataSync() as Float32Array }));
+    return [...named, { name: `${this.name}/steps`, shape: [1], values: Float32Array.of(this.steps) }];
+  }
+
+  /** Only the weights, which is all a downstream layer or a predictor needs. */
+  exportWeights(): NamedTensor[] {
+    return this.exportState().filter((t) => t.name === `${this.name}/w` || t.name === `${this.name}/b`);
+  }
+
+  /** Loads tensors named as exportState/exportWeights wrote them; missing slots keep their value. */
+  importState(tensors: NamedTensor[]): void {
+    const byName = new Map(tensors.map((t) => [t.name, t]));
+    for (const [key, variable] of this.slots()) {
+      const t = byName.get(`${this.name}/${key}`);
+      if (t === undefined) continue;
+      if (t.shape.join('x') !== variable.shape.join('x')) {
+        throw new Error(`tensor ${t.name} has shape [${t.shape}] but layer ${this.name} needs [${variable.shape}]`);
+      }
+      tf.tidy(() => variable.assign(tf.tensor(t.values, t.shape)));
+    }
+    const steps = byName.get(`${this.name}/steps`);
+    if (steps !== undefined) this.steps = steps.values[0] ?? 0;
+  }
+
+  private slots(): [string, tf.Variable][] {
+    return [
+      ['w', this.w.value], ['b', this.b.value], ['w/m', this.w.m], ['w/v', this.w.v],
+      ['b/m', this.b.m], ['b/v', this.b.v], ['running', this.running],
+    ];
+  }
+
+  dispose(): void {
+    disposeParam(this.w);
+    disposeParam(this.b);
+    this.running.dispose();
+  }
+}

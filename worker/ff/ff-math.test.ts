@@ -1,0 +1,156 @@
+// The closed-form update against finite differences of a float64 reference loss: the check
+// micrograd makes against PyTorch, made here against plain Float64Array arithmetic.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import {
+  ffLocalObjective,
+  lengthNormalise,
+  peerNormalisationDelta,
+  updatedRunningMean,
+  weightGradients,
+} from './ff-math.js';
+
+await tf.setBackend('cpu');
+
+interface Problem {
+  rows: number;
+  positives: number;
+  inputs: number;
+  units: number;
+  x: Float64Array;
+  w: Float64Array;
+  b: Float64Array;
+  running: Float64Array;
+  threshold: number;
+  peerWeight: number;
+  momentum: number;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function makeProblem(seed: number, rows: number, inputs: number, units: number, peerWeight: number): Problem {
+  const rand = mulberry32(seed);
+  const gauss = (): number => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const fill = (n: number, f: () => number): Float64Array => Float64Array.from({ length: n }, f);
+  return {
+    rows,
+    positives: Math.ceil(rows / 2),
+    inputs,
+    units,
+    x: fill(rows * inputs, () => rand()),
+    w: fill(inputs * units, () => gauss() * Math.sqrt(2 / inputs)),
+    b: fill(units, () => 0.1 * gauss()),
+    running: fill(units, () => rand()),
+    threshold: 0.5 + rand(),
+    peerWeight,
+    momentum: 0.9,
+  };
+}
+
+const softplus = (v: number): number => (v > 30 ? v : Math.log1p(Math.exp(v)));
+
+/** The whole objective in float64: FF loss plus the peer-normalisation loss. */
+function referenceLoss(p: Problem, w: Float64Array, b: Float64Array): number {
+  const h = new Float64Array(p.rows * p.units);
+  let loss = 0;
+  for (let r = 0; r < p.rows; r++) {
+    let sq = 0;
+    for (let i = 0; i < p.inputs; i++) sq += p.x[r * p.inputs + i]! ** 2;
+    const scale = 1 / (Math.sqrt(sq / p.inputs) + 1e-8);
+    let g = 0;
+    for (let j = 0; j < p.units; j++) {
+      let z = b[j]!;
+      for (let i = 0; i < p.inputs; i++) z += p.x[r * p.inputs + i]! * scale * w[i * p.units + j]!;
+      const a = Math.max(0, z);
+      h[r * p.units + j] = a;
+      g += (a * a) / p.units;
+    }
+    const sign = r < p.positives ? 1 : -1;
+    loss += softplus(sign * (p.threshold - g)) / p.rows;
+  }
+  const running = Array.from(p.running, (old, j) => {
+    let mean = 0;
+    for (let r = 0; r < p.positives; r++) mean += h[r * p.units + j]! / p.positives;
+    return p.momentum * old + (1 - p.momentum) * mean;
+  });
+  const avg = running.reduce((s, v) => s + v, 0) / p.units;
+  const peer = running.reduce((s, v) => s + (avg - v) ** 2, 0) / p.units;
+  return loss + p.peerWeight * peer;
+}
+
+function finiteDifferences(p: Problem, which: 'w' | 'b'): Float64Array {
+  const eps = 1e-6;
+  const target = which === 'w' ? p.w : p.b;
+  return Float64Array.from(target, (_, k) => {
+    const plus = Float64Array.from(target);
+    const minus = Float64Array.from(target);
+    plus[k]! += eps;
+    minus[k]! -= eps;
+    const lossAt = (t: Float64Array): number => (which === 'w' ? referenceLoss(p, t, p.b) : referenceLoss(p, p.w, t));
+    return (lossAt(plus) - lossAt(minus)) / (2 * eps);
+  });
+}
+
+function closedForm(p: Problem): { dW: Float32Array; db: Float32Array } {
+  return tf.tidy(() => {
+    const xHat = lengthNormalise(tf.tensor2d(Float32Array.from(p.x), [p.rows, p.inputs]));
+    const sign = tf.tensor1d(Array.from({ length: p.rows }, (_, r) => (r < p.positives ? 1 : -1)));
+    const w = tf.tensor2d(Float32Array.from(p.w), [p.inputs, p.units]);
+    const b = tf.tensor1d(Float32Array.from(p.b));
+    const local = ffLocalObjective({ xHat, sign }, w, b, p.threshold);
+    const hPos = tf.slice(local.h, [0, 0], [p.positives, -1]);
+    const running = updatedRunningMean(tf.tensor1d(Float32Array.from(p.running)), hPos, p.momentum);
+    const peer = peerNormalisationDelta(hPos, running, p.peerWeight, p.momentum);
+    const delta = tf.add(local.delta, tf.pad(peer, [[0, p.rows - p.positives], [0, 0]])) as tf.Tensor2D;
+    const { dW, db } = weightGradients(xHat, delta);
+    return { dW: dW.dataSync() as Float32Array, db: db.dataSync() as Float32Array };
+  });
+}
+
+function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let diff = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff += (a[i]! - b[i]!) ** 2;
+    na += a[i]! ** 2;
+    nb += b[i]! ** 2;
+  }
+  return Math.sqrt(diff) / Math.max(Math.sqrt(na), Math.sqrt(nb), 1e-30);
+}
+
+const cases = [
+  { name: 'a tiny layer with more negatives than units', seed: 1, rows: 5, inputs: 4, units: 3, peerWeight: 0 },
+  { name: 'a wide layer with peer normalisation', seed: 2, rows: 8, inputs: 12, units: 9, peerWeight: 0.03 },
+  { name: 'a tall batch with strong peer normalisation', seed: 3, rows: 16, inputs: 6, units: 5, peerWeight: 0.5 },
+  { name: 'random shapes, seed 4', seed: 4, rows: 3 + (4 % 7), inputs: 10, units: 7, peerWeight: 0.1 },
+];
+
+for (const c of cases) {
+  void test(`closed-form dW and db match finite differences: ${c.name}`, () => {
+    const p = makeProblem(c.seed, c.rows, c.inputs, c.units, c.peerWeight);
+    const got = closedForm(p);
+    const wantW = finiteDifferences(p, 'w');
+    const wantB = finiteDifferences(p, 'b');
+    const errW = relativeError(got.dW, wantW);
+    const errB = relativeError(got.db, wantB);
+    assert.ok(errW < 1e-4, `dW relative error ${errW.toExponential(2)} ≥ 1e-4`);
+    assert.ok(errB < 1e-4, `db relative error ${errB.toExponential(2)} ≥ 1e-4`);
+  });
+}
+
+void test('the check can fail: a gradient without the peer term disagrees when peer weight is large', () => {
+  const p = makeProblem(5, 10, 8, 6, 2);
+  const withoutPeer = closedForm({ ...p, peerWeight: 0 });
+  assert.ok(relativeError(withoutPeer.dW, finiteDifferences(p, 'w')) > 1e-3);
+});

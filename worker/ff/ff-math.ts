@@ -1,0 +1,83 @@
+// The Forward-Forward layer maths of DESIGN §2, in closed form. Nothing here keeps state:
+// FFLayer owns the weights and calls these inside tf.tidy.
+import * as tf from '@tensorflow/tfjs-core';
+
+const NORM_EPSILON = 1e-8;
+
+/** x̂ = x / (√mean(x²) + ε) per row: only the direction passes on to the next layer. */
+export function lengthNormalise(x: tf.Tensor2D): tf.Tensor2D {
+  const rms = tf.sqrt(tf.mean(tf.square(x), 1, true));
+  return tf.div(x, tf.add(rms, NORM_EPSILON));
+}
+
+/** g = mean(h²) over the units of each row. [rows, units] → [rows] */
+export function goodness(h: tf.Tensor2D): tf.Tensor1D {
+  return tf.mean(tf.square(h), 1);
+}
+
+/** z = x̂W + b for already normalised rows. */
+export function preActivation(xHat: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  return tf.add(tf.matMul(xHat, w), b);
+}
+
+export interface FFBatch {
+  /** Normalised inputs of positive rows then negative rows. [rows, in] */
+  xHat: tf.Tensor2D;
+  /** +1 for a positive row, −1 for a negative one. [rows] */
+  sign: tf.Tensor1D;
+}
+
+export interface FFLocalResult {
+  /** ReLU activities. [rows, out] */
+  h: tf.Tensor2D;
+  /** Goodness per row. [rows] */
+  g: tf.Tensor1D;
+  loss: tf.Scalar;
+  /** dL/dz. [rows, out] */
+  delta: tf.Tensor2D;
+}
+
+/**
+ * loss = mean over rows of softplus(s·(θ − g)); s = +1 for positive rows, −1 for negative.
+ * Written out by hand, no autodiff tape (FF needs none: the loss is local to the layer):
+ * dL/dg = −s·σ(s·(θ − g))/n and δ = dL/dg · 2h/out. ReLU's derivative is implied: h is 0
+ * wherever z ≤ 0.
+ */
+export function ffLocalObjective(batch: FFBatch, w: tf.Tensor2D, b: tf.Tensor1D, threshold: number): FFLocalResult {
+  const rows = batch.xHat.shape[0];
+  const out = w.shape[1];
+  const h = tf.relu(preActivation(batch.xHat, w, b));
+  const g = goodness(h);
+  const margin = tf.mul(batch.sign, tf.sub(threshold, g));
+  const loss = tf.mean(tf.softplus(margin)) as tf.Scalar;
+  const dLdg = tf.div(tf.mul(tf.neg(batch.sign), tf.sigmoid(margin)), rows);
+  const delta = tf.mul(tf.expandDims(dLdg, 1), tf.mul(h, 2 / out)) as tf.Tensor2D;
+  return { h, g, loss, delta };
+}
+
+/**
+ * Peer normalisation keeps units from dying: r ← m·r + (1 − m)·mean_pos(h) tracks each unit's
+ * activity on positive rows and the loss λ·mean_j(r̄ − r_j)² pulls every unit towards the
+ * layer's average. Its gradient reaches only the current batch's share of r:
+ * dL/dz_ij = 2λ(1 − m)(r_j − r̄)/(units·P) · 1[h_ij > 0] for the P positive rows.
+ */
+export function peerNormalisationDelta(hPos: tf.Tensor2D, running: tf.Tensor1D, weight: number, momentum: number): tf.Tensor2D {
+  const [positives, units] = hPos.shape;
+  const pull = tf.mul(tf.sub(running, tf.mean(running)), (2 * weight * (1 - momentum)) / (units * positives));
+  return tf.mul(tf.step(hPos), pull);
+}
+
+/** λ·mean_j(r̄ − r_j)², for telemetry and the gradient check. */
+export function peerNormalisationLoss(running: tf.Tensor1D, weight: number): tf.Scalar {
+  return tf.mul(tf.mean(tf.square(tf.sub(tf.mean(running), running))), weight);
+}
+
+/** The running mean after this batch: m·r + (1 − m)·mean_pos(h). */
+export function updatedRunningMean(running: tf.Tensor1D, hPos: tf.Tensor2D, momentum: number): tf.Tensor1D {
+  return tf.add(tf.mul(running, momentum), tf.mul(tf.mean(hPos, 0), 1 - momentum));
+}
+
+/** dW = x̂ᵀδ, db = Σrows δ for z = x̂W + b (explicit transpose: see DESIGN §3). */
+export function weightGradients(xHat: tf.Tensor2D, delta: tf.Tensor2D): { dW: tf.Tensor2D; db: tf.Tensor1D } {
+  return { dW: tf.matMul(tf.transpose(xHat), delta), db: tf.sum(delta, 0) };
+}
