@@ -46,9 +46,9 @@ export class FFLayer {
   ) {
     // He initialisation: with unit-RMS inputs the first goodness is already near θ = 1.
     const scale = Math.sqrt(2 / cfg.inputSize);
-    this.w = createParam(tf.tidy(() => tf.mul(tf.randomNormal([cfg.inputSize, cfg.units], 0, 1, 'float32', seed), scale)), `${name}/w`);
-    this.b = createParam(tf.zeros([cfg.units]), `${name}/b`);
-    this.running = tf.variable(tf.zeros([cfg.units]), false, `${name}/running`);
+    this.w = createParam(tf.tidy(() => tf.mul(tf.randomNormal([cfg.inputSize, cfg.units], 0, 1, 'float32', seed), scale)));
+    this.b = createParam(tf.zeros([cfg.units]));
+    this.running = tf.variable(tf.zeros([cfg.units]), false);
   }
 
   /** h = relu(x̂W + b) for raw (unnormalised) rows. [rows, in] → [rows, units] */

@@ -4,7 +4,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { FFLayer } from './ff-layer.js';
 import { goodness, lengthNormalise } from './ff-math.js';
-import { overlayLabels } from './label-overlay.js';
 
 /**
  * First-layer pre-activations for every label at the cost of one matMul: a one-hot label
@@ -38,23 +37,6 @@ export function goodnessPerLabel(layers: FFLayer[], x: tf.Tensor2D, classes: num
       layers.slice(1).forEach((layer, i) => {
         h = layer.forward(h);
         if (i + 1 >= from) total = tf.add(total, goodness(h));
-      });
-      return total;
-    });
-    return tf.stack(perLabel, 1) as tf.Tensor2D;
-  });
-}
-
-/** The same scores the plain way, one full pass per label (the reference for the test). */
-export function goodnessPerLabelDirect(layers: FFLayer[], x: tf.Tensor2D, classes: number, countFrom: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const from = countFrom < layers.length ? countFrom : 0;
-    const perLabel = Array.from({ length: classes }, (_, k) => {
-      let h = overlayLabels(x, tf.fill([x.shape[0]], k, 'int32') as tf.Tensor1D, classes);
-      let total: tf.Tensor1D = tf.zeros([x.shape[0]]);
-      layers.forEach((layer, i) => {
-        h = layer.forward(h);
-        if (i >= from) total = tf.add(total, goodness(h));
       });
       return total;
     });

@@ -19,12 +19,10 @@ export interface ParamState {
   v: tf.Variable;
 }
 
-export function createParam(initial: tf.Tensor, name: string): ParamState {
-  return {
-    value: tf.variable(initial, true, name),
-    m: tf.variable(tf.zerosLike(initial), false, `${name}/m`),
-    v: tf.variable(tf.zerosLike(initial), false, `${name}/v`),
-  };
+// Variables stay unnamed: tfjs names are process-global, and two models (a test's, or a
+// predictor's beside a trainer's) may hold layers of the same name.
+export function createParam(initial: tf.Tensor): ParamState {
+  return { value: tf.variable(initial), m: tf.variable(tf.zerosLike(initial)), v: tf.variable(tf.zerosLike(initial)) };
 }
 
 /** One step at learning rate lr; `step` counts from 1 for Adam's bias correction. */

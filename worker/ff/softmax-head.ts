@@ -15,8 +15,8 @@ export class SoftmaxHead {
     readonly classes: number,
     private readonly optimizer: OptimizerConfig,
   ) {
-    this.w = createParam(tf.zeros([features, classes]), 'head/w');
-    this.b = createParam(tf.zeros([classes]), 'head/b');
+    this.w = createParam(tf.zeros([features, classes]));
+    this.b = createParam(tf.zeros([classes]));
   }
 
   /** Class scores before the softmax. [rows, features] → [rows, classes] */

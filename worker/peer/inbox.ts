@@ -1,9 +1,14 @@
-// Where validated bundles wait for the training loop. Keyed by chapter, because the loop
-// asks for exactly the weights of the chapter it is about to train on.
+// Where validated bundles wait for the training loop. A loop asks for the weights of the
+// chapter it is about to train; it also takes a later chapter's, because after a restart the
+// sender may already be past the chapter the receiver resumes at, and FF only needs inputs
+// at least as fresh as the schedule promises.
 import type { WeightBundle } from './weight-bundle.js';
 
 export interface Inbox {
-  /** waitFor resolves with the bundle of exactly this chapter, or rejects after timeoutMs. */
+  /**
+   * waitFor resolves with the bundle of the lowest chapter ≥ `chapter` held, waiting for one
+   * to arrive, or rejects after timeoutMs.
+   */
   waitFor(chapter: number, timeoutMs: number): Promise<WeightBundle>;
   /** latestChapter is the newest chapter delivered so far; undefined before the first. */
   latestChapter(): number | undefined;
@@ -23,6 +28,7 @@ export interface InboxOptions {
 }
 
 interface Waiter {
+  chapter: number;
   resolve: (bundle: WeightBundle) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
@@ -30,63 +36,52 @@ interface Waiter {
 
 export function createInbox(options: InboxOptions): InboxWriter {
   const kept = new Map<number, WeightBundle>();
-  const waiters = new Map<number, Set<Waiter>>();
-  let newest: number | undefined;
-  let newestDiscarded = -1;
+  const waiters = new Set<Waiter>();
   let closedReason: string | undefined;
+
+  const earliestFrom = (chapter: number): WeightBundle | undefined => {
+    const chapters = [...kept.keys()].filter((c) => c >= chapter);
+    return chapters.length === 0 ? undefined : kept.get(Math.min(...chapters));
+  };
 
   return {
     deliver(bundle) {
       // A retried publish of the same chapter simply replaces it.
       kept.set(bundle.chapter, bundle);
-      newest = Math.max(newest ?? bundle.chapter, bundle.chapter);
-      for (const waiter of waiters.get(bundle.chapter) ?? []) {
+      while (kept.size > options.capacity) kept.delete(Math.min(...kept.keys()));
+      for (const waiter of [...waiters]) {
+        const match = earliestFrom(waiter.chapter);
+        if (match === undefined) continue;
         clearTimeout(waiter.timer);
-        waiter.resolve(bundle);
-      }
-      waiters.delete(bundle.chapter);
-      while (kept.size > options.capacity) {
-        const oldest = Math.min(...kept.keys());
-        kept.delete(oldest);
-        newestDiscarded = Math.max(newestDiscarded, oldest);
+        waiters.delete(waiter);
+        waiter.resolve(match);
       }
     },
     waitFor(chapter, timeoutMs) {
-      const bundle = kept.get(chapter);
+      const bundle = earliestFrom(chapter);
       if (bundle) return Promise.resolve(bundle);
       if (closedReason !== undefined) return Promise.reject(new Error(closedReason));
-      if (chapter <= newestDiscarded) {
-        return Promise.reject(
-          new Error(
-            `weights for chapter ${chapter} from ${options.sender} were discarded; ` +
-              `the inbox keeps the newest ${options.capacity} chapters`,
-          ),
-        );
-      }
       return new Promise<WeightBundle>((resolve, reject) => {
         const waiter: Waiter = {
+          chapter,
           resolve,
           reject,
           timer: setTimeout(() => {
-            waiters.get(chapter)?.delete(waiter);
+            waiters.delete(waiter);
             reject(new Error(`no weights for chapter ${chapter} from ${options.sender} within ${timeoutMs / 1000} s`));
           }, timeoutMs),
         };
-        const set = waiters.get(chapter) ?? new Set<Waiter>();
-        set.add(waiter);
-        waiters.set(chapter, set);
+        waiters.add(waiter);
       });
     },
     latestChapter() {
-      return newest;
+      return kept.size === 0 ? undefined : Math.max(...kept.keys());
     },
     close(reason) {
       closedReason = reason;
-      for (const set of waiters.values()) {
-        for (const waiter of set) {
-          clearTimeout(waiter.timer);
-          waiter.reject(new Error(reason));
-        }
+      for (const waiter of waiters) {
+        clearTimeout(waiter.timer);
+        waiter.reject(new Error(reason));
       }
       waiters.clear();
     },

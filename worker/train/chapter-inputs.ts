@@ -1,0 +1,93 @@
+// Everything a group needs before it trains a chapter: the chapter's rows, their negative
+// labels, and (for a downstream group) their activities through the frozen upstream layers.
+// Upstream activities are computed once per chapter, not once per batch: within a chapter
+// the upstream weights do not change, so recomputing them per step would be wasted work.
+import * as tf from '@tensorflow/tfjs-core';
+import type { FFLayer } from '../ff/ff-layer.js';
+import { overlayLabels, overlayNeutral } from '../ff/label-overlay.js';
+import { lengthNormalise } from '../ff/ff-math.js';
+import type { Dataset } from '../data/mnist.js';
+import { RowTable, gatherRows } from './row-cache.js';
+
+const STAGING_ROWS = 1000;
+
+export interface UpstreamActivities {
+  pos: RowTable;
+  neg: RowTable;
+  /** Neutral-label activities of the last upstream layer, when a readout needs them. */
+  neutral?: RowTable;
+  /** Normalised neutral activities of the upstream layers that feed the readout. */
+  features?: RowTable;
+}
+
+export interface ChapterInputs {
+  /** slot → training row. */
+  rows: Int32Array;
+  /** training row → slot (−1 when the row is not in this chapter). */
+  slotOf: Int32Array;
+  /** The negative label of each slot. */
+  negatives: Uint8Array;
+  upstream?: UpstreamActivities;
+}
+
+/** The distinct rows of a chapter, in first-seen order, and the inverse map. */
+export function chapterRows(steps: Int32Array[], datasetRows: number): { rows: Int32Array; slotOf: Int32Array } {
+  const slotOf = new Int32Array(datasetRows).fill(-1);
+  const rows: number[] = [];
+  for (const batch of steps) {
+    for (const row of batch) {
+      if (slotOf[row] === -1) {
+        slotOf[row] = rows.length;
+        rows.push(row);
+      }
+    }
+  }
+  return { rows: Int32Array.from(rows), slotOf };
+}
+
+export interface UpstreamRequest {
+  layers: FFLayer[];
+  /** Network index of upstream layers[0] is 0; features are kept for indices ≥ featuresFrom. */
+  featuresFrom: number;
+  withReadout: boolean;
+}
+
+/** Runs the chapter's rows (positive, negative and neutral) through the frozen upstream layers. */
+export function upstreamActivities(data: Dataset, rows: Int32Array, negatives: Uint8Array, req: UpstreamRequest): UpstreamActivities {
+  const width = req.layers[req.layers.length - 1]!.cfg.units;
+  const featureWidth = req.layers.slice(req.featuresFrom).reduce((s, l) => s + l.cfg.units, 0);
+  const out: UpstreamActivities = {
+    pos: new RowTable(rows.length, width),
+    neg: new RowTable(rows.length, width),
+    ...(req.withReadout ? { neutral: new RowTable(rows.length, width) } : {}),
+    ...(req.withReadout && featureWidth > 0 ? { features: new RowTable(rows.length, featureWidth) } : {}),
+  };
+  for (let first = 0; first < rows.length; first += STAGING_ROWS) {
+    const slice = rows.subarray(first, Math.min(rows.length, first + STAGING_ROWS));
+    tf.tidy(() => {
+      const x = tf.tensor2d(gatherRows(data.images, data.inputSize, slice), [slice.length, data.inputSize]);
+      const labels = tf.tensor1d(Array.from(slice, (r) => data.labels[r]!), 'int32');
+      const wrong = tf.tensor1d(negatives.subarray(first, first + slice.length), 'int32');
+      out.pos.write(first, forwardAll(req.layers, overlayLabels(x, labels, data.classes)).last);
+      out.neg.write(first, forwardAll(req.layers, overlayLabels(x, wrong, data.classes)).last);
+      if (out.neutral === undefined) return;
+      const neutral = forwardAll(req.layers, overlayNeutral(x, data.classes));
+      out.neutral.write(first, neutral.last);
+      if (out.features !== undefined) {
+        const kept = neutral.all.slice(req.featuresFrom).map((h) => lengthNormalise(h));
+        out.features.write(first, tf.concat(kept, 1));
+      }
+    });
+  }
+  return out;
+}
+
+function forwardAll(layers: FFLayer[], x: tf.Tensor2D): { all: tf.Tensor2D[]; last: tf.Tensor2D } {
+  const all: tf.Tensor2D[] = [];
+  let h = x;
+  for (const layer of layers) {
+    h = layer.forward(h);
+    all.push(h);
+  }
+  return { all, last: h };
+}

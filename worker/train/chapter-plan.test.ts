@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chapterSteps, DataOrder, learningRateAt, stepsPerEpoch, totalSteps } from './chapter-plan.js';
+
+const shape = { rows: 1000, batchSize: 100, epochs: 3, chapters: 4, seed: 9 };
+
+void test('chapters cover every step exactly once, in order', () => {
+  let next = 0;
+  for (let c = 0; c < shape.chapters; c++) {
+    const { start, end } = chapterSteps(shape, c);
+    assert.equal(start, next);
+    assert.ok(end > start);
+    next = end;
+  }
+  assert.equal(next, totalSteps(shape));
+  assert.equal(stepsPerEpoch(shape), 10);
+});
+
+void test('each epoch visits every row once, and epochs differ in order', () => {
+  const order = new DataOrder(shape);
+  const epoch = (e: number): number[] => Array.from({ length: 10 }, (_, s) => Array.from(order.rowsOfStep(e * 10 + s))).flat();
+  const first = epoch(0);
+  assert.deepEqual([...first].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
+  assert.notDeepEqual(epoch(1), first);
+  assert.deepEqual(new DataOrder(shape).rowsOfStep(3), new DataOrder(shape).rowsOfStep(3), 'same seed, same rows');
+});
+
+void test('linear decay holds the rate, then falls to zero at the end', () => {
+  const schedule = { name: 'linearDecay' as const, decayStartFraction: 0.5 };
+  assert.equal(learningRateAt(0.01, schedule, 0.25), 0.01);
+  assert.ok(Math.abs(learningRateAt(0.01, schedule, 0.75) - 0.005) < 1e-12);
+  assert.ok(learningRateAt(0.01, schedule, 0.999) < 1e-4);
+  assert.equal(learningRateAt(0.01, { name: 'constant', decayStartFraction: 0.5 }, 0.9), 0.01);
+});

@@ -1,0 +1,59 @@
+// Which rows a step trains on, which steps a chapter holds, and the learning rate at each
+// step: pure functions of the spec, so every group derives the same schedule on its own.
+import { mixSeed, permutation, seededRandom } from './rng.js';
+
+export interface TrainingShape {
+  rows: number;
+  batchSize: number;
+  epochs: number;
+  chapters: number;
+  seed: number;
+}
+
+export function stepsPerEpoch(shape: TrainingShape): number {
+  return Math.max(1, Math.floor(shape.rows / shape.batchSize));
+}
+
+export function totalSteps(shape: TrainingShape): number {
+  return shape.epochs * stepsPerEpoch(shape);
+}
+
+/** The chapter's steps [start, end): chapters slice the whole run evenly, not epochs. */
+export function chapterSteps(shape: TrainingShape, chapter: number): { start: number; end: number } {
+  const total = totalSteps(shape);
+  return {
+    start: Math.floor((chapter * total) / shape.chapters),
+    end: Math.floor(((chapter + 1) * total) / shape.chapters),
+  };
+}
+
+/** Data order: one seeded permutation per epoch, memoised because a chapter asks often. */
+export class DataOrder {
+  private epoch = -1;
+  private order: Int32Array = new Int32Array(0);
+
+  constructor(private readonly shape: TrainingShape) {}
+
+  /** The training rows of global step `step`. */
+  rowsOfStep(step: number): Int32Array {
+    const perEpoch = stepsPerEpoch(this.shape);
+    const epoch = Math.floor(step / perEpoch);
+    if (epoch !== this.epoch) {
+      this.order = permutation(this.shape.rows, seededRandom(mixSeed(this.shape.seed, epoch)));
+      this.epoch = epoch;
+    }
+    const start = (step % perEpoch) * this.shape.batchSize;
+    return this.order.subarray(start, start + this.shape.batchSize);
+  }
+}
+
+export interface LearningRateSchedule {
+  name: 'constant' | 'linearDecay';
+  decayStartFraction: number;
+}
+
+/** lr at training progress p ∈ [0, 1): constant, then (linearDecay) straight down to 0 at p = 1. */
+export function learningRateAt(base: number, schedule: LearningRateSchedule, progress: number): number {
+  if (schedule.name === 'constant' || progress < schedule.decayStartFraction) return base;
+  return (base * (1 - progress)) / (1 - schedule.decayStartFraction);
+}

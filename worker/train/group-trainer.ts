@@ -1,0 +1,228 @@
+// The training loop of one layer group for one chapter: stage the chapter's inputs, then
+// step through its batches, updating every layer of the group (and the readout, in the last
+// group) with FF's local rule. Yields to the event loop between batches so that the gRPC
+// and metrics servers of the same process stay responsive during a chapter.
+import * as tf from '@tensorflow/tfjs-core';
+import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
+import type { Dataset } from '../data/mnist.js';
+import type { FFLayer } from '../ff/ff-layer.js';
+import { overlayLabels, overlayNeutral } from '../ff/label-overlay.js';
+import { goodnessPerLabel, readoutFeatures } from '../ff/label-scores.js';
+import type { SoftmaxHead } from '../ff/softmax-head.js';
+import type { NamedTensor } from '../named-tensor.js';
+import { chapterRows, upstreamActivities, type ChapterInputs } from './chapter-inputs.js';
+import { chapterSteps, DataOrder, learningRateAt, totalSteps, type TrainingShape } from './chapter-plan.js';
+import type { GroupPlan } from './group-plan.js';
+import { chooseNegatives } from './negatives.js';
+import { buildHead, buildLayer } from './network.js';
+import { gatherRows } from './row-cache.js';
+
+export interface LayerStats {
+  layer: number;
+  loss: number;
+  goodnessPos: number;
+  goodnessNeg: number;
+}
+
+export interface ChapterProgress {
+  chapter: number;
+  /** Steps done in this chapter, and how many it has. */
+  step: number;
+  steps: number;
+  layers: LayerStats[];
+  samplesPerSecond: number;
+}
+
+const REPORT_EVERY_STEPS = 25;
+
+interface StepTensors {
+  losses: tf.Scalar[];
+  goodPos: tf.Scalar[];
+  goodNeg: tf.Scalar[];
+  logits?: tf.Tensor2D;
+}
+
+export class GroupTrainer {
+  readonly upstream: FFLayer[];
+  readonly own: FFLayer[];
+  readonly head: SoftmaxHead | undefined;
+  /** The readout's (or the held layers') class scores for each training row. [rows×classes] */
+  private scores: Float32Array | undefined;
+  private readonly order: DataOrder;
+  readonly shape: TrainingShape;
+
+  constructor(
+    private readonly spec: ForwardForwardJobSpec,
+    readonly plan: GroupPlan,
+    private readonly data: Dataset,
+  ) {
+    this.upstream = plan.upstreamLayers.map((i) => buildLayer(spec, data.inputSize, i));
+    this.own = plan.layers.map((i) => buildLayer(spec, data.inputSize, i));
+    this.head = plan.isLast && spec.model.classifier.name === 'softmax' ? buildHead(spec, data.classes) : undefined;
+    const t = spec.training;
+    this.shape = { rows: data.count, batchSize: t.batchSize, epochs: t.epochs, chapters: t.chapters, seed: t.seed };
+    this.order = new DataOrder(this.shape);
+  }
+
+  /** Every layer this group holds, bottom first: what it can run forward. */
+  get layers(): FFLayer[] {
+    return [...this.upstream, ...this.own];
+  }
+
+  async trainChapter(chapter: number, onProgress: (p: ChapterProgress) => void): Promise<ChapterProgress> {
+    const { start, end } = chapterSteps(this.shape, chapter);
+    const steps = Array.from({ length: end - start }, (_, k) => Int32Array.from(this.order.rowsOfStep(start + k)));
+    const inputs = this.stageChapter(chapter, steps);
+    let last: ChapterProgress = { chapter, step: 0, steps: steps.length, layers: [], samplesPerSecond: 0 };
+    let window: StepTensors[] = [];
+    let windowStart = performance.now();
+    for (let k = 0; k < steps.length; k++) {
+      const progress = (start + k) / totalSteps(this.shape);
+      const lr = learningRateAt(this.spec.training.optimizer.learningRate, this.spec.training.learningRateSchedule, progress);
+      window.push(this.trainStep(steps[k]!, inputs, lr));
+      if (window.length === REPORT_EVERY_STEPS || k === steps.length - 1) {
+        const seconds = (performance.now() - windowStart) / 1000;
+        last = this.summarise(chapter, k + 1, steps.length, window, steps, k, seconds);
+        onProgress(last);
+        window = [];
+        windowStart = performance.now();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    return last;
+  }
+
+  private stageChapter(chapter: number, steps: Int32Array[]): ChapterInputs {
+    const { rows, slotOf } = chapterRows(steps, this.data.count);
+    if (this.head === undefined && chapter > 0) this.scoreRowsByGoodness(rows);
+    const negatives = chooseNegatives(this.data.labels, rows, {
+      strategy: this.spec.model.negatives.strategy,
+      classes: this.data.classes,
+      seed: this.spec.training.seed,
+      chapter,
+      ...(this.scores ? { scores: this.scores } : {}),
+    });
+    if (this.upstream.length === 0) return { rows, slotOf, negatives };
+    const upstream = upstreamActivities(this.data, rows, negatives, {
+      layers: this.upstream,
+      featuresFrom: this.spec.model.classifier.fromLayer,
+      withReadout: this.head !== undefined,
+    });
+    return { rows, slotOf, negatives, upstream };
+  }
+
+  /** Adaptive negatives without a readout: the goodness this group's layers give each label. */
+  private scoreRowsByGoodness(rows: Int32Array): void {
+    const strategy = this.spec.model.negatives.strategy;
+    if (strategy !== 'adaptive' && strategy !== 'sampled') return;
+    const classes = this.data.classes;
+    this.scores ??= new Float32Array(this.data.count * classes);
+    for (let first = 0; first < rows.length; first += 1000) {
+      const slice = rows.subarray(first, first + 1000);
+      const scores = tf.tidy(() => {
+        const x = tf.tensor2d(gatherRows(this.data.images, this.data.inputSize, slice), [slice.length, this.data.inputSize]);
+        return goodnessPerLabel(this.layers, x, classes, this.spec.model.classifier.fromLayer).dataSync();
+      });
+      slice.forEach((row, i) => this.scores!.set(scores.subarray(i * classes, (i + 1) * classes), row * classes));
+    }
+  }
+
+  private trainStep(rows: Int32Array, inputs: ChapterInputs, lr: number): StepTensors {
+    return tf.tidy(() => {
+      const slots = Array.from(rows, (r) => inputs.slotOf[r]!);
+      const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
+      let [xPos, xNeg] = this.batchInputs(rows, slots, labels, inputs);
+      const losses: tf.Scalar[] = [];
+      const goodPos: tf.Scalar[] = [];
+      const goodNeg: tf.Scalar[] = [];
+      for (const layer of this.own) {
+        const r = layer.trainStep(xPos, xNeg, lr);
+        losses.push(r.loss);
+        goodPos.push(r.goodnessPos);
+        goodNeg.push(r.goodnessNeg);
+        [xPos, xNeg] = tf.split(r.h, [rows.length, rows.length]) as [tf.Tensor2D, tf.Tensor2D];
+      }
+      if (this.head === undefined) return { losses, goodPos, goodNeg };
+      const logits = this.head.trainStep(this.readoutInput(rows, slots, inputs), labels, lr).logits;
+      return { losses, goodPos, goodNeg, logits };
+    });
+  }
+
+  private batchInputs(rows: Int32Array, slots: number[], labels: tf.Tensor1D, inputs: ChapterInputs): [tf.Tensor2D, tf.Tensor2D] {
+    if (inputs.upstream) return [inputs.upstream.pos.gather(slots), inputs.upstream.neg.gather(slots)];
+    const x = this.images(rows);
+    const wrong = tf.tensor1d(Array.from(slots, (s) => inputs.negatives[s]!), 'int32');
+    return [overlayLabels(x, labels, this.data.classes), overlayLabels(x, wrong, this.data.classes)];
+  }
+
+  /** Readout features: upstream ones from the chapter's table, own ones from a neutral pass. */
+  private readoutInput(rows: Int32Array, slots: number[], inputs: ChapterInputs): tf.Tensor2D {
+    const from = this.spec.model.classifier.fromLayer;
+    let h = inputs.upstream?.neutral?.gather(slots) ?? overlayNeutral(this.images(rows), this.data.classes);
+    const own: tf.Tensor2D[] = [];
+    for (const layer of this.own) {
+      h = layer.forward(h);
+      own.push(h);
+    }
+    const ownFrom = Math.max(0, from - this.upstream.length);
+    const ownFeatures = readoutFeatures(own, ownFrom);
+    const upstreamFeatures = inputs.upstream?.features?.gather(slots);
+    return upstreamFeatures ? tf.concat([upstreamFeatures, ownFeatures], 1) : ownFeatures;
+  }
+
+  private images(rows: Int32Array): tf.Tensor2D {
+    return tf.tensor2d(gatherRows(this.data.images, this.data.inputSize, rows), [rows.length, this.data.inputSize]);
+  }
+
+  private summarise(chapter: number, step: number, steps: number, window: StepTensors[], batches: Int32Array[], k: number, seconds: number): ChapterProgress {
+    const mean = (pick: (w: StepTensors) => tf.Scalar[], layer: number): number =>
+      window.reduce((sum, w) => sum + pick(w)[layer]!.dataSync()[0]!, 0) / window.length;
+    const layers = this.own.map((_, j) => ({
+      layer: this.plan.layers[j]!,
+      loss: mean((w) => w.losses, j),
+      goodnessPos: mean((w) => w.goodPos, j),
+      goodnessNeg: mean((w) => w.goodNeg, j),
+    }));
+    this.recordScores(window, batches.slice(k + 1 - window.length, k + 1));
+    for (const w of window) tf.dispose([...w.losses, ...w.goodPos, ...w.goodNeg, ...(w.logits ? [w.logits] : [])]);
+    return { chapter, step, steps, layers, samplesPerSecond: (window.length * this.shape.batchSize) / Math.max(seconds, 1e-9) };
+  }
+
+  private recordScores(window: StepTensors[], batches: Int32Array[]): void {
+    const classes = this.data.classes;
+    window.forEach((w, i) => {
+      if (w.logits === undefined) return;
+      this.scores ??= new Float32Array(this.data.count * classes);
+      const logits = w.logits.dataSync();
+      batches[i]!.forEach((row, r) => this.scores!.set(logits.subarray(r * classes, (r + 1) * classes), row * classes));
+    });
+  }
+
+  /** Published downstream: the weights of every layer this group holds. */
+  weightsForDownstream(): NamedTensor[] {
+    return this.layers.flatMap((l) => l.exportWeights());
+  }
+
+  /** Loads the upstream layers from a bundle published by the previous group. */
+  loadUpstream(tensors: NamedTensor[]): void {
+    for (const layer of this.upstream) {
+      const names = [`${layer.name}/w`, `${layer.name}/b`];
+      const missing = names.filter((n) => !tensors.some((t) => t.name === n));
+      if (missing.length > 0) throw new Error(`upstream weights lack ${missing.join(', ')}`);
+      layer.importState(tensors);
+    }
+  }
+
+  /** What a checkpoint must hold to resume this group exactly. */
+  checkpointTensors(): NamedTensor[] {
+    const scores = this.scores ? [{ name: 'scores', shape: [this.data.count, this.data.classes], values: this.scores }] : [];
+    return [...this.layers.flatMap((l) => l.exportState()), ...(this.head?.exportWeights() ?? []), ...scores];
+  }
+
+  restoreCheckpoint(tensors: NamedTensor[]): void {
+    for (const layer of this.layers) layer.importState(tensors);
+    this.head?.importWeights(tensors);
+    const scores = tensors.find((t) => t.name === 'scores');
+    if (scores) this.scores = Float32Array.from(scores.values);
+  }
+}

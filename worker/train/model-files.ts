@@ -1,0 +1,69 @@
+// The trained model on disk: TensorFlow.js's weights format (model.json with a
+// weightsManifest, plus weights.bin) and ff.json, which says how to run the FF layers.
+// Written into a temporary folder and renamed into place, so a reader never sees half.
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { NamedTensor } from '../named-tensor.js';
+
+export const MODEL_FORMAT = 'ffjob-forward-forward/v1';
+
+export interface FFModelDescription {
+  format: typeof MODEL_FORMAT;
+  job: string;
+  inputSize: number;
+  classes: number;
+  layers: number[];
+  threshold: number;
+  classifier: { name: 'goodness' | 'softmax'; fromLayer: number };
+  /** How a label enters the input: one-hot in the first `classes` values (Hinton 2022). */
+  labelEncoding: 'overlay-first-values';
+  testAccuracy?: number;
+}
+
+interface WeightsManifestEntry {
+  paths: string[];
+  weights: { name: string; shape: number[]; dtype: 'float32' }[];
+}
+
+export async function saveModel(dir: string, description: FFModelDescription, tensors: NamedTensor[]): Promise<void> {
+  const staging = `${dir}.tmp-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  const manifest: WeightsManifestEntry[] = [
+    { paths: ['weights.bin'], weights: tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: 'float32' })) },
+  ];
+  const weights = Buffer.concat(tensors.map((t) => Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength)));
+  await writeFile(join(staging, 'weights.bin'), weights);
+  const modelJson = { format: 'weights-manifest', generatedBy: 'ffjob', convertedBy: null, modelTopology: description, weightsManifest: manifest };
+  await writeFile(join(staging, 'model.json'), `${JSON.stringify(modelJson, null, 2)}\n`);
+  await writeFile(join(staging, 'ff.json'), `${JSON.stringify(description, null, 2)}\n`);
+  await mkdir(dirname(dir), { recursive: true });
+  await rm(dir, { recursive: true, force: true });
+  await rename(staging, dir);
+}
+
+export async function loadModel(dir: string): Promise<{ description: FFModelDescription; tensors: NamedTensor[] }> {
+  const path = join(dir, 'model.json');
+  let parsed: { modelTopology?: FFModelDescription; weightsManifest?: WeightsManifestEntry[] };
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8')) as typeof parsed;
+  } catch (err) {
+    throw new Error(`cannot read model ${path}: ${(err as Error).message}`);
+  }
+  const description = parsed.modelTopology;
+  if (description?.format !== MODEL_FORMAT) throw new Error(`${path} is not an FFJob model (format ${MODEL_FORMAT})`);
+  const tensors: NamedTensor[] = [];
+  for (const entry of parsed.weightsManifest ?? []) {
+    const bytes = Buffer.concat(await Promise.all(entry.paths.map((p) => readFile(join(dir, p)))));
+    let offset = 0;
+    for (const spec of entry.weights) {
+      const count = spec.shape.reduce((a, b) => a * b, 1);
+      if (offset + count * 4 > bytes.length) throw new Error(`${join(dir, entry.paths[0] ?? '')} is truncated at tensor ${spec.name}`);
+      const values = new Float32Array(count);
+      Buffer.from(values.buffer).set(bytes.subarray(offset, offset + count * 4));
+      tensors.push({ name: spec.name, shape: spec.shape, values });
+      offset += count * 4;
+    }
+  }
+  return { description, tensors };
+}

@@ -1,0 +1,77 @@
+// The worker's command line. The local runner and the operator's pods pass exactly these
+// flags, so one entry point serves both.
+import { parseArgs } from 'node:util';
+
+export interface WorkerArgs {
+  /** The job file (YAML as for kubectl, or JSON). */
+  job: string;
+  group: number;
+  /** host:port this worker's gRPC server binds (it receives the previous group's weights). */
+  listen: string;
+  /** host:port of the previous group's gRPC server, polled so a dead upstream is noticed. */
+  upstream: string | undefined;
+  /** host:port of the next group's gRPC server, which this worker publishes to. */
+  downstream: string | undefined;
+  /** host:port for /metrics, /healthz, /readyz and /status. */
+  metricsListen: string;
+  /** Where checkpoints and (last group) the model are written. */
+  dir: string;
+  token: string | undefined;
+  /** Give up when the upstream has not answered at all for this long. */
+  upstreamStartupSeconds: number;
+  /** Give up waiting for one chapter's upstream weights after this long. */
+  chapterTimeoutSeconds: number;
+  terminationLog: string;
+}
+
+const USAGE = `usage: ffjob worker --job FILE --group N --listen HOST:PORT --metrics-listen HOST:PORT --dir DIR
+                    [--upstream HOST:PORT] [--downstream HOST:PORT] [--token-file FILE]`;
+
+export function parseHostPort(value: string, flag: string): { host: string; port: number } {
+  const match = /^(.*):(\d+)$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match || !match[1] || port > 65535) throw new Error(`${flag} must be HOST:PORT, got "${value}"`);
+  return { host: match[1], port };
+}
+
+function requireFlag(values: Record<string, string | undefined>, flag: string): string {
+  const value = values[flag];
+  if (value === undefined || value === '') throw new Error(`--${flag} is required\n${USAGE}`);
+  return value;
+}
+
+export function parseWorkerArgs(argv: string[]): WorkerArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      job: { type: 'string' },
+      group: { type: 'string' },
+      listen: { type: 'string' },
+      upstream: { type: 'string' },
+      downstream: { type: 'string' },
+      'metrics-listen': { type: 'string' },
+      dir: { type: 'string' },
+      'token-file': { type: 'string' },
+      'upstream-startup-seconds': { type: 'string', default: '300' },
+      'chapter-timeout-seconds': { type: 'string', default: '3600' },
+      'termination-log': { type: 'string', default: '/dev/termination-log' },
+    },
+    strict: true,
+  });
+  const group = Number(requireFlag(values, 'group'));
+  if (!Number.isInteger(group) || group < 0) throw new Error(`--group must be a non-negative integer, got "${values.group}"`);
+  for (const flag of ['listen', 'metrics-listen'] as const) parseHostPort(requireFlag(values, flag), `--${flag}`);
+  return {
+    job: requireFlag(values, 'job'),
+    group,
+    listen: requireFlag(values, 'listen'),
+    upstream: values.upstream,
+    downstream: values.downstream,
+    metricsListen: requireFlag(values, 'metrics-listen'),
+    dir: requireFlag(values, 'dir'),
+    token: values['token-file'],
+    upstreamStartupSeconds: Number(values['upstream-startup-seconds']),
+    chapterTimeoutSeconds: Number(values['chapter-timeout-seconds']),
+    terminationLog: values['termination-log'] ?? '/dev/termination-log',
+  };
+}

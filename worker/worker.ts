@@ -1,0 +1,282 @@
+// One worker process: trains one layer group of a ForwardForwardJob chapter by chapter,
+// receiving the previous group's weights and publishing its own to the next group.
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { parseJobYaml, type ForwardForwardJob } from '../operator/api/v1alpha1/index.js';
+import { loadLatestCheckpoint, saveCheckpoint, checkCompatible } from './checkpoint/checkpoint.js';
+import { loadMnist, type Dataset } from './data/mnist.js';
+import { initBackend } from './ff/backend.js';
+import { createLogger, type Logger } from './observe/log.js';
+import { WorkerMetrics } from './observe/metrics.js';
+import { startObservabilityServer } from './observe/http-server.js';
+import { fetchPeerStatus, publishBundle } from './peer/peer-client.js';
+import { startPeerServer, type PeerServer } from './peer/peer-server.js';
+import type { PeerPhase } from './peer/worker-status.js';
+import { GroupTrainer, type ChapterProgress } from './train/group-trainer.js';
+import { groupPlan } from './train/group-plan.js';
+import { saveModel } from './train/model-files.js';
+import { accuracy } from './train/predict.js';
+import { parseHostPort, type WorkerArgs } from './worker-args.js';
+
+interface WorkerState {
+  phase: PeerPhase;
+  /** The chapter being trained, or the last one finished. */
+  chapter: number;
+  testAccuracy: number | undefined;
+  stopping: boolean;
+}
+
+export function loadDataset(job: ForwardForwardJob, split: 'train' | 'test'): Dataset {
+  const { name, path } = job.spec.dataset;
+  return name === 'idx' ? loadMnist(split, path) : loadMnist(split);
+}
+
+class Worker {
+  readonly state: WorkerState = { phase: 'starting', chapter: -1, testAccuracy: undefined, stopping: false };
+  private peer: PeerServer | undefined;
+  private readonly closers: (() => Promise<void>)[] = [];
+  private readonly metrics: WorkerMetrics;
+  private readonly name: string;
+
+  constructor(
+    private readonly args: WorkerArgs,
+    private readonly job: ForwardForwardJob,
+    private readonly token: string | undefined,
+    private readonly log: Logger,
+  ) {
+    // parseJobYaml has checked that metadata.name is present.
+    this.name = job.metadata.name ?? '';
+    this.metrics = new WorkerMetrics({ job: this.name, group: args.group });
+  }
+
+  async run(): Promise<void> {
+    const backend = await initBackend(this.job.spec.worker.backend);
+    this.log.info('backend ready', { backend: backend.name, skipped: backend.skipped });
+    const train = loadDataset(this.job, 'train');
+    const plan = groupPlan(this.job.spec, train.inputSize, this.args.group);
+    const test = plan.isLast ? loadDataset(this.job, 'test') : undefined;
+    const trainer = new GroupTrainer(this.job.spec, plan, train);
+    await this.startServers();
+    const first = await this.resume(trainer);
+    this.metrics.setChapterCount(this.job.spec.training.chapters);
+    this.log.info('training', { layers: plan.layers, upstreamLayers: plan.upstreamLayers, fromChapter: first });
+    for (let chapter = first; chapter < this.job.spec.training.chapters; chapter++) {
+      await this.trainOneChapter(trainer, chapter, test);
+    }
+    if (plan.isLast) await this.finishLastGroup(trainer, train);
+    else await this.serveUntilDownstreamDone(trainer);
+  }
+
+  private async startServers(): Promise<void> {
+    const metricsAt = parseHostPort(this.args.metricsListen, '--metrics-listen');
+    const obs = await startObservabilityServer({
+      ...metricsAt,
+      metrics: this.metrics,
+      status: () => ({ group: this.args.group, ...this.state }),
+      ready: () => this.state.phase !== 'starting',
+    });
+    this.closers.push(() => obs.close());
+    const listen = parseHostPort(this.args.listen, '--listen');
+    this.peer = await startPeerServer({
+      ...listen,
+      job: this.name,
+      ...(this.args.group > 0 ? { upstreamGroup: this.args.group - 1 } : {}),
+      ...(this.token ? { token: this.token } : {}),
+      status: () => ({ group: this.args.group, phase: this.state.phase, chapter: this.state.chapter }),
+      onTransfer: (t) => this.metrics.recordTransfer(t),
+    });
+    this.closers.push(() => this.peer!.close(1000));
+  }
+
+  private checkpointDir(): string {
+    return join(this.args.dir, 'checkpoints', `group-${this.args.group}`);
+  }
+
+  private checkpointIdentity(trainer: GroupTrainer): Record<string, unknown> {
+    const t = this.job.spec.training;
+    return {
+      layers: this.job.spec.model.layers,
+      groupLayers: trainer.plan.layers,
+      batchSize: t.batchSize,
+      epochs: t.epochs,
+      chapters: t.chapters,
+      seed: t.seed,
+      classifier: this.job.spec.model.classifier.name,
+    };
+  }
+
+  /** Restores the newest good checkpoint; returns the first chapter still to train. */
+  private async resume(trainer: GroupTrainer): Promise<number> {
+    const { checkpoint, skipped } = await loadLatestCheckpoint(this.checkpointDir());
+    for (const s of skipped) this.log.warn('skipped unusable checkpoint', { path: s.path, reason: s.reason });
+    if (!checkpoint) return 0;
+    checkCompatible(checkpoint, this.checkpointIdentity(trainer));
+    trainer.restoreCheckpoint(checkpoint.tensors);
+    this.metrics.recordResume();
+    this.state.chapter = checkpoint.meta.chapter;
+    this.log.info('resumed from checkpoint', { path: checkpoint.path, chapter: checkpoint.meta.chapter });
+    // The previous run may have died between saving and publishing: publishing again is
+    // harmless (the receiver replaces a chapter it already holds).
+    await this.publish(trainer, checkpoint.meta.chapter);
+    return checkpoint.meta.chapter + 1;
+  }
+
+  private async trainOneChapter(trainer: GroupTrainer, chapter: number, test: Dataset | undefined): Promise<void> {
+    this.state.chapter = chapter;
+    if (!trainer.plan.isFirst) await this.receiveUpstream(trainer, chapter);
+    this.setPhase('training');
+    this.metrics.setChapter(chapter);
+    const started = performance.now();
+    await trainer.trainChapter(chapter, (p) => this.reportProgress(p));
+    if (this.state.stopping) throw new Error('stopped by signal');
+    const saveStarted = performance.now();
+    const meta = { chapter, ...this.checkpointIdentity(trainer) };
+    await saveCheckpoint(this.checkpointDir(), { meta, tensors: trainer.checkpointTensors() });
+    this.metrics.recordCheckpoint((performance.now() - saveStarted) / 1000);
+    await this.publish(trainer, chapter);
+    const lastChapter = chapter === this.job.spec.training.chapters - 1;
+    if (test && (lastChapter || (chapter + 1) % this.job.spec.training.testEvery === 0)) this.evaluate(trainer, test, chapter);
+    this.log.info('chapter done', { chapter, seconds: (performance.now() - started) / 1000 });
+  }
+
+  private async receiveUpstream(trainer: GroupTrainer, chapter: number): Promise<void> {
+    this.setPhase('waiting');
+    const stopWatch = this.watchUpstream();
+    try {
+      const bundle = await this.peer!.inbox.waitFor(chapter, this.args.chapterTimeoutSeconds * 1000);
+      trainer.loadUpstream(bundle.tensors);
+      this.log.info('received upstream weights', { chapter, bundleChapter: bundle.chapter });
+    } finally {
+      stopWatch();
+    }
+  }
+
+  /** Fails the wait early when the upstream worker has never answered at all. */
+  private watchUpstream(): () => void {
+    const upstream = this.args.upstream;
+    if (upstream === undefined) return () => undefined;
+    const started = Date.now();
+    let seen = false;
+    const timer = setInterval(() => {
+      fetchPeerStatus(upstream, { ...(this.token ? { token: this.token } : {}), timeoutMs: 2000 }).then(
+        () => (seen = true),
+        () => {
+          if (seen || Date.now() - started < this.args.upstreamStartupSeconds * 1000) return;
+          clearInterval(timer);
+          this.fail(`upstream group ${this.args.group - 1} at ${upstream} never came up within ${this.args.upstreamStartupSeconds} s`);
+        },
+      );
+    }, 2000);
+    return () => clearInterval(timer);
+  }
+
+  private fail(message: string): void {
+    this.log.error(message);
+    this.state.phase = 'failed';
+    void this.shutdown().then(() => process.exit(1));
+  }
+
+  private async publish(trainer: GroupTrainer, chapter: number): Promise<void> {
+    if (this.args.downstream === undefined) return;
+    this.setPhase('publishing');
+    const bundle = { job: this.name, fromGroup: this.args.group, chapter, tensors: trainer.weightsForDownstream() };
+    const result = await publishBundle(this.args.downstream, bundle, {
+      ...(this.token ? { token: this.token } : {}),
+      onTransfer: (t) => this.metrics.recordTransfer(t),
+      onRetry: (r) => this.log.warn('publish retry', { attempt: r.attempt, delayMs: r.delayMs, error: r.error.message }),
+    });
+    this.log.info('published weights', { chapter, bytes: result.bytes, seconds: result.seconds });
+  }
+
+  private reportProgress(p: ChapterProgress): void {
+    for (const l of p.layers) this.metrics.recordBatchStats(l.layer, l);
+    this.metrics.recordSamples(p.samplesPerSecond > 0 ? this.job.spec.training.batchSize * Math.min(p.step, 25) : 0, 0);
+    this.log.info('progress', { chapter: p.chapter, step: p.step, steps: p.steps, samplesPerSecond: p.samplesPerSecond, layers: p.layers });
+  }
+
+  private evaluate(trainer: GroupTrainer, test: Dataset, chapter: number): void {
+    const model = { layers: trainer.layers, head: trainer.head, fromLayer: this.job.spec.model.classifier.fromLayer, classes: test.classes };
+    this.state.testAccuracy = accuracy(model, test);
+    this.metrics.setTestAccuracy(this.state.testAccuracy);
+    this.log.info('test accuracy', { chapter, testAccuracy: this.state.testAccuracy });
+  }
+
+  private async finishLastGroup(trainer: GroupTrainer, train: Dataset): Promise<void> {
+    const spec = this.job.spec;
+    const modelDir = join(this.args.dir, 'model');
+    const tensors = [...trainer.layers.flatMap((l) => l.exportWeights()), ...(trainer.head?.exportWeights() ?? [])];
+    await saveModel(modelDir, {
+      format: 'ffjob-forward-forward/v1',
+      job: this.name,
+      inputSize: train.inputSize,
+      classes: train.classes,
+      layers: spec.model.layers,
+      threshold: spec.model.goodness.threshold,
+      classifier: { name: spec.model.classifier.name, fromLayer: spec.model.classifier.fromLayer },
+      labelEncoding: 'overlay-first-values',
+      ...(this.state.testAccuracy === undefined ? {} : { testAccuracy: this.state.testAccuracy }),
+    }, tensors);
+    await this.writeTerminationMessage({ testAccuracy: this.state.testAccuracy, chapter: this.state.chapter, modelPath: modelDir });
+    this.setPhase('succeeded');
+    this.log.info('model written', { modelPath: modelDir, testAccuracy: this.state.testAccuracy });
+    // Upstream workers poll this status to learn that they may stop.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
+
+  /**
+   * An upstream group stays up after its last chapter, publishing its final weights again if
+   * the next group restarts and asks for them, until that group reports success.
+   */
+  private async serveUntilDownstreamDone(trainer: GroupTrainer): Promise<void> {
+    this.setPhase('succeeded');
+    const last = this.job.spec.training.chapters - 1;
+    const downstream = this.args.downstream!;
+    while (!this.state.stopping) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const status = await fetchPeerStatus(downstream, { ...(this.token ? { token: this.token } : {}), timeoutMs: 2000 }).catch(() => undefined);
+      if (status?.phase === 'succeeded') return;
+      if (status?.phase === 'waiting' && (status.latestChapterReceived ?? -1) < last) await this.publish(trainer, last);
+    }
+  }
+
+  private setPhase(phase: PeerPhase): void {
+    this.state.phase = phase;
+  }
+
+  private async writeTerminationMessage(message: object): Promise<void> {
+    if (!existsSync(dirname(this.args.terminationLog))) return;
+    await writeFile(this.args.terminationLog, JSON.stringify(message)).catch((err: Error) =>
+      this.log.warn('cannot write termination message', { path: this.args.terminationLog, error: err.message }),
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    this.state.stopping = true;
+    await Promise.allSettled(this.closers.map((close) => close()));
+  }
+}
+
+export async function runWorker(args: WorkerArgs): Promise<number> {
+  const log = createLogger({ group: args.group });
+  let worker: Worker | undefined;
+  const onSignal = (signal: string): void => {
+    log.info('stopping', { signal });
+    if (worker) worker.state.stopping = true;
+    void (worker?.shutdown() ?? Promise.resolve()).then(() => process.exit(worker?.state.phase === 'succeeded' ? 0 : 143));
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  try {
+    const job = parseJobYaml(await readFile(args.job, 'utf8'), args.job);
+    const token = args.token === undefined ? undefined : (await readFile(args.token, 'utf8')).trim();
+    worker = new Worker(args, job, token, log);
+    await worker.run();
+    await worker.shutdown();
+    return 0;
+  } catch (err) {
+    log.error((err as Error).message);
+    await worker?.shutdown();
+    return 1;
+  }
+}
