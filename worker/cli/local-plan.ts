@@ -1,0 +1,70 @@
+// What the local runner will start: which jobs it can run, how the layers split into
+// groups, and each worker's command line. The command line is the one the operator puts in
+// a pod, with loopback addresses in place of Services.
+import { closeSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { layerGroups, MNIST_INPUT_SIZE, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import { UserError } from './user-error.js';
+
+export interface GroupPorts {
+  grpc: number;
+  metrics: number;
+}
+
+/** checkLocalSupport refuses what the local runner cannot run yet, naming the field. */
+export function checkLocalSupport(job: ForwardForwardJob): void {
+  const { schedule, replicasPerGroup } = job.spec.parallelism;
+  if (schedule !== 'pipeline') {
+    throw new UserError(`spec.parallelism.schedule "${schedule}" is not implemented yet in the local runner; use "pipeline"`);
+  }
+  if (replicasPerGroup > 1) {
+    throw new UserError(`spec.parallelism.replicasPerGroup ${replicasPerGroup} is not implemented yet in the local runner; use 1`);
+  }
+}
+
+// Only the 16-byte header is read: the split must match the workers' without loading the set.
+function idxInputSize(dir: string): number {
+  const path = join(dir, 'train-images-idx3-ubyte');
+  const header = Buffer.alloc(16);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new UserError(`spec.dataset.path: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const read = readSync(fd, header, 0, 16, 0);
+    if (read < 16 || header[2] !== 0x08 || header[3] !== 3) throw new UserError(`spec.dataset.path: ${path} is not a ubyte IDX image file`);
+  } finally {
+    closeSync(fd);
+  }
+  return header.readUInt32BE(8) * header.readUInt32BE(12);
+}
+
+/** inputSize is the width of one input row of the job's data set. */
+export function inputSize(job: ForwardForwardJob): number {
+  return job.spec.dataset.name === 'idx' ? idxInputSize(job.spec.dataset.path) : MNIST_INPUT_SIZE;
+}
+
+/** groupLayers is each group's layer indices, split exactly as the workers split them. */
+export function groupLayers(job: ForwardForwardJob): number[][] {
+  return layerGroups(job.spec.model.layers, inputSize(job), job.spec.parallelism.workers);
+}
+
+const address = (port: number): string => `127.0.0.1:${port}`;
+
+/** workerArgs is group g's `ffjob worker` flags; `dir` must be absolute so every worker agrees. */
+export function workerArgs(jobFile: string, dir: string, ports: GroupPorts[], g: number): string[] {
+  const own = ports[g]!;
+  const args = [
+    '--job', jobFile, '--group', String(g), '--dir', dir,
+    '--listen', address(own.grpc), '--metrics-listen', address(own.metrics),
+    // Not /dev/termination-log: that is a pod's; locally it would land in the host's /dev.
+    '--termination-log', join(dir, 'logs', `group-${g}.termination`),
+  ];
+  const upstream = ports[g - 1];
+  const downstream = ports[g + 1];
+  if (upstream) args.push('--upstream', address(upstream.grpc));
+  if (downstream) args.push('--downstream', address(downstream.grpc));
+  return args;
+}

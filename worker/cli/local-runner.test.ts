@@ -1,0 +1,95 @@
+// End to end: `ffjob train --local` on the tiny job (two workers, real gRPC over loopback),
+// then `ffjob eval` and `ffjob predict` on the model it wrote.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { writeTinyJob } from '../../test/fixtures/tiny-mnist.js';
+import type { RunSummary } from './summary.js';
+import { runFfjob, startFfjob } from './testing.js';
+
+function onlyJsonObject(stdout: string): RunSummary {
+  const lines = stdout.trim().split('\n');
+  assert.equal(lines.length, 1, `stdout should be one JSON object, got:\n${stdout}`);
+  return JSON.parse(lines[0]!) as RunSummary;
+}
+
+/** Resolves once a checkpoint file appears in `dir`. */
+async function firstCheckpoint(dir: string): Promise<void> {
+  for (;;) {
+    if (existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.ffckpt'))) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+void describe('ffjob train --local (tiny job)', () => {
+  let dir = '';
+  let job = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ffjob-local-'));
+    job = await writeTinyJob(dir);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  void it('trains two groups, writes the model and summarises as JSON; eval and predict read the model', async () => {
+    const run = join(dir, 'run');
+    const r = await runFfjob(['train', '--local', job, '--dir', run, '--output', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = onlyJsonObject(r.stdout);
+    assert.equal(summary.job, 'tiny');
+    assert.ok(summary.testAccuracy !== null && summary.testAccuracy > 0.5, `test accuracy ${summary.testAccuracy}`);
+    assert.deepEqual(summary.groups.map((g) => g.layers), [[0], [1]]);
+    assert.ok(summary.groups.every((g) => g.trainSeconds > 0 && g.restarts === 0));
+    assert.equal(summary.modelPath, join(run, 'model'));
+    for (const f of ['model.json', 'weights.bin', 'ff.json']) assert.ok(existsSync(join(run, 'model', f)), f);
+    for (const g of [0, 1]) assert.match(await readFile(join(run, 'logs', `group-${g}.log`), 'utf8'), /"msg":"chapter done"/);
+    // Progress went to stderr, one line per chapter per group since stderr is not a terminal.
+    assert.equal(r.stderr.match(/· chapter \d\/2 done in/g)?.length, 4, r.stderr);
+
+    const data = join(dir, 'data');
+    const evaluated = await runFfjob(['eval', '--model', summary.modelPath, '--dataset-path', data, '--output', 'json']);
+    assert.equal(evaluated.code, 0, evaluated.stderr);
+    assert.equal((JSON.parse(evaluated.stdout) as { testAccuracy: number }).testAccuracy, summary.testAccuracy);
+    const predicted = await runFfjob(['predict', '--model', summary.modelPath, '--index', '0', '--dataset-path', data]);
+    assert.equal(predicted.code, 0, predicted.stderr);
+    // MNIST's first test image is a 7.
+    assert.match(predicted.stdout, /^test image 0: predicted \d, true label 7\n$/);
+  });
+
+  void it('restarts a worker killed after its first checkpoint, which resumes from it', async () => {
+    const run = join(dir, 'crash');
+    let killed = false;
+    const { done } = startFfjob(['train', '--local', job, '--dir', run, '--restarts', '1', '--output', 'json'], (chunk) => {
+      const pid = /group 0 started \(pid (\d+)\)/.exec(chunk)?.[1];
+      if (pid === undefined || killed) return;
+      killed = true;
+      void firstCheckpoint(join(run, 'checkpoints', 'group-0')).then(() => process.kill(Number(pid), 'SIGKILL'));
+    });
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /group 0 was killed by SIGKILL; restarting it from its checkpoint \(restart 1 of 1\)/);
+    assert.match(r.stderr, /group 0 resumed from checkpoint \(chapter \d\/2 done\)/);
+    const summary = onlyJsonObject(r.stdout);
+    assert.equal(summary.restarts, 1);
+    assert.deepEqual(summary.groups.map((g) => g.restarts), [1, 0]);
+    assert.ok(summary.testAccuracy !== null && summary.testAccuracy > 0.5, `test accuracy ${summary.testAccuracy}`);
+    assert.match(await readFile(join(run, 'logs', 'group-0.log'), 'utf8'), /"msg":"resumed from checkpoint"/);
+  });
+
+  void it('reports a worker that fails with its exit code and last log lines, and stops the others', async () => {
+    const broken = await mkdtemp(join(dir, 'broken-'));
+    const brokenJob = await writeTinyJob(broken);
+    // Only the last group reads the test split, so group 1 fails and group 0 must be stopped.
+    await unlink(join(broken, 'data', 't10k-images-idx3-ubyte'));
+    const started = performance.now();
+    const r = await runFfjob(['train', '--local', brokenJob, '--dir', join(broken, 'run')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /ffjob: group 1 exited with code 1; its last log lines \(all in .*group-1\.log\):\n/);
+    assert.match(r.stderr, /  error IDX file not found: .*t10k-images-idx3-ubyte/);
+    assert.equal(r.stdout, '');
+    // Group 0 would otherwise wait for its downstream far longer than this.
+    assert.ok(performance.now() - started < 30_000);
+  });
+});

@@ -1,0 +1,165 @@
+// `ffjob train --local`: one worker process per layer group on this machine, talking gRPC
+// over loopback, supervised the way the operator supervises pods: a crashed worker restarts
+// from its checkpoint while the restart budget lasts, otherwise the run fails and the rest
+// are stopped.
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import { ProgressDisplay, eventNote, type DisplayStream } from './display.js';
+import { applyEvent, newGroupView, type GroupView } from './group-view.js';
+import { readJob } from './job-file.js';
+import { checkLocalSupport, groupLayers, workerArgs, type GroupPorts } from './local-plan.js';
+import { freePorts } from './ports.js';
+import { buildSummary, summaryText } from './summary.js';
+import { parseWorkerLine } from './worker-events.js';
+import { describeExit, WorkerProcess, type WorkerExit } from './worker-process.js';
+
+export interface LocalRunOptions {
+  jobFile: string;
+  /** Where checkpoints, logs and the model go; default runs/<job name>. */
+  dir: string | undefined;
+  /** Worker restarts allowed over the whole run. */
+  restarts: number;
+  output: 'text' | 'json';
+  stdout: { write(chunk: string): unknown };
+  stderr: DisplayStream;
+}
+
+type Outcome =
+  | { kind: 'succeeded' }
+  | { kind: 'failed'; group: number; exit: WorkerExit; tail: string[] }
+  | { kind: 'interrupted'; signal: string };
+
+// Long enough for a worker to close its gRPC server and flush its log.
+const STOP_GRACE_MS = 10_000;
+const EXIT_INTERRUPTED = 130;
+
+/** Shows a JSON log line as `level msg {fields}`, which reads better in a failure report. */
+function readable(line: string): string {
+  try {
+    const { level, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    delete rest.ts;
+    const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
+    return `${String(level)} ${String(msg)}${extra}`;
+  } catch {
+    return line;
+  }
+}
+
+class LocalRun {
+  private readonly views: GroupView[];
+  private readonly processes: (WorkerProcess | undefined)[];
+  private restartsLeft: number;
+  private settle: (o: Outcome) => void = () => undefined;
+  private settled = false;
+  private readonly display: ProgressDisplay;
+
+  private readonly dir: string;
+  private readonly args: string[][];
+
+  constructor(
+    private readonly job: ForwardForwardJob,
+    private readonly opts: LocalRunOptions,
+    plan: { dir: string; args: string[][]; layers: number[][] },
+  ) {
+    const { dir, args, layers } = plan;
+    this.dir = dir;
+    this.args = args;
+    this.views = layers.map((l, g) => newGroupView(g, l, job.spec.training.chapters));
+    this.processes = layers.map(() => undefined);
+    this.restartsLeft = opts.restarts;
+    this.display = new ProgressDisplay(opts.stderr);
+  }
+
+  async run(): Promise<number> {
+    const started = performance.now();
+    const outcome = await this.supervise();
+    await Promise.all(this.processes.map((p) => p?.stop(STOP_GRACE_MS)));
+    if (outcome.kind === 'interrupted') this.display.note(`stopped by ${outcome.signal}; checkpoints are in ${join(this.dir, 'checkpoints')}`);
+    this.display.close();
+    if (outcome.kind === 'interrupted') return EXIT_INTERRUPTED;
+    if (outcome.kind === 'failed') {
+      this.reportFailure(outcome);
+      return 1;
+    }
+    const summary = buildSummary(this.job.metadata.name ?? '', this.views, (performance.now() - started) / 1000, join(this.dir, 'model'));
+    this.opts.stdout.write(this.opts.output === 'json' ? `${JSON.stringify(summary)}\n` : summaryText(summary));
+    return 0;
+  }
+
+  private supervise(): Promise<Outcome> {
+    const outcome = new Promise<Outcome>((resolve) => {
+      this.settle = (o): void => {
+        if (this.settled) return;
+        this.settled = true;
+        resolve(o);
+      };
+    });
+    const onSignal = (signal: string): void => this.settle({ kind: 'interrupted', signal });
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    this.views.forEach((_, g) => void this.superviseGroup(g));
+    return outcome.finally(() => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    });
+  }
+
+  private async superviseGroup(g: number): Promise<void> {
+    const last = g === this.views.length - 1;
+    for (;;) {
+      const proc = this.start(g);
+      const exit = await proc.exited;
+      if (this.settled) return;
+      if (exit.code === 0) {
+        if (last) this.settle({ kind: 'succeeded' });
+        return;
+      }
+      if (this.restartsLeft === 0) return this.settle({ kind: 'failed', group: g, exit, tail: proc.tail });
+      this.restartsLeft -= 1;
+      const view = this.views[g]!;
+      this.views[g] = { ...view, phase: 'restarting', restarts: view.restarts + 1 };
+      this.display.note(`group ${g} ${describeExit(exit)}; restarting it from its checkpoint (restart ${this.opts.restarts - this.restartsLeft} of ${this.opts.restarts})`);
+    }
+  }
+
+  private start(g: number): WorkerProcess {
+    const log = join(this.dir, 'logs', `group-${g}.log`);
+    const proc = new WorkerProcess(this.args[g]!, log, (line) => this.onLine(g, line));
+    this.processes[g] = proc;
+    this.display.note(`group ${g} started (pid ${proc.pid ?? '?'}), log ${log}`);
+    this.display.show(this.views);
+    return proc;
+  }
+
+  private onLine(g: number, line: string): void {
+    const event = parseWorkerLine(line);
+    if (event === undefined) return;
+    const view = applyEvent(this.views[g]!, event);
+    this.views[g] = view;
+    // Once the run is decided, what the workers say while being stopped is only noise.
+    const note = this.settled ? undefined : eventNote(view, event, this.display.live);
+    if (note !== undefined) this.display.note(note);
+    this.display.show(this.views);
+  }
+
+  private reportFailure(o: Extract<Outcome, { kind: 'failed' }>): void {
+    const log = join(this.dir, 'logs', `group-${o.group}.log`);
+    const tail = o.tail.map((l) => `  ${readable(l)}`).join('\n');
+    this.opts.stderr.write(`ffjob: group ${o.group} ${describeExit(o.exit)}; its last log lines (all in ${log}):\n${tail}\n`);
+  }
+}
+
+/** runLocal runs a job file on this machine and returns the process exit code. */
+export async function runLocal(opts: LocalRunOptions): Promise<number> {
+  const job = await readJob(opts.jobFile);
+  checkLocalSupport(job);
+  const layers = groupLayers(job);
+  const dir = resolve(opts.dir ?? join('runs', job.metadata.name ?? 'job'));
+  await mkdir(join(dir, 'logs'), { recursive: true });
+  const flat = await freePorts(layers.length * 2);
+  const ports: GroupPorts[] = layers.map((_, g) => ({ grpc: flat[2 * g]!, metrics: flat[2 * g + 1]! }));
+  const jobFile = resolve(opts.jobFile);
+  const args = layers.map((_, g) => workerArgs(jobFile, dir, ports, g));
+  return new LocalRun(job, opts, { dir, args, layers }).run();
+}

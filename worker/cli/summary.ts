@@ -1,0 +1,43 @@
+// The result of a finished local run: a few lines for a person, or one JSON object for a
+// script (`--output json`).
+import type { GroupView } from './group-view.js';
+import { formatPercent, layersLabel } from './render.js';
+
+export interface RunSummary {
+  job: string;
+  /** Fraction of the test set classified correctly; null when the run never evaluated. */
+  testAccuracy: number | null;
+  wallSeconds: number;
+  modelPath: string;
+  groups: { group: number; layers: number[]; trainSeconds: number; restarts: number }[];
+  restarts: number;
+}
+
+const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+
+export function buildSummary(job: string, views: GroupView[], wallSeconds: number, modelPath: string): RunSummary {
+  const last = views[views.length - 1];
+  return {
+    job,
+    testAccuracy: last?.testAccuracy ?? null,
+    wallSeconds: round(wallSeconds, 2),
+    modelPath,
+    groups: views.map((v) => ({ group: v.group, layers: v.layers, trainSeconds: round(v.trainSeconds, 2), restarts: v.restarts })),
+    restarts: views.reduce((sum, v) => sum + v.restarts, 0),
+  };
+}
+
+export function summaryText(s: RunSummary): string {
+  const accuracy = s.testAccuracy === null ? 'not evaluated' : formatPercent(s.testAccuracy);
+  const lines = [
+    `job ${s.job} succeeded`,
+    `  test accuracy  ${accuracy}`,
+    `  wall time      ${s.wallSeconds.toFixed(1)} s`,
+    `  model          ${s.modelPath}`,
+    ...s.groups.map((g) => {
+      const restarts = g.restarts === 0 ? '' : ` · ${g.restarts} restart${g.restarts === 1 ? '' : 's'}`;
+      return `  group ${g.group}  ${layersLabel(g.layers)} · ${g.trainSeconds.toFixed(1)} s training${restarts}`;
+    }),
+  ];
+  return `${lines.join('\n')}\n`;
+}
