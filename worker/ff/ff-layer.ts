@@ -3,7 +3,8 @@
 // own activities, so nothing flows in from the layers above and nothing flows out below.
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  ffLocalObjective,
+  ffObjectiveOfActivities,
+  type Goodness,
   lengthNormalise,
   goodness,
   peerNormalisationDelta,
@@ -11,27 +12,33 @@ import {
   updatedRunningMean,
   weightGradients,
 } from './ff-math.js';
+import { firstLayerWithLabels, neutralValues, oneHotValues, projectImages } from './label-scores.js';
 import { applyUpdate, createParam, disposeParam, type OptimizerConfig, type ParamState } from './optimizer.js';
 import type { NamedTensor } from '../named-tensor.js';
 
 export interface FFLayerConfig {
   inputSize: number;
   units: number;
-  /** θ on mean(h²): tied to the width, as Hinton's Σh² − n. */
-  threshold: number;
+  /** θ on mean(h²) and the loss's sharpness κ. */
+  goodness: Goodness;
   peerWeight: number;
   peerMomentum: number;
   optimizer: OptimizerConfig;
+  /** How many leading input values carry the label (layer 0 only; 0 elsewhere). */
+  labelSlots: number;
 }
 
 /** What one update reports; the tensors belong to the caller's tf.tidy scope. */
-export interface StepResult {
+// A type alias rather than an interface, so that tf.tidy accepts it as a TensorContainer.
+export type StepResult = {
   loss: tf.Scalar;
   goodnessPos: tf.Scalar;
   goodnessNeg: tf.Scalar;
   /** Activities before the update, positive rows then negative: the next layer's input. */
   h: tf.Tensor2D;
-}
+  /** Activities of the same images under the neutral label (trainStepOnImages only). */
+  hNeutral?: tf.Tensor2D;
+};
 
 export class FFLayer {
   readonly w: ParamState;
@@ -67,20 +74,53 @@ export class FFLayer {
    * only when it reports.
    */
   trainStep(xPos: tf.Tensor2D, xNeg: tf.Tensor2D, lr: number): StepResult {
-    this.steps += 1;
     return tf.tidy(() => {
-      const positives = xPos.shape[0];
       const xHat = lengthNormalise(tf.concat([xPos, xNeg], 0));
-      const sign = tf.concat([tf.ones([positives]), tf.fill([xNeg.shape[0]], -1)]) as tf.Tensor1D;
-      const w = this.w.value as tf.Tensor2D;
-      const local = ffLocalObjective({ xHat, sign }, w, this.b.value as tf.Tensor1D, this.cfg.threshold);
-      const delta = this.withPeerNormalisation(local.delta, local.h, positives);
-      const { dW, db } = weightGradients(xHat, delta);
-      applyUpdate(this.w, dW, lr, this.steps, this.cfg.optimizer);
-      applyUpdate(this.b, db, lr, this.steps, this.cfg.optimizer);
-      const [gPos, gNeg] = tf.split(local.g, [positives, xNeg.shape[0]]);
-      return { loss: local.loss, goodnessPos: tf.mean(gPos) as tf.Scalar, goodnessNeg: tf.mean(gNeg) as tf.Scalar, h: local.h };
+      const h = tf.relu(preActivation(xHat, this.w.value as tf.Tensor2D, this.b.value as tf.Tensor1D)) as tf.Tensor2D;
+      return this.update(h, xPos.shape[0], lr, (delta) => weightGradients(xHat, delta));
     });
+  }
+
+  /**
+   * The same update for layer 0 on images, where each positive row and its negative row share
+   * one image and differ only in the label written into its first values. x̂W then splits into
+   * the image's share, computed once, and the label's row of W; dW likewise: one matMul of
+   * each kind instead of two, the same result to rounding. The neutral-label activities the
+   * readout needs come almost free from the same image share.
+   * x: [P, in] raw images; yPos, yNeg: [P] labels.
+   */
+  trainStepOnImages(x: tf.Tensor2D, yPos: tf.Tensor1D, yNeg: tf.Tensor1D, lr: number): StepResult {
+    return tf.tidy(() => {
+      const classes = this.cfg.labelSlots;
+      const p = projectImages(this, x, classes);
+      const [vPos, vNeg] = [oneHotValues(yPos, classes), oneHotValues(yNeg, classes)];
+      const h = tf.concat([firstLayerWithLabels(this, p, vPos), firstLayerWithLabels(this, p, vNeg)], 0) as tf.Tensor2D;
+      const hNeutral = firstLayerWithLabels(this, p, neutralValues(x.shape[0], classes));
+      const positives = x.shape[0];
+      // One-hot labels add 1 to Σx², so positive and negative rows share the scale 1/r.
+      const invR = tf.div(1, tf.add(tf.sqrt(tf.div(tf.add(p.squares, 1), p.inputs)), 1e-8));
+      const result = this.update(h, positives, lr, (delta) => {
+        const [dPos, dNeg] = tf.split(tf.mul(delta, tf.concat([invR, invR], 0)), [positives, positives]) as [tf.Tensor2D, tf.Tensor2D];
+        const imageShare = tf.matMul(tf.transpose(p.blank), tf.add(dPos, dNeg));
+        const labelShare = tf.add(tf.matMul(tf.transpose(vPos), dPos), tf.matMul(tf.transpose(vNeg), dNeg));
+        const dW = tf.add(imageShare, tf.pad(labelShare, [[0, p.inputs - classes], [0, 0]])) as tf.Tensor2D;
+        return { dW, db: tf.sum(delta, 0) as tf.Tensor1D };
+      });
+      return { ...result, hNeutral };
+    });
+  }
+
+  /** The local objective, peer normalisation and the optimiser step, given this batch's h. */
+  private update(h: tf.Tensor2D, positives: number, lr: number, gradients: (delta: tf.Tensor2D) => { dW: tf.Tensor2D; db: tf.Tensor1D }): StepResult {
+    this.steps += 1;
+    const negatives = h.shape[0] - positives;
+    const sign = tf.concat([tf.ones([positives]), tf.fill([negatives], -1)]) as tf.Tensor1D;
+    const local = ffObjectiveOfActivities(h, sign, this.cfg.goodness);
+    const { dW, db } = gradients(this.withPeerNormalisation(local.delta, h, positives));
+    applyUpdate(this.w, dW, lr, this.steps, this.cfg.optimizer);
+    applyUpdate(this.b, db, lr, this.steps, this.cfg.optimizer);
+    const [gPos, gNeg] = tf.split(local.g, [positives, negatives]);
+    return { loss: local.loss, goodnessPos: tf.mean(gPos) as tf.Scalar, goodnessNeg: tf.mean(gNeg) as tf.Scalar, h };
   }
 
   private withPeerNormalisation(delta: tf.Tensor2D, h: tf.Tensor2D, positives: number): tf.Tensor2D {

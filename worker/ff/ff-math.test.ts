@@ -24,6 +24,7 @@ interface Problem {
   b: Float64Array;
   running: Float64Array;
   threshold: number;
+  sharpness: number;
   peerWeight: number;
   momentum: number;
 }
@@ -52,6 +53,7 @@ function makeProblem(seed: number, rows: number, inputs: number, units: number, 
     b: fill(units, () => 0.1 * gauss()),
     running: fill(units, () => rand()),
     threshold: 0.5 + rand(),
+    sharpness: 0.5 + 4 * rand(),
     peerWeight,
     momentum: 0.9,
   };
@@ -76,7 +78,7 @@ function referenceLoss(p: Problem, w: Float64Array, b: Float64Array): number {
       g += (a * a) / p.units;
     }
     const sign = r < p.positives ? 1 : -1;
-    loss += softplus(sign * (p.threshold - g)) / p.rows;
+    loss += softplus(sign * p.sharpness * (p.threshold - g)) / p.rows;
   }
   const running = Array.from(p.running, (old, j) => {
     let mean = 0;
@@ -107,7 +109,7 @@ function closedForm(p: Problem): { dW: Float32Array; db: Float32Array } {
     const sign = tf.tensor1d(Array.from({ length: p.rows }, (_, r) => (r < p.positives ? 1 : -1)));
     const w = tf.tensor2d(Float32Array.from(p.w), [p.inputs, p.units]);
     const b = tf.tensor1d(Float32Array.from(p.b));
-    const local = ffLocalObjective({ xHat, sign }, w, b, p.threshold);
+    const local = ffLocalObjective({ xHat, sign }, w, b, { threshold: p.threshold, sharpness: p.sharpness });
     const hPos = tf.slice(local.h, [0, 0], [p.positives, -1]);
     const running = updatedRunningMean(tf.tensor1d(Float32Array.from(p.running)), hPos, p.momentum);
     const peer = peerNormalisationDelta(hPos, running, p.peerWeight, p.momentum);

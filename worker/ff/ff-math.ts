@@ -37,20 +37,29 @@ export interface FFLocalResult {
   delta: tf.Tensor2D;
 }
 
+/** The FF objective for a batch whose normalised inputs are known: see ffObjectiveOfActivities. */
+export function ffLocalObjective(batch: FFBatch, w: tf.Tensor2D, b: tf.Tensor1D, goal: Goodness): FFLocalResult {
+  return ffObjectiveOfActivities(tf.relu(preActivation(batch.xHat, w, b)), batch.sign, goal);
+}
+
+/** θ, and κ: how sharply the loss separates goodness from θ (κ = units gives Σh² − n). */
+export interface Goodness {
+  threshold: number;
+  sharpness: number;
+}
+
 /**
- * loss = mean over rows of softplus(s·(θ − g)); s = +1 for positive rows, −1 for negative.
+ * loss = mean over rows of softplus(s·κ(θ − g)); s = +1 for positive rows, −1 for negative.
  * Written out by hand, no autodiff tape (FF needs none: the loss is local to the layer):
- * dL/dg = −s·σ(s·(θ − g))/n and δ = dL/dg · 2h/out. ReLU's derivative is implied: h is 0
- * wherever z ≤ 0.
+ * dL/dg = −s·κ·σ(s·κ(θ − g))/n and δ = dL/dg · 2h/out. ReLU's derivative is implied: h is
+ * 0 wherever z ≤ 0.
  */
-export function ffLocalObjective(batch: FFBatch, w: tf.Tensor2D, b: tf.Tensor1D, threshold: number): FFLocalResult {
-  const rows = batch.xHat.shape[0];
-  const out = w.shape[1];
-  const h = tf.relu(preActivation(batch.xHat, w, b));
+export function ffObjectiveOfActivities(h: tf.Tensor2D, sign: tf.Tensor1D, goal: Goodness): FFLocalResult {
+  const [rows, out] = h.shape;
   const g = goodness(h);
-  const margin = tf.mul(batch.sign, tf.sub(threshold, g));
+  const margin = tf.mul(sign, tf.mul(tf.sub(goal.threshold, g), goal.sharpness));
   const loss = tf.mean(tf.softplus(margin)) as tf.Scalar;
-  const dLdg = tf.div(tf.mul(tf.neg(batch.sign), tf.sigmoid(margin)), rows);
+  const dLdg = tf.div(tf.mul(tf.neg(sign), tf.sigmoid(margin)), rows / goal.sharpness);
   const delta = tf.mul(tf.expandDims(dLdg, 1), tf.mul(h, 2 / out)) as tf.Tensor2D;
   return { h, g, loss, delta };
 }

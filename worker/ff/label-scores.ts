@@ -1,40 +1,66 @@
-// How strongly a stack of FF layers believes in each candidate label: the goodness the
-// network gives the image with that label written in, summed over the layers that count.
-// This is both the goodness classifier and the score behind adaptive negatives.
+// Layer 0 sees images with a label written into their first values. Many passes differ only
+// in that label (positive, negative and neutral rows; every candidate label when scoring),
+// so the image's share of x̂W is computed once and each label adds only its own rows of W.
+// This is exact: Σx² changes by the same Σv² for every row with label values v.
 import * as tf from '@tensorflow/tfjs-core';
 import type { FFLayer } from './ff-layer.js';
 import { goodness, lengthNormalise } from './ff-math.js';
 
-/**
- * First-layer pre-activations for every label at the cost of one matMul: a one-hot label
- * adds exactly 1 to Σx², so the row norm is the same for every label, and the label's
- * contribution to x̂W is row k of W over that norm. [rows, in] → classes × [rows, units]
- */
-function firstLayerForAllLabels(layer: FFLayer, x: tf.Tensor2D, classes: number): tf.Tensor2D[] {
-  const inputs = x.shape[1];
-  const blank = tf.concat([tf.zeros([x.shape[0], classes]), tf.slice(x, [0, classes], [-1, -1])], 1);
-  const norm = tf.add(tf.sqrt(tf.div(tf.add(tf.sum(tf.square(blank), 1, true), 1), inputs)), 1e-8);
-  const w = layer.w.value as tf.Tensor2D;
-  const base = tf.matMul(blank, w);
-  return Array.from({ length: classes }, (_, k) =>
-    tf.relu(tf.add(tf.div(tf.add(base, tf.slice(w, [k, 0], [1, -1])), norm), layer.b.value)) as tf.Tensor2D,
-  );
+/** The label-independent part of layer 0 for a block of images. */
+export interface ImageProjection {
+  /** The images with their label slots zeroed. [rows, in] */
+  blank: tf.Tensor2D;
+  /** x_blank·W. [rows, units] */
+  xw: tf.Tensor2D;
+  /** Σ x_blank² per row. [rows, 1] */
+  squares: tf.Tensor2D;
+  inputs: number;
+}
+
+export function projectImages(layer: FFLayer, x: tf.Tensor2D, classes: number): ImageProjection {
+  const blank = tf.concat([tf.zeros([x.shape[0], classes]), tf.slice(x, [0, classes], [-1, -1])], 1) as tf.Tensor2D;
+  return {
+    blank,
+    xw: tf.matMul(blank, layer.w.value as tf.Tensor2D),
+    squares: tf.sum(tf.square(blank), 1, true) as tf.Tensor2D,
+    inputs: x.shape[1],
+  };
+}
+
+/** h of layer 0 for the projected images with label values v written in. v: [rows, classes] */
+export function firstLayerWithLabels(layer: FFLayer, p: ImageProjection, v: tf.Tensor2D): tf.Tensor2D {
+  const classes = v.shape[1];
+  const wLabels = tf.slice(layer.w.value as tf.Tensor2D, [0, 0], [classes, -1]);
+  const rms = tf.sqrt(tf.div(tf.add(p.squares, tf.sum(tf.square(v), 1, true)), p.inputs));
+  const z = tf.add(tf.div(tf.add(p.xw, tf.matMul(v, wLabels)), tf.add(rms, 1e-8)), layer.b.value);
+  return tf.relu(z) as tf.Tensor2D;
+}
+
+/** One-hot label values. [rows] → [rows, classes] */
+export function oneHotValues(labels: tf.Tensor1D, classes: number): tf.Tensor2D {
+  return tf.cast(tf.oneHot(tf.cast(labels, 'int32'), classes), 'float32') as tf.Tensor2D;
+}
+
+/** The neutral label: 1/classes in every slot. */
+export function neutralValues(rows: number, classes: number): tf.Tensor2D {
+  return tf.fill([rows, classes], 1 / classes) as tf.Tensor2D;
 }
 
 /**
  * Goodness per candidate label, summed over layers with index ≥ countFrom (all layers when
- * none qualifies). `layers` start at network layer 0 and x holds raw images. [rows, classes]
+ * none qualifies): the goodness classifier, and the score behind adaptive negatives.
+ * `layers` start at network layer 0 and x holds raw images. [rows, classes]
  */
 export function goodnessPerLabel(layers: FFLayer[], x: tf.Tensor2D, classes: number, countFrom: number): tf.Tensor2D {
   return tf.tidy(() => {
     const from = countFrom < layers.length ? countFrom : 0;
-    const first = layers[0];
+    const [first, ...rest] = layers;
     if (first === undefined) throw new Error('goodnessPerLabel needs at least one layer');
-    const hFirst = firstLayerForAllLabels(first, x, classes);
-    const perLabel = hFirst.map((h0) => {
-      let total = from === 0 ? goodness(h0) : tf.zeros([x.shape[0]]);
-      let h = h0;
-      layers.slice(1).forEach((layer, i) => {
+    const p = projectImages(first, x, classes);
+    const perLabel = Array.from({ length: classes }, (_, k) => {
+      let h = firstLayerWithLabels(first, p, oneHotValues(tf.fill([x.shape[0]], k, 'int32') as tf.Tensor1D, classes));
+      let total = from === 0 ? goodness(h) : tf.zeros([x.shape[0]]);
+      rest.forEach((layer, i) => {
         h = layer.forward(h);
         if (i + 1 >= from) total = tf.add(total, goodness(h));
       });
@@ -44,7 +70,15 @@ export function goodnessPerLabel(layers: FFLayer[], x: tf.Tensor2D, classes: num
   });
 }
 
-/** Normalised activities of the layers with index ≥ from, for a neutral-label pass. */
+/**
+ * The readout's input: each layer's activities scaled to unit length. Unit length rather
+ * than the FF layers' unit RMS keeps the logits' step under Adam independent of the widths:
+ * with unit-RMS features a 2000-wide readout moves each logit by ~2000·lr per step.
+ */
 export function readoutFeatures(activities: tf.Tensor2D[], from: number): tf.Tensor2D {
-  return tf.tidy(() => tf.concat(activities.slice(from).map((h) => lengthNormalise(h)), 1));
+  return tf.tidy(() => tf.concat(activities.slice(from).map((h) => unitLength(h)), 1));
+}
+
+export function unitLength(h: tf.Tensor2D): tf.Tensor2D {
+  return tf.div(lengthNormalise(h), Math.sqrt(h.shape[1]));
 }

@@ -4,8 +4,7 @@
 // the upstream weights do not change, so recomputing them per step would be wasted work.
 import * as tf from '@tensorflow/tfjs-core';
 import type { FFLayer } from '../ff/ff-layer.js';
-import { overlayLabels, overlayNeutral } from '../ff/label-overlay.js';
-import { lengthNormalise } from '../ff/ff-math.js';
+import { firstLayerWithLabels, neutralValues, oneHotValues, projectImages, unitLength } from '../ff/label-scores.js';
 import type { Dataset } from '../data/mnist.js';
 import { RowTable, gatherRows } from './row-cache.js';
 
@@ -16,7 +15,7 @@ export interface UpstreamActivities {
   neg: RowTable;
   /** Neutral-label activities of the last upstream layer, when a readout needs them. */
   neutral?: RowTable;
-  /** Normalised neutral activities of the upstream layers that feed the readout. */
+  /** Readout features (unit-length neutral activities) of the upstream layers that feed it. */
   features?: RowTable;
 }
 
@@ -68,13 +67,16 @@ export function upstreamActivities(data: Dataset, rows: Int32Array, negatives: U
       const x = tf.tensor2d(gatherRows(data.images, data.inputSize, slice), [slice.length, data.inputSize]);
       const labels = tf.tensor1d(Array.from(slice, (r) => data.labels[r]!), 'int32');
       const wrong = tf.tensor1d(negatives.subarray(first, first + slice.length), 'int32');
-      out.pos.write(first, forwardAll(req.layers, overlayLabels(x, labels, data.classes)).last);
-      out.neg.write(first, forwardAll(req.layers, overlayLabels(x, wrong, data.classes)).last);
+      const [layer0, ...rest] = req.layers as [FFLayer, ...FFLayer[]];
+      const p = projectImages(layer0, x, data.classes);
+      const through = (v: tf.Tensor2D): tf.Tensor2D[] => forwardAll(rest, firstLayerWithLabels(layer0, p, v));
+      out.pos.write(first, last(through(oneHotValues(labels, data.classes))));
+      out.neg.write(first, last(through(oneHotValues(wrong, data.classes))));
       if (out.neutral === undefined) return;
-      const neutral = forwardAll(req.layers, overlayNeutral(x, data.classes));
-      out.neutral.write(first, neutral.last);
+      const neutral = through(neutralValues(slice.length, data.classes));
+      out.neutral.write(first, last(neutral));
       if (out.features !== undefined) {
-        const kept = neutral.all.slice(req.featuresFrom).map((h) => lengthNormalise(h));
+        const kept = neutral.slice(req.featuresFrom).map((h) => unitLength(h));
         out.features.write(first, tf.concat(kept, 1));
       }
     });
@@ -82,12 +84,13 @@ export function upstreamActivities(data: Dataset, rows: Int32Array, negatives: U
   return out;
 }
 
-function forwardAll(layers: FFLayer[], x: tf.Tensor2D): { all: tf.Tensor2D[]; last: tf.Tensor2D } {
-  const all: tf.Tensor2D[] = [];
-  let h = x;
-  for (const layer of layers) {
-    h = layer.forward(h);
-    all.push(h);
-  }
-  return { all, last: h };
+/** The activities of every layer, starting from layer 0's h0. */
+function forwardAll(layers: FFLayer[], h0: tf.Tensor2D): tf.Tensor2D[] {
+  const all = [h0];
+  for (const layer of layers) all.push(layer.forward(all[all.length - 1]!));
+  return all;
+}
+
+function last(activities: tf.Tensor2D[]): tf.Tensor2D {
+  return activities[activities.length - 1]!;
 }

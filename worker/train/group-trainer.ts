@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
 import type { Dataset } from '../data/mnist.js';
-import type { FFLayer } from '../ff/ff-layer.js';
-import { overlayLabels, overlayNeutral } from '../ff/label-overlay.js';
+import type { FFLayer, StepResult } from '../ff/ff-layer.js';
+import { overlayNeutral } from '../ff/label-overlay.js';
 import { goodnessPerLabel, readoutFeatures } from '../ff/label-scores.js';
 import type { SoftmaxHead } from '../ff/softmax-head.js';
 import type { NamedTensor } from '../named-tensor.js';
@@ -56,8 +56,8 @@ export class GroupTrainer {
     readonly plan: GroupPlan,
     private readonly data: Dataset,
   ) {
-    this.upstream = plan.upstreamLayers.map((i) => buildLayer(spec, data.inputSize, i));
-    this.own = plan.layers.map((i) => buildLayer(spec, data.inputSize, i));
+    this.upstream = plan.upstreamLayers.map((i) => buildLayer(spec, data, i));
+    this.own = plan.layers.map((i) => buildLayer(spec, data, i));
     this.head = plan.isLast && spec.model.classifier.name === 'softmax' ? buildHead(spec, data.classes) : undefined;
     const t = spec.training;
     this.shape = { rows: data.count, batchSize: t.batchSize, epochs: t.epochs, chapters: t.chapters, seed: t.seed };
@@ -131,41 +131,38 @@ export class GroupTrainer {
     return tf.tidy(() => {
       const slots = Array.from(rows, (r) => inputs.slotOf[r]!);
       const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
-      let [xPos, xNeg] = this.batchInputs(rows, slots, labels, inputs);
-      const losses: tf.Scalar[] = [];
-      const goodPos: tf.Scalar[] = [];
-      const goodNeg: tf.Scalar[] = [];
-      for (const layer of this.own) {
-        const r = layer.trainStep(xPos, xNeg, lr);
-        losses.push(r.loss);
-        goodPos.push(r.goodnessPos);
-        goodNeg.push(r.goodnessNeg);
-        [xPos, xNeg] = tf.split(r.h, [rows.length, rows.length]) as [tf.Tensor2D, tf.Tensor2D];
+      const results: StepResult[] = [];
+      for (const [j, layer] of this.own.entries()) {
+        const below = results[j - 1]?.h;
+        results.push(below ? layer.trainStep(...splitRows(below), lr) : this.trainFirstOwnLayer(layer, rows, slots, labels, inputs, lr));
       }
-      if (this.head === undefined) return { losses, goodPos, goodNeg };
-      const logits = this.head.trainStep(this.readoutInput(rows, slots, inputs), labels, lr).logits;
-      return { losses, goodPos, goodNeg, logits };
+      const stats = { losses: results.map((r) => r.loss), goodPos: results.map((r) => r.goodnessPos), goodNeg: results.map((r) => r.goodnessNeg) };
+      if (this.head === undefined) return stats;
+      const features = this.readoutInput(rows, slots, inputs, results[0]?.hNeutral);
+      return { ...stats, logits: this.head.trainStep(features, labels, lr).logits };
     });
   }
 
-  private batchInputs(rows: Int32Array, slots: number[], labels: tf.Tensor1D, inputs: ChapterInputs): [tf.Tensor2D, tf.Tensor2D] {
-    if (inputs.upstream) return [inputs.upstream.pos.gather(slots), inputs.upstream.neg.gather(slots)];
-    const x = this.images(rows);
+  /** Layer 0 trains on images (with the shortcut); a downstream group on staged activities. */
+  private trainFirstOwnLayer(layer: FFLayer, rows: Int32Array, slots: number[], labels: tf.Tensor1D, inputs: ChapterInputs, lr: number): StepResult {
+    if (inputs.upstream) return layer.trainStep(inputs.upstream.pos.gather(slots), inputs.upstream.neg.gather(slots), lr);
     const wrong = tf.tensor1d(Array.from(slots, (s) => inputs.negatives[s]!), 'int32');
-    return [overlayLabels(x, labels, this.data.classes), overlayLabels(x, wrong, this.data.classes)];
+    return layer.trainStepOnImages(this.images(rows), labels, wrong, lr);
   }
 
-  /** Readout features: upstream ones from the chapter's table, own ones from a neutral pass. */
-  private readoutInput(rows: Int32Array, slots: number[], inputs: ChapterInputs): tf.Tensor2D {
+  /**
+   * Readout features: upstream ones from the chapter's table, own ones from a neutral pass
+   * (layer 0's neutral activities come from its training step when it has one).
+   */
+  private readoutInput(rows: Int32Array, slots: number[], inputs: ChapterInputs, hNeutral0: tf.Tensor2D | undefined): tf.Tensor2D {
     const from = this.spec.model.classifier.fromLayer;
-    let h = inputs.upstream?.neutral?.gather(slots) ?? overlayNeutral(this.images(rows), this.data.classes);
     const own: tf.Tensor2D[] = [];
-    for (const layer of this.own) {
-      h = layer.forward(h);
+    let h = inputs.upstream?.neutral?.gather(slots);
+    for (const [j, layer] of this.own.entries()) {
+      h = j === 0 && hNeutral0 ? hNeutral0 : layer.forward(h ?? overlayNeutral(this.images(rows), this.data.classes));
       own.push(h);
     }
-    const ownFrom = Math.max(0, from - this.upstream.length);
-    const ownFeatures = readoutFeatures(own, ownFrom);
+    const ownFeatures = readoutFeatures(own, Math.max(0, from - this.upstream.length));
     const upstreamFeatures = inputs.upstream?.features?.gather(slots);
     return upstreamFeatures ? tf.concat([upstreamFeatures, ownFeatures], 1) : ownFeatures;
   }
@@ -225,4 +222,10 @@ export class GroupTrainer {
     const scores = tensors.find((t) => t.name === 'scores');
     if (scores) this.scores = Float32Array.from(scores.values);
   }
+}
+
+/** Positive rows then negative rows, as the layers return them. */
+function splitRows(h: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+  const half = h.shape[0] / 2;
+  return tf.split(h, [half, half]) as [tf.Tensor2D, tf.Tensor2D];
 }

@@ -16,16 +16,17 @@ export function inputWidth(spec: ForwardForwardJobSpec, inputSize: number, i: nu
   return i === 0 ? inputSize : spec.model.layers[i - 1]!;
 }
 
-export function buildLayer(spec: ForwardForwardJobSpec, inputSize: number, i: number): FFLayer {
+export function buildLayer(spec: ForwardForwardJobSpec, data: { inputSize: number; classes: number }, i: number): FFLayer {
   return new FFLayer(
     `layer${i}`,
     {
-      inputSize: inputWidth(spec, inputSize, i),
+      inputSize: inputWidth(spec, data.inputSize, i),
       units: spec.model.layers[i]!,
-      threshold: spec.model.goodness.threshold,
+      goodness: spec.model.goodness,
       peerWeight: spec.model.peerNormalization.weight,
       peerMomentum: spec.model.peerNormalization.momentum,
       optimizer: optimizerConfig(spec),
+      labelSlots: i === 0 ? data.classes : 0,
     },
     mixSeed(spec.training.seed, i),
   );

@@ -1,0 +1,83 @@
+// Bench (a): one FF training step per backend against its floor, the two matrix products
+// the step cannot avoid (forward x̂W and dW = x̂ᵀδ), timed alone in the same run on the
+// same shapes. The ratio is what we own: normalisation, goodness, the closed-form δ, peer
+// normalisation and Adam.
+//   node --import tsx bench/ff-step.ts [--backends wasm,cpu] [--repeats 10]
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendChoice } from '../worker/ff/backend.js';
+import { FFLayer } from '../worker/ff/ff-layer.js';
+import { machineLine, median, printTable } from './machine.js';
+
+const { values } = parseArgs({
+  options: { backends: { type: 'string', default: 'wasm,cpu,tensorflow' }, repeats: { type: 'string', default: '10' } },
+});
+const repeats = Number(values.repeats);
+
+interface Shape {
+  name: string;
+  batch: number;
+  inputs: number;
+  units: number;
+}
+
+const SHAPES: Shape[] = [
+  { name: 'hidden 1000→1000, batch 100', batch: 100, inputs: 1000, units: 1000 },
+  { name: 'hidden 1000→1000, batch 500', batch: 500, inputs: 1000, units: 1000 },
+  { name: 'hidden 2000→2000, batch 100', batch: 100, inputs: 2000, units: 2000 },
+];
+
+const adam = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
+
+function timeIt(fn: () => void): number {
+  fn();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    fn();
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+function measure(shape: Shape): { step: number; floor: number } {
+  const rows = 2 * shape.batch;
+  const layer = new FFLayer('bench', {
+    inputSize: shape.inputs, units: shape.units, goodness: { threshold: 1, sharpness: 1 },
+    peerWeight: 0.03, peerMomentum: 0.9, optimizer: adam, labelSlots: 0,
+  }, 1);
+  const xPos = tf.randomUniform([shape.batch, shape.inputs]) as tf.Tensor2D;
+  const xNeg = tf.randomUniform([shape.batch, shape.inputs]) as tf.Tensor2D;
+  const xHat = tf.randomUniform([rows, shape.inputs]) as tf.Tensor2D;
+  const delta = tf.randomUniform([rows, shape.units]) as tf.Tensor2D;
+  // dataSync makes the timer wait for the backend to finish (asynchronous backends).
+  const step = timeIt(() => tf.tidy(() => layer.trainStep(xPos, xNeg, 1e-3).loss.dataSync()));
+  const floor = timeIt(() =>
+    tf.tidy(() => {
+      tf.matMul(xHat, layer.w.value as tf.Tensor2D).dataSync();
+      tf.matMul(tf.transpose(xHat), delta).dataSync();
+    }),
+  );
+  tf.dispose([xPos, xNeg, xHat, delta]);
+  layer.dispose();
+  return { step, floor };
+}
+
+console.log('ff-step: one FF training step (positive + negative rows, Adam) against its two-matMul floor');
+console.log(machineLine());
+const rows: (string | number)[][] = [];
+for (const backend of values.backends.split(',') as BackendChoice[]) {
+  try {
+    await initBackend(backend);
+  } catch (err) {
+    rows.push([backend, 'unavailable', '', '', '', (err as Error).message.slice(0, 60)]);
+    continue;
+  }
+  // The plain-JS cpu backend is ~30× slower than wasm: one shape is enough to place it.
+  for (const shape of backend === 'cpu' ? SHAPES.slice(0, 1) : SHAPES) {
+    const { step, floor } = measure(shape);
+    const gflops = (2 * 2 * 2 * shape.batch * shape.inputs * shape.units) / (floor * 1e6);
+    rows.push([backend, shape.name, step.toFixed(1), floor.toFixed(1), (step / floor).toFixed(2), gflops.toFixed(1)]);
+  }
+}
+printTable(['backend', 'shape', 'step ms', 'floor ms', 'step/floor', 'floor GFLOP/s'], rows);
