@@ -1,0 +1,224 @@
+// The objects a job should own, as a pure function of the job. The reconciler compares
+// them with what it observes and creates what is missing; nothing here talks to the API.
+import type { V1ConfigMap, V1Container, V1OwnerReference, V1Pod, V1Secret, V1Service, V1Volume } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { layerGroups, MNIST_INPUT_SIZE, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import {
+  ATTEMPT_LABEL, CONTAINER_NAME, configMapName, GROUP_LABEL, JOB_NAME_LABEL, podName, REPLICA_LABEL, secretName, serviceName,
+} from './labels.js';
+import { mergeTemplate } from './template.js';
+
+/** CONFIG_DIR is where the job YAML (job.yaml) and the token (token/token) are mounted. */
+export const CONFIG_DIR = '/etc/ffjob';
+/** DATA_DIR is the worker's --dir: checkpoints, and the model of the last group. */
+export const DATA_DIR = '/var/lib/ffjob';
+/** TOKEN_KEY is the secret's key holding the token. */
+export const TOKEN_KEY = 'token';
+
+/** Slot is one pod position: a group and a replica. */
+export interface Slot {
+  group: number;
+  replica: number;
+  name: string;
+}
+
+/** slots lists every pod position of a job, group-major. */
+export function slots(job: ForwardForwardJob): Slot[] {
+  const { workers, replicasPerGroup } = job.spec.parallelism;
+  const name = jobName(job);
+  const out: Slot[] = [];
+  for (let group = 0; group < workers; group++) {
+    for (let replica = 0; replica < replicasPerGroup; replica++) out.push({ group, replica, name: podName(name, group, replica) });
+  }
+  return out;
+}
+
+function jobName(job: ForwardForwardJob): string {
+  return job.metadata.name ?? '';
+}
+
+/** ownerReference makes the job the controller of an object, so the garbage collector removes it with the job. */
+export function ownerReference(job: ForwardForwardJob): V1OwnerReference {
+  return {
+    apiVersion: job.apiVersion,
+    kind: job.kind,
+    name: jobName(job),
+    uid: job.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+function meta(job: ForwardForwardJob, name: string, labels: Record<string, string> = {}): V1Pod['metadata'] {
+  return {
+    name,
+    namespace: job.metadata.namespace,
+    labels: { [JOB_NAME_LABEL]: jobName(job), ...labels },
+    ownerReferences: [ownerReference(job)],
+  };
+}
+
+/** desiredConfigMap holds the job as the workers read it: spec with defaults, no status. */
+export function desiredConfigMap(job: ForwardForwardJob): V1ConfigMap {
+  const file = {
+    apiVersion: job.apiVersion,
+    kind: job.kind,
+    metadata: { name: jobName(job), namespace: job.metadata.namespace },
+    spec: job.spec,
+  };
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(job, configMapName(jobName(job))), data: { 'job.yaml': stringify(file) } };
+}
+
+/** desiredSecret carries the peer token; it is created once and never regenerated, so `token` is passed in. */
+export function desiredSecret(job: ForwardForwardJob, token: string): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: meta(job, secretName(jobName(job))),
+    stringData: { [TOKEN_KEY]: token },
+  };
+}
+
+/** desiredService is headless, so each pod resolves as <pod>.<job>.<ns>.svc before it is ready. */
+export function desiredService(job: ForwardForwardJob): V1Service {
+  const { port, metricsPort } = job.spec.worker;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(job, serviceName(jobName(job))),
+    spec: {
+      clusterIP: 'None',
+      // Peers dial each other while starting up; readiness must not hide them.
+      publishNotReadyAddresses: true,
+      selector: { [JOB_NAME_LABEL]: jobName(job) },
+      ports: [
+        { name: 'grpc', port, targetPort: port, protocol: 'TCP' },
+        { name: 'metrics', port: metricsPort, targetPort: metricsPort, protocol: 'TCP' },
+      ],
+    },
+  };
+}
+
+/** peerAddress is a pod's gRPC address through the headless service. */
+export function peerAddress(job: ForwardForwardJob, group: number, replica: number): string {
+  const name = jobName(job);
+  return `${podName(name, group, replica)}.${serviceName(name)}.${job.metadata.namespace}.svc:${job.spec.worker.port}`;
+}
+
+function workerArgs(job: ForwardForwardJob, slot: Slot): string[] {
+  const { port, metricsPort } = job.spec.worker;
+  const args = [
+    'worker',
+    '--job', `${CONFIG_DIR}/job.yaml`,
+    '--group', String(slot.group),
+    '--listen', `0.0.0.0:${port}`,
+    '--metrics-listen', `0.0.0.0:${metricsPort}`,
+    '--dir', DATA_DIR,
+  ];
+  if (slot.group > 0) args.push('--upstream', peerAddress(job, slot.group - 1, slot.replica));
+  if (slot.group < job.spec.parallelism.workers - 1) args.push('--downstream', peerAddress(job, slot.group + 1, slot.replica));
+  args.push('--token-file', `${CONFIG_DIR}/token/${TOKEN_KEY}`);
+  return args;
+}
+
+/** groupLayers is the layer indices of each group, as the workers split them. */
+export function groupLayers(job: ForwardForwardJob): number[][] {
+  const { layers } = job.spec.model;
+  const workers = Math.min(job.spec.parallelism.workers, layers.length);
+  return layerGroups(layers, MNIST_INPUT_SIZE, workers);
+}
+
+function container(job: ForwardForwardJob, slot: Slot): V1Container {
+  const { image, metricsPort, port, resources } = job.spec.worker;
+  const probe = (path: string, failureThreshold: number): V1Container['readinessProbe'] => ({
+    httpGet: { path, port: metricsPort },
+    periodSeconds: 10,
+    failureThreshold,
+  });
+  return {
+    name: CONTAINER_NAME,
+    image,
+    command: ['node', 'bin/ffjob.js'],
+    args: workerArgs(job, slot),
+    env: [
+      { name: 'FFJOB_JOB_NAME', value: jobName(job) },
+      { name: 'FFJOB_GROUP', value: String(slot.group) },
+      { name: 'FFJOB_REPLICA', value: String(slot.replica) },
+      { name: 'FFJOB_LAYERS', value: (groupLayers(job)[slot.group] ?? []).join(',') },
+      { name: 'FFJOB_LOG_FORMAT', value: 'json' },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    ],
+    ports: [
+      { name: 'grpc', containerPort: port, protocol: 'TCP' },
+      { name: 'metrics', containerPort: metricsPort, protocol: 'TCP' },
+    ],
+    resources: structuredClone(resources) as V1Container['resources'],
+    readinessProbe: probe('/readyz', 3),
+    // Loading a data set and the first chapter can take minutes; only a wedged process is killed.
+    livenessProbe: { ...probe('/healthz', 6), initialDelaySeconds: 30 },
+    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+    volumeMounts: [
+      { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+      { name: 'data', mountPath: DATA_DIR, subPath: slot.name },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    },
+  };
+}
+
+function volumes(job: ForwardForwardJob): V1Volume[] {
+  const name = jobName(job);
+  const data = job.spec.checkpoint.volume ?? { emptyDir: {} };
+  return [
+    {
+      // One projected volume so the token sits under CONFIG_DIR without a nested mount.
+      name: 'config',
+      projected: {
+        sources: [
+          { configMap: { name: configMapName(name), items: [{ key: 'job.yaml', path: 'job.yaml' }] } },
+          { secret: { name: secretName(name), items: [{ key: TOKEN_KEY, path: `token/${TOKEN_KEY}` }] } },
+        ],
+      },
+    },
+    { name: 'data', ...(structuredClone(data) as Omit<V1Volume, 'name'>) },
+    { name: 'tmp', emptyDir: {} },
+  ];
+}
+
+/** desiredPod is the worker pod of one slot; `attempt` is the slot's restart count so far. */
+export function desiredPod(job: ForwardForwardJob, slot: Slot, attempt: number): V1Pod {
+  const { schedulerName, priorityClassName } = job.spec.runPolicy;
+  const labels = { [GROUP_LABEL]: String(slot.group), [REPLICA_LABEL]: String(slot.replica), [ATTEMPT_LABEL]: String(attempt) };
+  const pod: V1Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: meta(job, slot.name, labels),
+    spec: {
+      hostname: slot.name,
+      subdomain: serviceName(jobName(job)),
+      // The operator counts and paces restarts itself (failure-policy.ts).
+      restartPolicy: 'Never',
+      enableServiceLinks: false,
+      automountServiceAccountToken: false,
+      ...(schedulerName ? { schedulerName } : {}),
+      ...(priorityClassName ? { priorityClassName } : {}),
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [container(job, slot)],
+      volumes: volumes(job),
+    },
+  };
+  return mergeTemplate(pod, job.spec.worker.template);
+}
+
+/** desiredPods lists every slot's pod at the given attempts (missing means 0). */
+export function desiredPods(job: ForwardForwardJob, attempts: Readonly<Record<string, number>> = {}): V1Pod[] {
+  return slots(job).map((s) => desiredPod(job, s, attempts[s.name] ?? 0));
+}
