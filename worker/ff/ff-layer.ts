@@ -12,7 +12,7 @@ import {
   updatedRunningMean,
   weightGradients,
 } from './ff-math.js';
-import { firstLayerWithLabels, neutralValues, oneHotValues, projectImages } from './label-scores.js';
+import { firstLayerNeutral, firstLayerWithLabels, projectImages } from './label-scores.js';
 import { applyUpdate, createParam, disposeParam, type OptimizerConfig, type ParamState } from './optimizer.js';
 import type { NamedTensor } from '../named-tensor.js';
 
@@ -93,16 +93,17 @@ export class FFLayer {
     return tf.tidy(() => {
       const classes = this.cfg.labelSlots;
       const p = projectImages(this, x, classes);
-      const [vPos, vNeg] = [oneHotValues(yPos, classes), oneHotValues(yNeg, classes)];
-      const h = tf.concat([firstLayerWithLabels(this, p, vPos), firstLayerWithLabels(this, p, vNeg)], 0) as tf.Tensor2D;
-      const hNeutral = firstLayerWithLabels(this, p, neutralValues(x.shape[0], classes));
+      const h = tf.concat([firstLayerWithLabels(this, p, yPos), firstLayerWithLabels(this, p, yNeg)], 0) as tf.Tensor2D;
+      const hNeutral = firstLayerNeutral(this, p, classes);
       const positives = x.shape[0];
       // One-hot labels add 1 to Σx², so positive and negative rows share the scale 1/r.
       const invR = tf.div(1, tf.add(tf.sqrt(tf.div(tf.add(p.squares, 1), p.inputs)), 1e-8));
       const result = this.update(h, positives, lr, (delta) => {
-        const [dPos, dNeg] = tf.split(tf.mul(delta, tf.concat([invR, invR], 0)), [positives, positives]) as [tf.Tensor2D, tf.Tensor2D];
+        const scaled = tf.mul(delta, tf.concat([invR, invR], 0)) as tf.Tensor2D;
+        const [dPos, dNeg] = tf.split(scaled, [positives, positives]) as [tf.Tensor2D, tf.Tensor2D];
         const imageShare = tf.matMul(tf.transpose(p.blank), tf.add(dPos, dNeg));
-        const labelShare = tf.add(tf.matMul(tf.transpose(vPos), dPos), tf.matMul(tf.transpose(vNeg), dNeg));
+        const labels = tf.oneHot(tf.cast(tf.concat([yPos, yNeg]), 'int32'), classes);
+        const labelShare = tf.matMul(tf.transpose(tf.cast(labels, 'float32')), scaled);
         const dW = tf.add(imageShare, tf.pad(labelShare, [[0, p.inputs - classes], [0, 0]])) as tf.Tensor2D;
         return { dW, db: tf.sum(delta, 0) as tf.Tensor1D };
       });

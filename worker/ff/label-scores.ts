@@ -15,35 +15,39 @@ export interface ImageProjection {
   /** Σ x_blank² per row. [rows, 1] */
   squares: tf.Tensor2D;
   inputs: number;
+  /** The rows of W that the label slots multiply. [classes, units] */
+  labelRows: tf.Tensor2D;
 }
 
 export function projectImages(layer: FFLayer, x: tf.Tensor2D, classes: number): ImageProjection {
-  const blank = tf.concat([tf.zeros([x.shape[0], classes]), tf.slice(x, [0, classes], [-1, -1])], 1) as tf.Tensor2D;
+  const inputs = x.shape[1];
+  const mask = tf.concat([tf.zeros([classes]), tf.ones([inputs - classes])]);
+  const blank = tf.mul(x, mask) as tf.Tensor2D;
+  const w = layer.w.value as tf.Tensor2D;
   return {
     blank,
-    xw: tf.matMul(blank, layer.w.value as tf.Tensor2D),
+    xw: tf.matMul(blank, w),
     squares: tf.sum(tf.square(blank), 1, true) as tf.Tensor2D,
-    inputs: x.shape[1],
+    inputs,
+    labelRows: tf.slice(w, [0, 0], [classes, -1]),
   };
 }
 
-/** h of layer 0 for the projected images with label values v written in. v: [rows, classes] */
-export function firstLayerWithLabels(layer: FFLayer, p: ImageProjection, v: tf.Tensor2D): tf.Tensor2D {
-  const classes = v.shape[1];
-  const wLabels = tf.slice(layer.w.value as tf.Tensor2D, [0, 0], [classes, -1]);
-  const rms = tf.sqrt(tf.div(tf.add(p.squares, tf.sum(tf.square(v), 1, true)), p.inputs));
-  const z = tf.add(tf.div(tf.add(p.xw, tf.matMul(v, wLabels)), tf.add(rms, 1e-8)), layer.b.value);
-  return tf.relu(z) as tf.Tensor2D;
+function layer0(layer: FFLayer, p: ImageProjection, labelShare: tf.Tensor, labelSquares: number): tf.Tensor2D {
+  const rms = tf.sqrt(tf.div(tf.add(p.squares, labelSquares), p.inputs));
+  return tf.relu(tf.add(tf.div(tf.add(p.xw, labelShare), tf.add(rms, 1e-8)), layer.b.value)) as tf.Tensor2D;
 }
 
-/** One-hot label values. [rows] → [rows, classes] */
-export function oneHotValues(labels: tf.Tensor1D, classes: number): tf.Tensor2D {
-  return tf.cast(tf.oneHot(tf.cast(labels, 'int32'), classes), 'float32') as tf.Tensor2D;
+/** h of layer 0 with one-hot labels written in: the label's share of x̂W is its row of W (a gather, written as a [rows, classes] matMul: wasm's Gather is slower). */
+export function firstLayerWithLabels(layer: FFLayer, p: ImageProjection, labels: tf.Tensor1D): tf.Tensor2D {
+  const oneHot = tf.cast(tf.oneHot(tf.cast(labels, 'int32'), p.labelRows.shape[0]), 'float32') as tf.Tensor2D;
+  return layer0(layer, p, tf.matMul(oneHot, p.labelRows), 1);
 }
 
-/** The neutral label: 1/classes in every slot. */
-export function neutralValues(rows: number, classes: number): tf.Tensor2D {
-  return tf.fill([rows, classes], 1 / classes) as tf.Tensor2D;
+/** h of layer 0 under the neutral label (1/classes in every label slot). */
+export function firstLayerNeutral(layer: FFLayer, p: ImageProjection, classes: number): tf.Tensor2D {
+  const share = tf.mul(tf.sum(p.labelRows, 0), 1 / classes);
+  return layer0(layer, p, share, 1 / classes);
 }
 
 /**
@@ -58,7 +62,7 @@ export function goodnessPerLabel(layers: FFLayer[], x: tf.Tensor2D, classes: num
     if (first === undefined) throw new Error('goodnessPerLabel needs at least one layer');
     const p = projectImages(first, x, classes);
     const perLabel = Array.from({ length: classes }, (_, k) => {
-      let h = firstLayerWithLabels(first, p, oneHotValues(tf.fill([x.shape[0]], k, 'int32') as tf.Tensor1D, classes));
+      let h = firstLayerWithLabels(first, p, tf.fill([x.shape[0]], k, 'int32') as tf.Tensor1D);
       let total = from === 0 ? goodness(h) : tf.zeros([x.shape[0]]);
       rest.forEach((layer, i) => {
         h = layer.forward(h);

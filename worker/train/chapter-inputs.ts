@@ -4,7 +4,7 @@
 // the upstream weights do not change, so recomputing them per step would be wasted work.
 import * as tf from '@tensorflow/tfjs-core';
 import type { FFLayer } from '../ff/ff-layer.js';
-import { firstLayerWithLabels, neutralValues, oneHotValues, projectImages, unitLength } from '../ff/label-scores.js';
+import { firstLayerNeutral, firstLayerWithLabels, projectImages, unitLength } from '../ff/label-scores.js';
 import type { Dataset } from '../data/mnist.js';
 import { RowTable, gatherRows } from './row-cache.js';
 
@@ -69,11 +69,10 @@ export function upstreamActivities(data: Dataset, rows: Int32Array, negatives: U
       const wrong = tf.tensor1d(negatives.subarray(first, first + slice.length), 'int32');
       const [layer0, ...rest] = req.layers as [FFLayer, ...FFLayer[]];
       const p = projectImages(layer0, x, data.classes);
-      const through = (v: tf.Tensor2D): tf.Tensor2D[] => forwardAll(rest, firstLayerWithLabels(layer0, p, v));
-      out.pos.write(first, last(through(oneHotValues(labels, data.classes))));
-      out.neg.write(first, last(through(oneHotValues(wrong, data.classes))));
+      out.pos.write(first, last(forwardAll(rest, firstLayerWithLabels(layer0, p, labels))));
+      out.neg.write(first, last(forwardAll(rest, firstLayerWithLabels(layer0, p, wrong))));
       if (out.neutral === undefined) return;
-      const neutral = through(neutralValues(slice.length, data.classes));
+      const neutral = forwardAll(rest, firstLayerNeutral(layer0, p, data.classes));
       out.neutral.write(first, last(neutral));
       if (out.features !== undefined) {
         const kept = neutral.slice(req.featuresFrom).map((h) => unitLength(h));
