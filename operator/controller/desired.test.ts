@@ -7,140 +7,140 @@ import { ATTEMPT_LABEL, GROUP_LABEL, JOB_NAME_LABEL, REPLICA_LABEL } from './lab
 
 void describe('desired objects', () => {
   void it('desiredPods: one pod per group and replica, named stably', () => {
-  const cases = [
-    { name: 'one worker', job: makeJob('j', 'ns').workers(1).obj(), want: ['j-g0-r0'] },
-    { name: 'two groups', job: makeJob('j', 'ns').workers(2).obj(), want: ['j-g0-r0', 'j-g1-r0'] },
-    {
-      name: 'two groups of two replicas',
-      job: makeJob('j', 'ns').workers(2).replicas(2).obj(),
-      want: ['j-g0-r0', 'j-g0-r1', 'j-g1-r0', 'j-g1-r1'],
-    },
-  ];
-  for (const c of cases) {
-    assert.deepEqual(desiredPods(c.job).map((p) => p.metadata?.name), c.want, c.name);
-    assert.deepEqual(desiredPods(c.job), desiredPods(c.job), `${c.name}: pure`);
-  }
-});
+    const cases = [
+      { name: 'one worker', job: makeJob('j', 'ns').workers(1).obj(), want: ['j-g0-r0'] },
+      { name: 'two groups', job: makeJob('j', 'ns').workers(2).obj(), want: ['j-g0-r0', 'j-g1-r0'] },
+      {
+        name: 'two groups of two replicas',
+        job: makeJob('j', 'ns').workers(2).replicas(2).obj(),
+        want: ['j-g0-r0', 'j-g0-r1', 'j-g1-r0', 'j-g1-r1'],
+      },
+    ];
+    for (const c of cases) {
+      assert.deepEqual(desiredPods(c.job).map((p) => p.metadata?.name), c.want, c.name);
+      assert.deepEqual(desiredPods(c.job), desiredPods(c.job), `${c.name}: pure`);
+    }
+  });
 
   void it('desiredPod: labels, owner, DNS identity and restart policy', () => {
-  const job = makeJob('j', 'ns').workers(2).obj();
-  const pod = desiredPod(job, slots(job)[1]!, 3);
-  assert.deepEqual(pod.metadata?.labels, { [JOB_NAME_LABEL]: 'j', [GROUP_LABEL]: '1', [REPLICA_LABEL]: '0', [ATTEMPT_LABEL]: '3' });
-  assert.deepEqual(pod.metadata?.ownerReferences, [
-    { apiVersion: 'forwardforward.dev/v1alpha1', kind: 'ForwardForwardJob', name: 'j', uid: 'uid-j', controller: true, blockOwnerDeletion: true },
-  ]);
-  assert.equal(pod.metadata?.namespace, 'ns');
-  assert.equal(pod.spec?.hostname, 'j-g1-r0');
-  assert.equal(pod.spec?.subdomain, 'j');
-  assert.equal(pod.spec?.restartPolicy, 'Never');
-});
+    const job = makeJob('j', 'ns').workers(2).obj();
+    const pod = desiredPod(job, slots(job)[1]!, 3);
+    assert.deepEqual(pod.metadata?.labels, { [JOB_NAME_LABEL]: 'j', [GROUP_LABEL]: '1', [REPLICA_LABEL]: '0', [ATTEMPT_LABEL]: '3' });
+    assert.deepEqual(pod.metadata?.ownerReferences, [
+      { apiVersion: 'forwardforward.dev/v1alpha1', kind: 'ForwardForwardJob', name: 'j', uid: 'uid-j', controller: true, blockOwnerDeletion: true },
+    ]);
+    assert.equal(pod.metadata?.namespace, 'ns');
+    assert.equal(pod.spec?.hostname, 'j-g1-r0');
+    assert.equal(pod.spec?.subdomain, 'j');
+    assert.equal(pod.spec?.restartPolicy, 'Never');
+  });
 
   void it('desiredPod: worker arguments name the peers by DNS', () => {
-  const job = makeJob('j', 'ns').workers(3).obj();
-  const cases = [
-    { name: 'first group has only a downstream', group: 0, wantUp: undefined, wantDown: 'j-g1-r0.j.ns.svc:7070' },
-    { name: 'middle group has both', group: 1, wantUp: 'j-g0-r0.j.ns.svc:7070', wantDown: 'j-g2-r0.j.ns.svc:7070' },
-    { name: 'last group has only an upstream', group: 2, wantUp: 'j-g1-r0.j.ns.svc:7070', wantDown: undefined },
-  ];
-  for (const c of cases) {
-    const args = desiredPod(job, slots(job)[c.group]!, 0).spec!.containers[0]!.args!;
-    const flag = (f: string): string | undefined => (args.includes(f) ? args[args.indexOf(f) + 1] : undefined);
-    assert.equal(flag('--upstream'), c.wantUp, c.name);
-    assert.equal(flag('--downstream'), c.wantDown, c.name);
-    assert.equal(flag('--group'), String(c.group), c.name);
-    assert.equal(flag('--job'), '/etc/ffjob/job.yaml', c.name);
-    assert.equal(flag('--listen'), '0.0.0.0:7070', c.name);
-    assert.equal(flag('--metrics-listen'), '0.0.0.0:9090', c.name);
-    assert.equal(flag('--dir'), '/var/lib/ffjob', c.name);
-    assert.equal(flag('--token-file'), '/etc/ffjob/token/token', c.name);
-  }
-  const container = desiredPod(job, slots(job)[0]!, 0).spec!.containers[0]!;
-  assert.deepEqual(container.command, ['node', 'bin/ffjob.js']);
-  assert.equal(container.args![0], 'worker');
-  const layers = container.env!.find((e) => e.name === 'FFJOB_LAYERS')?.value;
-  assert.equal(layers, groupLayers(job)[0]!.join(','));
-});
+    const job = makeJob('j', 'ns').workers(3).obj();
+    const cases = [
+      { name: 'first group has only a downstream', group: 0, wantUp: undefined, wantDown: 'j-g1-r0.j.ns.svc:7070' },
+      { name: 'middle group has both', group: 1, wantUp: 'j-g0-r0.j.ns.svc:7070', wantDown: 'j-g2-r0.j.ns.svc:7070' },
+      { name: 'last group has only an upstream', group: 2, wantUp: 'j-g1-r0.j.ns.svc:7070', wantDown: undefined },
+    ];
+    for (const c of cases) {
+      const args = desiredPod(job, slots(job)[c.group]!, 0).spec!.containers[0]!.args!;
+      const flag = (f: string): string | undefined => (args.includes(f) ? args[args.indexOf(f) + 1] : undefined);
+      assert.equal(flag('--upstream'), c.wantUp, c.name);
+      assert.equal(flag('--downstream'), c.wantDown, c.name);
+      assert.equal(flag('--group'), String(c.group), c.name);
+      assert.equal(flag('--job'), '/etc/ffjob/job.yaml', c.name);
+      assert.equal(flag('--listen'), '0.0.0.0:7070', c.name);
+      assert.equal(flag('--metrics-listen'), '0.0.0.0:9090', c.name);
+      assert.equal(flag('--dir'), '/var/lib/ffjob', c.name);
+      assert.equal(flag('--token-file'), '/etc/ffjob/token/token', c.name);
+    }
+    const container = desiredPod(job, slots(job)[0]!, 0).spec!.containers[0]!;
+    assert.deepEqual(container.command, ['node', 'bin/ffjob.js']);
+    assert.equal(container.args![0], 'worker');
+    const layers = container.env!.find((e) => e.name === 'FFJOB_LAYERS')?.value;
+    assert.equal(layers, groupLayers(job)[0]!.join(','));
+  });
 
   void it('desiredPod: ports, probes, resources and security', () => {
-  const job = makeJob('j', 'ns').worker({ port: 7000, metricsPort: 9000, resources: { limits: { 'nvidia.com/gpu': 1 } } }).obj();
-  const pod = desiredPod(job, slots(job)[0]!, 0);
-  const c = pod.spec!.containers[0]!;
-  assert.deepEqual(c.ports?.map((p) => p.containerPort), [7000, 9000]);
-  assert.equal(c.readinessProbe?.httpGet?.path, '/readyz');
-  assert.equal(c.readinessProbe?.httpGet?.port, 9000);
-  assert.equal(c.livenessProbe?.httpGet?.path, '/healthz');
-  assert.deepEqual(c.resources, { limits: { 'nvidia.com/gpu': 1 } });
-  assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
-  assert.equal(c.securityContext?.runAsNonRoot, true);
-  assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL']);
-  assert.equal(pod.spec?.securityContext?.seccompProfile?.type, 'RuntimeDefault');
-  assert.equal(c.terminationMessagePath, '/dev/termination-log');
-});
+    const job = makeJob('j', 'ns').worker({ port: 7000, metricsPort: 9000, resources: { limits: { 'nvidia.com/gpu': 1 } } }).obj();
+    const pod = desiredPod(job, slots(job)[0]!, 0);
+    const c = pod.spec!.containers[0]!;
+    assert.deepEqual(c.ports?.map((p) => p.containerPort), [7000, 9000]);
+    assert.equal(c.readinessProbe?.httpGet?.path, '/readyz');
+    assert.equal(c.readinessProbe?.httpGet?.port, 9000);
+    assert.equal(c.livenessProbe?.httpGet?.path, '/healthz');
+    assert.deepEqual(c.resources, { limits: { 'nvidia.com/gpu': 1 } });
+    assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
+    assert.equal(c.securityContext?.runAsNonRoot, true);
+    assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL']);
+    assert.equal(pod.spec?.securityContext?.seccompProfile?.type, 'RuntimeDefault');
+    assert.equal(c.terminationMessagePath, '/dev/termination-log');
+  });
 
   void it('desiredPod: checkpoint volume is the PVC when given, else an emptyDir', () => {
-  const cases = [
-    { name: 'no volume', job: makeJob('j', 'ns').obj(), want: { name: 'data', emptyDir: {} } },
-    {
-      name: 'a PVC',
-      job: makeJob('j', 'ns').checkpoint({ volume: { persistentVolumeClaim: { claimName: 'ckpt' } } }).obj(),
-      want: { name: 'data', persistentVolumeClaim: { claimName: 'ckpt' } },
-    },
-  ];
-  for (const c of cases) {
-    const pod = desiredPod(c.job, slots(c.job)[0]!, 0);
-    assert.deepEqual(pod.spec!.volumes!.find((v) => v.name === 'data'), c.want, c.name);
-    const mount = pod.spec!.containers[0]!.volumeMounts!.find((m) => m.name === 'data');
-    assert.equal(mount?.subPath, 'j-g0-r0', `${c.name}: each slot keeps its own checkpoints`);
-  }
-});
+    const cases = [
+      { name: 'no volume', job: makeJob('j', 'ns').obj(), want: { name: 'data', emptyDir: {} } },
+      {
+        name: 'a PVC',
+        job: makeJob('j', 'ns').checkpoint({ volume: { persistentVolumeClaim: { claimName: 'ckpt' } } }).obj(),
+        want: { name: 'data', persistentVolumeClaim: { claimName: 'ckpt' } },
+      },
+    ];
+    for (const c of cases) {
+      const pod = desiredPod(c.job, slots(c.job)[0]!, 0);
+      assert.deepEqual(pod.spec!.volumes!.find((v) => v.name === 'data'), c.want, c.name);
+      const mount = pod.spec!.containers[0]!.volumeMounts!.find((m) => m.name === 'data');
+      assert.equal(mount?.subPath, 'j-g0-r0', `${c.name}: each slot keeps its own checkpoints`);
+    }
+  });
 
   void it('desiredPod: scheduler and priority class pass through; the template merges in', () => {
-  const job = makeJob('j', 'ns')
-    .runPolicy({ schedulerName: 'volcano', priorityClassName: 'high' })
-    .worker({
-      template: {
-        metadata: { labels: { team: 'ml', [JOB_NAME_LABEL]: 'other' }, annotations: { a: 'b' } },
-        spec: {
-          nodeSelector: { gpu: 'a100' },
-          tolerations: [{ key: 'gpu', operator: 'Exists' }],
-          restartPolicy: 'Always',
-          containers: [{ name: 'worker', imagePullPolicy: 'Always', env: [{ name: 'EXTRA', value: '1' }] }, { name: 'sidecar', image: 's' }],
-          volumes: [{ name: 'extra', emptyDir: {} }],
+    const job = makeJob('j', 'ns')
+      .runPolicy({ schedulerName: 'volcano', priorityClassName: 'high' })
+      .worker({
+        template: {
+          metadata: { labels: { team: 'ml', [JOB_NAME_LABEL]: 'other' }, annotations: { a: 'b' } },
+          spec: {
+            nodeSelector: { gpu: 'a100' },
+            tolerations: [{ key: 'gpu', operator: 'Exists' }],
+            restartPolicy: 'Always',
+            containers: [{ name: 'worker', imagePullPolicy: 'Always', env: [{ name: 'EXTRA', value: '1' }] }, { name: 'sidecar', image: 's' }],
+            volumes: [{ name: 'extra', emptyDir: {} }],
+          },
         },
-      },
-    })
-    .obj();
-  const pod = desiredPod(job, slots(job)[0]!, 0);
-  assert.equal(pod.spec?.schedulerName, 'volcano');
-  assert.equal(pod.spec?.priorityClassName, 'high');
-  assert.deepEqual(pod.spec?.nodeSelector, { gpu: 'a100' });
-  assert.deepEqual(pod.spec?.tolerations, [{ key: 'gpu', operator: 'Exists' }]);
-  assert.equal(pod.spec?.restartPolicy, 'Never', 'the template cannot change the restart policy');
-  assert.equal(pod.metadata?.labels?.team, 'ml');
-  assert.equal(pod.metadata?.labels?.[JOB_NAME_LABEL], 'j', 'the template cannot change the selector label');
-  assert.deepEqual(pod.metadata?.annotations, { a: 'b' });
-  assert.deepEqual(pod.spec?.containers.map((c) => c.name), ['worker', 'sidecar']);
-  const worker = pod.spec!.containers[0]!;
-  assert.equal(worker.imagePullPolicy, 'Always');
-  assert.equal(worker.args?.[0], 'worker', 'the template cannot change the command');
-  assert.ok(worker.env?.some((e) => e.name === 'EXTRA'));
-  assert.ok(worker.env?.some((e) => e.name === 'FFJOB_GROUP'));
-  assert.deepEqual(pod.spec?.volumes?.map((v) => v.name), ['config', 'data', 'tmp', 'extra']);
-});
+      })
+      .obj();
+    const pod = desiredPod(job, slots(job)[0]!, 0);
+    assert.equal(pod.spec?.schedulerName, 'volcano');
+    assert.equal(pod.spec?.priorityClassName, 'high');
+    assert.deepEqual(pod.spec?.nodeSelector, { gpu: 'a100' });
+    assert.deepEqual(pod.spec?.tolerations, [{ key: 'gpu', operator: 'Exists' }]);
+    assert.equal(pod.spec?.restartPolicy, 'Never', 'the template cannot change the restart policy');
+    assert.equal(pod.metadata?.labels?.team, 'ml');
+    assert.equal(pod.metadata?.labels?.[JOB_NAME_LABEL], 'j', 'the template cannot change the selector label');
+    assert.deepEqual(pod.metadata?.annotations, { a: 'b' });
+    assert.deepEqual(pod.spec?.containers.map((c) => c.name), ['worker', 'sidecar']);
+    const worker = pod.spec!.containers[0]!;
+    assert.equal(worker.imagePullPolicy, 'Always');
+    assert.equal(worker.args?.[0], 'worker', 'the template cannot change the command');
+    assert.ok(worker.env?.some((e) => e.name === 'EXTRA'));
+    assert.ok(worker.env?.some((e) => e.name === 'FFJOB_GROUP'));
+    assert.deepEqual(pod.spec?.volumes?.map((v) => v.name), ['config', 'data', 'tmp', 'extra']);
+  });
 
   void it('desiredService, desiredConfigMap and desiredSecret', () => {
-  const job = makeJob('j', 'ns').obj();
-  const svc = desiredService(job);
-  assert.equal(svc.metadata?.name, 'j');
-  assert.equal(svc.spec?.clusterIP, 'None');
-  assert.equal(svc.spec?.publishNotReadyAddresses, true);
-  assert.deepEqual(svc.spec?.selector, { [JOB_NAME_LABEL]: 'j' });
-  const cm = desiredConfigMap(job);
-  const file = parse(cm.data!['job.yaml']!) as { spec: unknown; kind: string };
-  assert.equal(file.kind, 'ForwardForwardJob');
-  assert.deepEqual(file.spec, job.spec);
-  const secret = desiredSecret(job, 'tok');
-  assert.deepEqual(secret.stringData, { token: 'tok' });
-  for (const o of [svc, cm, secret]) assert.equal(o.metadata?.ownerReferences?.[0]?.controller, true);
-});
+    const job = makeJob('j', 'ns').obj();
+    const svc = desiredService(job);
+    assert.equal(svc.metadata?.name, 'j');
+    assert.equal(svc.spec?.clusterIP, 'None');
+    assert.equal(svc.spec?.publishNotReadyAddresses, true);
+    assert.deepEqual(svc.spec?.selector, { [JOB_NAME_LABEL]: 'j' });
+    const cm = desiredConfigMap(job);
+    const file = parse(cm.data!['job.yaml']!) as { spec: unknown; kind: string };
+    assert.equal(file.kind, 'ForwardForwardJob');
+    assert.deepEqual(file.spec, job.spec);
+    const secret = desiredSecret(job, 'tok');
+    assert.deepEqual(secret.stringData, { token: 'tok' });
+    for (const o of [svc, cm, secret]) assert.equal(o.metadata?.ownerReferences?.[0]?.controller, true);
+  });
 });

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { makeJob, makePod } from '../testing/builders.js';
+import { computeStatus, type Observation } from './status.js';
+
+const now = new Date('2024-01-01T00:00:10Z');
+const base = { restarts: {}, restarting: false, suspended: false, created: true, now };
+const last = (s: { conditions?: { type: string }[] }): string | undefined => s.conditions?.at(-1)?.type;
+
+void describe('computeStatus', () => {
+  const job = makeJob('j', 'ns').workers(2).obj();
+  const cases: { name: string; o: Observation; wantLast: string; wantReady: string; wantPhases: string[] }[] = [
+    {
+      name: 'pods just created: Created, groups Pending',
+      o: { ...base, pods: [makePod('j', 0).obj(), makePod('j', 1).obj()] },
+      wantLast: 'Created',
+      wantReady: '0/2',
+      wantPhases: ['Pending', 'Pending'],
+    },
+    {
+      name: 'all pods running and ready: Running',
+      o: { ...base, pods: [makePod('j', 0).running().obj(), makePod('j', 1).running().obj()] },
+      wantLast: 'Running',
+      wantReady: '2/2',
+      wantPhases: ['Running', 'Running'],
+    },
+    {
+      name: 'a group restarting: Restarting',
+      o: { ...base, restarting: true, restarts: { 'j-g1-r0': 1 }, pods: [makePod('j', 0).running().obj(), makePod('j', 1).failed().obj()] },
+      wantLast: 'Restarting',
+      wantReady: '1/2',
+      wantPhases: ['Running', 'Failed'],
+    },
+    {
+      name: 'all pods succeeded: Succeeded',
+      o: { ...base, pods: [makePod('j', 0).succeeded().obj(), makePod('j', 1).succeeded('{"testAccuracy":0.97}').obj()] },
+      wantLast: 'Succeeded',
+      wantReady: '2/2',
+      wantPhases: ['Succeeded', 'Succeeded'],
+    },
+    {
+      name: 'a policy failure: Failed',
+      o: { ...base, fail: { reason: 'BackoffLimitExceeded', message: 'x' }, pods: [makePod('j', 0).running().obj(), makePod('j', 1).failed().obj()] },
+      wantLast: 'Failed',
+      wantReady: '1/2',
+      wantPhases: ['Running', 'Failed'],
+    },
+    {
+      name: 'suspended: Suspended, no pods',
+      o: { ...base, suspended: true, pods: [] },
+      wantLast: 'Suspended',
+      wantReady: '0/2',
+      wantPhases: ['Pending', 'Pending'],
+    },
+  ];
+  for (const c of cases) {
+    void it(c.name, () => {
+      const got = computeStatus(job, c.o);
+      assert.equal(last(got), c.wantLast);
+      assert.equal(got.groupsReady, c.wantReady);
+      assert.deepEqual(got.groups?.map((g) => g.phase), c.wantPhases);
+      assert.equal(got.observedGeneration, 1);
+    });
+  }
+
+  void it('reads testAccuracy from the last group and sets completionTime', () => {
+    const got = computeStatus(job, { ...base, pods: [makePod('j', 0).succeeded().obj(), makePod('j', 1).succeeded('{"testAccuracy":0.97,"chapter":9}').obj()] });
+    assert.equal(got.testAccuracy, 0.97);
+    assert.equal(got.completionTime, now.toISOString());
+  });
+
+  void it('keeps startTime once set and clears it while suspended', () => {
+    const started = makeJob('j', 'ns').workers(2).status({ startTime: '2023-01-01T00:00:00Z' }).obj();
+    assert.equal(computeStatus(started, { ...base, pods: [makePod('j', 0).obj()] }).startTime, '2023-01-01T00:00:00Z');
+    assert.equal(computeStatus(started, { ...base, suspended: true, pods: [] }).startTime, undefined);
+  });
+
+  void it('resuming flips Suspended to False', () => {
+    const suspended = makeJob('j', 'ns').workers(2).status(computeStatus(job, { ...base, suspended: true, pods: [] })).obj();
+    const got = computeStatus(suspended, { ...base, pods: [] });
+    assert.equal(got.conditions?.find((c) => c.type === 'Suspended')?.status, 'False');
+  });
+});
