@@ -1,0 +1,239 @@
+// The reconcile loop, in kubeflow/trainer's order: get the job (gone → return); snapshot
+// its status; list what it owns; build the desired objects (pure); create what is missing
+// and delete what must go; compute status from what is observed; write status only if it
+// changed; emit events after that write; return a requeue delay. It never branches on a
+// watch event type and may run any number of times for the same state.
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { V1Pod } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { isStatus, PATCH_TYPES, type Kube } from '../kube/client.js';
+import type { Logger } from '../../worker/observe/log.js';
+import { podsToClean, type CleanPodPolicy } from './clean-pod-policy.js';
+import { isFinished, type Condition } from './conditions.js';
+import { evaluateDeadlines } from './deadline.js';
+import { desiredConfigMap, desiredPod, desiredSecret, desiredService, slots } from './desired.js';
+import { recordEvents, type JobEvent } from './events.js';
+import { DEFAULT_BACKOFF, evaluateFailures, type BackoffOptions, type Failure } from './failure-policy.js';
+import type { Informer } from './informer.js';
+import { JOB_NAME_LABEL, podName } from './labels.js';
+import { isDeleting } from './pods.js';
+import { computeStatus, type JobStatus } from './status.js';
+import { isSuspended, podsToSuspend } from './suspend.js';
+import { evaluateTtl } from './ttl.js';
+
+/** Result says when to look at the job again, if no event comes first. */
+export interface Result {
+  requeueAfterMs?: number;
+}
+
+export interface ReconcilerDeps {
+  kube: Kube;
+  jobs: Informer<ForwardForwardJob>;
+  pods: Informer<V1Pod>;
+  log: Logger;
+  now?: () => Date;
+  backoff?: BackoffOptions;
+  /** onPodRestart is told of every group restart (a metric). */
+  onPodRestart?: () => void;
+}
+
+// One reconcile's work in progress.
+interface Pass {
+  job: ForwardForwardJob;
+  ns: string;
+  pods: V1Pod[];
+  events: JobEvent[];
+  requeue: number[];
+}
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+export class Reconciler {
+  // Jobs (by uid) whose config, token and service were seen or created, to skip the calls.
+  private readonly ensured = new Set<string>();
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.now = deps.now ?? ((): Date => new Date());
+  }
+
+  async reconcile(key: string): Promise<Result> {
+    const cached = this.deps.jobs.store.get(key);
+    if (!cached || cached.metadata.deletionTimestamp) return {};
+    const job = structuredClone(cached);
+    const snapshot: JobStatus = structuredClone(job.status ?? {});
+    const pass: Pass = { job, ns: job.metadata.namespace ?? 'default', pods: this.ownedPods(job), events: [], requeue: [] };
+    const status = isFinished(snapshot.conditions) ? await this.finished(pass) : await this.active(pass, snapshot);
+    if (status && !isDeepStrictEqual(status, snapshot)) {
+      if (!(await this.writeStatus(pass, snapshot, status))) return {};
+      pass.events.push(...transitions(snapshot.conditions ?? [], status.conditions ?? []));
+    }
+    await recordEvents(this.deps.kube, job, pass.events, this.deps.log);
+    const requeueAfterMs = pass.requeue.length > 0 ? Math.max(0, Math.min(...pass.requeue)) : undefined;
+    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+  }
+
+  private ownedPods(job: ForwardForwardJob): V1Pod[] {
+    const out: V1Pod[] = [];
+    for (const pod of this.deps.pods.store.values()) {
+      const m = pod.metadata;
+      if (m?.namespace !== job.metadata.namespace || m?.labels?.[JOB_NAME_LABEL] !== job.metadata.name) continue;
+      if (m?.ownerReferences?.some((o) => o.controller && o.uid === job.metadata.uid)) out.push(pod);
+    }
+    return out;
+  }
+
+  // A finished job: clean its pods per cleanPodPolicy, then wait out its TTL.
+  private async finished(pass: Pass): Promise<undefined> {
+    await this.deletePods(pass, podsToClean(pass.job.spec.runPolicy.cleanPodPolicy as CleanPodPolicy, pass.pods), 'job finished');
+    const ttl = evaluateTtl(pass.job, this.now());
+    if (ttl.requeueAfterMs !== undefined) pass.requeue.push(ttl.requeueAfterMs);
+    if (ttl.deleteNow) await this.deleteJob(pass);
+    return undefined;
+  }
+
+  private async active(pass: Pass, snapshot: JobStatus): Promise<JobStatus> {
+    const { job } = pass;
+    const now = this.now();
+    const base = { pods: pass.pods, restarts: snapshot.restarts ?? {}, restarting: false, now };
+    if (isSuspended(job)) {
+      await this.deletePods(pass, podsToSuspend(pass.pods), 'job suspended');
+      return computeStatus(job, { ...base, pods: [], suspended: true, created: hasCondition(snapshot, 'Created') });
+    }
+    const invalid = invalidName(job);
+    if (invalid) return this.fail(pass, base, invalid);
+    const failures = evaluateFailures(job, pass.pods, snapshot.restarts ?? {}, { now, backoff: this.deps.backoff ?? DEFAULT_BACKOFF });
+    const deadlines = evaluateDeadlines(job, pass.pods, snapshot.startTime, now);
+    const fail = failures.fail ?? deadlines.fail;
+    if (fail) return this.fail(pass, { ...base, restarts: failures.restarts }, fail);
+    for (const ms of [failures.requeueAfterMs, deadlines.requeueAfterMs]) if (ms !== undefined) pass.requeue.push(ms);
+    await this.ensureSupporting(pass);
+    await this.restart(pass, failures.deleteNow);
+    const created = await this.createMissing(pass, failures.restarts, new Set([...failures.waiting, ...failures.deleteNow]));
+    const restarting = failures.waiting.length + failures.deleteNow.length > 0;
+    return computeStatus(job, { ...base, restarts: failures.restarts, restarting, suspended: false, created });
+  }
+
+  private async fail(pass: Pass, base: Omit<Parameters<typeof computeStatus>[1], 'suspended' | 'created'>, fail: Failure): Promise<JobStatus> {
+    await this.deletePods(pass, podsToClean(pass.job.spec.runPolicy.cleanPodPolicy as CleanPodPolicy, pass.pods), fail.reason);
+    return computeStatus(pass.job, { ...base, fail, suspended: false, created: pass.pods.length > 0 });
+  }
+
+  // The config map, token secret and headless service: created once, never regenerated.
+  private async ensureSupporting(pass: Pass): Promise<void> {
+    const uid = pass.job.metadata.uid ?? '';
+    if (this.ensured.has(uid)) return;
+    const token = randomBytes(32).toString('base64url');
+    await this.create(pass, 'configmaps', desiredConfigMap(pass.job));
+    await this.create(pass, 'secrets', desiredSecret(pass.job, token));
+    await this.create(pass, 'services', desiredService(pass.job));
+    this.ensured.add(uid);
+  }
+
+  private async createMissing(pass: Pass, restarts: Record<string, number>, skip: Set<string>): Promise<boolean> {
+    const present = new Set(pass.pods.map((p) => p.metadata?.name));
+    let complete = true;
+    for (const slot of slots(pass.job)) {
+      if (present.has(slot.name) || skip.has(slot.name)) continue;
+      const created = await this.create(pass, 'pods', desiredPod(pass.job, slot, restarts[slot.name] ?? 0));
+      if (created) pass.events.push({ type: 'Normal', reason: 'SuccessfulCreate', message: `Created pod: ${slot.name}` });
+      complete &&= created;
+    }
+    const deleting = pass.pods.some(isDeleting);
+    if (deleting) pass.requeue.push(1000);
+    return complete && !deleting;
+  }
+
+  // A failed group is restarted alone: its pod is deleted here and recreated once it is gone.
+  private async restart(pass: Pass, names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      if (!(await this.deletePod(pass, name))) continue;
+      this.deps.onPodRestart?.();
+      pass.events.push({ type: 'Warning', reason: 'RestartingGroup', message: `Deleted failed pod ${name} to restart its layer group` });
+    }
+  }
+
+  private async deletePods(pass: Pass, names: readonly string[], why: string): Promise<void> {
+    for (const name of names) {
+      if (await this.deletePod(pass, name)) pass.events.push({ type: 'Normal', reason: 'SuccessfulDelete', message: `Deleted pod: ${name} (${why})` });
+    }
+  }
+
+  private async deletePod(pass: Pass, name: string): Promise<boolean> {
+    try {
+      await this.deps.kube.request('DELETE', `/api/v1/namespaces/${pass.ns}/pods/${name}`);
+      return true;
+    } catch (err) {
+      if (isStatus(err, 404)) return false;
+      throw err;
+    }
+  }
+
+  // Creates an object; AlreadyExists means a stale cache saw it missing, which is fine.
+  private async create(pass: Pass, resource: string, body: unknown): Promise<boolean> {
+    try {
+      await this.deps.kube.request('POST', `/api/v1/namespaces/${pass.ns}/${resource}`, { body, query: { fieldManager: 'ffjob-operator' } });
+      return true;
+    } catch (err) {
+      if (isStatus(err, 409)) return true;
+      throw err;
+    }
+  }
+
+  private async deleteJob(pass: Pass): Promise<void> {
+    try {
+      await this.deps.kube.request('DELETE', `${jobPath(pass.job)}`, { body: { propagationPolicy: 'Background' } });
+      this.deps.log.info('deleted finished job after its TTL', { job: `${pass.ns}/${pass.job.metadata.name}` });
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+  }
+
+  // Merge patch of the whole status; fields that disappeared are sent as null. False: job gone.
+  private async writeStatus(pass: Pass, old: JobStatus, status: JobStatus): Promise<boolean> {
+    const patch: Record<string, unknown> = { ...status };
+    for (const key of Object.keys(old)) if (!(key in status)) patch[key] = null;
+    try {
+      await this.deps.kube.request('PATCH', `${jobPath(pass.job)}/status`, {
+        body: { status: patch },
+        contentType: PATCH_TYPES.merge,
+        query: { fieldManager: 'ffjob-operator' },
+      });
+      return true;
+    } catch (err) {
+      if (isStatus(err, 404)) return false;
+      throw err;
+    }
+  }
+}
+
+function jobPath(job: ForwardForwardJob): string {
+  return `/apis/${GROUP}/${VERSION}/namespaces/${job.metadata.namespace}/${PLURAL}/${job.metadata.name}`;
+}
+
+function hasCondition(status: JobStatus, type: Condition['type']): boolean {
+  return status.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
+}
+
+// The service name must be a DNS label and each pod's hostname at most 63 characters.
+function invalidName(job: ForwardForwardJob): Failure | undefined {
+  const name = job.metadata.name ?? '';
+  const { workers, replicasPerGroup } = job.spec.parallelism;
+  const longest = podName(name, workers - 1, replicasPerGroup - 1);
+  if (DNS_LABEL.test(name) && longest.length <= 63) return undefined;
+  return { reason: 'InvalidJob', message: `metadata.name "${name}" must be a DNS label short enough for pod hostnames (${longest} is over 63 characters or invalid)` };
+}
+
+/** transitions are the events for conditions whose status changed to True. */
+export function transitions(before: readonly Condition[], after: readonly Condition[]): JobEvent[] {
+  const out: JobEvent[] = [];
+  for (const c of after) {
+    const old = before.find((b) => b.type === c.type);
+    if (old?.status === c.status && old?.reason === c.reason) continue;
+    if (c.status !== 'True' && !old) continue;
+    const warning = c.status === 'True' && (c.type === 'Failed' || c.type === 'Restarting');
+    out.push({ type: warning ? 'Warning' : 'Normal', reason: c.reason ?? c.type, message: `${c.type}=${c.status}: ${c.message ?? ''}` });
+  }
+  return out;
+}
