@@ -102,7 +102,8 @@ export function lastCondition(job: ForwardForwardJob): string | undefined {
 type Terminated = { exitCode: number; message?: string; reason?: string };
 
 /** setPodPhase writes pod status as a kubelet would: Running (ready), Succeeded or Failed. */
-export async function setPodPhase(kube: Kube, ns: string, name: string, phase: 'Running' | 'Succeeded' | 'Failed', terminated?: Terminated): Promise<void> {
+export async function setPodPhase(kube: Kube, pod: { ns: string; name: string }, phase: 'Running' | 'Succeeded' | 'Failed', terminated?: Terminated): Promise<void> {
+  const { ns, name } = pod;
   const now = new Date().toISOString();
   const state = phase === 'Running' ? { running: { startedAt: now } } : { terminated: { startedAt: now, finishedAt: now, ...terminated } };
   const status = {

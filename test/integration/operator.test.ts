@@ -4,24 +4,44 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../worker/observe/log.js';
 import { startOperator, type Operator } from '../../operator/main.js';
-import { createJob, eventually, getJob, lastCondition, listPods, newNamespace, podNames, startCluster, type Cluster } from './harness.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { ATTEMPT_LABEL } from '../../operator/controller/labels.js';
+import {
+  createJob, eventually, getJob, jobsPath, lastCondition, listPods, newNamespace, patchJobSpec, podNames, setPodPhase, startCluster, type Cluster,
+} from './harness.js';
 
 let cluster: Cluster;
 let operator: Operator;
 const log = createLogger({ component: 'operator-test' }, { level: 'warn' });
+const BACKOFF = { baseMs: 1500, maxMs: 3000 };
 
-before(async () => {
-  cluster = await startCluster();
-  operator = await startOperator({
+async function start(): Promise<Operator> {
+  const op = await startOperator({
     kubeconfig: cluster.cp.kubeconfig,
     log,
     defaultMetrics: false,
     leaseDurationMs: 2000,
     renewDeadlineMs: 1500,
     retryPeriodMs: 200,
-    backoff: { baseMs: 200, maxMs: 1000 },
+    backoff: BACKOFF,
   });
-  await eventually(() => assert.ok(operator.isLeader()));
+  await eventually(() => assert.ok(op.isLeader()));
+  return op;
+}
+
+async function pod(ns: string, name: string): Promise<V1Pod> {
+  return cluster.kube.request<V1Pod>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
+}
+
+async function uids(ns: string, job: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const p of await listPods(cluster.kube, ns, job)) out[p.metadata?.name ?? ''] = p.metadata?.uid ?? '';
+  return out;
+}
+
+before(async () => {
+  cluster = await startCluster();
+  operator = await start();
 });
 
 after(async () => {
@@ -50,5 +70,115 @@ void describe('operator', () => {
       assert.equal(lastCondition(got), 'Created');
       assert.equal(got.status?.groupsReady, '0/2');
     });
+  });
+
+  void it('restarts a failed group alone with back-off, up to backoffLimit, then fails the job', async () => {
+    const ns = await newNamespace(cluster.kube, 'fail');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, runPolicy: { backoffLimit: 2 } });
+    await eventually(async () => assert.deepEqual(await podNames(cluster.kube, ns, 'j'), ['j-g0-r0', 'j-g1-r0']));
+    await setPodPhase(cluster.kube, { ns, name: 'j-g0-r0' }, 'Running');
+    const g0 = (await pod(ns, 'j-g0-r0')).metadata?.uid;
+    for (const attempt of [1, 2]) {
+      const failedAt = Date.now();
+      await setPodPhase(cluster.kube, { ns, name: 'j-g1-r0' }, 'Failed', { exitCode: 1, reason: 'Error' });
+      const next = await eventually(async () => {
+        const p = await pod(ns, 'j-g1-r0');
+        assert.equal(p.metadata?.labels?.[ATTEMPT_LABEL], String(attempt));
+        return p;
+      });
+      const waited = new Date(next.metadata?.creationTimestamp ?? 0).getTime() - failedAt;
+      // finishedAt and creationTimestamp have 1 s resolution: allow a second either way.
+      assert.ok(waited >= BACKOFF.baseMs * 2 ** (attempt - 1) - 2000, `attempt ${attempt} recreated after ${waited} ms`);
+      assert.equal((await pod(ns, 'j-g0-r0')).metadata?.uid, g0, 'the healthy group keeps its pod');
+      const job = await getJob(cluster.kube, ns, 'j');
+      assert.deepEqual((job.status as { restarts?: object }).restarts, { 'j-g1-r0': attempt });
+      assert.ok(job.status?.conditions?.some((c) => c.type === 'Restarting'), 'Restarting was reported');
+    }
+    await setPodPhase(cluster.kube, { ns, name: 'j-g1-r0' }, 'Failed', { exitCode: 1, reason: 'Error' });
+    const failed = await eventually(async () => {
+      const job = await getJob(cluster.kube, ns, 'j');
+      assert.equal(lastCondition(job), 'Failed');
+      return job;
+    });
+    assert.equal(failed.status?.conditions?.at(-1)?.reason, 'BackoffLimitExceeded');
+    assert.ok(failed.status?.completionTime);
+    // cleanPodPolicy Running (the default) deletes the still-running group.
+    await eventually(async () => assert.deepEqual(await podNames(cluster.kube, ns, 'j'), ['j-g1-r0']));
+    const events = await cluster.kube.request<{ items: { reason: string }[] }>('GET', `/api/v1/namespaces/${ns}/events`);
+    const reasons = new Set(events.items.map((e) => e.reason));
+    for (const r of ['SuccessfulCreate', 'RestartingGroup', 'BackoffLimitExceeded']) assert.ok(reasons.has(r), `event ${r}`);
+  });
+
+  void it('reports Running, then Succeeded with the test accuracy from the last group', async () => {
+    const ns = await newNamespace(cluster.kube, 'ok');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, runPolicy: { cleanPodPolicy: 'None' } });
+    await eventually(async () => assert.deepEqual(await podNames(cluster.kube, ns, 'j'), ['j-g0-r0', 'j-g1-r0']));
+    for (const name of ['j-g0-r0', 'j-g1-r0']) await setPodPhase(cluster.kube, { ns, name }, 'Running');
+    await eventually(async () => {
+      const job = await getJob(cluster.kube, ns, 'j');
+      assert.equal(lastCondition(job), 'Running');
+      assert.equal(job.status?.groupsReady, '2/2');
+      assert.ok(job.status?.startTime);
+    });
+    await setPodPhase(cluster.kube, { ns, name: 'j-g0-r0' }, 'Succeeded', { exitCode: 0 });
+    const message = JSON.stringify({ testAccuracy: 0.97, chapter: 9, modelPath: '/var/lib/ffjob/model' });
+    await setPodPhase(cluster.kube, { ns, name: 'j-g1-r0' }, 'Succeeded', { exitCode: 0, message });
+    const done = await eventually(async () => {
+      const job = await getJob(cluster.kube, ns, 'j');
+      assert.equal(lastCondition(job), 'Succeeded');
+      return job;
+    });
+    assert.equal(done.status?.testAccuracy, 0.97);
+    assert.ok(done.status?.completionTime);
+    assert.deepEqual(done.status?.groups?.map((g) => g.phase), ['Succeeded', 'Succeeded']);
+    const table = await cluster.kubectl(['get', 'ffjob', '-n', ns]);
+    assert.match(table, /j\s+Succeeded\s+2\/2/);
+  });
+
+  void it('suspend removes the pods; resume recreates them', async () => {
+    const ns = await newNamespace(cluster.kube, 'suspend');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 } });
+    await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 2));
+    await patchJobSpec(cluster.kube, ns, 'j', { runPolicy: { suspend: true } });
+    await eventually(async () => {
+      assert.deepEqual(await podNames(cluster.kube, ns, 'j'), []);
+      assert.equal(lastCondition(await getJob(cluster.kube, ns, 'j')), 'Suspended');
+    });
+    await patchJobSpec(cluster.kube, ns, 'j', { runPolicy: { suspend: false } });
+    await eventually(async () => {
+      assert.deepEqual(await podNames(cluster.kube, ns, 'j'), ['j-g0-r0', 'j-g1-r0']);
+      const job = await getJob(cluster.kube, ns, 'j');
+      assert.equal(job.status?.conditions?.find((c) => c.type === 'Suspended')?.status, 'False');
+    });
+  });
+
+  void it('deleting the job garbage-collects its pods, service, config and token', async () => {
+    const ns = await newNamespace(cluster.kube, 'gc');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 } });
+    await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 2));
+    await eventually(() => cluster.kube.request('GET', `/api/v1/namespaces/${ns}/services/j`));
+    await cluster.kube.request('DELETE', `${jobsPath(ns)}/j`);
+    await eventually(async () => {
+      assert.deepEqual(await listPods(cluster.kube, ns, 'j'), []);
+      const left = await cluster.kube.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${ns}/services`);
+      assert.equal(left.items.length, 0);
+      // The garbage collector notices a new CRD on its 30 s discovery resync.
+    }, { timeoutMs: 60_000 });
+  });
+
+  void it('an operator restarted mid-job adopts the pods without duplicates and keeps counting restarts', async () => {
+    const ns = await newNamespace(cluster.kube, 'restart');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 3 } });
+    await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 3));
+    const before = await uids(ns, 'j');
+    await operator.stop({ release: false });
+    await setPodPhase(cluster.kube, { ns, name: 'j-g2-r0' }, 'Failed', { exitCode: 1 });
+    operator = await start();
+    await eventually(async () => assert.equal((await pod(ns, 'j-g2-r0')).metadata?.labels?.[ATTEMPT_LABEL], '1'), { timeoutMs: 30_000 });
+    const after = await uids(ns, 'j');
+    assert.equal(Object.keys(after).length, 3, 'no duplicate pods');
+    assert.equal(after['j-g0-r0'], before['j-g0-r0']);
+    assert.equal(after['j-g1-r0'], before['j-g1-r0']);
+    assert.notEqual(after['j-g2-r0'], before['j-g2-r0']);
   });
 });
