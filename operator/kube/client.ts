@@ -11,12 +11,15 @@ import { createInterface } from 'node:readline';
 export class KubeError extends Error {
   readonly code: number;
   readonly reason: string;
+  /** causes are the Status details' field errors (a 422's one per invalid field). */
+  readonly causes: { field?: string; message?: string; reason?: string }[];
 
-  constructor(code: number, reason: string, message: string) {
+  constructor(code: number, reason: string, message: string, causes: KubeError['causes'] = []) {
     super(message);
     this.name = 'KubeError';
     this.code = code;
     this.reason = reason;
+    this.causes = causes;
   }
 }
 
@@ -72,8 +75,8 @@ async function readAll(res: IncomingMessage): Promise<string> {
 
 function toError(code: number, text: string): KubeError {
   try {
-    const status = JSON.parse(text) as { reason?: string; message?: string };
-    return new KubeError(code, status.reason ?? '', status.message ?? text);
+    const status = JSON.parse(text) as { reason?: string; message?: string; details?: { causes?: KubeError['causes'] } };
+    return new KubeError(code, status.reason ?? '', status.message ?? text, status.details?.causes);
   } catch {
     return new KubeError(code, '', text || `HTTP ${code}`);
   }

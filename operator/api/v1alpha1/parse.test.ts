@@ -53,7 +53,7 @@ const invalid: { name: string; text: string; wantErrors: string[] }[] = [
     wantErrors: [
       'spec.training.epochs: Invalid value: 0: spec.training.epochs in body should be greater than or equal to 1',
       'spec.training.batchSize: Invalid value: 0: spec.training.batchSize in body should be greater than or equal to 1',
-      'spec.training.chapters: Invalid value: "object": chapters must be at most 100 per epoch: shorter chapters spend more time exchanging weights than training',
+      'spec.training.chapters: Invalid value: chapters must be at most 100 per epoch: shorter chapters spend more time exchanging weights than training',
     ],
   },
   {

@@ -9,7 +9,7 @@ import type { ForwardForwardJobSpec } from './schema.js';
 export interface Rule {
   /** path is the field blamed, from the object root ("spec.parallelism.workers"). */
   path: string;
-  /** message is shown after `<path>: Invalid value: "object": `. */
+  /** message is shown after `<path>: Invalid value: `. */
   message: string;
   /** cel is the rule as the API server evaluates it, with self = spec. */
   cel: string;

@@ -38,7 +38,8 @@ export function specFieldErrors(spec: unknown): FieldError[] {
   }
   for (const rule of RULES) {
     if (!rule.holds(copy as ForwardForwardJobSpec)) {
-      errs.push({ type: 'Invalid', path: rule.path, message: `${rule.path}: Invalid value: "object": ${rule.message}` });
+      // kube-apiserver v1.36 omits the value of a CEL rule's error (it used to print "object").
+      errs.push({ type: 'Invalid', path: rule.path, message: `${rule.path}: Invalid value: ${rule.message}` });
     }
   }
   return errs;

@@ -32,7 +32,7 @@ const cases: { name: string; spec: unknown; wantErrors: string[] }[] = [
     spec: { model: {} },
     wantErrors: [
       'spec.model.layers: Required value',
-      '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+      '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
     ],
   },
   {
@@ -41,7 +41,7 @@ const cases: { name: string; spec: unknown; wantErrors: string[] }[] = [
     wantErrors: [
       'spec.training.epochs: Invalid value: 0: spec.training.epochs in body should be greater than or equal to 1',
       // A bound is not a blocking error, so the API server still runs the rules: 10 chapters > 0 × 100.
-      'spec.training.chapters: Invalid value: "object": chapters must be at most 100 per epoch: shorter chapters spend more time exchanging weights than training',
+      'spec.training.chapters: Invalid value: chapters must be at most 100 per epoch: shorter chapters spend more time exchanging weights than training',
     ],
   },
   {
@@ -49,7 +49,7 @@ const cases: { name: string; spec: unknown; wantErrors: string[] }[] = [
     spec: spec((s) => (s.parallelism = { schedule: 'ring' })),
     wantErrors: [
       'spec.parallelism.schedule: Unsupported value: "ring": supported values: "pipeline", "rotating", "federated"',
-      '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+      '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
     ],
   },
   {
@@ -58,8 +58,8 @@ const cases: { name: string; spec: unknown; wantErrors: string[] }[] = [
     wantErrors: [
       'spec.model.layers: Invalid value: 0: spec.model.layers in body should have at least 1 items',
       // workers defaults to 1, which exceeds zero layers; fromLayer 1 too.
-      'spec.parallelism.workers: Invalid value: "object": workers must not exceed the number of layers (size of spec.model.layers): every worker owns (pipeline) or holds (rotating, federated) at least one whole layer at a time',
-      'spec.model.classifier.fromLayer: Invalid value: "object": fromLayer must be less than the number of layers (size of spec.model.layers) so at least one layer feeds prediction; with a single layer set fromLayer to 0',
+      'spec.parallelism.workers: Invalid value: workers must not exceed the number of layers (size of spec.model.layers): every worker owns (pipeline) or holds (rotating, federated) at least one whole layer at a time',
+      'spec.model.classifier.fromLayer: Invalid value: fromLayer must be less than the number of layers (size of spec.model.layers) so at least one layer feeds prediction; with a single layer set fromLayer to 0',
     ],
   },
   {
@@ -67,7 +67,7 @@ const cases: { name: string; spec: unknown; wantErrors: string[] }[] = [
     spec: spec((s) => (s.model.layers = Array.from({ length: 17 }, () => 10))),
     wantErrors: [
       'spec.model.layers: Too many: 17: must have at most 16 items',
-      '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+      '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
     ],
   },
   {
@@ -80,7 +80,7 @@ const cases: { name: string; spec: unknown; wantErrors: string[] }[] = [
     spec: spec((s) => (s.training = { epochs: 'ten' })),
     wantErrors: [
       'spec.training.epochs: Invalid value: "string": spec.training.epochs in body must be of type integer: "string"',
-      '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+      '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
     ],
   },
   {
@@ -88,7 +88,7 @@ const cases: { name: string; spec: unknown; wantErrors: string[] }[] = [
     spec: spec((s) => (s.training = { batchSize: 10.5 })),
     wantErrors: [
       'spec.training.batchSize: Invalid value: "number": spec.training.batchSize in body must be of type integer: "number"',
-      '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+      '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
     ],
   },
   {
@@ -124,53 +124,53 @@ const cases: { name: string; spec: unknown; wantErrors: string[] }[] = [
     name: 'more workers than layers breaks the workers rule',
     spec: spec((s) => (s.parallelism = { workers: 3 })),
     wantErrors: [
-      'spec.parallelism.workers: Invalid value: "object": workers must not exceed the number of layers (size of spec.model.layers): every worker owns (pipeline) or holds (rotating, federated) at least one whole layer at a time',
+      'spec.parallelism.workers: Invalid value: workers must not exceed the number of layers (size of spec.model.layers): every worker owns (pipeline) or holds (rotating, federated) at least one whole layer at a time',
     ],
   },
   {
     name: 'a rotating schedule on one worker breaks the ring rule',
     spec: spec((s) => (s.parallelism = { schedule: 'federated', workers: 1 })),
     wantErrors: [
-      'spec.parallelism.workers: Invalid value: "object": rotating and federated schedules pass layers round a ring of workers and need at least 2; for one worker use schedule pipeline',
+      'spec.parallelism.workers: Invalid value: rotating and federated schedules pass layers round a ring of workers and need at least 2; for one worker use schedule pipeline',
     ],
   },
   {
     name: 'an idx data set without a path breaks the path rule',
     spec: spec((s) => (s.dataset = { name: 'idx' })),
-    wantErrors: ['spec.dataset.path: Invalid value: "object": path is required when name is idx: it is the directory holding the IDX files'],
+    wantErrors: ['spec.dataset.path: Invalid value: path is required when name is idx: it is the directory holding the IDX files'],
   },
   {
     name: 'a classifier that starts past the last layer breaks the fromLayer rule',
     spec: spec((s) => (s.model.classifier = { fromLayer: 2 })),
     wantErrors: [
-      'spec.model.classifier.fromLayer: Invalid value: "object": fromLayer must be less than the number of layers (size of spec.model.layers) so at least one layer feeds prediction; with a single layer set fromLayer to 0',
+      'spec.model.classifier.fromLayer: Invalid value: fromLayer must be less than the number of layers (size of spec.model.layers) so at least one layer feeds prediction; with a single layer set fromLayer to 0',
     ],
   },
   {
     name: 'too many chapters per epoch breaks the chapters rule',
     spec: spec((s) => (s.training = { epochs: 2, chapters: 201 })),
     wantErrors: [
-      'spec.training.chapters: Invalid value: "object": chapters must be at most 100 per epoch: shorter chapters spend more time exchanging weights than training',
+      'spec.training.chapters: Invalid value: chapters must be at most 100 per epoch: shorter chapters spend more time exchanging weights than training',
     ],
   },
   {
     name: 'streaming activations in a rotating schedule breaks the exchange rule',
     spec: spec((s) => (s.parallelism = { schedule: 'rotating', workers: 2, exchange: 'activations' })),
     wantErrors: [
-      'spec.parallelism.exchange: Invalid value: "object": exchange activations streams each batch to the next layer group and needs schedule pipeline; rotating and federated schedules move weights',
+      'spec.parallelism.exchange: Invalid value: exchange activations streams each batch to the next layer group and needs schedule pipeline; rotating and federated schedules move weights',
     ],
   },
   {
     name: 'metrics on the gRPC port breaks the ports rule',
     spec: spec((s) => (s.worker = { port: 9090 })),
-    wantErrors: ['spec.worker.metricsPort: Invalid value: "object": metricsPort must differ from port: both listen in the same container'],
+    wantErrors: ['spec.worker.metricsPort: Invalid value: metricsPort must differ from port: both listen in the same container'],
   },
   {
     name: 'a too-long image is too long without echoing it',
     spec: spec((s) => (s.worker = { image: 'x'.repeat(513) })),
     wantErrors: [
       'spec.worker.image: Too long: may not be more than 512 bytes',
-      '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+      '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
     ],
   },
   {
