@@ -17,9 +17,9 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type ForwardForwardJob } from './api/v1alpha1/index.js';
-import { createKube, loadKubeConfig, type Kube } from './kube/client.js';
+import { createKube, loadConnection, type Connection, type Kube } from './kube/client.js';
 import { createLogger, type Logger } from '../worker/observe/log.js';
 import { Informer, keyOf } from './controller/informer.js';
 import { JOB_NAME_LABEL } from './controller/labels.js';
@@ -30,8 +30,8 @@ import type { BackoffOptions } from './controller/failure-policy.js';
 import { OperatorMetrics } from './metrics.js';
 
 export interface OperatorOptions {
-  /** kubeconfig is a file path or a loaded KubeConfig; unset: in-cluster, else ~/.kube/config. */
-  kubeconfig?: string | KubeConfig;
+  /** kubeconfig is a file path or a loaded Connection; unset: in-cluster, else $KUBECONFIG or ~/.kube/config. */
+  kubeconfig?: string | Connection;
   /** leaseNamespace holds the leader Lease (default: POD_NAMESPACE, else default). */
   leaseNamespace?: string;
   leaseName?: string;
@@ -148,8 +148,7 @@ function serve(listen: string, metrics: OperatorMetrics, ready: () => boolean): 
 
 /** startOperator runs the operator until stop(); it acts only while it holds the leader lease. */
 export async function startOperator(options: OperatorOptions = {}): Promise<Operator> {
-  const kc = typeof options.kubeconfig === 'object' ? options.kubeconfig : loadKubeConfig(options.kubeconfig);
-  const kube = await createKube(kc);
+  const kube = createKube(typeof options.kubeconfig === 'object' ? options.kubeconfig : loadConnection(options.kubeconfig));
   const identity = options.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
   const log = options.log ?? createLogger({ component: 'ffjob-operator', identity });
   const metrics = new OperatorMetrics(options.defaultMetrics ?? true);

@@ -1,11 +1,12 @@
-// A small JSON client for the Kubernetes REST API. @kubernetes/client-node supplies the
-// kubeconfig handling (files, in-cluster service account, client certificates, tokens);
-// requests go through node:https so that every call shares one keep-alive agent, error
-// statuses arrive as typed KubeErrors, and watches stream line by line.
-import { KubeConfig } from '@kubernetes/client-node';
-import { Agent, request, type AgentOptions, type RequestOptions } from 'node:https';
+// A small JSON client for the Kubernetes REST API, typed with @kubernetes/client-node's
+// models: requests go through node:https so that every call shares one keep-alive agent,
+// error statuses arrive as typed KubeErrors, and watches stream line by line.
+import { Agent, request, type RequestOptions } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
+import type { Connection } from './kubeconfig.js';
+
+export { loadConnection, type Connection } from './kubeconfig.js';
 
 /** KubeError is a non-2xx answer; `code` is the HTTP status, `reason` the Status reason (NotFound, AlreadyExists…). */
 export class KubeError extends Error {
@@ -51,15 +52,6 @@ export interface Kube {
   watch<T>(path: string, query: RequestInit['query'], onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal): Promise<void>;
 }
 
-/** loadKubeConfig reads a kubeconfig file, else the in-cluster service account, else the default locations. */
-export function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  return kc;
-}
-
 function url(server: string, path: string, query: RequestInit['query']): URL {
   const u = new URL(server.replace(/\/$/, '') + path);
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
@@ -82,22 +74,21 @@ function toError(code: number, text: string): KubeError {
   }
 }
 
-/** createKube builds a client for the kubeconfig's current context. */
-export async function createKube(kc: KubeConfig): Promise<Kube> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const base: RequestOptions = {};
-  await kc.applyToHTTPSOptions(base);
-  const secure = cluster.server.startsWith('https:');
-  const agent = secure ? new Agent({ ...(base as AgentOptions), keepAlive: true, maxSockets: 32 }) : undefined;
+/** createKube builds a client for one API server. */
+export function createKube(conn: Connection): Kube {
+  const secure = conn.server.startsWith('https:');
+  const tls = { ca: conn.ca, cert: conn.cert, key: conn.key, rejectUnauthorized: !conn.insecureSkipTLSVerify };
+  const agent = secure ? new Agent({ ...tls, keepAlive: true, maxSockets: 32 }) : undefined;
 
   const open = (method: string, path: string, init: RequestInit): Promise<IncomingMessage> =>
     new Promise((resolve, reject) => {
-      const headers: Record<string, string> = { ...(base.headers as Record<string, string>), accept: 'application/json' };
+      const headers: Record<string, string> = { accept: 'application/json' };
+      const token = conn.token?.();
+      if (token) headers.authorization = `Bearer ${token}`;
       const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
       if (payload !== undefined) headers['content-type'] = init.contentType ?? 'application/json';
       const options: RequestOptions = { method, headers, ...(agent ? { agent } : {}), ...(init.signal ? { signal: init.signal } : {}) };
-      const req = (secure ? request : httpRequest)(url(cluster.server, path, init.query), options, resolve);
+      const req = (secure ? request : httpRequest)(url(conn.server, path, init.query), options, resolve);
       req.on('error', reject);
       req.end(payload);
     });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod } from '@kubernetes/client-node';
 import { API_VERSION, CRD_NAME, crdObject, GROUP, KIND, PLURAL, VERSION, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
-import { createKube, isStatus, loadKubeConfig, PATCH_TYPES, type Kube } from '../../operator/kube/client.js';
+import { createKube, isStatus, loadConnection, PATCH_TYPES, type Kube } from '../../operator/kube/client.js';
 import { JOB_NAME_LABEL } from '../../operator/controller/labels.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
 
@@ -23,7 +23,7 @@ export const CONTROLLERS = ['*', '-node-lifecycle-controller', '-pod-garbage-col
 /** startCluster starts the control plane and installs the CRD, waiting until it is served. */
 export async function startCluster(): Promise<Cluster> {
   const cp = await startControlPlane({ controllers: CONTROLLERS });
-  const kube = await createKube(loadKubeConfig(cp.kubeconfig));
+  const kube = createKube(loadConnection(cp.kubeconfig));
   const kubectl = (args: string[], input?: string): Promise<string> =>
     new Promise((resolve, reject) => {
       const child = execFile(join(cp.binDir, 'kubectl'), ['--kubeconfig', cp.kubeconfig, ...args], { timeout: 30_000 }, (err, stdout, stderr) =>
