@@ -24,6 +24,7 @@ async function start(): Promise<Operator> {
     renewDeadlineMs: 1500,
     retryPeriodMs: 200,
     backoff: BACKOFF,
+    metricsListen: '127.0.0.1:0',
   });
   await eventually(() => assert.ok(op.isLeader()));
   return op;
@@ -152,20 +153,6 @@ void describe('operator', () => {
     });
   });
 
-  void it('deleting the job garbage-collects its pods, service, config and token', async () => {
-    const ns = await newNamespace(cluster.kube, 'gc');
-    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 } });
-    await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 2));
-    await eventually(() => cluster.kube.request('GET', `/api/v1/namespaces/${ns}/services/j`));
-    await cluster.kube.request('DELETE', `${jobsPath(ns)}/j`);
-    await eventually(async () => {
-      assert.deepEqual(await listPods(cluster.kube, ns, 'j'), []);
-      const left = await cluster.kube.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${ns}/services`);
-      assert.equal(left.items.length, 0);
-      // The garbage collector notices a new CRD on its 30 s discovery resync.
-    }, { timeoutMs: 60_000 });
-  });
-
   void it('an operator restarted mid-job adopts the pods without duplicates and keeps counting restarts', async () => {
     const ns = await newNamespace(cluster.kube, 'restart');
     await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 3 } });
@@ -180,5 +167,38 @@ void describe('operator', () => {
     assert.equal(after['j-g0-r0'], before['j-g0-r0']);
     assert.equal(after['j-g1-r0'], before['j-g1-r0']);
     assert.notEqual(after['j-g2-r0'], before['j-g2-r0']);
+  });
+
+  void it('serves /healthz, /readyz and /metrics', async () => {
+    const get = async (path: string): Promise<{ status: number; text: string }> => {
+      const res = await fetch(`http://127.0.0.1:${operator.port}${path}`);
+      return { status: res.status, text: await res.text() };
+    };
+    assert.equal((await get('/healthz')).status, 200);
+    await eventually(async () => assert.equal((await get('/readyz')).status, 200));
+    const metrics = await eventually(async () => {
+      const { text } = await get('/metrics');
+      assert.match(text, /^ffjob_operator_jobs\{phase="[A-Za-z]+"\} \d+$/m);
+      return text;
+    }, { timeoutMs: 5000 });
+    assert.match(metrics, /^ffjob_operator_reconciles_total\{result="(success|requeue)"\} [1-9]\d*$/m);
+    assert.match(metrics, /^ffjob_operator_reconcile_duration_seconds_count [1-9]\d*$/m);
+    assert.match(metrics, /^ffjob_operator_queue_depth \d+$/m);
+    assert.match(metrics, /^ffjob_operator_pod_restarts_total [1-9]\d*$/m, 'the restarted operator restarted a group');
+    assert.match(metrics, /^ffjob_operator_leader 1$/m);
+  });
+
+  void it('deleting the job garbage-collects its pods, service, config and token', async () => {
+    const ns = await newNamespace(cluster.kube, 'gc');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 } });
+    await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 2));
+    await eventually(() => cluster.kube.request('GET', `/api/v1/namespaces/${ns}/services/j`));
+    await cluster.kube.request('DELETE', `${jobsPath(ns)}/j`);
+    await eventually(async () => {
+      assert.deepEqual(await listPods(cluster.kube, ns, 'j'), []);
+      const left = await cluster.kube.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${ns}/services`);
+      assert.equal(left.items.length, 0);
+      // The garbage collector notices a new CRD on its 30 s discovery resync (kept last for that).
+    }, { timeoutMs: 90_000 });
   });
 });
