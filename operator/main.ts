@@ -23,7 +23,7 @@ import { createKube, loadConnection, type Connection, type Kube } from './kube/c
 import { createLogger, type Logger } from '../worker/observe/log.js';
 import { Informer, keyOf } from './controller/informer.js';
 import { JOB_NAME_LABEL } from './controller/labels.js';
-import { LeaderElector } from './controller/leader-election.js';
+import { LeaderElector, type LeaderElectionOptions } from './controller/leader-election.js';
 import { WorkQueue } from './controller/queue.js';
 import { Reconciler } from './controller/reconcile.js';
 import type { BackoffOptions } from './controller/failure-policy.js';
@@ -146,6 +146,17 @@ function serve(listen: string, metrics: OperatorMetrics, ready: () => boolean): 
   });
 }
 
+// client-go's defaults: 15 s lease, 10 s renew deadline, 2 s retry.
+function leaseTiming(o: OperatorOptions): Pick<LeaderElectionOptions, 'namespace' | 'name' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'> {
+  return {
+    namespace: o.leaseNamespace ?? process.env.POD_NAMESPACE ?? 'default',
+    name: o.leaseName ?? 'ffjob-operator',
+    leaseDurationMs: o.leaseDurationMs ?? 15_000,
+    renewDeadlineMs: o.renewDeadlineMs ?? 10_000,
+    retryPeriodMs: o.retryPeriodMs ?? 2_000,
+  };
+}
+
 /** startOperator runs the operator until stop(); it acts only while it holds the leader lease. */
 export async function startOperator(options: OperatorOptions = {}): Promise<Operator> {
   const kube = createKube(typeof options.kubeconfig === 'object' ? options.kubeconfig : loadConnection(options.kubeconfig));
@@ -155,12 +166,8 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
   let controller: Controller | undefined;
   let transition = Promise.resolve();
   const elector = new LeaderElector(kube, {
-    namespace: options.leaseNamespace ?? process.env.POD_NAMESPACE ?? 'default',
-    name: options.leaseName ?? 'ffjob-operator',
+    ...leaseTiming(options),
     identity,
-    leaseDurationMs: options.leaseDurationMs ?? 15_000,
-    renewDeadlineMs: options.renewDeadlineMs ?? 10_000,
-    retryPeriodMs: options.retryPeriodMs ?? 2_000,
     log,
     onStartedLeading: () => {
       metrics.leader.set(1);

@@ -65,15 +65,17 @@ void describe('desired objects', () => {
     const job = makeJob('j', 'ns').worker({ port: 7000, metricsPort: 9000, resources: { limits: { 'nvidia.com/gpu': 1 } } }).obj();
     const pod = desiredPod(job, slots(job)[0]!, 0);
     const c = pod.spec!.containers[0]!;
-    assert.deepEqual(c.ports?.map((p) => p.containerPort), [7000, 9000]);
-    assert.equal(c.readinessProbe?.httpGet?.path, '/readyz');
-    assert.equal(c.readinessProbe?.httpGet?.port, 9000);
-    assert.equal(c.livenessProbe?.httpGet?.path, '/healthz');
+    assert.deepEqual(c.ports!.map((p) => p.containerPort), [7000, 9000]);
+    assert.deepEqual(c.readinessProbe!.httpGet, { path: '/readyz', port: 9000 });
+    assert.deepEqual(c.livenessProbe!.httpGet, { path: '/healthz', port: 9000 });
     assert.deepEqual(c.resources, { limits: { 'nvidia.com/gpu': 1 } });
-    assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
-    assert.equal(c.securityContext?.runAsNonRoot, true);
-    assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL']);
-    assert.equal(pod.spec?.securityContext?.seccompProfile?.type, 'RuntimeDefault');
+    assert.deepEqual(c.securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    assert.equal(pod.spec!.securityContext!.seccompProfile!.type, 'RuntimeDefault');
     assert.equal(c.terminationMessagePath, '/dev/termination-log');
   });
 
@@ -111,21 +113,23 @@ void describe('desired objects', () => {
       })
       .obj();
     const pod = desiredPod(job, slots(job)[0]!, 0);
-    assert.equal(pod.spec?.schedulerName, 'volcano');
-    assert.equal(pod.spec?.priorityClassName, 'high');
-    assert.deepEqual(pod.spec?.nodeSelector, { gpu: 'a100' });
-    assert.deepEqual(pod.spec?.tolerations, [{ key: 'gpu', operator: 'Exists' }]);
-    assert.equal(pod.spec?.restartPolicy, 'Never', 'the template cannot change the restart policy');
-    assert.equal(pod.metadata?.labels?.team, 'ml');
-    assert.equal(pod.metadata?.labels?.[JOB_NAME_LABEL], 'j', 'the template cannot change the selector label');
-    assert.deepEqual(pod.metadata?.annotations, { a: 'b' });
-    assert.deepEqual(pod.spec?.containers.map((c) => c.name), ['worker', 'sidecar']);
-    const worker = pod.spec!.containers[0]!;
+    const spec = pod.spec!;
+    const labels = pod.metadata!.labels!;
+    assert.equal(spec.schedulerName, 'volcano');
+    assert.equal(spec.priorityClassName, 'high');
+    assert.deepEqual(spec.nodeSelector, { gpu: 'a100' });
+    assert.deepEqual(spec.tolerations, [{ key: 'gpu', operator: 'Exists' }]);
+    assert.equal(spec.restartPolicy, 'Never', 'the template cannot change the restart policy');
+    assert.equal(labels.team, 'ml');
+    assert.equal(labels[JOB_NAME_LABEL], 'j', 'the template cannot change the selector label');
+    assert.deepEqual(pod.metadata!.annotations, { a: 'b' });
+    assert.deepEqual(spec.containers.map((c) => c.name), ['worker', 'sidecar']);
+    const worker = spec.containers[0]!;
     assert.equal(worker.imagePullPolicy, 'Always');
-    assert.equal(worker.args?.[0], 'worker', 'the template cannot change the command');
-    assert.ok(worker.env?.some((e) => e.name === 'EXTRA'));
-    assert.ok(worker.env?.some((e) => e.name === 'FFJOB_GROUP'));
-    assert.deepEqual(pod.spec?.volumes?.map((v) => v.name), ['config', 'data', 'tmp', 'extra']);
+    assert.equal(worker.args![0], 'worker', 'the template cannot change the command');
+    const env = worker.env!.map((e) => e.name);
+    assert.ok(env.includes('EXTRA') && env.includes('FFJOB_GROUP'));
+    assert.deepEqual(spec.volumes!.map((v) => v.name), ['config', 'data', 'tmp', 'extra']);
   });
 
   void it('desiredService, desiredConfigMap and desiredSecret', () => {

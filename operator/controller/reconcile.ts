@@ -70,8 +70,7 @@ export class Reconciler {
       pass.events.push(...transitions(snapshot.conditions ?? [], status.conditions ?? []));
     }
     await recordEvents(this.deps.kube, job, pass.events, this.deps.log);
-    const requeueAfterMs = pass.requeue.length > 0 ? Math.max(0, Math.min(...pass.requeue)) : undefined;
-    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+    return pass.requeue.length > 0 ? { requeueAfterMs: Math.max(0, Math.min(...pass.requeue)) } : {};
   }
 
   private ownedPods(job: ForwardForwardJob): V1Pod[] {
@@ -227,13 +226,16 @@ function invalidName(job: ForwardForwardJob): Failure | undefined {
 
 /** transitions are the events for conditions whose status changed to True. */
 export function transitions(before: readonly Condition[], after: readonly Condition[]): JobEvent[] {
-  const out: JobEvent[] = [];
-  for (const c of after) {
-    const old = before.find((b) => b.type === c.type);
-    if (old?.status === c.status && old?.reason === c.reason) continue;
-    if (c.status !== 'True' && !old) continue;
-    const warning = c.status === 'True' && (c.type === 'Failed' || c.type === 'Restarting');
-    out.push({ type: warning ? 'Warning' : 'Normal', reason: c.reason ?? c.type, message: `${c.type}=${c.status}: ${c.message ?? ''}` });
-  }
-  return out;
+  return after.filter((c) => changed(before.find((b) => b.type === c.type), c)).map(eventFor);
+}
+
+// A condition changed when its status or reason did; a new one only when it starts True.
+function changed(old: Condition | undefined, c: Condition): boolean {
+  if (!old) return c.status === 'True';
+  return old.status !== c.status || old.reason !== c.reason;
+}
+
+function eventFor(c: Condition): JobEvent {
+  const warning = c.status === 'True' && (c.type === 'Failed' || c.type === 'Restarting');
+  return { type: warning ? 'Warning' : 'Normal', reason: c.reason ?? c.type, message: `${c.type}=${c.status}: ${c.message ?? ''}` };
 }
