@@ -137,6 +137,39 @@ void describe('operator', () => {
     assert.match(table, /j\s+Succeeded\s+2\/2/);
   });
 
+  void it('a pod stuck Pending past startupDeadlineSeconds fails the job, and its TTL then deletes it', async () => {
+    const ns = await newNamespace(cluster.kube, 'deadline');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, runPolicy: { startupDeadlineSeconds: 1, ttlSecondsAfterFinished: 2 } });
+    await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 2));
+    await setPodPhase(cluster.kube, { ns, name: 'j-g0-r0' }, 'Running');
+    const failed = await eventually(async () => {
+      const job = await getJob(cluster.kube, ns, 'j');
+      assert.equal(lastCondition(job), 'Failed');
+      return job;
+    }, { timeoutMs: 10_000 });
+    assert.equal(failed.status?.conditions?.at(-1)?.reason, 'StartupDeadlineExceeded');
+    assert.match(failed.status?.conditions?.at(-1)?.message ?? '', /pod j-g1-r0 did not start within startupDeadlineSeconds/);
+    await eventually(async () => {
+      const left = await cluster.kube.request<{ items: unknown[] }>('GET', jobsPath(ns));
+      assert.equal(left.items.length, 0, 'deleted after ttlSecondsAfterFinished');
+    }, { timeoutMs: 10_000 });
+  });
+
+  void it('activeDeadlineSeconds fails a running job with DeadlineExceeded', async () => {
+    const ns = await newNamespace(cluster.kube, 'active');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 1 }, runPolicy: { activeDeadlineSeconds: 2 } });
+    await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 1));
+    await setPodPhase(cluster.kube, { ns, name: 'j-g0-r0' }, 'Running');
+    await eventually(async () => assert.equal(lastCondition(await getJob(cluster.kube, ns, 'j')), 'Running'));
+    const failed = await eventually(async () => {
+      const job = await getJob(cluster.kube, ns, 'j');
+      assert.equal(lastCondition(job), 'Failed');
+      return job;
+    }, { timeoutMs: 10_000 });
+    assert.equal(failed.status?.conditions?.at(-1)?.reason, 'DeadlineExceeded');
+    await eventually(async () => assert.deepEqual(await podNames(cluster.kube, ns, 'j'), []), { timeoutMs: 5000 });
+  });
+
   void it('suspend removes the pods; resume recreates them', async () => {
     const ns = await newNamespace(cluster.kube, 'suspend');
     await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 } });
