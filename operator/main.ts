@@ -6,7 +6,7 @@
 //   forwardforward.dev  forwardforwardjobs/status      get patch update
 //   forwardforward.dev  forwardforwardjobs/finalizers  update                  (blockOwnerDeletion on owner references)
 //   ""                  pods                           get list watch create delete
-//   ""                  services                       create
+//   ""                  services                       list watch create
 //   ""                  configmaps                     create
 //   ""                  secrets                        create
 //   ""                  events                         create patch
@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type ForwardForwardJob } from './api/v1alpha1/index.js';
 import { createKube, loadConnection, type Connection, type Kube } from './kube/client.js';
 import { createLogger, type Logger } from '../worker/observe/log.js';
@@ -65,6 +65,7 @@ class Controller {
   private readonly queue = new WorkQueue();
   private readonly jobs: Informer<ForwardForwardJob>;
   private readonly pods: Informer<V1Pod>;
+  private readonly services: Informer<V1Service>;
   private readonly reconciler: Reconciler;
   private workers: Promise<void>[] = [];
   private readonly gauge: NodeJS.Timeout;
@@ -73,8 +74,12 @@ class Controller {
     this.jobs = new Informer<ForwardForwardJob>(kube, { path: JOBS_PATH, log });
     this.pods = new Informer<V1Pod>(kube, { path: '/api/v1/pods', labelSelector: JOB_NAME_LABEL, log });
     this.jobs.onChange((job) => this.queue.add(keyOf(job)));
-    this.pods.onChange((pod) => this.queue.add(`${pod.metadata?.namespace}/${pod.metadata?.labels?.[JOB_NAME_LABEL]}`));
-    this.reconciler = new Reconciler({ kube, jobs: this.jobs, pods: this.pods, log, backoff: opts.backoff, onPodRestart: () => metrics.podRestarts.inc() });
+    this.services = new Informer<V1Service>(kube, { path: '/api/v1/services', labelSelector: JOB_NAME_LABEL, log });
+    const owner = (o: V1Pod | V1Service): void => this.queue.add(`${o.metadata?.namespace}/${o.metadata?.labels?.[JOB_NAME_LABEL]}`);
+    this.pods.onChange(owner);
+    this.services.onChange(owner);
+    const { pods, services, jobs } = this;
+    this.reconciler = new Reconciler({ kube, jobs, pods, services, log, backoff: opts.backoff, onPodRestart: () => metrics.podRestarts.inc() });
     this.gauge = setInterval(() => this.observe(), 1000);
     this.gauge.unref();
   }
@@ -82,18 +87,19 @@ class Controller {
   async start(): Promise<void> {
     this.jobs.start();
     this.pods.start();
-    await Promise.all([this.jobs.waitForSync(), this.pods.waitForSync()]);
+    this.services.start();
+    await Promise.all([this.jobs.waitForSync(), this.pods.waitForSync(), this.services.waitForSync()]);
     this.workers = Array.from({ length: this.opts.workers }, () => this.work());
   }
 
   synced(): boolean {
-    return this.jobs.hasSynced() && this.pods.hasSynced();
+    return this.jobs.hasSynced() && this.pods.hasSynced() && this.services.hasSynced();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.gauge);
     this.queue.shutDown();
-    await Promise.all([this.jobs.stop(), this.pods.stop(), ...this.workers]);
+    await Promise.all([this.jobs.stop(), this.pods.stop(), this.services.stop(), ...this.workers]);
   }
 
   private observe(): void {

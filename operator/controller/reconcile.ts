@@ -5,7 +5,7 @@
 // watch event type and may run any number of times for the same state.
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type ForwardForwardJob } from '../api/v1alpha1/index.js';
 import { isStatus, PATCH_TYPES, type Kube } from '../kube/client.js';
 import type { Logger } from '../../worker/observe/log.js';
@@ -31,6 +31,7 @@ export interface ReconcilerDeps {
   kube: Kube;
   jobs: Informer<ForwardForwardJob>;
   pods: Informer<V1Pod>;
+  services: Informer<V1Service>;
   log: Logger;
   now?: () => Date;
   backoff?: BackoffOptions;
@@ -50,7 +51,7 @@ interface Pass {
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 export class Reconciler {
-  // Jobs (by uid) whose config, token and service were seen or created, to skip the calls.
+  // Jobs (by uid) whose config and token were created (or found), to skip the calls.
   private readonly ensured = new Set<string>();
   private readonly now: () => Date;
 
@@ -119,15 +120,17 @@ export class Reconciler {
     return computeStatus(pass.job, { ...base, fail, suspended: false, created: pass.pods.length > 0 });
   }
 
-  // The config map, token secret and headless service: created once, never regenerated.
+  // The config map and token secret are created once (a token is never regenerated); the
+  // headless service is watched, so a deleted one comes back.
   private async ensureSupporting(pass: Pass): Promise<void> {
     const uid = pass.job.metadata.uid ?? '';
-    if (this.ensured.has(uid)) return;
-    const token = randomBytes(32).toString('base64url');
-    await this.create(pass, 'configmaps', desiredConfigMap(pass.job));
-    await this.create(pass, 'secrets', desiredSecret(pass.job, token));
-    await this.create(pass, 'services', desiredService(pass.job));
-    this.ensured.add(uid);
+    if (!this.ensured.has(uid)) {
+      await this.create(pass, 'configmaps', desiredConfigMap(pass.job));
+      await this.create(pass, 'secrets', desiredSecret(pass.job, randomBytes(32).toString('base64url')));
+      this.ensured.add(uid);
+    }
+    const service = desiredService(pass.job);
+    if (!this.deps.services.store.has(`${pass.ns}/${service.metadata?.name}`)) await this.create(pass, 'services', service);
   }
 
   private async createMissing(pass: Pass, restarts: Record<string, number>, skip: Set<string>): Promise<boolean> {

@@ -74,6 +74,9 @@ void describe('operator', () => {
     for (const pod of await listPods(cluster.kube, ns, 'j')) await owned(`/api/v1/namespaces/${ns}/pods/${pod.metadata?.name}`);
     const svc = await cluster.kube.request<{ spec: { clusterIP: string } }>('GET', `/api/v1/namespaces/${ns}/services/j`);
     assert.equal(svc.spec.clusterIP, 'None');
+    // Level-triggered: a deleted service comes back.
+    await cluster.kube.request('DELETE', `/api/v1/namespaces/${ns}/services/j`);
+    await eventually(() => owned(`/api/v1/namespaces/${ns}/services/j`));
     await eventually(async () => {
       const got = await getJob(cluster.kube, ns, 'j');
       assert.equal(lastCondition(got), 'Created');
