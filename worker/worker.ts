@@ -11,7 +11,7 @@ import { createLogger, type Logger } from './observe/log.js';
 import { WorkerMetrics } from './observe/metrics.js';
 import { startObservabilityServer } from './observe/http-server.js';
 import { fetchPeerStatus, publishBundle } from './peer/peer-client.js';
-import { startPeerServer, type PeerServer } from './peer/peer-server.js';
+import { startPeerThread, type PeerThread } from './peer/peer-thread.js';
 import type { PeerPhase } from './peer/worker-status.js';
 import { GroupTrainer, type ChapterProgress } from './train/group-trainer.js';
 import { groupPlan } from './train/group-plan.js';
@@ -34,7 +34,7 @@ export function loadDataset(job: ForwardForwardJob, split: 'train' | 'test'): Da
 
 class Worker {
   readonly state: WorkerState = { phase: 'starting', chapter: -1, testAccuracy: undefined, stopping: false };
-  private peer: PeerServer | undefined;
+  private peer: PeerThread | undefined;
   private readonly closers: (() => Promise<void>)[] = [];
   private readonly metrics: WorkerMetrics;
   private readonly name: string;
@@ -78,14 +78,16 @@ class Worker {
     });
     this.closers.push(() => obs.close());
     const listen = parseHostPort(this.args.listen, '--listen');
-    this.peer = await startPeerServer({
-      ...listen,
-      job: this.name,
-      ...(this.args.group > 0 ? { upstreamGroup: this.args.group - 1 } : {}),
-      ...(this.token ? { token: this.token } : {}),
-      status: () => ({ group: this.args.group, phase: this.state.phase, chapter: this.state.chapter }),
-      onTransfer: (t) => this.metrics.recordTransfer(t),
-    });
+    this.peer = await startPeerThread(
+      {
+        ...listen,
+        job: this.name,
+        ...(this.args.group > 0 ? { upstreamGroup: this.args.group - 1 } : {}),
+        ...(this.token ? { token: this.token } : {}),
+      },
+      (t) => this.metrics.recordTransfer(t),
+    );
+    this.setPhase('starting');
     this.closers.push(() => this.peer!.close(1000));
   }
 
@@ -173,7 +175,7 @@ class Worker {
 
   private fail(message: string): void {
     this.log.error(message);
-    this.state.phase = 'failed';
+    this.setPhase('failed');
     void this.shutdown().then(() => process.exit(1));
   }
 
@@ -242,6 +244,7 @@ class Worker {
 
   private setPhase(phase: PeerPhase): void {
     this.state.phase = phase;
+    this.peer?.setStatus({ group: this.args.group, phase, chapter: this.state.chapter });
   }
 
   private async writeTerminationMessage(message: object): Promise<void> {

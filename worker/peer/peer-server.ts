@@ -15,6 +15,7 @@ import { channelOptions, DEFAULT_LIMITS, type TransferLimits } from './limits.js
 import { toServiceError } from './refusal.js';
 import { notifyTransfer, type TransferObserver } from './transfer-observer.js';
 import { toStatusResponse, type PeerStatus } from './worker-status.js';
+import type { WeightBundle } from './weight-bundle.js';
 
 export interface PeerServerOptions {
   /** host defaults to 0.0.0.0 so a pod is reachable through its Service. */
@@ -31,6 +32,8 @@ export interface PeerServerOptions {
   /** inboxCapacity is how many chapters are kept (default 4). */
   inboxCapacity?: number;
   onTransfer?: TransferObserver;
+  /** onBundle sees every bundle the inbox accepts (peer-thread forwards them this way). */
+  onBundle?: (bundle: WeightBundle) => void;
 }
 
 export interface PeerServer {
@@ -120,6 +123,7 @@ function publishHandler(
         return;
       }
       inbox.deliver(bundle);
+      options.onBundle?.(bundle);
       callback(null, { chapter: bundle.chapter, bytesReceived: assembler.bytes });
       const seconds = (performance.now() - started) / 1000;
       notifyTransfer(options.onTransfer, { direction: 'received', bytes: assembler.bytes, seconds, chapter: bundle.chapter });

@@ -1,0 +1,55 @@
+// Bad input at the worker: each gets one clear error naming the cause and a non-zero exit,
+// and nothing already on disk is damaged.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeTinyJob } from '../test/fixtures/tiny-mnist.js';
+import { runFfjob } from './cli/testing.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function workerArgs(dir: string, job: string, group: number, extra: string[] = []): Promise<string[]> {
+  return [
+    'worker', '--job', job, '--group', String(group), '--dir', dir,
+    '--listen', `127.0.0.1:${await freePort()}`, '--metrics-listen', `127.0.0.1:${await freePort()}`,
+    '--termination-log', join(dir, 'termination-log'), ...extra,
+  ];
+}
+
+void test('a downstream worker whose upstream never comes up fails, naming the upstream', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ffjob-worker-'));
+  try {
+    const job = await writeTinyJob(dir);
+    const upstream = `127.0.0.1:${await freePort()}`;
+    const result = await runFfjob(await workerArgs(dir, job, 1, ['--upstream', upstream, '--upstream-startup-seconds', '3']));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`upstream group 0 at ${upstream} never came up within 3 s`));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+void test('a checkpoint written for another network is refused by name and left in place', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ffjob-worker-'));
+  try {
+    const oneGroup = (yaml: string): string => yaml.replace('workers: 2', 'workers: 1').replace('epochs: 4', 'epochs: 1').replace('chapters: 2', 'chapters: 1');
+    const job = await writeTinyJob(dir, oneGroup);
+    assert.equal((await runFfjob(await workerArgs(dir, job, 0))).code, 0, 'the first run trains and checkpoints');
+    const wider = await writeTinyJob(join(dir, 'wider'), (y) => oneGroup(y).replace('layers: [128, 128]', 'layers: [96, 128]'));
+    const result = await runFfjob(await workerArgs(dir, wider, 0));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /chapter-000000\.ffckpt was written for layers \[128,128\] but the job has \[96,128\]/);
+    assert.deepEqual(await readdir(join(dir, 'checkpoints', 'group-0')), ['chapter-000000.ffckpt']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
