@@ -41,6 +41,12 @@ up_to_date() {
   return 0
 }
 
+# The harness makes its certificates with the openssl command, which a minimal Debian lacks.
+if ! command -v openssl >/dev/null 2>&1; then
+  log "installing openssl (Debian package) for the control plane's certificates"
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >&2
+fi
+
 if up_to_date; then
   echo "$BIN"
   exit 0
