@@ -9,12 +9,8 @@ import type { ForwardForwardJob } from '../api/v1alpha1/index.js';
 import type { Reason } from './conditions.js';
 import { attemptOf, finishedAt, isDeleting, phase, terminated } from './pods.js';
 
-/**
- * RestartPolicy: OnFailure restarts any failure; ExitCode restarts only exit codes 128–255
- * (signals, OOM kills, preemption) and fails on 1–127 (the worker's own errors); Never
- * fails the job on the first failure.
- */
-export type RestartPolicy = 'OnFailure' | 'ExitCode' | 'Never';
+/** RestartPolicy is spec.runPolicy.restartPolicy (see its description in the schema). */
+export type RestartPolicy = ForwardForwardJob['spec']['runPolicy']['restartPolicy'];
 
 /** BackoffOptions: the delay before the n-th restart is min(baseMs·2^(n−1), maxMs). */
 export interface BackoffOptions {
@@ -71,7 +67,7 @@ export function evaluateFailures(
   { now, backoff = DEFAULT_BACKOFF }: { now: Date; backoff?: BackoffOptions },
 ): FailureDecision {
   const { backoffLimit } = job.spec.runPolicy;
-  const policy = job.spec.runPolicy.restartPolicy as RestartPolicy;
+  const policy: RestartPolicy = job.spec.runPolicy.restartPolicy;
   const failed = pods.filter((p) => phase(p) === 'Failed' && !isDeleting(p));
   const restarts = { ...stored };
   for (const pod of failed) {

@@ -17,7 +17,7 @@ export const SCHEDULES = ['pipeline', 'rotating', 'federated'] as const;
 export const EXCHANGES = ['weights', 'activations'] as const;
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export const CLEAN_POD_POLICIES = ['All', 'Running', 'None'] as const;
-export const RESTART_POLICIES = ['OnFailure', 'Never'] as const;
+export const RESTART_POLICIES = ['OnFailure', 'ExitCode', 'Never'] as const;
 
 const Model = Type.Object(
   {
@@ -281,7 +281,10 @@ const RunPolicy = Type.Object(
     suspend: Type.Boolean({ default: false, description: 'suspend deletes the pods and pauses the job while true.' }),
     restartPolicy: StringEnum(RESTART_POLICIES, {
       default: 'OnFailure',
-      description: 'restartPolicy is the worker pods\' restart policy: OnFailure (resume from checkpoint) or Never.',
+      description:
+        'restartPolicy is what a failed worker pod leads to: OnFailure restarts its group from its checkpoint; ' +
+        'ExitCode restarts only exit codes 128–255 (signals, OOM kills, preemption) and fails the job on 1–127 ' +
+        '(the worker\'s own errors, which a restart would repeat); Never fails the job.',
     }),
     startupDeadlineSeconds: Type.Integer({
       minimum: 1,
