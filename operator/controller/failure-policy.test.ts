@@ -46,6 +46,22 @@ void describe('evaluateFailures', () => {
       want: { restarts: { 'j-g1-r0': 1 }, deleteNow: ['j-g1-r0'], waiting: [], fail: undefined },
     },
     {
+      name: 'with restartScope Job, a counted failure past its back-off restarts every running group',
+      job: makeJob('j', 'ns').workers(3).runPolicy({ backoffLimit: 3, restartScope: 'Job' }).obj(),
+      pods: [makePod('j', 0).running().obj(), makePod('j', 1).failed(1, t(0)).obj(), makePod('j', 2).running().obj()],
+      stored: { 'j-g1-r0': 1 },
+      now: t(10),
+      want: { restarts: { 'j-g1-r0': 1 }, deleteNow: ['j-g1-r0', 'j-g0-r0', 'j-g2-r0'], waiting: [], fail: undefined },
+    },
+    {
+      name: 'with restartScope Job, nothing else is touched while the failed group waits out its back-off',
+      job: makeJob('j', 'ns').workers(2).runPolicy({ backoffLimit: 3, restartScope: 'Job' }).obj(),
+      pods: [makePod('j', 0).running().obj(), makePod('j', 1).failed(1, t(0)).obj()],
+      stored: { 'j-g1-r0': 1 },
+      now: t(0.5),
+      want: { restarts: { 'j-g1-r0': 1 }, deleteNow: [], waiting: ['j-g1-r0'], fail: undefined, requeueAfterMs: 500 },
+    },
+    {
       name: 'a counted failure inside its back-off waits',
       job: job('OnFailure'),
       pods: [makePod('j', 1).attempt(2).failed(1, t(0)).obj()],

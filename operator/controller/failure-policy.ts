@@ -84,7 +84,14 @@ export function evaluateFailures(
   }
   const delayMs = backoffDelayMs(total, backoff);
   for (const pod of failed) placeRestart(decision, pod, stored, finishedAt(pod, now).getTime() + delayMs - now.getTime());
-  return decision;
+  return job.spec.runPolicy.restartScope === 'Job' ? restartingEveryGroup(decision, pods) : decision;
+}
+
+/** With restartScope Job, a group's restart takes every other live pod down with it. */
+function restartingEveryGroup(decision: FailureDecision, pods: readonly V1Pod[]): FailureDecision {
+  if (decision.deleteNow.length === 0) return decision;
+  const others = pods.filter((p) => !isDeleting(p) && phase(p) !== 'Failed' && phase(p) !== 'Succeeded').map((p) => p.metadata?.name ?? '');
+  return { ...decision, deleteNow: [...decision.deleteNow, ...others] };
 }
 
 // `left` is how long the pod's back-off still runs.

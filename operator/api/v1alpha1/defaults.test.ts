@@ -28,6 +28,7 @@ const wantDefaults: ForwardForwardJobSpec = {
     cleanPodPolicy: 'Running',
     suspend: false,
     restartPolicy: 'OnFailure',
+    restartScope: 'Group',
     startupDeadlineSeconds: 600,
     schedulerName: '',
     priorityClassName: '',

@@ -4,7 +4,7 @@ export {
 } from './constants.js';
 export {
   BACKENDS, CLASSIFIERS, CLEAN_POD_POLICIES, DATASETS, EXCHANGES, ForwardForwardJobSpecSchema, LR_SCHEDULES,
-  NEGATIVE_STRATEGIES, OPTIMIZERS, RESTART_POLICIES, SCHEDULES,
+  NEGATIVE_STRATEGIES, OPTIMIZERS, RESTART_POLICIES, RESTART_SCOPES, SCHEDULES,
   type ForwardForwardJobSpec,
 } from './schema.js';
 export { CONDITION_STATUSES, ForwardForwardJobStatusSchema, type ForwardForwardJobStatus } from './status.js';

@@ -18,6 +18,7 @@ export const EXCHANGES = ['weights', 'activations'] as const;
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export const CLEAN_POD_POLICIES = ['All', 'Running', 'None'] as const;
 export const RESTART_POLICIES = ['OnFailure', 'ExitCode', 'Never'] as const;
+export const RESTART_SCOPES = ['Group', 'Job'] as const;
 
 const Model = Type.Object(
   {
@@ -285,6 +286,12 @@ const RunPolicy = Type.Object(
         'restartPolicy is what a failed worker pod leads to: OnFailure restarts its group from its checkpoint; ' +
         'ExitCode restarts only exit codes 128–255 (signals, OOM kills, preemption) and fails the job on 1–127 ' +
         '(the worker\'s own errors, which a restart would repeat); Never fails the job.',
+    }),
+    restartScope: StringEnum(RESTART_SCOPES, {
+      default: 'Group',
+      description:
+        'restartScope is what a restart restarts: Group, only the failed layer group (the others keep their ' +
+        'state: an FF layer needs nothing from the layers above it), or Job, every group, each from its checkpoint.',
     }),
     startupDeadlineSeconds: Type.Integer({
       minimum: 1,
