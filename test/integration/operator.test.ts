@@ -142,14 +142,15 @@ void describe('operator', () => {
 
   void it('a pod stuck Pending past startupDeadlineSeconds fails the job, and its TTL then deletes it', async () => {
     const ns = await newNamespace(cluster.kube, 'deadline');
-    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, runPolicy: { startupDeadlineSeconds: 1, ttlSecondsAfterFinished: 2 } });
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, runPolicy: { startupDeadlineSeconds: 5, ttlSecondsAfterFinished: 3 } });
+    // Deadlines leave room for a loaded machine: g0 must be marked Running before g1's deadline.
     await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 2));
     await setPodPhase(cluster.kube, { ns, name: 'j-g0-r0' }, 'Running');
     const failed = await eventually(async () => {
       const job = await getJob(cluster.kube, ns, 'j');
       assert.equal(lastCondition(job), 'Failed');
       return job;
-    }, { timeoutMs: 10_000 });
+    }, { timeoutMs: 15_000 });
     assert.equal(failed.status?.conditions?.at(-1)?.reason, 'StartupDeadlineExceeded');
     assert.match(failed.status?.conditions?.at(-1)?.message ?? '', /pod j-g1-r0 did not start within startupDeadlineSeconds/);
     await eventually(async () => {
