@@ -4,11 +4,11 @@
 // connecting, streaming, and the receiver's validation before it answers.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { publishBundle } from '../worker/peer/peer-client.js';
 import { startPeerServer } from '../worker/peer/peer-server.js';
 import type { WeightBundle } from '../worker/peer/weight-bundle.js';
+import { machineLine, median } from './machine.js';
 
 const JOB = 'bench';
 const ROWS = 2000;
@@ -41,11 +41,6 @@ async function readPort(child: ReturnType<typeof spawn>): Promise<number> {
   return port;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 async function main(): Promise<void> {
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve'], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -55,9 +50,7 @@ async function main(): Promise<void> {
   const mb = values.byteLength / MiB;
 
   console.log(`grpc-transfer: one ${ROWS}×${COLS} float32 layer (${mb.toFixed(1)} MiB), loopback, receiver in a child process`);
-  // The load average says whether other work shared the cores, which moves these numbers most.
-  const load = os.loadavg()[0]?.toFixed(1) ?? '?';
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, node ${process.version}, load ${load}`);
+  console.log(machineLine());
   console.log(`median and best of ${REPEATS} publishes after one warm-up; a publish includes hashing and connecting\n`);
   console.log('chunk      median MiB/s   best MiB/s   median ms/layer');
   for (const [round, chunkBytes] of CHUNK_SIZES.entries()) {
