@@ -23,6 +23,8 @@ interface WorkerState {
   phase: PeerPhase;
   /** The chapter being trained, or the last one finished. */
   chapter: number;
+  /** How many chapters are finished and checkpointed: what the operator's progress reads. */
+  chaptersDone: number;
   testAccuracy: number | undefined;
   stopping: boolean;
 }
@@ -33,7 +35,7 @@ export function loadDataset(job: ForwardForwardJob, split: 'train' | 'test'): Da
 }
 
 class Worker {
-  readonly state: WorkerState = { phase: 'starting', chapter: -1, testAccuracy: undefined, stopping: false };
+  readonly state: WorkerState = { phase: 'starting', chapter: -1, chaptersDone: 0, testAccuracy: undefined, stopping: false };
   private peer: PeerThread | undefined;
   private readonly closers: (() => Promise<void>)[] = [];
   private readonly metrics: WorkerMetrics;
@@ -117,6 +119,7 @@ class Worker {
     trainer.restoreCheckpoint(checkpoint.tensors);
     this.metrics.recordResume();
     this.state.chapter = checkpoint.meta.chapter;
+    this.state.chaptersDone = checkpoint.meta.chapter + 1;
     this.log.info('resumed from checkpoint', { path: checkpoint.path, chapter: checkpoint.meta.chapter });
     // The previous run may have died between saving and publishing: publishing again is
     // harmless (the receiver replaces a chapter it already holds).
@@ -136,6 +139,7 @@ class Worker {
     const meta = { chapter, ...this.checkpointIdentity(trainer) };
     await saveCheckpoint(this.checkpointDir(), { meta, tensors: trainer.checkpointTensors() });
     this.metrics.recordCheckpoint((performance.now() - saveStarted) / 1000);
+    this.state.chaptersDone = chapter + 1;
     await this.publish(trainer, chapter);
     const lastChapter = chapter === this.job.spec.training.chapters - 1;
     if (test && (lastChapter || (chapter + 1) % this.job.spec.training.testEvery === 0)) this.evaluate(trainer, test, chapter);

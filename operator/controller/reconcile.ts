@@ -18,6 +18,7 @@ import { DEFAULT_BACKOFF, evaluateFailures, type BackoffOptions, type Failure } 
 import type { Informer } from './informer.js';
 import { JOB_NAME_LABEL, podName } from './labels.js';
 import { isDeleting } from './pods.js';
+import { fetchReport, reportingPods, type WorkerReport } from './progress.js';
 import { computeStatus, type JobStatus } from './status.js';
 import { isSuspended, podsToSuspend } from './suspend.js';
 import { evaluateTtl } from './ttl.js';
@@ -49,6 +50,8 @@ interface Pass {
 }
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** How often a running job's progress is refreshed from its workers. */
+const PROGRESS_REFRESH_MS = 15_000;
 
 export class Reconciler {
   // Jobs (by uid) whose config and token were created (or found), to skip the calls.
@@ -112,7 +115,17 @@ export class Reconciler {
     await this.restart(pass, failures.deleteNow);
     const created = await this.createMissing(pass, failures.restarts, new Set([...failures.waiting, ...failures.deleteNow]));
     const restarting = failures.waiting.length + failures.deleteNow.length > 0;
-    return computeStatus(job, { ...base, restarts: failures.restarts, restarting, suspended: false, created });
+    const reports = await this.workerReports(pass);
+    return computeStatus(job, { ...base, restarts: failures.restarts, restarting, suspended: false, created, reports });
+  }
+
+  // Progress comes from the workers themselves; while any runs, look again a little later.
+  private async workerReports(pass: Pass): Promise<WorkerReport[]> {
+    const running = reportingPods(pass.pods);
+    if (running.length === 0) return [];
+    pass.requeue.push(PROGRESS_REFRESH_MS);
+    const reports = await Promise.all(running.map((p) => fetchReport(p, pass.job.spec.worker.metricsPort)));
+    return reports.filter((r): r is WorkerReport => r !== undefined);
   }
 
   private async fail(pass: Pass, base: Omit<Parameters<typeof computeStatus>[1], 'suspended' | 'created'>, fail: Failure): Promise<JobStatus> {

@@ -7,6 +7,7 @@ import { isTrue, setCondition, type Condition, type ConditionUpdate } from './co
 import { groupLayers, slots } from './desired.js';
 import type { Failure } from './failure-policy.js';
 import { groupOf, isDeleting, isReady, phase, terminated } from './pods.js';
+import { jobProgress, type WorkerReport } from './progress.js';
 
 /** JobStatus adds the operator's restart counts (pod name → failures counted) to the stored status. */
 export type JobStatus = ForwardForwardJobStatus & { restarts?: Record<string, number> };
@@ -22,6 +23,8 @@ export interface Observation {
   /** created: the service, config, token and every pod have been created at least once. */
   created: boolean;
   now: Date;
+  /** reports: what running workers said on /status (none when they could not be asked). */
+  reports?: readonly WorkerReport[];
 }
 
 type Group = NonNullable<ForwardForwardJobStatus['groups']>[number];
@@ -120,6 +123,15 @@ export function computeStatus(job: ForwardForwardJob, o: Observation): JobStatus
   assign(status, 'startTime', startTime);
   assign(status, 'completionTime', finished ? (prev.completionTime ?? o.now.toISOString()) : undefined);
   assign(status, 'testAccuracy', accuracy);
+  const p = finished ? undefined : jobProgress(job, o.reports ?? [], startTime, o.now);
+  if (p) {
+    status.progress = p.progress;
+    status.progressPercent = p.percent;
+    assign(status, 'estimatedSecondsLeft', p.secondsLeft);
+    for (const g of gs) g.chapter = Math.min(...(o.reports ?? []).filter((r) => r.group === g.index).map((r) => r.chaptersDone));
+  } else if (finished) {
+    delete status.estimatedSecondsLeft;
+  }
   return status;
 }
 

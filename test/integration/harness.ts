@@ -102,7 +102,12 @@ export function lastCondition(job: ForwardForwardJob): string | undefined {
 type Terminated = { exitCode: number; message?: string; reason?: string };
 
 /** setPodPhase writes pod status as a kubelet would: Running (ready), Succeeded or Failed. */
-export async function setPodPhase(kube: Kube, pod: { ns: string; name: string }, phase: 'Running' | 'Succeeded' | 'Failed', terminated?: Terminated): Promise<void> {
+export async function setPodPhase(
+  kube: Kube,
+  pod: { ns: string; name: string; podIP?: string },
+  phase: 'Running' | 'Succeeded' | 'Failed',
+  terminated?: Terminated,
+): Promise<void> {
   const { ns, name } = pod;
   const now = new Date().toISOString();
   const state = phase === 'Running' ? { running: { startedAt: now } } : { terminated: { startedAt: now, finishedAt: now, ...terminated } };
@@ -110,6 +115,7 @@ export async function setPodPhase(kube: Kube, pod: { ns: string; name: string },
     phase,
     conditions: [{ type: 'Ready', status: phase === 'Running' ? 'True' : 'False', lastTransitionTime: now }],
     containerStatuses: [{ name: 'worker', image: 'img', imageID: '', ready: phase === 'Running', restartCount: 0, state }],
+    ...(pod.podIP ? { podIP: pod.podIP, podIPs: [{ ip: pod.podIP }] } : {}),
   };
   await kube.request('PATCH', `/api/v1/namespaces/${ns}/pods/${name}/status`, { body: { status }, contentType: PATCH_TYPES.merge });
 }

@@ -1,6 +1,8 @@
 // The operator against a real kube-apiserver, etcd and kube-controller-manager. The
 // operator runs in this process; the tests play the kubelet by writing pod status.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../worker/observe/log.js';
 import { startOperator, type Operator } from '../../operator/main.js';
@@ -138,6 +140,32 @@ void describe('operator', () => {
     assert.deepEqual(done.status?.groups?.map((g) => g.phase), ['Succeeded', 'Succeeded']);
     const table = await cluster.kubectl(['get', 'ffjob', '-n', ns]);
     assert.match(table, /j\s+Succeeded\s+2\/2/);
+  });
+
+  void it('reads progress and time left from the workers\' /status', async () => {
+    // The tests play the pods too: one loopback server answers for both workers.
+    const workers = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(req.url === '/status' ? { group: 0, phase: 'training', chapter: 4, chaptersDone: 4 } : {}));
+    });
+    await new Promise<void>((resolve) => workers.listen(0, '127.0.0.1', resolve));
+    try {
+      const metricsPort = (workers.address() as AddressInfo).port;
+      const ns = await newNamespace(cluster.kube, 'progress');
+      await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, training: { chapters: 10 }, worker: { metricsPort } });
+      await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 2));
+      for (const name of ['j-g0-r0', 'j-g1-r0']) await setPodPhase(cluster.kube, { ns, name, podIP: '127.0.0.1' }, 'Running');
+      const job = await eventually(async () => {
+        const j = await getJob(cluster.kube, ns, 'j');
+        assert.equal(j.status?.progress, '4/10');
+        return j;
+      });
+      assert.equal(job.status?.progressPercent, 40);
+      assert.equal(typeof job.status?.estimatedSecondsLeft, 'number');
+      assert.deepEqual(job.status?.groups?.map((g) => g.chapter), [4, 4]);
+    } finally {
+      workers.close();
+    }
   });
 
   void it('a pod stuck Pending past startupDeadlineSeconds fails the job, and its TTL then deletes it', async () => {

@@ -53,6 +53,10 @@ export const ForwardForwardJobStatusSchema = Type.Object(
     groups: Type.Optional(Type.Array(Group, { description: 'groups is the progress of each layer group.' })),
     groupsReady: Type.Optional(Type.String({ description: 'groupsReady is "ready/total" layer groups, for kubectl get.' })),
     progress: Type.Optional(Type.String({ description: 'progress is "finished/total" chapters of the slowest group.' })),
+    progressPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'progressPercent is progress in percent.' })),
+    estimatedSecondsLeft: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'estimatedSecondsLeft extrapolates the time the finished chapters took.' }),
+    ),
     testAccuracy: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'testAccuracy is the latest test-set accuracy, in [0, 1].' })),
     startTime: Type.Optional(Type.String({ format: 'date-time', description: 'startTime is when the operator started the job\'s pods.' })),
     completionTime: Type.Optional(Type.String({ format: 'date-time', description: 'completionTime is when the job succeeded or failed.' })),
