@@ -41,26 +41,35 @@ function timeIt(fn: () => void): number {
   return median(times);
 }
 
+function benchLayer(shape: Shape, labelSlots: number): FFLayer {
+  return new FFLayer('bench', {
+    inputSize: shape.inputs, units: shape.units, goodness: { threshold: 1, sharpness: 10 },
+    peerWeight: 0.03, peerMomentum: 0.9, optimizer: adam, labelSlots,
+  }, 1);
+}
+
+/** The two matMuls of x rows: forward xW and dW = xᵀδ. */
+function floorOf(x: tf.Tensor2D, w: tf.Tensor2D, delta: tf.Tensor2D): number {
+  return timeIt(() =>
+    tf.tidy(() => {
+      tf.matMul(x, w).dataSync();
+      tf.matMul(tf.transpose(x), delta).dataSync();
+    }),
+  );
+}
+
 /**
  * Layer 0 on images takes the shortcut of ff-layer.ts (positive and negative rows share one
  * image), so its floor is two matMuls over the batch's images, not over twice as many rows.
  */
 function measureImages(shape: Shape): { step: number; floor: number } {
-  const layer = new FFLayer('bench0', {
-    inputSize: shape.inputs, units: shape.units, goodness: { threshold: 1, sharpness: 10 },
-    peerWeight: 0.03, peerMomentum: 0.9, optimizer: adam, labelSlots: 10,
-  }, 1);
+  const layer = benchLayer(shape, 10);
   const x = tf.randomUniform([shape.batch, shape.inputs]) as tf.Tensor2D;
   const yPos = tf.tensor1d(Array.from({ length: shape.batch }, (_, i) => i % 10), 'int32');
   const yNeg = tf.tensor1d(Array.from({ length: shape.batch }, (_, i) => (i + 3) % 10), 'int32');
   const delta = tf.randomUniform([shape.batch, shape.units]) as tf.Tensor2D;
   const step = timeIt(() => tf.tidy(() => layer.trainStepOnImages(x, yPos, yNeg, 1e-3).loss.dataSync()));
-  const floor = timeIt(() =>
-    tf.tidy(() => {
-      tf.matMul(x, layer.w.value as tf.Tensor2D).dataSync();
-      tf.matMul(tf.transpose(x), delta).dataSync();
-    }),
-  );
+  const floor = floorOf(x, layer.w.value as tf.Tensor2D, delta);
   tf.dispose([x, yPos, yNeg, delta]);
   layer.dispose();
   return { step, floor };
@@ -68,22 +77,14 @@ function measureImages(shape: Shape): { step: number; floor: number } {
 
 function measure(shape: Shape): { step: number; floor: number } {
   const rows = 2 * shape.batch;
-  const layer = new FFLayer('bench', {
-    inputSize: shape.inputs, units: shape.units, goodness: { threshold: 1, sharpness: 1 },
-    peerWeight: 0.03, peerMomentum: 0.9, optimizer: adam, labelSlots: 0,
-  }, 1);
+  const layer = benchLayer(shape, 0);
   const xPos = tf.randomUniform([shape.batch, shape.inputs]) as tf.Tensor2D;
   const xNeg = tf.randomUniform([shape.batch, shape.inputs]) as tf.Tensor2D;
   const xHat = tf.randomUniform([rows, shape.inputs]) as tf.Tensor2D;
   const delta = tf.randomUniform([rows, shape.units]) as tf.Tensor2D;
   // dataSync makes the timer wait for the backend to finish (asynchronous backends).
   const step = timeIt(() => tf.tidy(() => layer.trainStep(xPos, xNeg, 1e-3).loss.dataSync()));
-  const floor = timeIt(() =>
-    tf.tidy(() => {
-      tf.matMul(xHat, layer.w.value as tf.Tensor2D).dataSync();
-      tf.matMul(tf.transpose(xHat), delta).dataSync();
-    }),
-  );
+  const floor = floorOf(xHat, layer.w.value as tf.Tensor2D, delta);
   tf.dispose([xPos, xNeg, xHat, delta]);
   layer.dispose();
   return { step, floor };
