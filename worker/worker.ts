@@ -197,7 +197,7 @@ class Worker {
 
   private reportProgress(p: ChapterProgress): void {
     for (const l of p.layers) this.metrics.recordBatchStats(l.layer, l);
-    this.metrics.recordSamples(p.samplesPerSecond > 0 ? this.job.spec.training.batchSize * Math.min(p.step, 25) : 0, 0);
+    this.metrics.recordSamples(p.samples, p.seconds);
     this.log.info('progress', { chapter: p.chapter, step: p.step, steps: p.steps, samplesPerSecond: p.samplesPerSecond, layers: p.layers });
   }
 

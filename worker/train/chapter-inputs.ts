@@ -15,7 +15,10 @@ export interface UpstreamActivities {
   neg: RowTable;
   /** Neutral-label activities of the last upstream layer, when a readout needs them. */
   neutral?: RowTable;
-  /** Readout features (unit-length neutral activities) of the upstream layers that feed it. */
+  /**
+   * Readout features (unit-length neutral activities) of the upstream layers that feed the
+   * readout, except the last: its features are the `neutral` rows, scaled when gathered.
+   */
   features?: RowTable;
 }
 
@@ -54,7 +57,7 @@ export interface UpstreamRequest {
 /** Runs the chapter's rows (positive, negative and neutral) through the frozen upstream layers. */
 export function upstreamActivities(data: Dataset, rows: Int32Array, negatives: Uint8Array, req: UpstreamRequest): UpstreamActivities {
   const width = req.layers[req.layers.length - 1]!.cfg.units;
-  const featureWidth = req.layers.slice(req.featuresFrom).reduce((s, l) => s + l.cfg.units, 0);
+  const featureWidth = req.layers.slice(req.featuresFrom, -1).reduce((s, l) => s + l.cfg.units, 0);
   const out: UpstreamActivities = {
     pos: new RowTable(rows.length, width),
     neg: new RowTable(rows.length, width),
@@ -75,7 +78,7 @@ export function upstreamActivities(data: Dataset, rows: Int32Array, negatives: U
       const neutral = forwardAll(rest, firstLayerNeutral(layer0, p, data.classes));
       out.neutral.write(first, last(neutral));
       if (out.features !== undefined) {
-        const kept = neutral.slice(req.featuresFrom).map((h) => unitLength(h));
+        const kept = neutral.slice(req.featuresFrom, -1).map((h) => unitLength(h));
         out.features.write(first, tf.concat(kept, 1));
       }
     });

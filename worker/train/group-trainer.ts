@@ -7,7 +7,7 @@ import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js
 import type { Dataset } from '../data/mnist.js';
 import type { FFLayer, StepResult } from '../ff/ff-layer.js';
 import { overlayNeutral } from '../ff/label-overlay.js';
-import { goodnessPerLabel, readoutFeatures } from '../ff/label-scores.js';
+import { goodnessPerLabel, readoutFeatures, unitLength } from '../ff/label-scores.js';
 import type { SoftmaxHead } from '../ff/softmax-head.js';
 import type { NamedTensor } from '../named-tensor.js';
 import { chapterRows, upstreamActivities, type ChapterInputs } from './chapter-inputs.js';
@@ -30,12 +30,17 @@ export interface ChapterProgress {
   step: number;
   steps: number;
   layers: LayerStats[];
+  /** Rows trained since the previous report, and the seconds they took. */
+  samples: number;
+  seconds: number;
   samplesPerSecond: number;
 }
 
 const REPORT_EVERY_STEPS = 25;
 
 interface StepTensors {
+  /** The batch's training rows. */
+  rows: Int32Array;
   losses: tf.Scalar[];
   goodPos: tf.Scalar[];
   goodNeg: tf.Scalar[];
@@ -73,7 +78,7 @@ export class GroupTrainer {
     const { start, end } = chapterSteps(this.shape, chapter);
     const steps = Array.from({ length: end - start }, (_, k) => Int32Array.from(this.order.rowsOfStep(start + k)));
     const inputs = this.stageChapter(chapter, steps);
-    let last: ChapterProgress = { chapter, step: 0, steps: steps.length, layers: [], samplesPerSecond: 0 };
+    let last: ChapterProgress = { chapter, step: 0, steps: steps.length, layers: [], samples: 0, seconds: 0, samplesPerSecond: 0 };
     let window: StepTensors[] = [];
     let windowStart = performance.now();
     for (let k = 0; k < steps.length; k++) {
@@ -82,7 +87,7 @@ export class GroupTrainer {
       window.push(this.trainStep(steps[k]!, inputs, lr));
       if (window.length === REPORT_EVERY_STEPS || k === steps.length - 1) {
         const seconds = (performance.now() - windowStart) / 1000;
-        last = this.summarise(chapter, k + 1, steps.length, window, steps, k, seconds);
+        last = { chapter, step: k + 1, steps: steps.length, ...this.summarise(window, seconds) };
         onProgress(last);
         window = [];
         windowStart = performance.now();
@@ -128,7 +133,7 @@ export class GroupTrainer {
   }
 
   private trainStep(rows: Int32Array, inputs: ChapterInputs, lr: number): StepTensors {
-    return tf.tidy(() => {
+    const tensors = tf.tidy(() => {
       const slots = Array.from(rows, (r) => inputs.slotOf[r]!);
       const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
       const results: StepResult[] = [];
@@ -141,6 +146,7 @@ export class GroupTrainer {
       const features = this.readoutInput(rows, slots, inputs, results[0]?.hNeutral);
       return { ...stats, logits: this.head.trainStep(features, labels, lr).logits };
     });
+    return { ...tensors, rows };
   }
 
   /** Layer 0 trains on images (with the shortcut); a downstream group on staged activities. */
@@ -156,22 +162,27 @@ export class GroupTrainer {
    */
   private readoutInput(rows: Int32Array, slots: number[], inputs: ChapterInputs, hNeutral0: tf.Tensor2D | undefined): tf.Tensor2D {
     const from = this.spec.model.classifier.fromLayer;
+    const upstreamNeutral = inputs.upstream?.neutral?.gather(slots);
     const own: tf.Tensor2D[] = [];
-    let h = inputs.upstream?.neutral?.gather(slots);
+    let h = upstreamNeutral;
     for (const [j, layer] of this.own.entries()) {
       h = j === 0 && hNeutral0 ? hNeutral0 : layer.forward(h ?? overlayNeutral(this.images(rows), this.data.classes));
       own.push(h);
     }
-    const ownFeatures = readoutFeatures(own, Math.max(0, from - this.upstream.length));
-    const upstreamFeatures = inputs.upstream?.features?.gather(slots);
-    return upstreamFeatures ? tf.concat([upstreamFeatures, ownFeatures], 1) : ownFeatures;
+    const parts = [
+      inputs.upstream?.features?.gather(slots),
+      upstreamNeutral && this.upstream.length - 1 >= from ? unitLength(upstreamNeutral) : undefined,
+      readoutFeatures(own, Math.max(0, from - this.upstream.length)),
+    ].filter((t): t is tf.Tensor2D => t !== undefined);
+    return parts.length === 1 ? parts[0]! : tf.concat(parts, 1);
   }
 
   private images(rows: Int32Array): tf.Tensor2D {
     return tf.tensor2d(gatherRows(this.data.images, this.data.inputSize, rows), [rows.length, this.data.inputSize]);
   }
 
-  private summarise(chapter: number, step: number, steps: number, window: StepTensors[], batches: Int32Array[], k: number, seconds: number): ChapterProgress {
+  /** Means over the report window; records the readout's scores and frees the window. */
+  private summarise(window: StepTensors[], seconds: number): Pick<ChapterProgress, 'layers' | 'samples' | 'seconds' | 'samplesPerSecond'> {
     const mean = (pick: (w: StepTensors) => tf.Scalar[], layer: number): number =>
       window.reduce((sum, w) => sum + pick(w)[layer]!.dataSync()[0]!, 0) / window.length;
     const layers = this.own.map((_, j) => ({
@@ -180,19 +191,18 @@ export class GroupTrainer {
       goodnessPos: mean((w) => w.goodPos, j),
       goodnessNeg: mean((w) => w.goodNeg, j),
     }));
-    this.recordScores(window, batches.slice(k + 1 - window.length, k + 1));
+    for (const w of window) this.recordScores(w);
     for (const w of window) tf.dispose([...w.losses, ...w.goodPos, ...w.goodNeg, ...(w.logits ? [w.logits] : [])]);
-    return { chapter, step, steps, layers, samplesPerSecond: (window.length * this.shape.batchSize) / Math.max(seconds, 1e-9) };
+    const samples = window.reduce((n, w) => n + w.rows.length, 0);
+    return { layers, samples, seconds, samplesPerSecond: samples / Math.max(seconds, 1e-9) };
   }
 
-  private recordScores(window: StepTensors[], batches: Int32Array[]): void {
+  private recordScores(step: StepTensors): void {
+    if (step.logits === undefined) return;
     const classes = this.data.classes;
-    window.forEach((w, i) => {
-      if (w.logits === undefined) return;
-      this.scores ??= new Float32Array(this.data.count * classes);
-      const logits = w.logits.dataSync();
-      batches[i]!.forEach((row, r) => this.scores!.set(logits.subarray(r * classes, (r + 1) * classes), row * classes));
-    });
+    this.scores ??= new Float32Array(this.data.count * classes);
+    const logits = step.logits.dataSync();
+    step.rows.forEach((row, r) => this.scores!.set(logits.subarray(r * classes, (r + 1) * classes), row * classes));
   }
 
   /** Published downstream: the weights of every layer this group holds. */
