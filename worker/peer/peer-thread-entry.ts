@@ -11,6 +11,8 @@ let status: Omit<PeerStatus, 'latestChapterReceived'> = { group: 0, phase: 'star
 try {
   const server = await startPeerServer({
     ...(workerData as PeerThreadOptions),
+    // Bundles are kept by the main thread's inbox; this one only answers GetStatus.
+    inboxCapacity: 1,
     status: () => status,
     onTransfer: (event) => send({ type: 'transfer', event }),
     onBundle: (bundle) => send({ type: 'bundle', bundle }),
