@@ -1,0 +1,91 @@
+// Shared pieces of the e2e tests: the integration harness's control plane, the test node
+// agent running the pods as local processes, and the operator; jobs applied with kubectl.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import { JOB_NAME_LABEL } from '../../operator/controller/labels.js';
+import { startOperator, type Operator } from '../../operator/main.js';
+import { createLogger } from '../../worker/observe/log.js';
+import { writeTinyJob } from '../fixtures/tiny-mnist.js';
+import { eventually, getJob, startCluster, type Cluster } from '../integration/harness.js';
+import { startNodeAgent, type NodeAgent } from '../node-agent/node-agent.js';
+
+export const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
+export const log = createLogger({ component: 'e2e' }, { level: 'error' });
+
+export interface E2E extends Cluster {
+  agent: NodeAgent;
+  /** dir is scratch space: the agent's root and the tiny data set live here. */
+  dir: string;
+  operator: Operator | undefined;
+  startOperator(): Promise<Operator>;
+  stop(): Promise<void>;
+}
+
+/** startE2E starts the control plane, the node agent and (unless told not to) the operator. */
+export async function startE2E({ operator = true } = {}): Promise<E2E> {
+  // Not under /tmp: the worker pods mount an emptyDir there, which would hide the data set
+  // and the agent's own files from them.
+  const dir = await mkdtemp('/var/tmp/ffjob-e2e-');
+  const cluster = await startCluster();
+  const agent = await startNodeAgent({ kube: cluster.kube, root: join(dir, 'node'), workDir: CHECKOUT, labelSelector: JOB_NAME_LABEL, log });
+  const e2e: E2E = {
+    ...cluster,
+    agent,
+    dir,
+    operator: undefined,
+    async startOperator() {
+      // Restart back-off shortened from 10 s so a restarted group does not idle the test.
+      e2e.operator = await startOperator({ kubeconfig: cluster.cp.kubeconfig, log, defaultMetrics: false, backoff: { baseMs: 1000, maxMs: 5000 } });
+      return e2e.operator;
+    },
+    async stop() {
+      await e2e.operator?.stop().catch(() => undefined);
+      await agent.stop();
+      await cluster.cp.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  if (operator) await e2e.startOperator();
+  return e2e;
+}
+
+/** tinyJobYaml is the tiny fixture named `name`, with `edit` applied to its YAML. */
+export async function tinyJobYaml(e2e: E2E, name: string, edit: (yaml: string) => string = (y) => y): Promise<string> {
+  const path = await writeTinyJob(join(e2e.dir, name), (y) => edit(y.replace('name: tiny', `name: ${name}`)));
+  return readFile(path, 'utf8');
+}
+
+/** finished waits until the job has a Succeeded or Failed condition and returns it. */
+export async function finished(e2e: E2E, ns: string, name: string, timeoutMs: number): Promise<ForwardForwardJob> {
+  return eventually(async () => {
+    const job = await getJob(e2e.kube, ns, name);
+    const done = job.status?.conditions?.find((c) => (c.type === 'Succeeded' || c.type === 'Failed') && c.status === 'True');
+    assert.ok(done, `job ${ns}/${name} still running: ${JSON.stringify(job.status?.conditions?.map((c) => c.type))}`);
+    return job;
+  }, { timeoutMs, intervalMs: 500 });
+}
+
+/** workerStatus is what a worker serves on /status. */
+export interface WorkerStatus {
+  phase: string;
+  chapter: number;
+  chaptersDone: number;
+}
+
+/** workerStatus asks a running pod's worker for its /status, through the pod's IP. */
+export async function workerStatus(e2e: E2E, ns: string, pod: string, metricsPort = 9090): Promise<WorkerStatus> {
+  const run = e2e.agent.pod(ns, pod);
+  assert.ok(run, `no process for ${ns}/${pod}`);
+  const res = await fetch(`http://${run.ip}:${metricsPort}/status`, { signal: AbortSignal.timeout(2000) });
+  return (await res.json()) as WorkerStatus;
+}
+
+/** podLog is the log of a pod's latest process. */
+export async function podLog(e2e: E2E, ns: string, pod: string): Promise<string> {
+  const run = e2e.agent.pod(ns, pod);
+  assert.ok(run, `no process for ${ns}/${pod}`);
+  return readFile(run.process.logPath, 'utf8');
+}
