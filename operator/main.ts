@@ -1,7 +1,7 @@
 // The FFJob operator: leader election, informers for jobs and the pods they own, a work
 // queue and reconcile workers, plus /metrics, /healthz and /readyz.
 //
-// RBAC it needs (deploy/rbac is kept in step with this list):
+// RBAC it needs (charts/ffjob's ClusterRole or Roles hold exactly these; a test compares them):
 //   forwardforward.dev  forwardforwardjobs             get list watch delete   (delete: ttlSecondsAfterFinished)
 //   forwardforward.dev  forwardforwardjobs/status      get patch update
 //   forwardforward.dev  forwardforwardjobs/finalizers  update                  (blockOwnerDeletion on owner references)
@@ -10,6 +10,7 @@
 //   ""                  configmaps                     create
 //   ""                  secrets                        create
 //   ""                  events                         create patch
+//   networking.k8s.io   networkpolicies                create                  (--network-policy)
 //   coordination.k8s.io leases                         get create update       (the operator's namespace only)
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -17,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1NetworkPolicyPeer, V1Pod, V1Service } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type ForwardForwardJob } from './api/v1alpha1/index.js';
 import { createKube, loadConnection, type Connection, type Kube } from './kube/client.js';
 import { createLogger, type Logger } from '../worker/observe/log.js';
@@ -47,6 +48,10 @@ export interface OperatorOptions {
   log?: Logger;
   /** defaultMetrics adds process metrics; tests running several operators turn it off. */
   defaultMetrics?: boolean;
+  /** watchNamespace limits the operator to jobs in one namespace (namespaced RBAC); unset: all namespaces. */
+  watchNamespace?: string;
+  /** networkPolicy gives every job a NetworkPolicy; metricsPeers (operator, Prometheus) may reach the metrics port. */
+  networkPolicy?: { metricsPeers: V1NetworkPolicyPeer[] };
 }
 
 export interface Operator {
@@ -58,7 +63,11 @@ export interface Operator {
   stop(opts?: { release?: boolean }): Promise<void>;
 }
 
-const JOBS_PATH = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+// List/watch paths, all namespaces or one.
+function paths(ns: string | undefined): { jobs: string; pods: string; services: string } {
+  const scope = ns ? `/namespaces/${ns}` : '';
+  return { jobs: `/apis/${GROUP}/${VERSION}${scope}/${PLURAL}`, pods: `/api/v1${scope}/pods`, services: `/api/v1${scope}/services` };
+}
 
 // The part that runs only while leading: informers, queue and workers.
 class Controller {
@@ -71,15 +80,17 @@ class Controller {
   private readonly gauge: NodeJS.Timeout;
 
   constructor(kube: Kube, private readonly opts: Required<Pick<OperatorOptions, 'workers'>> & OperatorOptions, private readonly log: Logger, private readonly metrics: OperatorMetrics) {
-    this.jobs = new Informer<ForwardForwardJob>(kube, { path: JOBS_PATH, log });
-    this.pods = new Informer<V1Pod>(kube, { path: '/api/v1/pods', labelSelector: JOB_NAME_LABEL, log });
+    const path = paths(opts.watchNamespace);
+    this.jobs = new Informer<ForwardForwardJob>(kube, { path: path.jobs, log });
+    this.pods = new Informer<V1Pod>(kube, { path: path.pods, labelSelector: JOB_NAME_LABEL, log });
     this.jobs.onChange((job) => this.queue.add(keyOf(job)));
-    this.services = new Informer<V1Service>(kube, { path: '/api/v1/services', labelSelector: JOB_NAME_LABEL, log });
+    this.services = new Informer<V1Service>(kube, { path: path.services, labelSelector: JOB_NAME_LABEL, log });
     const owner = (o: V1Pod | V1Service): void => this.queue.add(`${o.metadata?.namespace}/${o.metadata?.labels?.[JOB_NAME_LABEL]}`);
     this.pods.onChange(owner);
     this.services.onChange(owner);
     const { pods, services, jobs } = this;
-    this.reconciler = new Reconciler({ kube, jobs, pods, services, log, backoff: opts.backoff, onPodRestart: () => metrics.podRestarts.inc() });
+    const { backoff, networkPolicy } = opts;
+    this.reconciler = new Reconciler({ kube, jobs, pods, services, log, backoff, networkPolicy, onPodRestart: () => metrics.podRestarts.inc() });
     this.gauge = setInterval(() => this.observe(), 1000);
     this.gauge.unref();
   }
@@ -203,6 +214,14 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
   };
 }
 
+function parsePeer(json: string): V1NetworkPolicyPeer {
+  try {
+    return JSON.parse(json) as V1NetworkPolicyPeer;
+  } catch (err) {
+    throw new Error(`--metrics-peer must be a NetworkPolicyPeer as JSON: ${(err as Error).message}`);
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -210,6 +229,10 @@ async function main(): Promise<void> {
       'metrics-listen': { type: 'string', default: '0.0.0.0:8080' },
       workers: { type: 'string', default: '4' },
       'lease-namespace': { type: 'string' },
+      'watch-namespace': { type: 'string' },
+      'network-policy': { type: 'boolean', default: false },
+      // A NetworkPolicyPeer as JSON ({"namespaceSelector": …, "podSelector": …}); repeatable.
+      'metrics-peer': { type: 'string', multiple: true, default: [] },
     },
   });
   const op = await startOperator({
@@ -217,6 +240,8 @@ async function main(): Promise<void> {
     metricsListen: values['metrics-listen'],
     workers: Number(values.workers),
     leaseNamespace: values['lease-namespace'],
+    watchNamespace: values['watch-namespace'],
+    ...(values['network-policy'] ? { networkPolicy: { metricsPeers: values['metrics-peer'].map(parsePeer) } } : {}),
   });
   let stopping = false;
   const shutdown = (): void => {

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { makeJob } from '../testing/builders.js';
-import { desiredConfigMap, desiredPod, desiredPods, desiredSecret, desiredService, groupLayers, slots } from './desired.js';
+import {
+  desiredConfigMap, desiredNetworkPolicy, desiredPod, desiredPods, desiredSecret, desiredService, groupLayers, slots,
+} from './desired.js';
 import { ATTEMPT_LABEL, GROUP_LABEL, JOB_NAME_LABEL, REPLICA_LABEL } from './labels.js';
 
 void describe('desired objects', () => {
@@ -146,5 +148,38 @@ void describe('desired objects', () => {
     const secret = desiredSecret(job, 'tok');
     assert.deepEqual(secret.stringData, { token: 'tok' });
     for (const o of [svc, cm, secret]) assert.equal(o.metadata?.ownerReferences?.[0]?.controller, true);
+  });
+
+  void it('desiredNetworkPolicy: pods of the job reach both ports; operator and Prometheus only the metrics port', () => {
+    const job = makeJob('j', 'ns').worker({ port: 7000, metricsPort: 9000 }).obj();
+    const operator = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ffjob-system' } }, podSelector: { matchLabels: { app: 'op' } } };
+    const prometheus = { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } };
+    const ownPods = { podSelector: { matchLabels: { [JOB_NAME_LABEL]: 'j' } } };
+    const cases = [
+      {
+        name: 'with metrics peers',
+        peers: [operator, prometheus],
+        wantIngress: [
+          { from: [ownPods], ports: [{ protocol: 'TCP', port: 7000 }, { protocol: 'TCP', port: 9000 }] },
+          { from: [operator, prometheus], ports: [{ protocol: 'TCP', port: 9000 }] },
+        ],
+      },
+      {
+        // A rule with no `from` admits every source, so none is written.
+        name: 'without metrics peers only the job itself gets in',
+        peers: [],
+        wantIngress: [{ from: [ownPods], ports: [{ protocol: 'TCP', port: 7000 }, { protocol: 'TCP', port: 9000 }] }],
+      },
+    ];
+    for (const c of cases) {
+      const np = desiredNetworkPolicy(job, c.peers);
+      assert.equal(np.metadata?.name, 'j', c.name);
+      assert.equal(np.metadata?.namespace, 'ns', c.name);
+      assert.equal(np.metadata?.ownerReferences?.[0]?.controller, true, c.name);
+      assert.deepEqual(np.spec?.podSelector, ownPods.podSelector, c.name);
+      assert.deepEqual(np.spec?.policyTypes, ['Ingress'], c.name);
+      assert.deepEqual(np.spec?.ingress, c.wantIngress, c.name);
+      assert.deepEqual(desiredNetworkPolicy(job, c.peers), np, `${c.name}: pure`);
+    }
   });
 });

@@ -1,10 +1,13 @@
 // The objects a job should own, as a pure function of the job. The reconciler compares
 // them with what it observes and creates what is missing; nothing here talks to the API.
-import type { V1ConfigMap, V1Container, V1OwnerReference, V1Pod, V1Secret, V1Service, V1Volume } from '@kubernetes/client-node';
+import type {
+  V1ConfigMap, V1Container, V1NetworkPolicy, V1NetworkPolicyIngressRule, V1NetworkPolicyPeer, V1NetworkPolicySpec, V1OwnerReference, V1Pod,
+  V1Secret, V1Service, V1Volume,
+} from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { layerGroups, MNIST_INPUT_SIZE, type ForwardForwardJob } from '../api/v1alpha1/index.js';
 import {
-  ATTEMPT_LABEL, CONTAINER_NAME, configMapName, GROUP_LABEL, JOB_NAME_LABEL, podName, REPLICA_LABEL, secretName, serviceName,
+  ATTEMPT_LABEL, CONTAINER_NAME, configMapName, GROUP_LABEL, JOB_NAME_LABEL, networkPolicyName, podName, REPLICA_LABEL, secretName, serviceName,
 } from './labels.js';
 import { mergeTemplate } from './template.js';
 
@@ -95,6 +98,37 @@ export function desiredService(job: ForwardForwardJob): V1Service {
       ports: [
         { name: 'grpc', port, targetPort: port, protocol: 'TCP' },
         { name: 'metrics', port: metricsPort, targetPort: metricsPort, protocol: 'TCP' },
+      ],
+    },
+  };
+}
+
+/** NetworkPolicy is V1NetworkPolicy as the API server reads it: client-node's type calls `from` `_from`. */
+export type NetworkPolicy = Omit<V1NetworkPolicy, 'spec'> & {
+  spec: Omit<V1NetworkPolicySpec, 'ingress'> & { ingress: Array<Omit<V1NetworkPolicyIngressRule, '_from'> & { from: V1NetworkPolicyPeer[] }> };
+};
+
+/**
+ * desiredNetworkPolicy admits traffic to the job's pods only from the job's own pods (gRPC
+ * and metrics ports) and, on the metrics port alone, from `metricsPeers`: the operator,
+ * which reads each worker's /status, and Prometheus. Jobs live in any namespace, so this
+ * is one policy per job rather than one in the chart.
+ */
+export function desiredNetworkPolicy(job: ForwardForwardJob, metricsPeers: readonly V1NetworkPolicyPeer[]): NetworkPolicy {
+  const { port, metricsPort } = job.spec.worker;
+  const ownPods = { podSelector: { matchLabels: { [JOB_NAME_LABEL]: jobName(job) } } };
+  const tcp = (p: number): { protocol: string; port: number } => ({ protocol: 'TCP', port: p });
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(job, networkPolicyName(jobName(job))),
+    spec: {
+      podSelector: ownPods.podSelector,
+      policyTypes: ['Ingress'],
+      ingress: [
+        { from: [ownPods], ports: [tcp(port), tcp(metricsPort)] },
+        // An empty `from` would admit everyone; without peers only the job's pods get in.
+        ...(metricsPeers.length > 0 ? [{ from: structuredClone([...metricsPeers]), ports: [tcp(metricsPort)] }] : []),
       ],
     },
   };

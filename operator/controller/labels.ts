@@ -31,6 +31,11 @@ export function secretName(job: string): string {
   return `${job}-token`;
 }
 
+/** networkPolicyName admits traffic to the job's pods. */
+export function networkPolicyName(job: string): string {
+  return job;
+}
+
 /** serviceName is the headless service giving pods DNS names; it equals the job name. */
 export function serviceName(job: string): string {
   return job;

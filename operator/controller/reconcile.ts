@@ -5,14 +5,14 @@
 // watch event type and may run any number of times for the same state.
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1NetworkPolicyPeer, V1Pod, V1Service } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type ForwardForwardJob } from '../api/v1alpha1/index.js';
 import { isStatus, PATCH_TYPES, type Kube } from '../kube/client.js';
 import type { Logger } from '../../worker/observe/log.js';
 import { podsToClean, type CleanPodPolicy } from './clean-pod-policy.js';
 import { isFinished, type Condition } from './conditions.js';
 import { evaluateDeadlines } from './deadline.js';
-import { desiredConfigMap, desiredPod, desiredSecret, desiredService, slots } from './desired.js';
+import { desiredConfigMap, desiredNetworkPolicy, desiredPod, desiredSecret, desiredService, slots } from './desired.js';
 import { recordEvents, type JobEvent } from './events.js';
 import { DEFAULT_BACKOFF, evaluateFailures, type BackoffOptions, type Failure } from './failure-policy.js';
 import type { Informer } from './informer.js';
@@ -38,6 +38,8 @@ export interface ReconcilerDeps {
   backoff?: BackoffOptions;
   /** onPodRestart is told of every group restart (a metric). */
   onPodRestart?: () => void;
+  /** networkPolicy, when set, gives each job a NetworkPolicy admitting these peers to the metrics port. */
+  networkPolicy?: { metricsPeers: V1NetworkPolicyPeer[] };
 }
 
 // One reconcile's work in progress.
@@ -133,13 +135,15 @@ export class Reconciler {
     return computeStatus(pass.job, { ...base, fail, suspended: false, created: pass.pods.length > 0 });
   }
 
-  // The config map and token secret are created once (a token is never regenerated); the
-  // headless service is watched, so a deleted one comes back.
+  // The config map, token secret and network policy are created once (a token is never
+  // regenerated); the headless service is watched, so a deleted one comes back.
   private async ensureSupporting(pass: Pass): Promise<void> {
     const uid = pass.job.metadata.uid ?? '';
     if (!this.ensured.has(uid)) {
       await this.create(pass, 'configmaps', desiredConfigMap(pass.job));
       await this.create(pass, 'secrets', desiredSecret(pass.job, randomBytes(32).toString('base64url')));
+      const policy = this.deps.networkPolicy;
+      if (policy) await this.create(pass, 'networkpolicies', desiredNetworkPolicy(pass.job, policy.metricsPeers), '/apis/networking.k8s.io/v1');
       this.ensured.add(uid);
     }
     const service = desiredService(pass.job);
@@ -186,9 +190,9 @@ export class Reconciler {
   }
 
   // Creates an object; AlreadyExists means a stale cache saw it missing, which is fine.
-  private async create(pass: Pass, resource: string, body: unknown): Promise<boolean> {
+  private async create(pass: Pass, resource: string, body: unknown, api = '/api/v1'): Promise<boolean> {
     try {
-      await this.deps.kube.request('POST', `/api/v1/namespaces/${pass.ns}/${resource}`, { body, query: { fieldManager: 'ffjob-operator' } });
+      await this.deps.kube.request('POST', `${api}/namespaces/${pass.ns}/${resource}`, { body, query: { fieldManager: 'ffjob-operator' } });
       return true;
     } catch (err) {
       if (isStatus(err, 409)) return true;

@@ -16,6 +16,7 @@ let cluster: Cluster;
 let operator: Operator;
 const log = createLogger({ component: 'operator-test' }, { level: 'warn' });
 const BACKOFF = { baseMs: 1500, maxMs: 3000 };
+const PROMETHEUS_PEER = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { app: 'prometheus' } } };
 
 async function start(): Promise<Operator> {
   const op = await startOperator({
@@ -27,6 +28,7 @@ async function start(): Promise<Operator> {
     retryPeriodMs: 200,
     backoff: BACKOFF,
     metricsListen: '127.0.0.1:0',
+    networkPolicy: { metricsPeers: [PROMETHEUS_PEER] },
   });
   await eventually(() => assert.ok(op.isLeader()));
   return op;
@@ -84,6 +86,20 @@ void describe('operator', () => {
       assert.equal(lastCondition(got), 'Created');
       assert.equal(got.status?.groupsReady, '0/2');
     });
+  });
+
+  void it('creates a NetworkPolicy admitting the job\'s pods to both ports and metrics peers to the metrics port', async () => {
+    const ns = await newNamespace(cluster.kube, 'netpol');
+    const job = await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, worker: { port: 7000, metricsPort: 9000 } });
+    type Policy = { metadata: { ownerReferences?: { uid: string }[] }; spec: { podSelector: unknown; ingress: { from: unknown[]; ports: { port: number }[] }[] } };
+    const np = await eventually(() => cluster.kube.request<Policy>('GET', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/j`));
+    assert.deepEqual(np.metadata.ownerReferences?.map((o) => o.uid), [job.metadata.uid]);
+    const ownPods = { podSelector: { matchLabels: { 'forwardforward.dev/job-name': 'j' } } };
+    assert.deepEqual(np.spec.podSelector, ownPods.podSelector);
+    assert.deepEqual(np.spec.ingress.map((r) => [r.from, r.ports.map((p) => p.port)]), [
+      [[ownPods], [7000, 9000]],
+      [[PROMETHEUS_PEER], [9000]],
+    ]);
   });
 
   void it('restarts a failed group alone with back-off, up to backoffLimit, then fails the job', async () => {
