@@ -1,5 +1,6 @@
 // The operator's Prometheus metrics, on a private registry with the ffjob_operator_ prefix.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../worker/observe/metrics.js';
 
 export class OperatorMetrics {
   readonly registry = new Registry();
@@ -30,6 +31,6 @@ export class OperatorMetrics {
   readonly leader = new Gauge({ name: 'ffjob_operator_leader', help: '1 while this instance holds the leader lease.', registers: [this.registry] });
 
   constructor(defaults = true) {
-    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'ffjob_operator_' });
+    if (defaults) collectProcessMetrics(this.registry, 'ffjob_operator_');
   }
 }

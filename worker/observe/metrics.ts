@@ -37,6 +37,17 @@ export interface MetricsSource {
 // checkpoints to network volumes can take seconds.
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/**
+ * collectProcessMetrics adds prom-client's process and Node.js metrics under `prefix`, less
+ * the three nodejs_active_*_total gauges: a gauge must not end in _total (promtool check
+ * metrics refuses them), and nodejs_active_handles/requests/resources carry the same counts
+ * by type.
+ */
+export function collectProcessMetrics(registry: Registry, prefix: string): void {
+  collectDefaultMetrics({ register: registry, prefix });
+  for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) registry.removeSingleMetric(`${prefix}nodejs_${name}`);
+}
+
 /** WorkerMetrics owns one worker's metrics and the registry they are served from. */
 export class WorkerMetrics implements MetricsSource {
   readonly #registry = new Registry();
@@ -111,7 +122,7 @@ export class WorkerMetrics implements MetricsSource {
     // job_name, not job: Prometheus sets `job` to the scrape job and would rename ours
     // to exported_job.
     this.#registry.setDefaultLabels({ job_name: identity.job, group: String(identity.group) });
-    collectDefaultMetrics({ register: this.#registry, prefix: 'ffjob_' });
+    collectProcessMetrics(this.#registry, 'ffjob_');
     for (const direction of ['sent', 'received'] as const) {
       this.#transferBytes.inc({ direction }, 0);
     }
