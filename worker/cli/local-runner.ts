@@ -127,7 +127,10 @@ class LocalRun {
     const log = join(this.dir, 'logs', `group-${g}.log`);
     const proc = new WorkerProcess(this.args[g]!, log, (line) => this.onLine(g, line));
     this.processes[g] = proc;
-    this.display.note(`group ${g} started (pid ${proc.pid ?? '?'}), log ${log}`);
+    const args = this.args[g]!;
+    // Where to point curl or a Prometheus scrape at this worker.
+    const metrics = args[args.indexOf('--metrics-listen') + 1];
+    this.display.note(`group ${g} started (pid ${proc.pid ?? '?'}), metrics http://${metrics}/metrics, log ${log}`);
     this.display.show(this.views);
     return proc;
   }

@@ -1,0 +1,137 @@
+// The real check of the dashboards: a Prometheus server scrapes a live local training run
+// of the tiny job and a live operator (its own process, against the test control plane,
+// reconciling a job), and every PromQL expression of every panel, and every template
+// variable's label_values query, must return data over the run. promtool check metrics
+// must pass on every /metrics output.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { writeTinyJob } from '../fixtures/tiny-mnist.js';
+import { startFfjob } from '../../worker/cli/testing.js';
+import { createJob, newNamespace, startCluster, type Cluster } from '../integration/harness.js';
+import { startOperatorProcess, type OperatorProcess } from '../integration/operator-process.js';
+import { DASHBOARD_FILES, panelQueries, readDashboard, substitute, variableQueries } from './dashboards.js';
+import { promtoolCheck, startPrometheus, type Prometheus } from './prometheus.js';
+
+const SCRAPE_SECONDS = 1;
+// Grafana's $__rate_interval: max($__interval + scrape interval, 4 × scrape interval).
+const RATE_INTERVAL = `${4 * SCRAPE_SECONDS}s`;
+// The labels prometheus-operator's PodMonitor and ServiceMonitor put on every target.
+const WORKER_LABELS = { namespace: 'ml-team', container: 'worker' };
+const OPERATOR_LABELS = { namespace: 'ffjob-system', pod: 'ffjob-6d5f7c9b8-abcde', container: 'operator' };
+
+let dir = '';
+let cluster: Cluster | undefined;
+let operator: OperatorProcess | undefined;
+let prometheus: Prometheus | undefined;
+let window = { start: 0, end: 0 };
+// The last /metrics text read from each endpoint while the run was live, by URL.
+const exposition = new Map<string, string>();
+
+// Reads /metrics every half second until `stop` resolves, keeping the latest text.
+async function keepReading(url: string, stop: Promise<unknown>): Promise<void> {
+  let done = false;
+  void stop.finally(() => (done = true));
+  while (!done) {
+    const text = await fetch(url).then((r) => (r.ok ? r.text() : undefined), () => undefined);
+    if (text !== undefined) exposition.set(url, text);
+    await sleep(500);
+  }
+}
+
+// Waits until Prometheus has scraped the scrape job `job` at least `n` times.
+async function scraped(p: Prometheus, job: string, n: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const now = Date.now() / 1000;
+    const [s] = await p.queryRange(`count_over_time(up{job="${job}"}[5m])`, now, now);
+    if (Number(s?.values.at(-1)?.[1] ?? 0) >= n) return;
+    await sleep(100);
+  }
+  throw new Error(`Prometheus did not scrape ${job} ${n} times within 60 s`);
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ffjob-observe-'));
+  cluster = await startCluster();
+  operator = await startOperatorProcess(['--kubeconfig', cluster.cp.kubeconfig, '--lease-namespace', 'default']);
+  const targetsFile = join(dir, 'workers.json');
+  await writeFile(targetsFile, '[]');
+  prometheus = await startPrometheus([
+    { job_name: 'ffjob-operator', static_configs: [{ targets: [new URL(operator.metricsUrl).host], labels: OPERATOR_LABELS }] },
+    { job_name: 'ffjob-workers', file_sd_configs: [{ files: [targetsFile], refresh_interval: '1s' }] },
+  ], SCRAPE_SECONDS);
+  const job = await writeTinyJob(dir);
+  window.start = Date.now() / 1000;
+  let stderr = '';
+  const readers: Promise<void>[] = [];
+  const workers = new Map<string, string>();
+  const { done } = startFfjob(['train', '--local', job, '--dir', join(dir, 'run'), '--output', 'json'], (chunk) => {
+    stderr += chunk;
+    for (const [, group, url] of stderr.matchAll(/group (\d+) started \(pid \d+\), metrics (http:\/\/\S+\/metrics)/g)) {
+      if (workers.has(url!)) continue;
+      workers.set(url!, group!);
+      readers.push(keepReading(url!, done));
+      const targets = [...workers].map(([u, g]) => ({ targets: [new URL(u).host], labels: { ...WORKER_LABELS, pod: `tiny-g${g}-r0` } }));
+      void writeFile(targetsFile, JSON.stringify(targets));
+    }
+  });
+  readers.push(keepReading(`${operator.metricsUrl}/metrics`, done));
+  // A job for the operator to reconcile once Prometheus holds two scrapes of it (a rate
+  // needs a sample before the increase), so that its reconcile metrics move inside the window.
+  const kube = cluster.kube;
+  await scraped(prometheus, 'ffjob-operator', 2);
+  await createJob(kube, await newNamespace(kube, 'observed'), 'observed', { parallelism: { workers: 2 } });
+  const result = await done;
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(workers.size, 2, `two workers announced their metrics address:\n${stderr}`);
+  await Promise.all(readers);
+  // One more scrape of the operator, and the last samples of the workers are in.
+  await sleep(2 * SCRAPE_SECONDS * 1000);
+  window = { ...window, end: Date.now() / 1000 };
+});
+
+after(async () => {
+  await prometheus?.stop();
+  await operator?.stop();
+  await cluster?.cp.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+void describe('/metrics of a live training run and operator', () => {
+  void it('promtool check metrics passes on every /metrics output (two workers, the operator)', () => {
+    assert.equal(exposition.size, 3, [...exposition.keys()].join(', '));
+    for (const [url, text] of exposition) {
+      assert.match(text, /^ffjob_/m, url);
+      const { status, output } = promtoolCheck(text);
+      assert.equal(status, 0, `${url}: ${output}`);
+    }
+  });
+});
+
+for (const file of DASHBOARD_FILES) {
+  const dashboard = readDashboard(file);
+  void describe(`${file}: every query returns data from Prometheus`, () => {
+    for (const q of panelQueries(dashboard)) {
+      void it(`panel "${q.panel}" ${q.refId}: ${q.expr}`, async () => {
+        const range = `${Math.ceil(window.end - window.start)}s`;
+        const expr = substitute(q.expr, dashboard, { rateInterval: RATE_INTERVAL, range });
+        const series = await prometheus!.queryRange(expr, window.start, window.end);
+        assert.ok(series.length > 0, `no series for ${expr}`);
+        // A quantile of no observations is NaN: a series, but an empty panel.
+        const finite = series.flatMap((s) => s.values).filter(([, v]) => Number.isFinite(Number(v)));
+        assert.ok(finite.length > 0, `only NaN samples for ${expr}`);
+      });
+    }
+    for (const v of variableQueries(dashboard)) {
+      void it(`variable $${v.variable}: label_values(${v.selector}, ${v.label})`, async () => {
+        const selector = substitute(v.selector, dashboard, { rateInterval: RATE_INTERVAL, range: '1m' });
+        const series = await prometheus!.series(selector, window.start, window.end);
+        const values = new Set(series.map((s) => s[v.label]).filter((x) => x !== undefined));
+        assert.ok(values.size > 0, `no values of ${v.label} in ${selector}`);
+      });
+    }
+  });
+}
