@@ -24,7 +24,8 @@ export interface PanelJson {
 interface VariableJson {
   name: string;
   type: string;
-  definition?: string;
+  /** query is the Prometheus data source's variable query: {qryType, query, refId}. */
+  query?: string | { query?: string };
 }
 
 export interface DashboardJson {
@@ -61,8 +62,9 @@ export function variableQueries(d: DashboardJson): LabelValuesQuery[] {
   return d.templating.list
     .filter((v) => v.type === 'query')
     .map((v) => {
-      const m = /^label_values\((.+),\s*([a-zA-Z_]\w*)\)$/.exec(v.definition ?? '');
-      if (!m) throw new Error(`variable ${v.name}: expected label_values(selector, label), got ${v.definition}`);
+      const query = typeof v.query === 'string' ? v.query : (v.query?.query ?? '');
+      const m = /^label_values\((.+),\s*([a-zA-Z_]\w*)\)$/.exec(query);
+      if (!m) throw new Error(`variable ${v.name}: expected label_values(selector, label), got ${query}`);
       return { variable: v.name, selector: m[1]!, label: m[2]! };
     });
 }
