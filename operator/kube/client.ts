@@ -86,7 +86,12 @@ export function createKube(conn: Connection): Kube {
       const token = conn.token?.();
       if (token) headers.authorization = `Bearer ${token}`;
       const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
-      if (payload !== undefined) headers['content-type'] = init.contentType ?? 'application/json';
+      if (payload !== undefined) {
+        headers['content-type'] = init.contentType ?? 'application/json';
+        // Node frames a body by default only for POST, PUT and PATCH: without a length, a
+        // DELETE's options never reach the server, which reads them as the next request.
+        headers['content-length'] = String(Buffer.byteLength(payload));
+      }
       const options: RequestOptions = { method, headers, ...(agent ? { agent } : {}), ...(init.signal ? { signal: init.signal } : {}) };
       const req = (secure ? request : httpRequest)(url(conn.server, path, init.query), options, resolve);
       req.on('error', reject);
