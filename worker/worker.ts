@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './observe/log.js';
 import { WorkerMetrics } from './observe/metrics.js';
 import { startObservabilityServer } from './observe/http-server.js';
 import { fetchPeerStatus, publishBundle } from './peer/peer-client.js';
+import type { ExpectedTensor } from './peer/assembler.js';
 import { startPeerThread, type PeerThread } from './peer/peer-thread.js';
 import type { PeerPhase } from './peer/worker-status.js';
 import { GroupTrainer, type ChapterProgress } from './train/group-trainer.js';
@@ -59,7 +60,7 @@ class Worker {
     const plan = groupPlan(this.job.spec, train.inputSize, this.args.group);
     const test = plan.isLast ? loadDataset(this.job, 'test') : undefined;
     const trainer = new GroupTrainer(this.job.spec, plan, train);
-    await this.startServers();
+    await this.startServers(trainer.upstream.flatMap((l) => l.exportWeights().map(({ name, shape }) => ({ name, shape }))));
     const first = await this.resume(trainer);
     this.metrics.setChapterCount(this.job.spec.training.chapters);
     this.log.info('training', { layers: plan.layers, upstreamLayers: plan.upstreamLayers, fromChapter: first });
@@ -70,7 +71,8 @@ class Worker {
     else await this.serveUntilDownstreamDone(trainer);
   }
 
-  private async startServers(): Promise<void> {
+  /** upstreamTensors: what this group loads from the one before; a bundle shaped otherwise is refused on the wire. */
+  private async startServers(upstreamTensors: ExpectedTensor[]): Promise<void> {
     const metricsAt = parseHostPort(this.args.metricsListen, '--metrics-listen');
     const obs = await startObservabilityServer({
       ...metricsAt,
@@ -84,7 +86,7 @@ class Worker {
       {
         ...listen,
         job: this.name,
-        ...(this.args.group > 0 ? { upstreamGroup: this.args.group - 1 } : {}),
+        ...(this.args.group > 0 ? { upstreamGroup: this.args.group - 1, upstreamTensors } : {}),
         ...(this.token ? { token: this.token } : {}),
       },
       (t) => this.metrics.recordTransfer(t),

@@ -13,6 +13,17 @@ export interface Expectations {
   job: string;
   /** fromGroup, when set, refuses bundles from any other group. */
   fromGroup?: number | undefined;
+  /**
+   * tensors, when set, are the tensors this receiver will load (names and shapes of its
+   * upstream layers): a bundle lacking one or shaped otherwise is refused here, before any
+   * byte of it is read, instead of failing the worker when training loads it.
+   */
+  tensors?: readonly ExpectedTensor[] | undefined;
+}
+
+export interface ExpectedTensor {
+  name: string;
+  shape: number[];
 }
 
 interface Slot {
@@ -106,6 +117,21 @@ function checkHeader(header: BundleHeader, limits: TransferLimits, expect: Expec
       status.RESOURCE_EXHAUSTED,
       `header.tensors: ${total} bytes in all exceed the bundle limit of ${limits.maxBundleBytes}`,
     );
+  }
+  checkExpectedTensors(header, expect.tensors ?? []);
+}
+
+function checkExpectedTensors(header: BundleHeader, expected: readonly ExpectedTensor[]): void {
+  for (const want of expected) {
+    const i = header.tensors.findIndex((t) => t.name === want.name);
+    const got = header.tensors[i];
+    if (!got) throw new Refusal(status.INVALID_ARGUMENT, `header.tensors: no tensor "${want.name}", which this worker's layers need`);
+    if (got.shape.join(',') !== want.shape.join(',')) {
+      throw new Refusal(
+        status.INVALID_ARGUMENT,
+        `header.tensors[${i}].shape: [${got.shape.join(', ')}] for "${want.name}", but this worker's layer has [${want.shape.join(', ')}]`,
+      );
+    }
   }
 }
 

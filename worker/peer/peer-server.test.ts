@@ -129,6 +129,24 @@ void describe('peer server', () => {
     assertRefused(await sendRaw(server.port, [{ header: bad, chunk: undefined }]), status.INVALID_ARGUMENT, /header\.tensors\[0\]\.byte_length/);
   });
 
+  void it('refuses a well-formed bundle whose tensors are not the layers this worker loads with INVALID_ARGUMENT', async () => {
+    // Consistent in itself (byte_length, checksums) but shaped for another model: accepted,
+    // it would fail the worker when training loaded it.
+    const server = await startServer({ upstreamTensors: [{ name: 'layer0/weights', shape: [20, 10] }, { name: 'layer0/bias', shape: [10] }] });
+    const target = `127.0.0.1:${server.port}`;
+    await assert.rejects(publishBundle(target, makeBundle(1, 20, 11)), (error: PublishError) => {
+      assert.equal(error.code, status.INVALID_ARGUMENT);
+      assert.match(error.message, /header\.tensors\[0\]\.shape: \[20, 11\] for "layer0\/weights", but this worker's layer has \[20, 10\]/);
+      return true;
+    });
+    const renamed = makeBundle(1, 20, 10);
+    renamed.tensors[1]!.name = 'layer1/bias';
+    await assert.rejects(publishBundle(target, renamed), /header\.tensors: no tensor "layer0\/bias"/);
+    assert.equal(server.inbox.latestChapter(), undefined);
+    await publishBundle(target, makeBundle(1, 20, 10));
+    assert.equal(server.inbox.latestChapter(), 1);
+  });
+
   void it('refuses data before a header with INVALID_ARGUMENT', async () => {
     const server = await startServer();
     assertRefused(await sendRaw(server.port, wholeTensorFrames(makeBundle(1, 2, 2))), status.INVALID_ARGUMENT, /header/);

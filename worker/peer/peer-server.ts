@@ -8,7 +8,7 @@ import {
   type PublishLayersRequest,
   type PublishLayersResponse,
 } from '../../proto/gen/ff/v1/layer_exchange.js';
-import { createAssembler, type Expectations } from './assembler.js';
+import { createAssembler, type ExpectedTensor, type Expectations } from './assembler.js';
 import { checkToken } from './auth.js';
 import { createInbox, type Inbox, type InboxWriter } from './inbox.js';
 import { channelOptions, DEFAULT_LIMITS, type TransferLimits } from './limits.js';
@@ -25,6 +25,8 @@ export interface PeerServerOptions {
   job: string;
   /** upstreamGroup, when set, refuses bundles from any other group and names it in timeouts. */
   upstreamGroup?: number;
+  /** upstreamTensors, when set, are the names and shapes a bundle must carry (the receiver's upstream layers). */
+  upstreamTensors?: ExpectedTensor[];
   token?: string;
   /** status supplies GetStatus; latestChapterReceived is filled in from the inbox. */
   status: () => Omit<PeerStatus, 'latestChapterReceived'>;
@@ -88,7 +90,7 @@ function publishHandler(
   limits: TransferLimits,
   inbox: InboxWriter,
 ): handleClientStreamingCall<PublishLayersRequest, PublishLayersResponse> {
-  const expect: Expectations = { job: options.job, fromGroup: options.upstreamGroup };
+  const expect: Expectations = { job: options.job, fromGroup: options.upstreamGroup, tensors: options.upstreamTensors };
   return (call, callback) => {
     const refusal = checkToken(call.metadata, options.token);
     if (refusal) {
