@@ -20,17 +20,22 @@ export interface Cluster {
 /** CONTROLLERS: no node controllers (there are no nodes); the garbage collector stays. */
 export const CONTROLLERS = ['*', '-node-lifecycle-controller', '-pod-garbage-collector-controller'];
 
-/** startCluster starts the control plane and installs the CRD, waiting until it is served. */
-export async function startCluster(): Promise<Cluster> {
-  const cp = await startControlPlane({ controllers: CONTROLLERS });
-  const kube = createKube(loadConnection(cp.kubeconfig));
-  const kubectl = (args: string[], input?: string): Promise<string> =>
+/** kubectlFor runs the control plane's own kubectl as its admin; resolves with stdout. */
+export function kubectlFor(cp: ControlPlane): Cluster['kubectl'] {
+  return (args, input) =>
     new Promise((resolve, reject) => {
       const child = execFile(join(cp.binDir, 'kubectl'), ['--kubeconfig', cp.kubeconfig, ...args], { timeout: 30_000 }, (err, stdout, stderr) =>
         err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
       );
       child.stdin?.end(input ?? '');
     });
+}
+
+/** startCluster starts the control plane and installs the CRD, waiting until it is served. */
+export async function startCluster(): Promise<Cluster> {
+  const cp = await startControlPlane({ controllers: CONTROLLERS });
+  const kube = createKube(loadConnection(cp.kubeconfig));
+  const kubectl = kubectlFor(cp);
   await kube.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crdObject() });
   await eventually(async () => {
     const crd = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>(
