@@ -4,12 +4,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 import type { ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
 import { JOB_NAME_LABEL } from '../../operator/controller/labels.js';
 import { startOperator, type Operator } from '../../operator/main.js';
 import { createLogger } from '../../worker/observe/log.js';
 import { writeTinyJob } from '../fixtures/tiny-mnist.js';
-import { eventually, getJob, startCluster, type Cluster } from '../integration/harness.js';
+import { eventually, getJob, newNamespace, startCluster, type Cluster } from '../integration/harness.js';
 import { startNodeAgent, type NodeAgent } from '../node-agent/node-agent.js';
 
 export const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,10 +53,22 @@ export async function startE2E({ operator = true } = {}): Promise<E2E> {
   return e2e;
 }
 
-/** tinyJobYaml is the tiny fixture named `name`, with `edit` applied to its YAML. */
-export async function tinyJobYaml(e2e: E2E, name: string, edit: (yaml: string) => string = (y) => y): Promise<string> {
-  const path = await writeTinyJob(join(e2e.dir, name), (y) => edit(y.replace('name: tiny', `name: ${name}`)));
-  return readFile(path, 'utf8');
+/** JobSpec is a job's spec as parsed YAML, for tests to change freely. */
+export type JobSpec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** tinyJobYaml is the tiny fixture named `name`, its spec changed by `edit`. */
+export async function tinyJobYaml(e2e: E2E, name: string, edit: (spec: JobSpec, ns: string) => void, ns: string): Promise<string> {
+  const job = parse(await readFile(await writeTinyJob(join(e2e.dir, name)), 'utf8')) as JobSpec;
+  job.metadata.name = name;
+  edit(job.spec, ns);
+  return stringify(job);
+}
+
+/** applyTinyJob applies the tiny job with kubectl in a new namespace and returns the namespace. */
+export async function applyTinyJob(e2e: E2E, name: string, edit: (spec: JobSpec, ns: string) => void = () => undefined): Promise<string> {
+  const ns = await newNamespace(e2e.kube, name);
+  await e2e.kubectl(['apply', '-n', ns, '-f', '-'], await tinyJobYaml(e2e, name, edit, ns));
+  return ns;
 }
 
 /** finished waits until the job has a Succeeded or Failed condition and returns it. */
@@ -81,6 +94,15 @@ export async function workerStatus(e2e: E2E, ns: string, pod: string, metricsPor
   assert.ok(run, `no process for ${ns}/${pod}`);
   const res = await fetch(`http://${run.ip}:${metricsPort}/status`, { signal: AbortSignal.timeout(2000) });
   return (await res.json()) as WorkerStatus;
+}
+
+/** waitForWorker polls a pod's /status until `ready` holds, and returns that status. */
+export function waitForWorker(e2e: E2E, ns: string, pod: string, ready: (s: WorkerStatus) => boolean): Promise<WorkerStatus> {
+  return eventually(async () => {
+    const status = await workerStatus(e2e, ns, pod);
+    assert.ok(ready(status), `${pod}: ${JSON.stringify(status)}`);
+    return status;
+  }, { timeoutMs: 120_000, intervalMs: 100 });
 }
 
 /** podLog is the log of a pod's latest process. */

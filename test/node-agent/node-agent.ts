@@ -10,6 +10,7 @@
 // no restarts in place (the operator's pods use restartPolicy Never). Test infrastructure.
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { isStatus, PATCH_TYPES, type Kube } from '../../operator/kube/client.js';
 import { Informer, keyOf } from '../../operator/controller/informer.js';
@@ -63,7 +64,10 @@ export class NodeAgent {
   private readonly runs = new Map<string, RunningPod>();
   private readonly chains = new Map<string, Promise<void>>();
   private readonly ready = new Map<string, boolean>();
+  private readonly reporting = new Map<string, Promise<void>>();
   private nextIp = 1;
+  /** subnet: the second octet of this agent's pod IPs, by process so that agents run side by side. */
+  private readonly subnet = 100 + (process.pid % 150);
   private timers: NodeJS.Timeout[] = [];
   private readonly kube: Kube;
 
@@ -181,7 +185,7 @@ export class NodeAgent {
     const container = pod.spec?.containers[0];
     if (!container) throw new Error(`pod ${keyOf(pod)} has no container`);
     const n = this.nextIp++;
-    const ip = `127.77.${n >> 8}.${n & 255}`;
+    const ip = `127.${this.subnet}.${n >> 8}.${n & 255}`;
     const podDir = join(this.opts.root, 'pods', uid);
     const mounts = await podMounts(this.kube, pod, { podDir, claimsDir: join(this.opts.root, 'claims') });
     const hosts = join(podDir, 'hosts');
@@ -190,7 +194,8 @@ export class NodeAgent {
     const run: RunningPod = { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid, ip, podDir, process: proc };
     this.runs.set(uid, run);
     await this.refreshHosts();
-    await this.patchStatus(pod, {
+    // Not awaited: while the API server is away this retries, and deletions must not wait on it.
+    void this.patchStatus(pod, {
       phase: 'Running',
       hostIP: '127.0.0.1',
       podIP: ip,
@@ -223,12 +228,31 @@ export class NodeAgent {
       phase: exitCode === 0 ? 'Succeeded' : 'Failed',
       conditions: this.conditions(false),
       containerStatuses: [containerStatus(container, { terminated }, false)],
-    }).catch((err: unknown) => this.opts.log.warn('cannot report exit', { pod: keyOf(pod), err: err as Error }));
+    });
     await this.refreshHosts();
   }
 
-  private async patchStatus(pod: V1Pod, status: object): Promise<void> {
-    await this.kube.request('PATCH', `${podPath(pod)}/status`, { body: { status }, contentType: PATCH_TYPES.merge });
+  /**
+   * patchStatus writes a pod's status, in order and retrying every second while the API
+   * server is away, until it lands or the pod's process is forgotten.
+   */
+  private patchStatus(pod: V1Pod, status: object): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    const write = async (): Promise<void> => {
+      while (this.runs.has(uid)) {
+        try {
+          await this.kube.request('PATCH', `${podPath(pod)}/status`, { body: { status }, contentType: PATCH_TYPES.merge });
+          return;
+        } catch (err) {
+          if (isStatus(err, 404)) return;
+          this.opts.log.warn('cannot write pod status, retrying', { pod: keyOf(pod), err: err as Error });
+          await sleep(1000);
+        }
+      }
+    };
+    const next = (this.reporting.get(uid) ?? Promise.resolve()).then(write);
+    this.reporting.set(uid, next);
+    return next;
   }
 
   private async delete(pod: V1Pod): Promise<void> {
@@ -247,6 +271,7 @@ export class NodeAgent {
     await run.process.stop(graceSeconds);
     this.runs.delete(run.uid);
     this.ready.delete(run.uid);
+    this.reporting.delete(run.uid);
     await rm(run.podDir, { recursive: true, force: true });
     await this.refreshHosts();
   }

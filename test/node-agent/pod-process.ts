@@ -104,7 +104,9 @@ export class PodProcess {
     for (const m of mounts) ensureMountPoint(m);
     const mountArgs = mounts.flatMap((m) => [m.source, m.target, m.readOnly ? 'ro' : 'rw']);
     const log = openSync(this.logPath, 'a');
-    this.child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', MOUNT_SCRIPT, 'sh', ...mountArgs, '--', ...argsFor(container, opts.ip)], {
+    // setpriv --pdeathsig: the pod dies with the agent's process, even one killed by a signal.
+    const argv = ['--mount', '--propagation', 'private', 'setpriv', '--pdeathsig', 'SIGKILL', 'sh', '-c', MOUNT_SCRIPT, 'sh', ...mountArgs, '--', ...argsFor(container, opts.ip)];
+    this.child = spawn('unshare', argv, {
       cwd: opts.workDir,
       env: environment(opts.pod, container, opts.ip),
       stdio: ['ignore', log, log],
