@@ -10,13 +10,27 @@ export type BackendChoice = (typeof BACKENDS)[number];
 const AUTO_ORDER = ['tensorflow', 'wasm', 'cpu'] as const;
 type ConcreteBackend = (typeof AUTO_ORDER)[number];
 
+// tfjs-node finds its addon on import with @mapbox/node-pre-gyp's find(), which parses
+// process.argv with nopt, and nopt expands abbreviations: a worker's own `--dir DIR` reads as
+// node-pre-gyp's `--directory DIR`, and the package then looks for its package.json under DIR
+// (ENOENT). The package sees only `node script` while it loads.
+async function importWithoutArgs(name: string): Promise<void> {
+  const argv = process.argv;
+  process.argv = argv.slice(0, 2);
+  try {
+    await import(name);
+  } finally {
+    process.argv = argv;
+  }
+}
+
 async function registerBackend(name: ConcreteBackend): Promise<void> {
   if (name === 'tensorflow') {
     // The GPU package registers the same 'tensorflow' backend name with CUDA kernels.
     try {
-      await import('@tensorflow/tfjs-node-gpu' as string);
+      await importWithoutArgs('@tensorflow/tfjs-node-gpu');
     } catch {
-      await import('@tensorflow/tfjs-node' as string);
+      await importWithoutArgs('@tensorflow/tfjs-node');
     }
   } else if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
