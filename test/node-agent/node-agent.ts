@@ -83,6 +83,7 @@ export class NodeAgent {
   }
 
   async start(): Promise<void> {
+    if (process.getuid?.() !== 0) throw new Error('the test node agent runs pods in their own mount namespaces (unshare --mount): run the tests as root');
     await this.register();
     this.pods.start();
     await this.pods.waitForSync();
