@@ -44,7 +44,7 @@ function timeIt(fn: () => void): number {
 function benchLayer(shape: Shape, labelSlots: number): FFLayer {
   return new FFLayer('bench', {
     inputSize: shape.inputs, units: shape.units, goodness: { threshold: 1, sharpness: 10 },
-    peerWeight: 0.03, peerMomentum: 0.9, optimizer: adam, labelSlots,
+    peerWeight: 0.03, peerMomentum: 0.9, optimizer: adam, labelSlots, blockClasses: 0,
   }, 1);
 }
 

@@ -221,6 +221,7 @@ class Worker {
       classes: train.classes,
       layers: spec.model.layers,
       threshold: spec.model.goodness.threshold,
+      objective: spec.model.objective,
       classifier: { name: spec.model.classifier.name, fromLayer: spec.model.classifier.fromLayer },
       labelEncoding: 'overlay-first-values',
       ...(this.state.testAccuracy === undefined ? {} : { testAccuracy: this.state.testAccuracy }),

@@ -53,6 +53,11 @@ const INVALID: { name: string; spec: unknown; field: string }[] = [
   { name: 'unknown schedule', spec: edit((s) => (s.parallelism = { schedule: 'ring' })), field: 'spec.parallelism.schedule' },
   { name: 'more workers than layers', spec: edit((s) => (s.parallelism = { workers: 3 })), field: 'spec.parallelism.workers' },
   { name: 'rotating with one worker', spec: edit((s) => (s.parallelism = { schedule: 'rotating' })), field: 'spec.parallelism.workers' },
+  {
+    name: 'localSoftmax predicting by goodness',
+    spec: edit((s) => Object.assign(s.model!, { objective: 'localSoftmax', classifier: { name: 'goodness' } })),
+    field: 'spec.model.classifier.name',
+  },
   { name: 'idx without a path', spec: edit((s) => (s.dataset = { name: 'idx' })), field: 'spec.dataset.path' },
   { name: 'same port twice', spec: edit((s) => (s.worker = { port: 9090 })), field: 'spec.worker.metricsPort' },
   { name: 'negative learning rate', spec: edit((s) => (s.training = { optimizer: { learningRate: -1 } })), field: 'spec.training.optimizer.learningRate' },

@@ -8,8 +8,9 @@ import { overlayLabels } from './label-overlay.js';
 await tf.setBackend('cpu');
 
 const sgd = { name: 'sgd' as const, beta1: 0, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
+const adam = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
 const config = (over: Partial<FFLayerConfig> = {}): FFLayerConfig => ({
-  inputSize: 24, units: 16, goodness: { threshold: 1, sharpness: 1 }, peerWeight: 0.03, peerMomentum: 0.9, optimizer: sgd, labelSlots: 4, ...over,
+  inputSize: 24, units: 16, goodness: { threshold: 1, sharpness: 1 }, peerWeight: 0.03, peerMomentum: 0.9, optimizer: sgd, labelSlots: 4, blockClasses: 0, ...over,
 });
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
@@ -36,7 +37,6 @@ void test('the image shortcut for layer 0 makes the same update as the plain ste
 });
 
 void test('training separates the goodness of positive from negative rows', () => {
-  const adam = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
   const layer = new FFLayer('toy', config({ optimizer: adam, labelSlots: 0, inputSize: 8 }), 1);
   // Positive rows put their mass on the first half, negative rows on the second.
   const pos = tf.concat([tf.randomUniform([32, 4], 0.5, 1, 'float32', 1), tf.randomUniform([32, 4], 0, 0.1, 'float32', 2)], 1) as tf.Tensor2D;
@@ -61,4 +61,25 @@ void test('exported state restores an identical layer, and a wrong shape is refu
   assert.equal(maxAbsDiff(a.w.value, b.w.value), 0);
   const narrow = new FFLayer('layer0', config({ units: 8 }), 1);
   assert.throws(() => narrow.importState(a.exportState()), /layer0\/w has shape \[24,16\] but layer layer0 needs \[24,8\]/);
+});
+
+void test('localSoftmax: a layer and its block learn to tell two classes apart, and the block travels with the state', () => {
+  const layer = new FFLayer('toy', config({ optimizer: adam, labelSlots: 0, inputSize: 8, blockClasses: 2 }), 1);
+  const x = tf.concat([tf.randomUniform([32, 4], 0.5, 1, 'float32', 1), tf.randomUniform([32, 4], 0, 0.1, 'float32', 2)], 1) as tf.Tensor2D;
+  const y = tf.concat([tf.slice(x, [0, 0], [16, -1]), tf.reverse(tf.slice(x, [16, 0], [16, -1]), 1)]) as tf.Tensor2D;
+  const labels = tf.tensor1d([...Array(16).fill(0), ...Array(16).fill(1)], 'int32');
+  let first = 0;
+  let last = 0;
+  for (let step = 0; step < 200; step++) {
+    const loss = tf.tidy(() => layer.trainStepLocalSoftmax(y, labels, 0.01).loss.dataSync()[0]!);
+    if (step === 0) first = loss;
+    last = loss;
+  }
+  assert.ok(Math.abs(first - Math.log(2)) < 1e-3, `a zero block starts at ln 2, got ${first}`);
+  assert.ok(last < first / 4, `loss ${first} → ${last}`);
+  const copy = new FFLayer('toy', config({ optimizer: adam, labelSlots: 0, inputSize: 8, blockClasses: 2 }), 7);
+  copy.importState(layer.exportState());
+  assert.equal(maxAbsDiff(layer.block!.v.value, copy.block!.v.value), 0);
+  assert.ok(layer.exportState().some((t) => t.name === 'toy/block/v/m'), 'Adam moments of the block are checkpointed');
+  assert.throws(() => new FFLayer('ff', config(), 1).trainStepLocalSoftmax(y, labels, 0.01), /layer ff has no softmax block/);
 });

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   ffObjectiveOfActivities,
   type Goodness,
+  localSoftmaxObjective,
   lengthNormalise,
   goodness,
   peerNormalisationDelta,
@@ -26,14 +27,17 @@ export interface FFLayerConfig {
   optimizer: OptimizerConfig;
   /** How many leading input values carry the label (layer 0 only; 0 elsewhere). */
   labelSlots: number;
+  /** Classes of the layer's own softmax block under the localSoftmax objective; 0 for FF's. */
+  blockClasses: number;
 }
 
 /** What one update reports; the tensors belong to the caller's tf.tidy scope. */
 // A type alias rather than an interface, so that tf.tidy accepts it as a TensorContainer.
 export type StepResult = {
   loss: tf.Scalar;
+  /** Mean goodness of the positive rows (of every row under localSoftmax, which has no negatives). */
   goodnessPos: tf.Scalar;
-  goodnessNeg: tf.Scalar;
+  goodnessNeg?: tf.Scalar;
   /** Activities before the update, positive rows then negative: the next layer's input. */
   h: tf.Tensor2D;
   /** Activities of the same images under the neutral label (trainStepOnImages only). */
@@ -44,6 +48,8 @@ export class FFLayer {
   readonly w: ParamState;
   readonly b: ParamState;
   readonly running: tf.Variable;
+  /** The layer's own softmax block (localSoftmax objective only). */
+  readonly block: { v: ParamState; c: ParamState } | undefined;
   private steps = 0;
 
   constructor(
@@ -56,6 +62,8 @@ export class FFLayer {
     this.w = createParam(tf.tidy(() => tf.mul(tf.randomNormal([cfg.inputSize, cfg.units], 0, 1, 'float32', seed), scale)));
     this.b = createParam(tf.zeros([cfg.units]));
     this.running = tf.variable(tf.zeros([cfg.units]), false);
+    const classes = cfg.blockClasses;
+    this.block = classes > 0 ? { v: createParam(tf.zeros([cfg.units, classes])), c: createParam(tf.zeros([classes])) } : undefined;
   }
 
   /** h = relu(x̂W + b) for raw (unnormalised) rows. [rows, in] → [rows, units] */
@@ -111,6 +119,29 @@ export class FFLayer {
     });
   }
 
+  /**
+   * One update under the localSoftmax objective: rows x (raw activities of the layer below,
+   * or images with the neutral label) and their labels; the layer and its block learn from
+   * the block's cross-entropy. Returns h of every row, the next layer's input.
+   */
+  trainStepLocalSoftmax(x: tf.Tensor2D, labels: tf.Tensor1D, lr: number): StepResult {
+    const block = this.block;
+    if (block === undefined) throw new Error(`layer ${this.name} has no softmax block: its objective is ff`);
+    return tf.tidy(() => {
+      this.steps += 1;
+      const xHat = lengthNormalise(x);
+      const h = tf.relu(preActivation(xHat, this.w.value as tf.Tensor2D, this.b.value as tf.Tensor1D)) as tf.Tensor2D;
+      const target = tf.cast(tf.oneHot(tf.cast(labels, 'int32'), this.cfg.blockClasses), 'float32') as tf.Tensor2D;
+      const local = localSoftmaxObjective(h, block.v.value as tf.Tensor2D, block.c.value as tf.Tensor1D, target);
+      const { dW, db } = weightGradients(xHat, this.withPeerNormalisation(local.delta, h, h.shape[0]));
+      applyUpdate(this.w, dW, lr, this.steps, this.cfg.optimizer);
+      applyUpdate(this.b, db, lr, this.steps, this.cfg.optimizer);
+      applyUpdate(block.v, local.dV, lr, this.steps, this.cfg.optimizer);
+      applyUpdate(block.c, local.dc, lr, this.steps, this.cfg.optimizer);
+      return { loss: local.loss, goodnessPos: tf.mean(goodness(h)) as tf.Scalar, h };
+    });
+  }
+
   /** The local objective, peer normalisation and the optimiser step, given this batch's h. */
   private update(h: tf.Tensor2D, positives: number, lr: number, gradients: (delta: tf.Tensor2D) => { dW: tf.Tensor2D; db: tf.Tensor1D }): StepResult {
     this.steps += 1;
@@ -160,15 +191,17 @@ export class FFLayer {
   }
 
   private slots(): [string, tf.Variable][] {
+    const params = { w: this.w, b: this.b, ...(this.block ? { 'block/v': this.block.v, 'block/c': this.block.c } : {}) };
     return [
-      ['w', this.w.value], ['b', this.b.value], ['w/m', this.w.m], ['w/v', this.w.v],
-      ['b/m', this.b.m], ['b/v', this.b.v], ['running', this.running],
+      ...Object.entries(params).flatMap(([key, p]): [string, tf.Variable][] => [[key, p.value], [`${key}/m`, p.m], [`${key}/v`, p.v]]),
+      ['running', this.running],
     ];
   }
 
   dispose(): void {
     disposeParam(this.w);
     disposeParam(this.b);
+    if (this.block) [this.block.v, this.block.c].forEach(disposeParam);
     this.running.dispose();
   }
 }

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {
   ffLocalObjective,
+  localSoftmaxObjective,
   lengthNormalise,
   peerNormalisationDelta,
   updatedRunningMean,
@@ -162,3 +163,62 @@ void test('the check can fail: a gradient without the peer term disagrees when p
   const withoutPeer = closedForm({ ...p, peerWeight: 0 });
   assert.ok(relativeError(withoutPeer.dW, finiteDifferences(p, 'w')) > 1e-3);
 });
+
+/** The local softmax loss in float64: cross-entropy of softmax((relu(x̂W + b)/√units)·V + c). */
+function referenceSoftmaxLoss(p: Problem, labels: number[], w: Float64Array, b: Float64Array, v: Float64Array, c: Float64Array, classes: number): number {
+  let loss = 0;
+  for (let r = 0; r < p.rows; r++) {
+    let sq = 0;
+    for (let i = 0; i < p.inputs; i++) sq += p.x[r * p.inputs + i]! ** 2;
+    const scale = 1 / (Math.sqrt(sq / p.inputs) + 1e-8);
+    const f = Array.from({ length: p.units }, (_, j) => {
+      let z = b[j]!;
+      for (let i = 0; i < p.inputs; i++) z += p.x[r * p.inputs + i]! * scale * w[i * p.units + j]!;
+      return Math.max(0, z) / Math.sqrt(p.units);
+    });
+    const logits = Array.from({ length: classes }, (_, k) => f.reduce((s, fj, j) => s + fj * v[j * classes + k]!, c[k]!));
+    const max = Math.max(...logits);
+    const logSum = max + Math.log(logits.reduce((s, l) => s + Math.exp(l - max), 0));
+    loss += (logSum - logits[labels[r]!]!) / p.rows;
+  }
+  return loss;
+}
+
+function centralDifferences(values: Float64Array, lossAt: (changed: Float64Array) => number): Float64Array {
+  const eps = 1e-6;
+  return Float64Array.from(values, (_, k) => {
+    const plus = Float64Array.from(values);
+    const minus = Float64Array.from(values);
+    plus[k]! += eps;
+    minus[k]! -= eps;
+    return (lossAt(plus) - lossAt(minus)) / (2 * eps);
+  });
+}
+
+for (const seed of [21, 22, 23, 24]) {
+  void test(`local softmax objective: closed-form dW, db, dV, dc match finite differences (seed ${seed})`, (t) => {
+    const rand = mulberry32(seed * 104729);
+    const [rows, inputs, units, classes] = [2 + Math.floor(10 * rand()), 2 + Math.floor(12 * rand()), 2 + Math.floor(10 * rand()), 2 + Math.floor(5 * rand())];
+    const p = makeProblem(seed, rows, inputs, units, 0);
+    const labels = Array.from({ length: rows }, () => Math.floor(rand() * classes));
+    const v = Float64Array.from({ length: units * classes }, () => rand() - 0.5);
+    const c = Float64Array.from({ length: classes }, () => rand() - 0.5);
+    const got = tf.tidy(() => {
+      const xHat = lengthNormalise(tf.tensor2d(Float32Array.from(p.x), [rows, inputs]));
+      const h = tf.relu(tf.add(tf.matMul(xHat, tf.tensor2d(Float32Array.from(p.w), [inputs, units])), tf.tensor1d(Float32Array.from(p.b)))) as tf.Tensor2D;
+      const target = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), 'float32') as tf.Tensor2D;
+      const local = localSoftmaxObjective(h, tf.tensor2d(Float32Array.from(v), [units, classes]), tf.tensor1d(Float32Array.from(c)), target);
+      const { dW, db } = weightGradients(xHat, local.delta);
+      return [dW, db, local.dV, local.dc].map((g) => g.dataSync() as Float32Array);
+    });
+    const want = [
+      centralDifferences(p.w, (w) => referenceSoftmaxLoss(p, labels, w, p.b, v, c, classes)),
+      centralDifferences(p.b, (b) => referenceSoftmaxLoss(p, labels, p.w, b, v, c, classes)),
+      centralDifferences(v, (vv) => referenceSoftmaxLoss(p, labels, p.w, p.b, vv, c, classes)),
+      centralDifferences(c, (cc) => referenceSoftmaxLoss(p, labels, p.w, p.b, v, cc, classes)),
+    ];
+    const errors = want.map((wanted, k) => relativeError(got[k]!, wanted));
+    t.diagnostic(`${rows}×${inputs}→${units}, ${classes} classes: relative errors dW, db, dV, dc ${errors.map((e) => e.toExponential(2)).join(', ')}`);
+    errors.forEach((e, k) => assert.ok(e < 1e-4, `${['dW', 'db', 'dV', 'dc'][k]} relative error ${e.toExponential(2)} ≥ 1e-4`));
+  });
+}

@@ -64,6 +64,35 @@ export function ffObjectiveOfActivities(h: tf.Tensor2D, sign: tf.Tensor1D, goal:
   return { h, g, loss, delta };
 }
 
+/** What the local softmax objective gives back: the layer's dL/dz and its block's gradients. */
+export interface LocalSoftmaxResult {
+  loss: tf.Scalar;
+  /** dL/dz. [rows, units] */
+  delta: tf.Tensor2D;
+  /** The block's gradients. [units, classes] and [classes] */
+  dV: tf.Tensor2D;
+  dc: tf.Tensor1D;
+}
+
+/**
+ * PFF's performance-optimised objective: the layer's activities, scaled by 1/√units so the
+ * block's input has length ~1 whatever the width, feed a linear softmax block (V, c) of the
+ * layer's own, and the layer learns from that block's cross-entropy. No negative rows; the
+ * gradient still stops at the layer's input. With f = h/√units and p = softmax(fV + c):
+ * dlogits = (p − onehot)/rows, dV = fᵀ·dlogits, dc = Σrows dlogits,
+ * dL/dz = dlogits·Vᵀ/√units ⊙ 1[h > 0].
+ */
+export function localSoftmaxObjective(h: tf.Tensor2D, v: tf.Tensor2D, c: tf.Tensor1D, target: tf.Tensor2D): LocalSoftmaxResult {
+  const [rows, units] = h.shape;
+  const scale = 1 / Math.sqrt(units);
+  const f = tf.mul(h, scale) as tf.Tensor2D;
+  const logProbs = tf.logSoftmax(tf.add(tf.matMul(f, v), c));
+  const loss = tf.neg(tf.mean(tf.sum(tf.mul(target, logProbs), 1))) as tf.Scalar;
+  const dLogits = tf.div(tf.sub(tf.exp(logProbs), target), rows) as tf.Tensor2D;
+  const delta = tf.mul(tf.matMul(dLogits, tf.transpose(v)), tf.mul(tf.step(h), scale)) as tf.Tensor2D;
+  return { loss, delta, dV: tf.matMul(tf.transpose(f), dLogits), dc: tf.sum(dLogits, 0) };
+}
+
 /**
  * Peer normalisation keeps units from dying: r ← m·r + (1 − m)·mean_pos(h) tracks each unit's
  * activity on positive rows and the loss λ·mean_j(r̄ − r_j)² pulls every unit towards the

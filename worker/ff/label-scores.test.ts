@@ -11,7 +11,7 @@ await tf.setBackend('cpu');
 
 const optimizer = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
 const layer = (name: string, inputSize: number, units: number, seed: number): FFLayer =>
-  new FFLayer(name, { inputSize, units, goodness: { threshold: 1, sharpness: 1 }, peerWeight: 0, peerMomentum: 0.9, optimizer, labelSlots: 0 }, seed);
+  new FFLayer(name, { inputSize, units, goodness: { threshold: 1, sharpness: 1 }, peerWeight: 0, peerMomentum: 0.9, optimizer, labelSlots: 0, blockClasses: 0 }, seed);
 
 /** One full pass per label: what the one-matMul shortcut must reproduce. */
 function direct(layers: FFLayer[], x: tf.Tensor2D, classes: number, countFrom: number): Float32Array {

@@ -15,7 +15,8 @@ export interface WorkerIdentity {
 export interface BatchStats {
   loss: number;
   goodnessPos: number;
-  goodnessNeg: number;
+  /** Absent under the localSoftmax objective, which has no negative rows. */
+  goodnessNeg?: number;
 }
 
 export type TransferDirection = 'sent' | 'received';
@@ -142,7 +143,7 @@ export class WorkerMetrics implements MetricsSource {
     const l = String(layer);
     this.#loss.set({ layer: l }, stats.loss);
     this.#goodness.set({ layer: l, data: 'positive' }, stats.goodnessPos);
-    this.#goodness.set({ layer: l, data: 'negative' }, stats.goodnessNeg);
+    if (stats.goodnessNeg !== undefined) this.#goodness.set({ layer: l, data: 'negative' }, stats.goodnessNeg);
   }
 
   /** recordSamples counts `n` rows processed in `seconds` and updates the throughput gauge. */

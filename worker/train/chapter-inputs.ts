@@ -11,9 +11,10 @@ import { RowTable, gatherRows } from './row-cache.js';
 const STAGING_ROWS = 1000;
 
 export interface UpstreamActivities {
-  pos: RowTable;
-  neg: RowTable;
-  /** Neutral-label activities of the last upstream layer, when a readout needs them. */
+  /** Activities of positive and negative rows (the ff objective's inputs). */
+  pos?: RowTable;
+  neg?: RowTable;
+  /** Neutral-label activities of the last upstream layer: a readout's input, and localSoftmax's. */
   neutral?: RowTable;
   /**
    * Readout features (unit-length neutral activities) of the upstream layers that feed the
@@ -52,16 +53,18 @@ export interface UpstreamRequest {
   /** Network index of upstream layers[0] is 0; features are kept for indices ≥ featuresFrom. */
   featuresFrom: number;
   withReadout: boolean;
+  /** The ff objective trains on labelled rows; localSoftmax on neutral ones. */
+  objective: 'ff' | 'localSoftmax';
 }
 
-/** Runs the chapter's rows (positive, negative and neutral) through the frozen upstream layers. */
+/** Runs the chapter's rows (positive and negative, or neutral, or both) through the frozen upstream layers. */
 export function upstreamActivities(data: Dataset, rows: Int32Array, negatives: Uint8Array, req: UpstreamRequest): UpstreamActivities {
   const width = req.layers[req.layers.length - 1]!.cfg.units;
   const featureWidth = req.layers.slice(req.featuresFrom, -1).reduce((s, l) => s + l.cfg.units, 0);
+  const labelled = req.objective === 'ff';
   const out: UpstreamActivities = {
-    pos: new RowTable(rows.length, width),
-    neg: new RowTable(rows.length, width),
-    ...(req.withReadout ? { neutral: new RowTable(rows.length, width) } : {}),
+    ...(labelled ? { pos: new RowTable(rows.length, width), neg: new RowTable(rows.length, width) } : {}),
+    ...(req.withReadout || !labelled ? { neutral: new RowTable(rows.length, width) } : {}),
     ...(req.withReadout && featureWidth > 0 ? { features: new RowTable(rows.length, featureWidth) } : {}),
   };
   for (let first = 0; first < rows.length; first += STAGING_ROWS) {
@@ -72,8 +75,8 @@ export function upstreamActivities(data: Dataset, rows: Int32Array, negatives: U
       const wrong = tf.tensor1d(negatives.subarray(first, first + slice.length), 'int32');
       const [layer0, ...rest] = req.layers as [FFLayer, ...FFLayer[]];
       const p = projectImages(layer0, x, data.classes);
-      out.pos.write(first, last(forwardAll(rest, firstLayerWithLabels(layer0, p, labels))));
-      out.neg.write(first, last(forwardAll(rest, firstLayerWithLabels(layer0, p, wrong))));
+      out.pos?.write(first, last(forwardAll(rest, firstLayerWithLabels(layer0, p, labels))));
+      out.neg?.write(first, last(forwardAll(rest, firstLayerWithLabels(layer0, p, wrong))));
       if (out.neutral === undefined) return;
       const neutral = forwardAll(rest, firstLayerNeutral(layer0, p, data.classes));
       out.neutral.write(first, last(neutral));

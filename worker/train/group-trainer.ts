@@ -21,7 +21,8 @@ export interface LayerStats {
   layer: number;
   loss: number;
   goodnessPos: number;
-  goodnessNeg: number;
+  /** Absent under the localSoftmax objective, which has no negative rows. */
+  goodnessNeg?: number;
 }
 
 export interface ChapterProgress {
@@ -69,6 +70,10 @@ export class GroupTrainer {
     this.order = new DataOrder(this.shape);
   }
 
+  private get objective(): 'ff' | 'localSoftmax' {
+    return this.spec.model.objective;
+  }
+
   /** Every layer this group holds, bottom first: what it can run forward. */
   get layers(): FFLayer[] {
     return [...this.upstream, ...this.own];
@@ -99,7 +104,7 @@ export class GroupTrainer {
 
   private stageChapter(chapter: number, steps: Int32Array[]): ChapterInputs {
     const { rows, slotOf } = chapterRows(steps, this.data.count);
-    if (this.head === undefined && chapter > 0) this.scoreRowsByGoodness(rows);
+    if (this.head === undefined && chapter > 0 && this.objective === 'ff') this.scoreRowsByGoodness(rows);
     const negatives = chooseNegatives(this.data.labels, rows, {
       strategy: this.spec.model.negatives.strategy,
       classes: this.data.classes,
@@ -112,6 +117,7 @@ export class GroupTrainer {
       layers: this.upstream,
       featuresFrom: this.spec.model.classifier.fromLayer,
       withReadout: this.head !== undefined,
+      objective: this.objective,
     });
     return { rows, slotOf, negatives, upstream };
   }
@@ -136,37 +142,54 @@ export class GroupTrainer {
     const tensors = tf.tidy(() => {
       const slots = Array.from(rows, (r) => inputs.slotOf[r]!);
       const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
-      const results: StepResult[] = [];
-      for (const [j, layer] of this.own.entries()) {
-        const below = results[j - 1]?.h;
-        results.push(below ? layer.trainStep(...splitRows(below), lr) : this.trainFirstOwnLayer(layer, rows, slots, labels, inputs, lr));
-      }
-      const stats = { losses: results.map((r) => r.loss), goodPos: results.map((r) => r.goodnessPos), goodNeg: results.map((r) => r.goodnessNeg) };
+      const results = this.objective === 'ff' ? this.trainOwnLayersFF(rows, slots, labels, inputs, lr) : this.trainOwnLayersLocalSoftmax(rows, slots, labels, inputs, lr);
+      const stats = { losses: results.map((r) => r.loss), goodPos: results.map((r) => r.goodnessPos), goodNeg: results.flatMap((r) => r.goodnessNeg ?? []) };
       if (this.head === undefined) return stats;
-      const features = this.readoutInput(rows, slots, inputs, results[0]?.hNeutral);
+      const ownNeutral = this.objective === 'ff' ? undefined : results.map((r) => r.h);
+      const features = this.readoutInput(rows, slots, inputs, ownNeutral ?? (results[0]?.hNeutral ? [results[0].hNeutral] : []));
       return { ...stats, logits: this.head.trainStep(features, labels, lr).logits };
     });
     return { ...tensors, rows };
   }
 
-  /** Layer 0 trains on images (with the shortcut); a downstream group on staged activities. */
-  private trainFirstOwnLayer(layer: FFLayer, rows: Int32Array, slots: number[], labels: tf.Tensor1D, inputs: ChapterInputs, lr: number): StepResult {
-    if (inputs.upstream) return layer.trainStep(inputs.upstream.pos.gather(slots), inputs.upstream.neg.gather(slots), lr);
-    const wrong = tf.tensor1d(Array.from(slots, (s) => inputs.negatives[s]!), 'int32');
-    return layer.trainStepOnImages(this.images(rows), labels, wrong, lr);
+  /**
+   * The ff objective: each layer on positive and negative rows, the first on images (with the
+   * shortcut) or on the chapter's staged upstream activities, the others on the layer below's.
+   */
+  private trainOwnLayersFF(rows: Int32Array, slots: number[], labels: tf.Tensor1D, inputs: ChapterInputs, lr: number): StepResult[] {
+    const results: StepResult[] = [];
+    const { pos, neg } = inputs.upstream ?? {};
+    for (const [j, layer] of this.own.entries()) {
+      const below = results[j - 1]?.h;
+      if (below) results.push(layer.trainStep(...splitRows(below), lr));
+      else if (pos && neg) results.push(layer.trainStep(pos.gather(slots), neg.gather(slots), lr));
+      else results.push(layer.trainStepOnImages(this.images(rows), labels, tf.tensor1d(Array.from(slots, (s) => inputs.negatives[s]!), 'int32'), lr));
+    }
+    return results;
+  }
+
+  /** The localSoftmax objective: every layer on neutral rows, each passing its h up. */
+  private trainOwnLayersLocalSoftmax(rows: Int32Array, slots: number[], labels: tf.Tensor1D, inputs: ChapterInputs, lr: number): StepResult[] {
+    const results: StepResult[] = [];
+    let x = inputs.upstream?.neutral?.gather(slots) ?? overlayNeutral(this.images(rows), this.data.classes);
+    for (const layer of this.own) {
+      results.push(layer.trainStepLocalSoftmax(x, labels, lr));
+      x = results[results.length - 1]!.h;
+    }
+    return results;
   }
 
   /**
-   * Readout features: upstream ones from the chapter's table, own ones from a neutral pass
-   * (layer 0's neutral activities come from its training step when it has one).
+   * Readout features: upstream ones from the chapter's table, own ones from a neutral pass,
+   * except the leading own layers whose neutral activities the training step already gave.
    */
-  private readoutInput(rows: Int32Array, slots: number[], inputs: ChapterInputs, hNeutral0: tf.Tensor2D | undefined): tf.Tensor2D {
+  private readoutInput(rows: Int32Array, slots: number[], inputs: ChapterInputs, knownNeutral: tf.Tensor2D[]): tf.Tensor2D {
     const from = this.spec.model.classifier.fromLayer;
     const upstreamNeutral = inputs.upstream?.neutral?.gather(slots);
     const own: tf.Tensor2D[] = [];
     let h = upstreamNeutral;
     for (const [j, layer] of this.own.entries()) {
-      h = j === 0 && hNeutral0 ? hNeutral0 : layer.forward(h ?? overlayNeutral(this.images(rows), this.data.classes));
+      h = knownNeutral[j] ?? layer.forward(h ?? overlayNeutral(this.images(rows), this.data.classes));
       own.push(h);
     }
     const parts = [
@@ -189,7 +212,7 @@ export class GroupTrainer {
       layer: this.plan.layers[j]!,
       loss: mean((w) => w.losses, j),
       goodnessPos: mean((w) => w.goodPos, j),
-      goodnessNeg: mean((w) => w.goodNeg, j),
+      ...(this.objective === 'ff' ? { goodnessNeg: mean((w) => w.goodNeg, j) } : {}),
     }));
     for (const w of window) this.recordScores(w);
     for (const w of window) tf.dispose([...w.losses, ...w.goodPos, ...w.goodNeg, ...(w.logits ? [w.logits] : [])]);

@@ -14,6 +14,8 @@ export interface FFModelDescription {
   classes: number;
   layers: number[];
   threshold: number;
+  /** What the layers learnt from; prediction reads the same either way. */
+  objective: 'ff' | 'localSoftmax';
   classifier: { name: 'goodness' | 'softmax'; fromLayer: number };
   /** How a label enters the input: one-hot in the first `classes` values (Hinton 2022). */
   labelEncoding: 'overlay-first-values';

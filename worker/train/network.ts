@@ -27,6 +27,7 @@ export function buildLayer(spec: ForwardForwardJobSpec, data: { inputSize: numbe
       peerMomentum: spec.model.peerNormalization.momentum,
       optimizer: optimizerConfig(spec),
       labelSlots: i === 0 ? data.classes : 0,
+      blockClasses: spec.model.objective === 'localSoftmax' ? data.classes : 0,
     },
     mixSeed(spec.training.seed, i),
   );

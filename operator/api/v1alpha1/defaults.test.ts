@@ -5,6 +5,7 @@ import { DEFAULT_WORKER_IMAGE, defaultSpec, type ForwardForwardJobSpec } from '.
 const wantDefaults: ForwardForwardJobSpec = {
   model: {
     layers: [1000, 1000],
+    objective: 'ff',
     goodness: { threshold: 1, sharpness: 10 },
     negatives: { strategy: 'adaptive' },
     peerNormalization: { weight: 0.03, momentum: 0.9 },

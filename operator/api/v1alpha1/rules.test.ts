@@ -12,6 +12,7 @@ const violations: { name: string; spec: ForwardForwardJobSpecInput }[] = [
     spec: { model: { layers: [5, 5] }, parallelism: { schedule: 'federated', workers: 2, exchange: 'activations' } },
   },
   { name: 'a one-layer softmax from layer 1', spec: { model: { layers: [5] } } },
+  { name: 'localSoftmax predicting by goodness', spec: { model: { layers: [5, 5], objective: 'localSoftmax', classifier: { name: 'goodness' } } } },
   { name: 'idx with no path', spec: { model: { layers: [5, 5] }, dataset: { name: 'idx' } } },
   { name: '101 chapters in one epoch', spec: { model: { layers: [5, 5] }, training: { epochs: 1, chapters: 101 } } },
   { name: 'both ports 8080', spec: { model: { layers: [5, 5] }, worker: { port: 8080, metricsPort: 8080 } } },

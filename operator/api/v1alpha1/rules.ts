@@ -61,6 +61,14 @@ export const RULES: readonly Rule[] = [
     holds: (s) => s.model.classifier.fromLayer < s.model.layers.length,
   },
   {
+    path: 'spec.model.classifier.name',
+    message:
+      'the localSoftmax objective trains no goodness, so it predicts with the softmax classifier; set ' +
+      'classifier.name to softmax',
+    cel: "self.model.objective != 'localSoftmax' || self.model.classifier.name == 'softmax'",
+    holds: (s) => s.model.objective !== 'localSoftmax' || s.model.classifier.name === 'softmax',
+  },
+  {
     path: 'spec.dataset.path',
     message: 'path is required when name is idx: it is the directory holding the IDX files',
     cel: "self.dataset.name != 'idx' || self.dataset.path != ''",

@@ -10,6 +10,7 @@ import { KubeObject, NullableInteger, StringEnum } from './schema-helpers.js';
 /** Allowed values of the string fields, as const so the types are string unions. */
 export const NEGATIVE_STRATEGIES = ['random', 'fixed', 'adaptive', 'sampled'] as const;
 export const CLASSIFIERS = ['goodness', 'softmax'] as const;
+export const OBJECTIVES = ['ff', 'localSoftmax'] as const;
 export const DATASETS = ['mnist', 'idx'] as const;
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export const LR_SCHEDULES = ['constant', 'linearDecay'] as const;
@@ -28,6 +29,13 @@ const Model = Type.Object(
       description:
         'layers is the width of each hidden layer, input side first; the input width comes from the data set. ' +
         'In the pipeline schedule the layers are split into parallelism.workers contiguous groups.',
+    }),
+    objective: StringEnum(OBJECTIVES, {
+      default: 'ff',
+      description:
+        'objective is what each layer learns from: ff (goodness of positive data above the threshold, of ' +
+        'negative data below) or localSoftmax (PFF\'s performance-optimised variant: each layer feeds a softmax ' +
+        'block of its own and learns from its cross-entropy; no negative data, so negatives and goodness are unused).',
     }),
     goodness: Type.Object(
       {

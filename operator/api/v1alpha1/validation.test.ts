@@ -135,6 +135,16 @@ const cases: { name: string; spec: unknown; wantErrors: string[] }[] = [
     ],
   },
   {
+    name: 'the goodness classifier under the localSoftmax objective breaks the objective rule',
+    spec: spec((s) => {
+      s.model.objective = 'localSoftmax';
+      s.model.classifier = { name: 'goodness' };
+    }),
+    wantErrors: [
+      'spec.model.classifier.name: Invalid value: the localSoftmax objective trains no goodness, so it predicts with the softmax classifier; set classifier.name to softmax',
+    ],
+  },
+  {
     name: 'an idx data set without a path breaks the path rule',
     spec: spec((s) => (s.dataset = { name: 'idx' })),
     wantErrors: ['spec.dataset.path: Invalid value: path is required when name is idx: it is the directory holding the IDX files'],

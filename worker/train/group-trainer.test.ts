@@ -1,0 +1,67 @@
+// The objective option end to end through a group's chapter: what each layer learns from,
+// what it reports and what a checkpoint keeps, on the tiny MNIST subset.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { defaultSpec } from '../../operator/api/v1alpha1/index.js';
+import { writeTinyMnist } from '../../test/fixtures/tiny-mnist.js';
+import { loadMnist, type Dataset } from '../data/mnist.js';
+import { initBackend } from '../ff/backend.js';
+import { GroupTrainer, type ChapterProgress } from './group-trainer.js';
+import { groupPlan } from './group-plan.js';
+
+function tinySpec(objective: 'ff' | 'localSoftmax', workers: number) {
+  return defaultSpec({
+    model: { layers: [32, 32], objective, negatives: { strategy: 'random' }, classifier: { name: 'softmax', fromLayer: 0 } },
+    training: { epochs: 1, chapters: 1, batchSize: 50, optimizer: { name: 'adam', learningRate: 0.003 } },
+    parallelism: { workers },
+  });
+}
+
+async function trainOneChapter(trainer: GroupTrainer): Promise<ChapterProgress[]> {
+  const reports: ChapterProgress[] = [];
+  await trainer.trainChapter(0, (p) => reports.push(p));
+  return reports;
+}
+
+void describe('GroupTrainer objectives', () => {
+  let dir = '';
+  let data: Dataset;
+  before(async () => {
+    await initBackend('wasm');
+    dir = await mkdtemp(join(tmpdir(), 'ffjob-objective-'));
+    data = loadMnist('train', await writeTinyMnist(dir));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  void it('localSoftmax trains each layer on its own softmax block: no negatives, falling cross-entropy, blocks checkpointed', async () => {
+    const spec = tinySpec('localSoftmax', 1);
+    const trainer = new GroupTrainer(spec, groupPlan(spec, data.inputSize, 0), data);
+    const reports = await trainOneChapter(trainer);
+    const [first, last] = [reports[0]!, reports[reports.length - 1]!];
+    for (const layer of last.layers) assert.equal(layer.goodnessNeg, undefined, `layer ${layer.layer} reports negatives`);
+    // Cross-entropy of a zero block is ln 10 = 2.30 at the first step.
+    assert.ok(first.layers[0]!.loss < 2.31 && last.layers[0]!.loss < first.layers[0]!.loss - 0.5, `loss ${first.layers[0]!.loss} → ${last.layers[0]!.loss}`);
+    const names = trainer.checkpointTensors().map((t) => t.name);
+    for (const n of ['layer0/block/v', 'layer1/block/c/m']) assert.ok(names.includes(n), `checkpoint lacks ${n}`);
+  });
+
+  void it('ff reports the goodness of negative rows and keeps no softmax blocks', async () => {
+    const spec = tinySpec('ff', 1);
+    const trainer = new GroupTrainer(spec, groupPlan(spec, data.inputSize, 0), data);
+    const last = (await trainOneChapter(trainer)).at(-1)!;
+    assert.ok(last.layers.every((l) => typeof l.goodnessNeg === 'number'));
+    assert.ok(!trainer.checkpointTensors().some((t) => t.name.includes('/block/')));
+  });
+
+  void it('a downstream localSoftmax group trains on the neutral activities staged through the upstream layer', async () => {
+    const spec = tinySpec('localSoftmax', 2);
+    const trainer = new GroupTrainer(spec, groupPlan(spec, data.inputSize, 1), data);
+    const reports = await trainOneChapter(trainer);
+    const losses = reports.map((r) => r.layers[0]!.loss);
+    assert.deepEqual(reports[0]!.layers.map((l) => l.layer), [1]);
+    assert.ok(losses.every(Number.isFinite) && losses.at(-1)! < losses[0]!, `losses ${losses.join(', ')}`);
+  });
+});
