@@ -1,4 +1,4 @@
-// Bad input at the worker: each gets one clear error naming the cause and a non-zero exit,
+// The worker process on its own. Bad input: each gets one clear error naming the cause and a non-zero exit,
 // and nothing already on disk is damaged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,6 +49,20 @@ void test('a checkpoint written for another network is refused by name and left 
     assert.equal(result.code, 1);
     assert.match(result.stderr, /chapter-000000\.ffckpt was written for layers \[128,128\] but the job has \[96,128\]/);
     assert.deepEqual(await readdir(join(dir, 'checkpoints', 'group-0')), ['chapter-000000.ffckpt']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+void test('checkpoint.everyChapters: a checkpoint every 2nd chapter and at the last, none between', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ffjob-worker-'));
+  try {
+    const job = await writeTinyJob(dir, (y) =>
+      y.replace('workers: 2', 'workers: 1').replace('chapters: 2', 'chapters: 4').concat('  checkpoint: {everyChapters: 2}\n'),
+    );
+    const result = await runFfjob(await workerArgs(dir, job, 0));
+    assert.equal(result.code, 0, result.stderr.slice(-2000));
+    assert.deepEqual(await readdir(join(dir, 'checkpoints', 'group-0')), ['chapter-000001.ffckpt', 'chapter-000003.ffckpt']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { parseJobYaml, type ForwardForwardJob } from '../operator/api/v1alpha1/index.js';
-import { loadLatestCheckpoint, saveCheckpoint, checkCompatible } from './checkpoint/checkpoint.js';
+import { checkCompatible, checkpointDue, loadLatestCheckpoint, saveCheckpoint } from './checkpoint/checkpoint.js';
 import { loadMnist, type Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
 import { createLogger, type Logger } from './observe/log.js';
@@ -24,7 +24,7 @@ interface WorkerState {
   phase: PeerPhase;
   /** The chapter being trained, or the last one finished. */
   chapter: number;
-  /** How many chapters are finished and checkpointed: what the operator's progress reads. */
+  /** How many chapters are finished: what the operator's progress reads. */
   chaptersDone: number;
   testAccuracy: number | undefined;
   stopping: boolean;
@@ -137,13 +137,16 @@ class Worker {
     const started = performance.now();
     await trainer.trainChapter(chapter, (p) => this.reportProgress(p));
     if (this.state.stopping) throw new Error('stopped by signal');
-    const saveStarted = performance.now();
-    const meta = { chapter, ...this.checkpointIdentity(trainer) };
-    await saveCheckpoint(this.checkpointDir(), { meta, tensors: trainer.checkpointTensors() });
-    this.metrics.recordCheckpoint((performance.now() - saveStarted) / 1000);
+    const { chapters } = this.job.spec.training;
+    if (checkpointDue(chapter, chapters, this.job.spec.checkpoint.everyChapters)) {
+      const saveStarted = performance.now();
+      const meta = { chapter, ...this.checkpointIdentity(trainer) };
+      await saveCheckpoint(this.checkpointDir(), { meta, tensors: trainer.checkpointTensors() });
+      this.metrics.recordCheckpoint((performance.now() - saveStarted) / 1000);
+    }
     this.state.chaptersDone = chapter + 1;
     await this.publish(trainer, chapter);
-    const lastChapter = chapter === this.job.spec.training.chapters - 1;
+    const lastChapter = chapter === chapters - 1;
     if (test && (lastChapter || (chapter + 1) % this.job.spec.training.testEvery === 0)) this.evaluate(trainer, test, chapter);
     this.log.info('chapter done', { chapter, seconds: (performance.now() - started) / 1000 });
   }

@@ -38,6 +38,14 @@ export function checkpointName(chapter: number): string {
   return `chapter-${String(chapter).padStart(6, '0')}.ffckpt`;
 }
 
+/**
+ * checkpointDue says whether a chapter ends with a checkpoint: every `every`-th chapter, and
+ * always the last, so a finished run can be resumed (to evaluate or publish) without retraining.
+ */
+export function checkpointDue(chapter: number, chapters: number, every: number): boolean {
+  return (chapter + 1) % every === 0 || chapter === chapters - 1;
+}
+
 /** saveCheckpoint durably writes `checkpoint` into `dir`, prunes all but the newest two, and returns its path. */
 export async function saveCheckpoint(dir: string, checkpoint: Checkpoint): Promise<string> {
   const name = checkpointName(checkpoint.meta.chapter);
