@@ -86,6 +86,9 @@ async function operatorWorksAsInstalled(ns: string, deployment: string, jobNs: s
     const events = await kubectl(['get', 'events', '-n', jobNs, '-o', 'jsonpath={.items[*].reason}']);
     assert.match(events, /SuccessfulCreate/);
     assert.doesNotMatch(operator.log(), /forbidden/i);
+  } catch (err) {
+    // What the API server refused is in the operator's log.
+    throw new Error(`${(err as Error).message}\noperator log (last lines):\n${operator.log().split('\n').slice(-8).join('\n')}`);
   } finally {
     await operator.stop();
   }
@@ -108,8 +111,11 @@ void describe('charts/ffjob on a control plane', () => {
     }
   });
 
-  void it('helm install: the operator works with the chart\'s RBAC and arguments in any namespace; helm uninstall removes all but the CRD', async () => {
-    helmOn(['install', 'ffjob', CHART, '--namespace', 'ffjob-system', '--create-namespace']);
+  void it('helm install: the operator works with the chart\'s RBAC and arguments in any namespace; helm uninstall removes all but the CRD', async (t) => {
+    const notes = helmOn(['install', 'ffjob', CHART, '--namespace', 'ffjob-system', '--create-namespace']);
+    // Left installed by a failure, the release would get in the way of the next test.
+    t.after(() => void helm(['uninstall', 'ffjob', '--namespace', 'ffjob-system', '--kubeconfig', cp.kubeconfig], { allowFail: true }));
+    assert.match(notes, /kubectl -n ffjob-system rollout status deployment\/ffjob/, 'NOTES.txt tells the next command');
     assert.match(helmOn(['list', '--namespace', 'ffjob-system']), /^ffjob\s/m);
     assert.ok(await exists('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/forwardforwardjobs.forwardforward.dev'));
     const cm = await kubectl(['get', 'configmaps', '-n', 'ffjob-system', '-l', 'grafana_dashboard=1', '-o', 'name']);
@@ -129,17 +135,18 @@ void describe('charts/ffjob on a control plane', () => {
     assert.ok(await exists('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/forwardforwardjobs.forwardforward.dev'));
   });
 
-  void it('rbac.scope=Namespace: the operator works in its namespace and has no rights in any other', async () => {
+  void it('rbac.scope=Namespace: the operator works in its namespace and has no rights in any other', async (t) => {
     helmOn(['install', 'ffjob-ml', CHART, '--namespace', 'ml', '--create-namespace', '--set', 'rbac.scope=Namespace']);
+    t.after(() => void helmOn(['uninstall', 'ffjob-ml', '--namespace', 'ml']));
     await operatorWorksAsInstalled('ml', 'ffjob-ml', 'ml');
     assert.equal(await canI('ml:ffjob-ml', ['create', 'pods', '-n', 'ml']), true);
     assert.equal(await canI('ml:ffjob-ml', ['create', 'pods', '-n', 'default']), false);
     assert.equal(await canI('ml:ffjob-ml', ['list', 'forwardforwardjobs.forwardforward.dev', '--all-namespaces']), false);
-    helmOn(['uninstall', 'ffjob-ml', '--namespace', 'ml']);
   });
 
   void it(`kubectl apply --server-side -f ${INSTALL_FILE} installs the namespace, CRD, RBAC and operator`, async () => {
-    const out = await kubectl(['apply', '--server-side', '-f', join(ROOT, INSTALL_FILE)]);
+    // The CRD is still there from the helm test (helm leaves it), its fields owned by helm.
+    const out = await kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(ROOT, INSTALL_FILE)]);
     assert.match(out, /^namespace\/ffjob-system serverside-applied$/m);
     assert.match(out, /^deployment\.apps\/ffjob serverside-applied$/m);
     await operatorWorksAsInstalled('ffjob-system', 'ffjob', await newNamespace(kube, 'plain'));
