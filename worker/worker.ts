@@ -18,6 +18,7 @@ import { GroupTrainer, type ChapterProgress } from './train/group-trainer.js';
 import { groupPlan } from './train/group-plan.js';
 import { saveModel } from './train/model-files.js';
 import { accuracy } from './train/predict.js';
+import { unsupportedFeatures } from './train/supported.js';
 import { parseHostPort, type WorkerArgs } from './worker-args.js';
 
 interface WorkerState {
@@ -282,6 +283,8 @@ export async function runWorker(args: WorkerArgs): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   try {
     const job = parseJobYaml(await readFile(args.job, 'utf8'), args.job);
+    const unsupported = unsupportedFeatures(job.spec);
+    if (unsupported.length > 0) throw new Error(`${args.job}: ${unsupported.join('; ')}`);
     const token = args.token === undefined ? undefined : (await readFile(args.token, 'utf8')).trim();
     worker = new Worker(args, job, token, log);
     await worker.run();

@@ -70,7 +70,7 @@ void describe('ffjob (user errors and validation)', () => {
     const path = await file('rotating.yaml', valid.replace('workers: 2', 'workers: 2, schedule: rotating'));
     const r = await runFfjob(['train', '--local', path, '--dir', join(dir, 'run')]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /spec\.parallelism\.schedule "rotating" is not implemented yet in the local runner/);
+    assert.match(r.stderr, /spec\.parallelism\.schedule "rotating" is not implemented yet; use "pipeline"/);
   });
 
   void it('bad flags and unknown commands are one line each', async () => {

@@ -4,6 +4,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { layerGroups, MNIST_INPUT_SIZE, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import { unsupportedFeatures } from '../train/supported.js';
 import { UserError } from './user-error.js';
 
 export interface GroupPorts {
@@ -11,15 +12,10 @@ export interface GroupPorts {
   metrics: number;
 }
 
-/** checkLocalSupport refuses what the local runner cannot run yet, naming the field. */
+/** checkLocalSupport refuses what the workers cannot run yet, naming the fields. */
 export function checkLocalSupport(job: ForwardForwardJob): void {
-  const { schedule, replicasPerGroup } = job.spec.parallelism;
-  if (schedule !== 'pipeline') {
-    throw new UserError(`spec.parallelism.schedule "${schedule}" is not implemented yet in the local runner; use "pipeline"`);
-  }
-  if (replicasPerGroup > 1) {
-    throw new UserError(`spec.parallelism.replicasPerGroup ${replicasPerGroup} is not implemented yet in the local runner; use 1`);
-  }
+  const unsupported = unsupportedFeatures(job.spec);
+  if (unsupported.length > 0) throw new UserError(unsupported.join('\n'));
 }
 
 // Only the 16-byte header is read: the split must match the workers' without loading the set.
