@@ -116,7 +116,10 @@ void describe('charts/ffjob rendered', () => {
   });
 
   void it(`${INSTALL_FILE} is the chart rendered with its default values (regenerate: npm run manifests)`, () => {
-    assert.equal(readFileSync(join(ROOT, INSTALL_FILE), 'utf8'), renderInstall(), `${INSTALL_FILE} is stale: run 'npm run manifests'`);
+    const [got, want] = [readFileSync(join(ROOT, INSTALL_FILE), 'utf8').split('\n'), renderInstall().split('\n')];
+    const line = want.findIndex((l, i) => got[i] !== l);
+    // The first differing line says what changed; the files are 2,000 lines long.
+    assert.ok(line < 0 && got.length === want.length, `${INSTALL_FILE} is stale from line ${line + 1} (${JSON.stringify(got[line])}, wanted ${JSON.stringify(want[line])}): run 'npm run manifests'`);
     assert.match(renderText(NS, [], ['--include-crds']), /kind: CustomResourceDefinition/);
   });
 });
