@@ -3,12 +3,13 @@
 // accuracy, the measured speed-up and the ideal one, L·C/(C+L−1) for L groups and C chapters.
 //   node --import tsx bench/pipeline.ts [--job deploy/examples/mnist-quick.yaml] [--workers 2]
 //                                       [--epochs E --chapters C]
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
+import type { RunSummary } from '../worker/cli/summary.js';
+import { runLocal } from './local-run.js';
 import { machineLine, printTable } from './machine.js';
 
 const { values } = parseArgs({
@@ -20,27 +21,17 @@ const { values } = parseArgs({
   },
 });
 
-interface Summary {
-  testAccuracy: number;
-  wallSeconds: number;
-}
-
 const scratch = mkdtempSync(join(tmpdir(), 'ffjob-bench-pipeline-'));
 const base = parse(readFileSync(values.job, 'utf8')) as { spec: { training: Record<string, number>; parallelism: Record<string, unknown> } };
 if (values.epochs) base.spec.training.epochs = Number(values.epochs);
 if (values.chapters) base.spec.training.chapters = Number(values.chapters);
 
-function run(workers: number): Summary {
+function run(workers: number): RunSummary & { testAccuracy: number } {
   const job = structuredClone(base);
   job.spec.parallelism.workers = workers;
-  const file = join(scratch, `job-${workers}.yaml`);
-  writeFileSync(file, stringify(job));
-  const result = spawnSync(process.execPath, ['bin/ffjob.js', 'train', '--local', file, '--dir', join(scratch, `run-${workers}`), '--output', 'json'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (result.status !== 0) throw new Error(`workers ${workers}: ffjob exited ${result.status}`);
-  return JSON.parse(result.stdout) as Summary;
+  const summary = runLocal(job, scratch, `run-${workers}`);
+  if (summary.testAccuracy === null) throw new Error(`workers ${workers}: the run was never evaluated`);
+  return { ...summary, testAccuracy: summary.testAccuracy };
 }
 
 const groups = Number(values.workers);
