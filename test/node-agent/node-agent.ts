@@ -69,6 +69,8 @@ export class NodeAgent {
   /** subnet: the second octet of this agent's pod IPs, by process so that agents run side by side. */
   private readonly subnet = 100 + (process.pid % 150);
   private timers: NodeJS.Timeout[] = [];
+  /** stopped ends status retries: after stop() the API server may be gone for good. */
+  private stopped = false;
   private readonly kube: Kube;
 
   constructor(private readonly opts: NodeAgentOptions) {
@@ -103,6 +105,7 @@ export class NodeAgent {
 
   /** stop kills every process (as if the node died) and stops watching; pods are left as they are. */
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     await this.pods.stop();
     await Promise.all([...this.runs.values()].map((r) => r.process.stop(0)));
@@ -240,7 +243,7 @@ export class NodeAgent {
   private patchStatus(pod: V1Pod, status: object): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
     const write = async (): Promise<void> => {
-      while (this.runs.has(uid)) {
+      while (this.runs.has(uid) && !this.stopped) {
         try {
           await this.kube.request('PATCH', `${podPath(pod)}/status`, { body: { status }, contentType: PATCH_TYPES.merge });
           return;
