@@ -87,6 +87,7 @@ class Worker {
       {
         ...listen,
         job: this.name,
+        chapters: this.job.spec.training.chapters,
         ...(this.args.group > 0 ? { upstreamGroup: this.args.group - 1, upstreamTensors } : {}),
         ...(this.token ? { token: this.token } : {}),
       },
@@ -259,9 +260,10 @@ class Worker {
   }
 
   private async writeTerminationMessage(message: object): Promise<void> {
-    if (!existsSync(dirname(this.args.terminationLog))) return;
-    await writeFile(this.args.terminationLog, JSON.stringify(message)).catch((err: Error) =>
-      this.log.warn('cannot write termination message', { path: this.args.terminationLog, error: err.message }),
+    const path = this.args.terminationLog;
+    if (path === undefined || !existsSync(dirname(path))) return;
+    await writeFile(path, JSON.stringify(message)).catch((err: Error) =>
+      this.log.warn('cannot write termination message', { path, error: err.message }),
     );
   }
 

@@ -19,6 +19,8 @@ export interface Expectations {
    * byte of it is read, instead of failing the worker when training loads it.
    */
   tensors?: readonly ExpectedTensor[] | undefined;
+  /** chapters, when set, is the job's chapter count: a bundle for a later chapter is refused. */
+  chapters?: number | undefined;
 }
 
 export interface ExpectedTensor {
@@ -94,6 +96,11 @@ function checkHeader(header: BundleHeader, limits: TransferLimits, expect: Expec
       status.FAILED_PRECONDITION,
       `header.from_group: ${header.fromGroup} is not this worker's upstream group ${expect.fromGroup}`,
     );
+  }
+  if (expect.chapters !== undefined && header.chapter >= expect.chapters) {
+    // The inbox hands out the lowest chapter at or after the one asked for: a bundle past the
+    // end would stand in for a chapter its sender never trained.
+    throw new Refusal(status.INVALID_ARGUMENT, `header.chapter: ${header.chapter} is past the job's last chapter ${expect.chapters - 1}`);
   }
   if (header.tensors.length === 0) throw new Refusal(status.INVALID_ARGUMENT, 'header.tensors: empty');
   if (header.tensors.length > limits.maxTensors) {

@@ -129,6 +129,18 @@ void describe('peer server', () => {
     assertRefused(await sendRaw(server.port, [{ header: bad, chunk: undefined }]), status.INVALID_ARGUMENT, /header\.tensors\[0\]\.byte_length/);
   });
 
+  void it('refuses a bundle for a chapter past the job\'s last with INVALID_ARGUMENT', async () => {
+    const server = await startServer({ chapters: 3 });
+    const target = `127.0.0.1:${server.port}`;
+    await assert.rejects(publishBundle(target, makeBundle(3, 20, 10)), (error: PublishError) => {
+      assert.equal(error.code, status.INVALID_ARGUMENT);
+      assert.match(error.message, /header\.chapter: 3 is past the job's last chapter 2/);
+      return true;
+    });
+    await publishBundle(target, makeBundle(2, 20, 10));
+    assert.equal(server.inbox.latestChapter(), 2);
+  });
+
   void it('refuses a well-formed bundle whose tensors are not the layers this worker loads with INVALID_ARGUMENT', async () => {
     // Consistent in itself (byte_length, checksums) but shaped for another model: accepted,
     // it would fail the worker when training loaded it.

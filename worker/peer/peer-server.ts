@@ -27,6 +27,8 @@ export interface PeerServerOptions {
   upstreamGroup?: number;
   /** upstreamTensors, when set, are the names and shapes a bundle must carry (the receiver's upstream layers). */
   upstreamTensors?: ExpectedTensor[];
+  /** chapters, when set, is the job's chapter count; bundles for later chapters are refused. */
+  chapters?: number;
   token?: string;
   /** status supplies GetStatus; latestChapterReceived is filled in from the inbox. */
   status: () => Omit<PeerStatus, 'latestChapterReceived'>;
@@ -90,7 +92,7 @@ function publishHandler(
   limits: TransferLimits,
   inbox: InboxWriter,
 ): handleClientStreamingCall<PublishLayersRequest, PublishLayersResponse> {
-  const expect: Expectations = { job: options.job, fromGroup: options.upstreamGroup, tensors: options.upstreamTensors };
+  const expect: Expectations = { job: options.job, fromGroup: options.upstreamGroup, tensors: options.upstreamTensors, chapters: options.chapters };
   return (call, callback) => {
     const refusal = checkToken(call.metadata, options.token);
     if (refusal) {
