@@ -21,7 +21,8 @@ export interface WorkerArgs {
   upstreamStartupSeconds: number;
   /** Give up waiting for one chapter's upstream weights after this long. */
   chapterTimeoutSeconds: number;
-  terminationLog: string;
+  /** Where the worker leaves its summary when it ends (a pod's terminationMessagePath); unset, nowhere. */
+  terminationLog: string | undefined;
 }
 
 const USAGE = `usage: ffjob worker --job FILE --group N --listen HOST:PORT --metrics-listen HOST:PORT --dir DIR
@@ -54,7 +55,7 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs {
       'token-file': { type: 'string' },
       'upstream-startup-seconds': { type: 'string', default: '300' },
       'chapter-timeout-seconds': { type: 'string', default: '3600' },
-      'termination-log': { type: 'string', default: '/dev/termination-log' },
+      'termination-log': { type: 'string' },
     },
     strict: true,
   });
@@ -72,6 +73,6 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs {
     token: values['token-file'],
     upstreamStartupSeconds: Number(values['upstream-startup-seconds']),
     chapterTimeoutSeconds: Number(values['chapter-timeout-seconds']),
-    terminationLog: values['termination-log'] ?? '/dev/termination-log',
+    terminationLog: values['termination-log'],
   };
 }

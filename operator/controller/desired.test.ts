@@ -55,6 +55,7 @@ void describe('desired objects', () => {
       assert.equal(flag('--metrics-listen'), '0.0.0.0:9090', c.name);
       assert.equal(flag('--dir'), '/var/lib/ffjob', c.name);
       assert.equal(flag('--token-file'), '/etc/ffjob/token/token', c.name);
+      assert.equal(flag('--termination-log'), '/dev/termination-log', c.name);
     }
     const container = desiredPod(job, slots(job)[0]!, 0).spec!.containers[0]!;
     assert.deepEqual(container.command, ['node', 'bin/ffjob.js']);

@@ -15,6 +15,8 @@ import { mergeTemplate } from './template.js';
 export const CONFIG_DIR = '/etc/ffjob';
 /** DATA_DIR is the worker's --dir: checkpoints, and the model of the last group. */
 export const DATA_DIR = '/var/lib/ffjob';
+/** TERMINATION_MESSAGE_PATH is where the worker leaves its summary for the pod's status. */
+export const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 /** TOKEN_KEY is the secret's key holding the token. */
 export const TOKEN_KEY = 'token';
 
@@ -152,7 +154,7 @@ function workerArgs(job: ForwardForwardJob, slot: Slot): string[] {
   ];
   if (slot.group > 0) args.push('--upstream', peerAddress(job, slot.group - 1, slot.replica));
   if (slot.group < job.spec.parallelism.workers - 1) args.push('--downstream', peerAddress(job, slot.group + 1, slot.replica));
-  args.push('--token-file', `${CONFIG_DIR}/token/${TOKEN_KEY}`);
+  args.push('--token-file', `${CONFIG_DIR}/token/${TOKEN_KEY}`, '--termination-log', TERMINATION_MESSAGE_PATH);
   return args;
 }
 
@@ -192,7 +194,7 @@ function container(job: ForwardForwardJob, slot: Slot): V1Container {
     readinessProbe: probe('/readyz', 3),
     // Loading a data set and the first chapter can take minutes; only a wedged process is killed.
     livenessProbe: { ...probe('/healthz', 6), initialDelaySeconds: 30 },
-    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePath: TERMINATION_MESSAGE_PATH,
     terminationMessagePolicy: 'FallbackToLogsOnError',
     volumeMounts: [
       { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
