@@ -47,6 +47,8 @@ void describe('WorkerMetrics', () => {
       ['ffjob_transfer_bytes_total', { ...id, direction: 'received' }, 0],
       ['ffjob_transfer_duration_seconds_bucket', { ...id, direction: 'sent', le: '0.025' }, 0],
       ['ffjob_transfer_duration_seconds_bucket', { ...id, direction: 'sent', le: '0.05' }, 1],
+      // Present before any transfer, so that rate() sees the first one as an increase.
+      ['ffjob_transfer_duration_seconds_count', { ...id, direction: 'received' }, 0],
       ['ffjob_test_accuracy_ratio', id, 0.9812],
       ['ffjob_checkpoint_writes_total', id, 1],
       ['ffjob_checkpoint_duration_seconds_count', id, 1],

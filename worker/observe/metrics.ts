@@ -124,8 +124,11 @@ export class WorkerMetrics implements MetricsSource {
     // to exported_job.
     this.#registry.setDefaultLabels({ job_name: identity.job, group: String(identity.group) });
     collectProcessMetrics(this.#registry, 'ffjob_');
+    // Series exist from the first scrape, so the first transfer is an increase that rate()
+    // sees rather than the moment a series appears.
     for (const direction of ['sent', 'received'] as const) {
       this.#transferBytes.inc({ direction }, 0);
+      this.#transferSeconds.zero({ direction });
     }
   }
 
