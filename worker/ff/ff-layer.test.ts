@@ -13,6 +13,12 @@ const config = (over: Partial<FFLayerConfig> = {}): FFLayerConfig => ({
   inputSize: 24, units: 16, goodness: { threshold: 1, sharpness: 1 }, peerWeight: 0.03, peerMomentum: 0.9, optimizer: sgd, labelSlots: 4, blockClasses: 0, ...over,
 });
 
+/** Runs `steps` updates and returns the loss of the first and of the last. */
+function firstAndLastLoss(steps: number, step: () => { loss: tf.Scalar }): [number, number] {
+  const losses = Array.from({ length: steps }, () => tf.tidy(() => step().loss.dataSync()[0]!));
+  return [losses[0]!, losses[losses.length - 1]!];
+}
+
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 }
@@ -41,13 +47,7 @@ void test('training separates the goodness of positive from negative rows', () =
   // Positive rows put their mass on the first half, negative rows on the second.
   const pos = tf.concat([tf.randomUniform([32, 4], 0.5, 1, 'float32', 1), tf.randomUniform([32, 4], 0, 0.1, 'float32', 2)], 1) as tf.Tensor2D;
   const neg = tf.concat([tf.randomUniform([32, 4], 0, 0.1, 'float32', 3), tf.randomUniform([32, 4], 0.5, 1, 'float32', 4)], 1) as tf.Tensor2D;
-  let first = 0;
-  let last = 0;
-  for (let step = 0; step < 200; step++) {
-    const loss = tf.tidy(() => layer.trainStep(pos, neg, 0.01).loss.dataSync()[0]!);
-    if (step === 0) first = loss;
-    last = loss;
-  }
+  const [first, last] = firstAndLastLoss(200, () => layer.trainStep(pos, neg, 0.01));
   assert.ok(last < first / 2, `loss ${first} → ${last}`);
   const [gPos, gNeg] = tf.tidy(() => [tf.mean(layer.goodness(pos)).dataSync()[0]!, tf.mean(layer.goodness(neg)).dataSync()[0]!]);
   assert.ok(gPos! > 1 && gNeg! < 1, `goodness pos ${gPos} neg ${gNeg} should straddle θ = 1`);
@@ -68,13 +68,7 @@ void test('localSoftmax: a layer and its block learn to tell two classes apart, 
   const x = tf.concat([tf.randomUniform([32, 4], 0.5, 1, 'float32', 1), tf.randomUniform([32, 4], 0, 0.1, 'float32', 2)], 1) as tf.Tensor2D;
   const y = tf.concat([tf.slice(x, [0, 0], [16, -1]), tf.reverse(tf.slice(x, [16, 0], [16, -1]), 1)]) as tf.Tensor2D;
   const labels = tf.tensor1d([...Array(16).fill(0), ...Array(16).fill(1)], 'int32');
-  let first = 0;
-  let last = 0;
-  for (let step = 0; step < 200; step++) {
-    const loss = tf.tidy(() => layer.trainStepLocalSoftmax(y, labels, 0.01).loss.dataSync()[0]!);
-    if (step === 0) first = loss;
-    last = loss;
-  }
+  const [first, last] = firstAndLastLoss(200, () => layer.trainStepLocalSoftmax(y, labels, 0.01));
   assert.ok(Math.abs(first - Math.log(2)) < 1e-3, `a zero block starts at ln 2, got ${first}`);
   assert.ok(last < first / 4, `loss ${first} → ${last}`);
   const copy = new FFLayer('toy', config({ optimizer: adam, labelSlots: 0, inputSize: 8, blockClasses: 2 }), 7);
