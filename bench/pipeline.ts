@@ -2,7 +2,7 @@
 // both through `ffjob train --local`, to the same number of epochs. Prints wall time, test
 // accuracy, the measured speed-up and the ideal one, L·C/(C+L−1) for L groups and C chapters.
 //   node --import tsx bench/pipeline.ts [--job deploy/examples/mnist-quick.yaml] [--workers 2]
-//                                       [--epochs E --chapters C]
+//                                       [--epochs E --chapters C] [--objective localSoftmax]
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +18,15 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     epochs: { type: 'string' },
     chapters: { type: 'string' },
+    objective: { type: 'string' },
   },
 });
 
 const scratch = mkdtempSync(join(tmpdir(), 'ffjob-bench-pipeline-'));
-const base = parse(readFileSync(values.job, 'utf8')) as { spec: { training: Record<string, number>; parallelism: Record<string, unknown> } };
+const base = parse(readFileSync(values.job, 'utf8')) as {
+  spec: { model: Record<string, unknown>; training: Record<string, number>; parallelism: Record<string, unknown> };
+};
+if (values.objective) base.spec.model.objective = values.objective;
 if (values.epochs) base.spec.training.epochs = Number(values.epochs);
 if (values.chapters) base.spec.training.chapters = Number(values.chapters);
 
@@ -36,7 +40,7 @@ function run(workers: number): RunSummary & { testAccuracy: number } {
 
 const groups = Number(values.workers);
 const chapters = base.spec.training.chapters ?? 10;
-console.log(`pipeline: ${values.job}, ${base.spec.training.epochs} epochs in ${chapters} chapters`);
+console.log(`pipeline: ${values.job}, objective ${String(base.spec.model.objective ?? 'ff')}, ${base.spec.training.epochs} epochs in ${chapters} chapters`);
 console.log(machineLine());
 const sequential = run(1);
 const pipelined = run(groups);
