@@ -14,12 +14,19 @@ import { fetchPeerStatus, publishBundle } from './peer/peer-client.js';
 import type { ExpectedTensor } from './peer/assembler.js';
 import { startPeerThread, type PeerThread } from './peer/peer-thread.js';
 import type { PeerPhase } from './peer/worker-status.js';
-import { GroupTrainer, type ChapterProgress } from './train/group-trainer.js';
+import { activationLayout } from './train/activation-layout.js';
+import { GroupTrainer, type ActivationIO, type ChapterProgress } from './train/group-trainer.js';
 import { groupPlan } from './train/group-plan.js';
+import { chapterSteps } from './train/chapter-plan.js';
 import { saveModel } from './train/model-files.js';
+import { streamedFeed } from './train/streamed-feed.js';
 import { accuracy } from './train/predict.js';
 import { unsupportedFeatures } from './train/supported.js';
 import { parseHostPort, type WorkerArgs } from './worker-args.js';
+
+// Streamed batches each side may hold: enough to ride out the other side's pauses (the
+// last group's evaluation, a checkpoint) without letting either run far ahead.
+const ACTIVATION_QUEUE_BATCHES = 64;
 
 interface WorkerState {
   phase: PeerPhase;
@@ -61,7 +68,7 @@ class Worker {
     const plan = groupPlan(this.job.spec, train.inputSize, this.args.group);
     const test = plan.isLast ? loadDataset(this.job, 'test') : undefined;
     const trainer = new GroupTrainer(this.job.spec, plan, train);
-    await this.startServers(trainer.upstream.flatMap((l) => l.exportWeights().map(({ name, shape }) => ({ name, shape }))));
+    await this.startServers(trainer);
     const first = await this.resume(trainer);
     this.metrics.setChapterCount(this.job.spec.training.chapters);
     this.log.info('training', { layers: plan.layers, upstreamLayers: plan.upstreamLayers, fromChapter: first });
@@ -72,8 +79,14 @@ class Worker {
     else await this.serveUntilDownstreamDone(trainer);
   }
 
-  /** upstreamTensors: what this group loads from the one before; a bundle shaped otherwise is refused on the wire. */
-  private async startServers(upstreamTensors: ExpectedTensor[]): Promise<void> {
+  private get streamsActivations(): boolean {
+    return this.job.spec.parallelism.exchange === 'activations';
+  }
+
+  private async startServers(trainer: GroupTrainer): Promise<void> {
+    // What this group loads from the one before; a bundle shaped otherwise is refused on the wire.
+    const upstreamTensors: ExpectedTensor[] = trainer.upstream.flatMap((l) => l.exportWeights().map(({ name, shape }) => ({ name, shape })));
+    const { plan, shape } = trainer;
     const metricsAt = parseHostPort(this.args.metricsListen, '--metrics-listen');
     const obs = await startObservabilityServer({
       ...metricsAt,
@@ -88,10 +101,23 @@ class Worker {
         ...listen,
         job: this.name,
         chapters: this.job.spec.training.chapters,
+        group: this.args.group,
         ...(this.args.group > 0 ? { upstreamGroup: this.args.group - 1, upstreamTensors } : {}),
         ...(this.token ? { token: this.token } : {}),
+        ...(this.streamsActivations && !plan.isFirst
+          ? { activations: { fromGroup: this.args.group - 1, layout: activationLayout(this.job.spec, plan.layers[0]!), shape, capacity: ACTIVATION_QUEUE_BATCHES } }
+          : {}),
+        ...(this.streamsActivations && !plan.isLast && this.args.downstream !== undefined
+          ? { downstreamActivations: { target: this.args.downstream, layout: activationLayout(this.job.spec, plan.layers.at(-1)! + 1), capacity: ACTIVATION_QUEUE_BATCHES } }
+          : {}),
       },
-      (t) => this.metrics.recordTransfer(t),
+      {
+        onTransfer: (t) => this.metrics.recordTransfer(t),
+        onSentChapter: (r) =>
+          r.abandoned === undefined
+            ? this.log.info('streamed activations', { chapter: r.chapter, batches: r.batches })
+            : this.log.warn('activation stream abandoned; downstream stages the rest of the chapter from weights', { chapter: r.chapter, batches: r.batches, reason: r.abandoned }),
+      },
     );
     this.setPhase('starting');
     this.closers.push(() => this.peer!.close(1000));
@@ -133,12 +159,17 @@ class Worker {
 
   private async trainOneChapter(trainer: GroupTrainer, chapter: number, test: Dataset | undefined): Promise<void> {
     this.state.chapter = chapter;
-    if (!trainer.plan.isFirst) await this.receiveUpstream(trainer, chapter);
+    const streamed = this.streamsActivations && !trainer.plan.isFirst;
+    if (!trainer.plan.isFirst && !streamed) await this.receiveUpstream(trainer, chapter);
     this.setPhase('training');
     this.metrics.setChapter(chapter);
     const started = performance.now();
-    await trainer.trainChapter(chapter, (p) => this.reportProgress(p));
+    const io = this.activationIO(trainer, chapter);
+    await trainer.trainChapter(chapter, (p) => this.reportProgress(p), io);
+    if (io.sink) this.peer!.outbox.end();
     if (this.state.stopping) throw new Error('stopped by signal');
+    // The upstream weights of this chapter: for evaluation, the checkpoint and the model.
+    if (streamed) await this.receiveUpstream(trainer, chapter);
     const { chapters } = this.job.spec.training;
     if (checkpointDue(chapter, chapters, this.job.spec.checkpoint.everyChapters)) {
       const saveStarted = performance.now();
@@ -151,6 +182,32 @@ class Worker {
     const lastChapter = chapter === chapters - 1;
     if (test && (lastChapter || (chapter + 1) % this.job.spec.training.testEvery === 0)) this.evaluate(trainer, test, chapter);
     this.log.info('chapter done', { chapter, seconds: (performance.now() - started) / 1000 });
+  }
+
+  /** Under `exchange: activations`: where this chapter's inputs come from and its activities go. */
+  private activationIO(trainer: GroupTrainer, chapter: number): ActivationIO {
+    if (!this.streamsActivations) return {};
+    const { plan } = trainer;
+    const peer = this.peer!;
+    const io: ActivationIO = {};
+    if (!plan.isFirst) {
+      io.feed = streamedFeed(chapter, {
+        queue: peer.activations,
+        layout: activationLayout(this.job.spec, plan.layers[0]!),
+        timeoutMs: this.args.chapterTimeoutSeconds * 1000,
+        stage: async (c, reason) => {
+          this.log.warn('activation stream broken; staging the rest of the chapter from upstream weights', { chapter: c, reason });
+          await this.receiveUpstream(trainer, c);
+          this.setPhase('training');
+          return trainer.stageUpstream(c);
+        },
+      });
+    }
+    if (!plan.isLast && this.args.downstream !== undefined) {
+      peer.outbox.begin(chapter, chapterSteps(trainer.shape, chapter).start);
+      io.sink = { layout: activationLayout(this.job.spec, plan.layers.at(-1)! + 1), send: (step, values) => peer.outbox.send(step, values) };
+    }
+    return io;
   }
 
   private async receiveUpstream(trainer: GroupTrainer, chapter: number): Promise<void> {

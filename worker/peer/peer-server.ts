@@ -1,6 +1,6 @@
 // The receiving end of the weight exchange: serves LayerExchangeService and the standard
 // gRPC health service, and hands only fully validated bundles to the inbox.
-import { Server, ServerCredentials, type handleClientStreamingCall } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status, type handleClientStreamingCall } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import {
   LayerExchangeServiceService,
@@ -8,14 +8,16 @@ import {
   type PublishLayersRequest,
   type PublishLayersResponse,
 } from '../../proto/gen/ff/v1/layer_exchange.js';
+import { batchValues } from './activation-batch.js';
+import { activationsHandler, FlowGate, type ActivationEvents, type ActivationExpectations } from './activation-receiver.js';
 import { createAssembler, type ExpectedTensor, type Expectations } from './assembler.js';
 import { checkToken } from './auth.js';
 import { createInbox, type Inbox, type InboxWriter } from './inbox.js';
 import { channelOptions, DEFAULT_LIMITS, type TransferLimits } from './limits.js';
-import { toServiceError } from './refusal.js';
+import { Refusal, toServiceError } from './refusal.js';
 import { notifyTransfer, type TransferObserver } from './transfer-observer.js';
 import { toStatusResponse, type PeerStatus } from './worker-status.js';
-import type { WeightBundle } from './weight-bundle.js';
+import { FLOAT32_BYTES, type WeightBundle } from './weight-bundle.js';
 
 export interface PeerServerOptions {
   /** host defaults to 0.0.0.0 so a pod is reachable through its Service. */
@@ -38,11 +40,16 @@ export interface PeerServerOptions {
   onTransfer?: TransferObserver;
   /** onBundle sees every bundle the inbox accepts (peer-thread forwards them this way). */
   onBundle?: (bundle: WeightBundle) => void;
+  /** activations, when set, accepts the upstream group's activation streams (`exchange: activations`). */
+  activations?: Omit<ActivationExpectations, 'job'>;
+  onActivation?: ActivationEvents;
 }
 
 export interface PeerServer {
   port: number;
   inbox: Inbox;
+  /** The training loop took (or dropped) this many streamed batches: room for as many more. */
+  releaseActivations(count: number): void;
   /** close stops serving, waiting up to graceMs (default 5000) for streams in flight. */
   close(graceMs?: number): Promise<void>;
 }
@@ -55,9 +62,15 @@ export async function startPeerServer(options: PeerServerOptions): Promise<PeerS
     capacity: options.inboxCapacity ?? 4,
     sender: options.upstreamGroup === undefined ? 'any group' : `group ${options.upstreamGroup}`,
   });
-  const server = new Server(channelOptions(limits.maxFrameBytes));
+  const activations = options.activations && { job: options.job, ...options.activations };
+  const gate = new FlowGate(activations?.capacity ?? 0);
+  const batchBytes = activations ? batchValues(activations.layout) * FLOAT32_BYTES : 0;
+  const server = new Server(channelOptions(Math.max(limits.maxFrameBytes, batchBytes)));
   const impl: LayerExchangeServiceServer = {
     publishLayers: publishHandler(options, limits, inbox),
+    streamActivations: activations
+      ? activationsHandler(activations, options.token, gate, options.onActivation ?? { onBatch: () => undefined, onBroken: () => undefined })
+      : (_call, callback) => callback(toServiceError(new Refusal(status.FAILED_PRECONDITION, 'this worker takes weights, not activations (spec.parallelism.exchange)'))),
     getStatus(call, callback) {
       const refusal = checkToken(call.metadata, options.token);
       if (refusal) {
@@ -77,6 +90,7 @@ export async function startPeerServer(options: PeerServerOptions): Promise<PeerS
   return {
     port,
     inbox,
+    releaseActivations: (count) => gate.release(count),
     close: async (graceMs = 5000) => {
       // Probes see NOT_SERVING while streams drain, so no new sender is routed here.
       health.setStatus('', 'NOT_SERVING');

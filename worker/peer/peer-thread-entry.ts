@@ -1,5 +1,6 @@
 // The peer thread's body: the ordinary peer server, with its callbacks turned into messages.
 import { parentPort, workerData } from 'node:worker_threads';
+import { createActivationSender, type ActivationSender } from './activation-sender.js';
 import { startPeerServer } from './peer-server.js';
 import type { PeerThreadOptions, ThreadCommand, ThreadMessage } from './peer-thread.js';
 import type { PeerStatus } from './worker-status.js';
@@ -8,18 +9,45 @@ const port = parentPort!;
 const send = (message: ThreadMessage): void => port.postMessage(message);
 let status: Omit<PeerStatus, 'latestChapterReceived'> = { group: 0, phase: 'starting', chapter: -1 };
 
+const options = workerData as PeerThreadOptions;
+
+function startSender(): ActivationSender | undefined {
+  const downstream = options.downstreamActivations;
+  if (downstream === undefined) return undefined;
+  return createActivationSender({
+    ...downstream,
+    job: options.job,
+    fromGroup: options.group,
+    token: options.token,
+    onTaken: (count) => send({ type: 'sent-taken', count }),
+    onChapterDone: (report) => send({ type: 'sent-chapter', report }),
+  });
+}
+
 try {
   const server = await startPeerServer({
-    ...(workerData as PeerThreadOptions),
+    ...options,
     // Bundles are kept by the main thread's inbox; this one only answers GetStatus.
     inboxCapacity: 1,
     status: () => status,
     onTransfer: (event) => send({ type: 'transfer', event }),
     onBundle: (bundle) => send({ type: 'bundle', bundle }),
+    onActivation: {
+      onBatch: (batch) => port.postMessage({ type: 'activation', batch } satisfies ThreadMessage, [batch.values.buffer as ArrayBuffer]),
+      onBroken: (chapter, reason) => send({ type: 'activation-broken', chapter, reason }),
+    },
   });
+  const sender = startSender();
   port.on('message', (command: ThreadCommand) => {
     if (command.type === 'status') status = command.status;
-    else void server.close(command.graceMs).then(() => send({ type: 'closed' }));
+    else if (command.type === 'activation-release') server.releaseActivations(command.count);
+    else if (command.type === 'send-begin') sender?.begin(command.chapter, command.firstStep);
+    else if (command.type === 'send-batch') sender?.push(command.step, command.values);
+    else if (command.type === 'send-end') sender?.end();
+    else {
+      sender?.close();
+      void server.close(command.graceMs).then(() => send({ type: 'closed' }));
+    }
   });
   send({ type: 'ready', port: server.port });
 } catch (err) {

@@ -2,41 +2,91 @@
 // a second between yields, and HTTP/2 flow control (grpc-js servers keep the 64 KiB
 // default window) needs the receiver to answer every 64 KiB: served from the main thread, a
 // 3 MB layer took ~4 s to cross and stalled the sender for all of it. On its own thread the
-// server answers at once, and the main thread only picks up the finished bundle.
+// server answers at once, and the main thread only picks up the finished bundle. The same
+// thread streams this group's activities downstream when the job exchanges activations.
 import { Worker } from 'node:worker_threads';
+import type { ActivationBatch, ActivationLayout } from './activation-batch.js';
+import { createActivationQueue, type ActivationQueue } from './activation-queue.js';
 import { createInbox, type Inbox } from './inbox.js';
 import type { PeerServerOptions } from './peer-server.js';
 import type { TransferEvent } from './transfer-observer.js';
 import type { WeightBundle } from './weight-bundle.js';
 import type { PeerStatus } from './worker-status.js';
 
+/** Where this group's activities go, when the job exchanges activations. */
+export interface DownstreamActivations {
+  target: string;
+  layout: ActivationLayout;
+  /** Batches handed to the thread and not yet sent; past this many `send` waits. */
+  capacity: number;
+}
+
 /** What crosses to the thread: the server's options less its callbacks. */
-export type PeerThreadOptions = Omit<PeerServerOptions, 'status' | 'onTransfer' | 'onBundle'>;
+export type PeerThreadOptions = Omit<PeerServerOptions, 'status' | 'onTransfer' | 'onBundle' | 'onActivation'> & {
+  group: number;
+  downstreamActivations?: DownstreamActivations;
+};
+
+export interface SentChapter {
+  chapter: number;
+  batches: number;
+  abandoned?: string;
+}
 
 export type ThreadMessage =
   | { type: 'ready'; port: number }
   | { type: 'failed'; message: string }
   | { type: 'bundle'; bundle: WeightBundle }
   | { type: 'transfer'; event: TransferEvent }
+  | { type: 'activation'; batch: ActivationBatch }
+  | { type: 'activation-broken'; chapter: number; reason: string }
+  | { type: 'sent-taken'; count: number }
+  | { type: 'sent-chapter'; report: SentChapter }
   | { type: 'closed' };
 
-export type ThreadCommand = { type: 'status'; status: Omit<PeerStatus, 'latestChapterReceived'> } | { type: 'close'; graceMs: number };
+export type ThreadCommand =
+  | { type: 'status'; status: Omit<PeerStatus, 'latestChapterReceived'> }
+  | { type: 'activation-release'; count: number }
+  | { type: 'send-begin'; chapter: number; firstStep: number }
+  | { type: 'send-batch'; step: number; values: Float32Array }
+  | { type: 'send-end' }
+  | { type: 'close'; graceMs: number };
+
+/** The training loop's side of the outgoing stream. */
+export interface ActivationOutbox {
+  begin(chapter: number, firstStep: number): void;
+  /** Hands a batch over (its buffer moves to the thread); waits while the thread holds `capacity`. */
+  send(step: number, values: Float32Array): Promise<void>;
+  end(): void;
+}
+
+export interface PeerThreadEvents {
+  onTransfer?: (e: TransferEvent) => void;
+  onSentChapter?: (report: SentChapter) => void;
+}
 
 export interface PeerThread {
   port: number;
   inbox: Inbox;
+  /** The upstream group's streamed batches (when options.activations is set). */
+  activations: ActivationQueue;
+  /** This group's outgoing stream (when options.downstreamActivations is set). */
+  outbox: ActivationOutbox;
   /** Tells GetStatus what the worker is doing; call on every change. */
   setStatus(status: Omit<PeerStatus, 'latestChapterReceived'>): void;
   close(graceMs?: number): Promise<void>;
 }
 
-export function startPeerThread(options: PeerThreadOptions, onTransfer?: (e: TransferEvent) => void): Promise<PeerThread> {
+export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEvents = {}): Promise<PeerThread> {
   // The thread runs TypeScript like the rest of the worker, so it registers tsx itself:
   // module hooks registered on the main thread do not reach worker threads.
   const entry = new URL('./peer-thread-entry.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
   const worker = new Worker(boot, { eval: true, workerData: options });
   const inbox = createInbox({ capacity: options.inboxCapacity ?? 4, sender: options.upstreamGroup === undefined ? 'any group' : `group ${options.upstreamGroup}` });
+  const command = (c: ThreadCommand, transfer: ArrayBuffer[] = []): void => worker.postMessage(c, transfer);
+  const activations = createActivationQueue((count) => command({ type: 'activation-release', count }));
+  const outbox = createOutbox(options.downstreamActivations?.capacity ?? 1, command);
   let closed: (() => void) | undefined;
   return new Promise((resolve, reject) => {
     worker.on('error', reject);
@@ -45,21 +95,49 @@ export function startPeerThread(options: PeerThreadOptions, onTransfer?: (e: Tra
         resolve({
           port: message.port,
           inbox,
-          setStatus: (status) => worker.postMessage({ type: 'status', status } satisfies ThreadCommand),
+          activations,
+          outbox,
+          setStatus: (status) => command({ type: 'status', status }),
           close: (graceMs = 5000) =>
             new Promise<void>((done) => {
               closed = done;
               inbox.close(`peer server on port ${message.port} closed`);
-              worker.postMessage({ type: 'close', graceMs } satisfies ThreadCommand);
+              activations.close(`peer server on port ${message.port} closed`);
+              command({ type: 'close', graceMs });
             }),
         });
       } else if (message.type === 'failed') reject(new Error(message.message));
       else if (message.type === 'bundle') inbox.deliver(message.bundle);
-      else if (message.type === 'transfer') onTransfer?.(message.event);
+      else if (message.type === 'transfer') events.onTransfer?.(message.event);
+      else if (message.type === 'activation') activations.deliver(message.batch);
+      else if (message.type === 'activation-broken') activations.broken(message.chapter, message.reason);
+      else if (message.type === 'sent-taken') outbox.taken(message.count);
+      else if (message.type === 'sent-chapter') events.onSentChapter?.(message.report);
       else {
         void worker.terminate();
         closed?.();
       }
     });
   });
+}
+
+function createOutbox(capacity: number, command: (c: ThreadCommand, transfer?: ArrayBuffer[]) => void): ActivationOutbox & { taken(count: number): void } {
+  let outstanding = 0;
+  let room: (() => void) | undefined;
+  return {
+    begin: (chapter, firstStep) => command({ type: 'send-begin', chapter, firstStep }),
+    async send(step, values) {
+      outstanding += 1;
+      command({ type: 'send-batch', step, values }, [values.buffer as ArrayBuffer]);
+      if (outstanding >= capacity) await new Promise<void>((wake) => (room = wake));
+    },
+    end: () => command({ type: 'send-end' }),
+    taken(count) {
+      outstanding -= count;
+      if (outstanding >= capacity || room === undefined) return;
+      const wake = room;
+      room = undefined;
+      wake();
+    },
+  };
 }

@@ -23,6 +23,9 @@ export interface UpstreamActivities {
   features?: RowTable;
 }
 
+/** A step's upstream activities in host memory, by name (pos, neg, neutral, features). [rows×width] each */
+export type StepBlocks = Map<keyof UpstreamActivities, Float32Array>;
+
 export interface ChapterInputs {
   /** slot → training row. */
   rows: Int32Array;
@@ -31,6 +34,13 @@ export interface ChapterInputs {
   /** The negative label of each slot. */
   negatives: Uint8Array;
   upstream?: UpstreamActivities;
+}
+
+/** The staged activities of the training rows `rows`. */
+export function stagedBlocks(inputs: ChapterInputs, rows: Int32Array): StepBlocks {
+  const slots = Array.from(rows, (r) => inputs.slotOf[r]!);
+  const tables = Object.entries(inputs.upstream ?? {}) as [keyof UpstreamActivities, RowTable][];
+  return new Map(tables.map(([name, table]) => [name, gatherRows(table.values, table.width, slots)]));
 }
 
 /** The distinct rows of a chapter, in first-seen order, and the inverse map. */

@@ -9,6 +9,8 @@ import { defaultSpec } from '../../operator/api/v1alpha1/index.js';
 import { writeTinyMnist } from '../../test/fixtures/tiny-mnist.js';
 import { loadMnist, type Dataset } from '../data/mnist.js';
 import { initBackend } from '../ff/backend.js';
+import { unpackBatch } from '../peer/activation-batch.js';
+import { activationLayout } from './activation-layout.js';
 import { GroupTrainer, type ChapterProgress } from './group-trainer.js';
 import { groupPlan } from './group-plan.js';
 
@@ -64,4 +66,27 @@ void describe('GroupTrainer objectives', () => {
     assert.deepEqual(reports[0]!.layers.map((l) => l.layer), [1]);
     assert.ok(losses.every(Number.isFinite) && losses.at(-1)! < losses[0]!, `losses ${losses.join(', ')}`);
   });
+
+  for (const objective of ['ff', 'localSoftmax'] as const) {
+    void it(`${objective}: a group fed the upstream group's streamed activities learns what one sequential group learns`, async () => {
+      const trained = async (workers: number, group: number, io: Parameters<GroupTrainer['trainChapter']>[2]) => {
+        const spec = tinySpec(objective, workers);
+        const trainer = new GroupTrainer(spec, groupPlan(spec, data.inputSize, group), data);
+        await trainer.trainChapter(0, () => undefined, io);
+        return trainer;
+      };
+      const sequential = await trained(1, 0, {});
+      const layout = activationLayout(tinySpec(objective, 2), 1);
+      const streamed = new Map<number, Float32Array>();
+      await trained(2, 0, { sink: { layout, send: async (step, values) => void streamed.set(step, values) } });
+      const fed = await trained(2, 1, { feed: async (step) => unpackBatch(layout, streamed.get(step)!) as never });
+      // Layer 1 saw the same inputs in the same order: the same weights, to rounding.
+      const weightsOf = (t: GroupTrainer, name: string) => t.checkpointTensors().find((x) => x.name === name)!.values;
+      for (const name of ['layer1/w', 'head/w']) {
+        const [a, b] = [weightsOf(sequential, name), weightsOf(fed, name)];
+        const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+        assert.ok(worst < 1e-4, `${name} differs by up to ${worst}`);
+      }
+    });
+  }
 });

@@ -1,16 +1,19 @@
-// The training loop of one layer group for one chapter: stage the chapter's inputs, then
-// step through its batches, updating every layer of the group (and the readout, in the last
-// group) with FF's local rule. Yields to the event loop between batches so that the gRPC
-// and metrics servers of the same process stay responsive during a chapter.
+// The training loop of one layer group for one chapter: get each batch's inputs (images, the
+// chapter's activities staged through the upstream layers, or the upstream group's streamed
+// activities), then update every layer of the group (and the readout, in the last group)
+// with FF's local rule, and hand this group's activities on when the next group streams.
+// Yields to the event loop between report windows so that the metrics server of the same
+// process stays responsive during a chapter.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
 import type { Dataset } from '../data/mnist.js';
 import type { FFLayer, StepResult } from '../ff/ff-layer.js';
 import { overlayNeutral } from '../ff/label-overlay.js';
-import { goodnessPerLabel, readoutFeatures, unitLength } from '../ff/label-scores.js';
+import { goodnessPerLabel, unitLength } from '../ff/label-scores.js';
 import type { SoftmaxHead } from '../ff/softmax-head.js';
 import type { NamedTensor } from '../named-tensor.js';
-import { chapterRows, upstreamActivities, type ChapterInputs } from './chapter-inputs.js';
+import { packBatch, type ActivationLayout } from '../peer/activation-batch.js';
+import { chapterRows, stagedBlocks, upstreamActivities, type ChapterInputs, type StepBlocks } from './chapter-inputs.js';
 import { chapterSteps, DataOrder, learningRateAt, totalSteps, type TrainingShape } from './chapter-plan.js';
 import type { GroupPlan } from './group-plan.js';
 import { chooseNegatives } from './negatives.js';
@@ -38,6 +41,25 @@ export interface ChapterProgress {
 }
 
 const REPORT_EVERY_STEPS = 25;
+
+/**
+ * How a group exchanges activities instead of staging them: `feed` gives a downstream group
+ * each step's upstream activities; `sink` takes this group's, for the next group.
+ */
+export interface ActivationIO {
+  feed?: (step: number, rows: Int32Array) => Promise<StepBlocks>;
+  sink?: { layout: ActivationLayout; send(step: number, values: Float32Array): Promise<void> };
+}
+
+/** One step's rows, with their negative labels (when staged) or upstream activities. */
+interface StepBatch {
+  rows: Int32Array;
+  blocks: StepBlocks | undefined;
+  negatives: Uint8Array | undefined;
+}
+
+/** A step's upstream activities as tensors, named as the blocks are. */
+type StepInputs = Partial<Record<'pos' | 'neg' | 'neutral' | 'features', tf.Tensor2D>>;
 
 interface StepTensors {
   /** The batch's training rows. */
@@ -79,17 +101,23 @@ export class GroupTrainer {
     return [...this.upstream, ...this.own];
   }
 
-  async trainChapter(chapter: number, onProgress: (p: ChapterProgress) => void): Promise<ChapterProgress> {
-    const { start, end } = chapterSteps(this.shape, chapter);
-    const steps = Array.from({ length: end - start }, (_, k) => Int32Array.from(this.order.rowsOfStep(start + k)));
-    const inputs = this.stageChapter(chapter, steps);
+  async trainChapter(chapter: number, onProgress: (p: ChapterProgress) => void, io: ActivationIO = {}): Promise<ChapterProgress> {
+    const { start } = chapterSteps(this.shape, chapter);
+    const steps = this.stepsOf(chapter);
+    // A fed group needs neither negatives nor staged activities: its inputs come made.
+    const staged = io.feed ? undefined : this.stageChapter(chapter, steps);
     let last: ChapterProgress = { chapter, step: 0, steps: steps.length, layers: [], samples: 0, seconds: 0, samplesPerSecond: 0 };
     let window: StepTensors[] = [];
     let windowStart = performance.now();
     for (let k = 0; k < steps.length; k++) {
       const progress = (start + k) / totalSteps(this.shape);
       const lr = learningRateAt(this.spec.training.optimizer.learningRate, this.spec.training.learningRateSchedule, progress);
-      window.push(this.trainStep(steps[k]!, inputs, lr));
+      const rows = steps[k]!;
+      const blocks = io.feed ? await io.feed(start + k, rows) : staged!.upstream && stagedBlocks(staged!, rows);
+      const negatives = staged && Uint8Array.from(rows, (r) => staged.negatives[staged.slotOf[r]!]!);
+      const { outgoing, ...step } = this.trainStep({ rows, blocks, negatives }, lr, io.sink?.layout);
+      window.push(step);
+      if (outgoing) await io.sink!.send(start + k, outgoing);
       if (window.length === REPORT_EVERY_STEPS || k === steps.length - 1) {
         const seconds = (performance.now() - windowStart) / 1000;
         last = { chapter, step: k + 1, steps: steps.length, ...this.summarise(window, seconds) };
@@ -100,6 +128,20 @@ export class GroupTrainer {
       }
     }
     return last;
+  }
+
+  private stepsOf(chapter: number): Int32Array[] {
+    const { start, end } = chapterSteps(this.shape, chapter);
+    return Array.from({ length: end - start }, (_, k) => Int32Array.from(this.order.rowsOfStep(start + k)));
+  }
+
+  /**
+   * The chapter's upstream activities through the upstream layers as they are now: a fed
+   * group's fallback when the stream of `chapter` broke off. Blocks by training rows.
+   */
+  stageUpstream(chapter: number): (rows: Int32Array) => StepBlocks {
+    const staged = this.stageChapter(chapter, this.stepsOf(chapter));
+    return (rows) => stagedBlocks(staged, rows);
   }
 
   private stageChapter(chapter: number, steps: Int32Array[]): ChapterInputs {
@@ -138,40 +180,43 @@ export class GroupTrainer {
     }
   }
 
-  private trainStep(rows: Int32Array, inputs: ChapterInputs, lr: number): StepTensors {
+  private trainStep(batch: StepBatch, lr: number, downstream?: ActivationLayout): StepTensors & { outgoing?: Float32Array } {
+    const { rows } = batch;
+    let outgoing: Float32Array | undefined;
     const tensors = tf.tidy(() => {
-      const slots = Array.from(rows, (r) => inputs.slotOf[r]!);
+      const inputs = stepInputs(batch.blocks, rows.length);
       const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
-      const results = this.objective === 'ff' ? this.trainOwnLayersFF(rows, slots, labels, inputs, lr) : this.trainOwnLayersLocalSoftmax(rows, slots, labels, inputs, lr);
+      const results = this.objective === 'ff' ? this.trainOwnLayersFF(batch, labels, inputs, lr) : this.trainOwnLayersLocalSoftmax(rows, labels, inputs, lr);
       const stats = { losses: results.map((r) => r.loss), goodPos: results.map((r) => r.goodnessPos), goodNeg: results.flatMap((r) => r.goodnessNeg ?? []) };
+      const needNeutral = this.head !== undefined || downstream?.tensors.some((t) => t.name === 'neutral' || t.name === 'features');
+      const neutral = needNeutral ? this.ownNeutral(rows, inputs, results) : [];
+      if (downstream) outgoing = this.activitiesForDownstream(downstream, inputs, results, neutral);
       if (this.head === undefined) return stats;
-      const ownNeutral = this.objective === 'ff' ? undefined : results.map((r) => r.h);
-      const features = this.readoutInput(rows, slots, inputs, ownNeutral ?? (results[0]?.hNeutral ? [results[0].hNeutral] : []));
+      const features = tf.concat(this.readoutParts(inputs, neutral, this.own.length), 1) as tf.Tensor2D;
       return { ...stats, logits: this.head.trainStep(features, labels, lr).logits };
     });
-    return { ...tensors, rows };
+    return { ...tensors, rows, ...(outgoing ? { outgoing } : {}) };
   }
 
   /**
    * The ff objective: each layer on positive and negative rows, the first on images (with the
-   * shortcut) or on the chapter's staged upstream activities, the others on the layer below's.
+   * shortcut) or on the upstream group's activities, the others on the layer below's.
    */
-  private trainOwnLayersFF(rows: Int32Array, slots: number[], labels: tf.Tensor1D, inputs: ChapterInputs, lr: number): StepResult[] {
+  private trainOwnLayersFF({ rows, negatives }: StepBatch, labels: tf.Tensor1D, inputs: StepInputs, lr: number): StepResult[] {
     const results: StepResult[] = [];
-    const { pos, neg } = inputs.upstream ?? {};
     for (const [j, layer] of this.own.entries()) {
       const below = results[j - 1]?.h;
       if (below) results.push(layer.trainStep(...splitRows(below), lr));
-      else if (pos && neg) results.push(layer.trainStep(pos.gather(slots), neg.gather(slots), lr));
-      else results.push(layer.trainStepOnImages(this.images(rows), labels, tf.tensor1d(Array.from(slots, (s) => inputs.negatives[s]!), 'int32'), lr));
+      else if (inputs.pos && inputs.neg) results.push(layer.trainStep(inputs.pos, inputs.neg, lr));
+      else results.push(layer.trainStepOnImages(this.images(rows), labels, tf.tensor1d(negatives!, 'int32'), lr));
     }
     return results;
   }
 
   /** The localSoftmax objective: every layer on neutral rows, each passing its h up. */
-  private trainOwnLayersLocalSoftmax(rows: Int32Array, slots: number[], labels: tf.Tensor1D, inputs: ChapterInputs, lr: number): StepResult[] {
+  private trainOwnLayersLocalSoftmax(rows: Int32Array, labels: tf.Tensor1D, inputs: StepInputs, lr: number): StepResult[] {
     const results: StepResult[] = [];
-    let x = inputs.upstream?.neutral?.gather(slots) ?? overlayNeutral(this.images(rows), this.data.classes);
+    let x = inputs.neutral ?? overlayNeutral(this.images(rows), this.data.classes);
     for (const layer of this.own) {
       results.push(layer.trainStepLocalSoftmax(x, labels, lr));
       x = results[results.length - 1]!.h;
@@ -180,24 +225,44 @@ export class GroupTrainer {
   }
 
   /**
-   * Readout features: upstream ones from the chapter's table, own ones from a neutral pass,
-   * except the leading own layers whose neutral activities the training step already gave.
+   * Neutral-label activities of the own layers: those the training step gave (localSoftmax's
+   * h, layer 0's neutral share), the rest from a neutral pass.
    */
-  private readoutInput(rows: Int32Array, slots: number[], inputs: ChapterInputs, knownNeutral: tf.Tensor2D[]): tf.Tensor2D {
-    const from = this.spec.model.classifier.fromLayer;
-    const upstreamNeutral = inputs.upstream?.neutral?.gather(slots);
+  private ownNeutral(rows: Int32Array, inputs: StepInputs, results: StepResult[]): tf.Tensor2D[] {
+    const known = this.objective === 'ff' ? (results[0]?.hNeutral ? [results[0].hNeutral] : []) : results.map((r) => r.h);
     const own: tf.Tensor2D[] = [];
-    let h = upstreamNeutral;
+    let h = inputs.neutral;
     for (const [j, layer] of this.own.entries()) {
-      h = knownNeutral[j] ?? layer.forward(h ?? overlayNeutral(this.images(rows), this.data.classes));
+      h = known[j] ?? layer.forward(h ?? overlayNeutral(this.images(rows), this.data.classes));
       own.push(h);
     }
-    const parts = [
-      inputs.upstream?.features?.gather(slots),
-      upstreamNeutral && this.upstream.length - 1 >= from ? unitLength(upstreamNeutral) : undefined,
-      readoutFeatures(own, Math.max(0, from - this.upstream.length)),
+    return own;
+  }
+
+  /**
+   * Readout features of every layer from the classifier's first up to (not including) own
+   * layer `ownUpTo`: the upstream ones as they came, the own ones from their neutral rows.
+   */
+  private readoutParts(inputs: StepInputs, ownNeutral: tf.Tensor2D[], ownUpTo: number): tf.Tensor2D[] {
+    const from = this.spec.model.classifier.fromLayer;
+    return [
+      inputs.features,
+      inputs.neutral && this.upstream.length - 1 >= from ? unitLength(inputs.neutral) : undefined,
+      ...ownNeutral.slice(0, ownUpTo).flatMap((h, j) => (this.plan.layers[j]! >= from ? [unitLength(h)] : [])),
     ].filter((t): t is tf.Tensor2D => t !== undefined);
-    return parts.length === 1 ? parts[0]! : tf.concat(parts, 1);
+  }
+
+  /** What the next group trains on, as the upstream staging would give it (chapter-inputs.ts). */
+  private activitiesForDownstream(layout: ActivationLayout, inputs: StepInputs, results: StepResult[], neutral: tf.Tensor2D[]): Float32Array {
+    const top = results[results.length - 1]!.h;
+    const [pos, neg] = this.objective === 'ff' ? splitRows(top) : [top, top];
+    const made: Record<string, () => tf.Tensor2D> = {
+      pos: () => pos,
+      neg: () => neg,
+      neutral: () => neutral[neutral.length - 1]!,
+      features: () => tf.concat(this.readoutParts(inputs, neutral, this.own.length - 1), 1) as tf.Tensor2D,
+    };
+    return packBatch(layout, new Map(layout.tensors.map((t) => [t.name, made[t.name]!().dataSync() as Float32Array])));
   }
 
   private images(rows: Int32Array): tf.Tensor2D {
@@ -255,6 +320,12 @@ export class GroupTrainer {
     const scores = tensors.find((t) => t.name === 'scores');
     if (scores) this.scores = Float32Array.from(scores.values);
   }
+}
+
+function stepInputs(blocks: StepBlocks | undefined, rows: number): StepInputs {
+  const inputs: StepInputs = {};
+  for (const [name, values] of blocks ?? []) inputs[name] = tf.tensor2d(values, [rows, values.length / rows]);
+  return inputs;
 }
 
 /** Positive rows then negative rows, as the layers return them. */

@@ -142,6 +142,62 @@ export interface PublishLayersResponse {
   bytesReceived: number;
 }
 
+/**
+ * StreamActivationsRequest is one frame of an activation stream: the first is a header,
+ * every later one a batch.
+ */
+export interface StreamActivationsRequest {
+  header?: ActivationHeader | undefined;
+  batch?: ActivationBatch | undefined;
+}
+
+/** ActivationHeader names the chapter and the layout every batch of the stream follows. */
+export interface ActivationHeader {
+  /** protocol_version, job and from_group mean what they mean in BundleHeader. */
+  protocolVersion: number;
+  job: string;
+  fromGroup: number;
+  chapter: number;
+  /**
+   * first_step is the global training step of the first batch; a sender that restarted
+   * mid-chapter begins again at the chapter's first step, and the receiver skips the
+   * batches it already trained on.
+   */
+  firstStep: number;
+  /**
+   * tensors lists, in data order, each per-batch tensor ("pos", "neg", "neutral",
+   * "features") and its width; every tensor of a batch has `rows` rows.
+   */
+  tensors: ActivationTensor[];
+  rows: number;
+}
+
+/** ActivationTensor is one tensor of every batch of a stream. */
+export interface ActivationTensor {
+  name: string;
+  width: number;
+}
+
+/** ActivationBatch carries one training step's activities. */
+export interface ActivationBatch {
+  /** step is the global training step; a stream's steps are consecutive. */
+  step: number;
+  /**
+   * data is every tensor of the header, row-major, one after the other, as little-endian
+   * float32.
+   */
+  data: Uint8Array;
+  /** crc32 is zlib's CRC-32 of data: cheap enough for ~30 batches a second of 1 MB each. */
+  crc32: number;
+}
+
+/** StreamActivationsResponse acknowledges a chapter's stream received whole. */
+export interface StreamActivationsResponse {
+  chapter: number;
+  /** batches counts the batches accepted, skipped ones excluded. */
+  batches: number;
+}
+
 /** GetStatusRequest is empty; it exists so the RPC can grow parameters compatibly. */
 export interface GetStatusRequest {
 }
@@ -597,6 +653,417 @@ export const PublishLayersResponse: MessageFns<PublishLayersResponse> = {
   },
 };
 
+function createBaseStreamActivationsRequest(): StreamActivationsRequest {
+  return { header: undefined, batch: undefined };
+}
+
+export const StreamActivationsRequest: MessageFns<StreamActivationsRequest> = {
+  encode(message: StreamActivationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header !== undefined) {
+      ActivationHeader.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.batch !== undefined) {
+      ActivationBatch.encode(message.batch, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamActivationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamActivationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = ActivationHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.batch = ActivationBatch.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<StreamActivationsRequest>, I>>(base?: I): StreamActivationsRequest {
+    return StreamActivationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamActivationsRequest>, I>>(object: I): StreamActivationsRequest {
+    const message = createBaseStreamActivationsRequest();
+    message.header = (object.header !== undefined && object.header !== null)
+      ? ActivationHeader.fromPartial(object.header)
+      : undefined;
+    message.batch = (object.batch !== undefined && object.batch !== null)
+      ? ActivationBatch.fromPartial(object.batch)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseActivationHeader(): ActivationHeader {
+  return { protocolVersion: 0, job: "", fromGroup: 0, chapter: 0, firstStep: 0, tensors: [], rows: 0 };
+}
+
+export const ActivationHeader: MessageFns<ActivationHeader> = {
+  encode(message: ActivationHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.protocolVersion !== 0) {
+      writer.uint32(8).uint32(message.protocolVersion);
+    }
+    if (message.job !== "") {
+      writer.uint32(18).string(message.job);
+    }
+    if (message.fromGroup !== 0) {
+      writer.uint32(24).uint32(message.fromGroup);
+    }
+    if (message.chapter !== 0) {
+      writer.uint32(32).uint32(message.chapter);
+    }
+    if (message.firstStep !== 0) {
+      writer.uint32(40).uint32(message.firstStep);
+    }
+    for (const v of message.tensors) {
+      ActivationTensor.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.rows !== 0) {
+      writer.uint32(56).uint32(message.rows);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActivationHeader {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActivationHeader();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.protocolVersion = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.fromGroup = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.chapter = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.firstStep = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tensors.push(ActivationTensor.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.rows = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ActivationHeader>, I>>(base?: I): ActivationHeader {
+    return ActivationHeader.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ActivationHeader>, I>>(object: I): ActivationHeader {
+    const message = createBaseActivationHeader();
+    message.protocolVersion = object.protocolVersion ?? 0;
+    message.job = object.job ?? "";
+    message.fromGroup = object.fromGroup ?? 0;
+    message.chapter = object.chapter ?? 0;
+    message.firstStep = object.firstStep ?? 0;
+    message.tensors = object.tensors?.map((e) => ActivationTensor.fromPartial(e)) || [];
+    message.rows = object.rows ?? 0;
+    return message;
+  },
+};
+
+function createBaseActivationTensor(): ActivationTensor {
+  return { name: "", width: 0 };
+}
+
+export const ActivationTensor: MessageFns<ActivationTensor> = {
+  encode(message: ActivationTensor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.width !== 0) {
+      writer.uint32(16).uint32(message.width);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActivationTensor {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActivationTensor();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.width = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ActivationTensor>, I>>(base?: I): ActivationTensor {
+    return ActivationTensor.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ActivationTensor>, I>>(object: I): ActivationTensor {
+    const message = createBaseActivationTensor();
+    message.name = object.name ?? "";
+    message.width = object.width ?? 0;
+    return message;
+  },
+};
+
+function createBaseActivationBatch(): ActivationBatch {
+  return { step: 0, data: new Uint8Array(0), crc32: 0 };
+}
+
+export const ActivationBatch: MessageFns<ActivationBatch> = {
+  encode(message: ActivationBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.step !== 0) {
+      writer.uint32(8).uint32(message.step);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    if (message.crc32 !== 0) {
+      writer.uint32(24).uint32(message.crc32);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActivationBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActivationBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.step = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.crc32 = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ActivationBatch>, I>>(base?: I): ActivationBatch {
+    return ActivationBatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ActivationBatch>, I>>(object: I): ActivationBatch {
+    const message = createBaseActivationBatch();
+    message.step = object.step ?? 0;
+    message.data = object.data ?? new Uint8Array(0);
+    message.crc32 = object.crc32 ?? 0;
+    return message;
+  },
+};
+
+function createBaseStreamActivationsResponse(): StreamActivationsResponse {
+  return { chapter: 0, batches: 0 };
+}
+
+export const StreamActivationsResponse: MessageFns<StreamActivationsResponse> = {
+  encode(message: StreamActivationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.chapter !== 0) {
+      writer.uint32(8).uint32(message.chapter);
+    }
+    if (message.batches !== 0) {
+      writer.uint32(16).uint32(message.batches);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamActivationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamActivationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.chapter = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.batches = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<StreamActivationsResponse>, I>>(base?: I): StreamActivationsResponse {
+    return StreamActivationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamActivationsResponse>, I>>(object: I): StreamActivationsResponse {
+    const message = createBaseStreamActivationsResponse();
+    message.chapter = object.chapter ?? 0;
+    message.batches = object.batches ?? 0;
+    return message;
+  },
+};
+
 function createBaseGetStatusRequest(): GetStatusRequest {
   return {};
 }
@@ -757,6 +1224,25 @@ export const LayerExchangeServiceService = {
     responseDeserialize: (value: Buffer): PublishLayersResponse => PublishLayersResponse.decode(value),
   },
   /**
+   * StreamActivations is client streaming, one call per chapter, for jobs with
+   * `exchange: activations`: the upstream group sends the activities its last layer gave
+   * each batch while it trained, so the downstream group trains on them at once instead of
+   * recomputing them through the upstream layers. One header frame, then one frame per
+   * batch in step order. The receiver stops reading when its queue is full, so HTTP/2 flow
+   * control holds the sender back: a fast upstream cannot run ahead without bound.
+   */
+  streamActivations: {
+    path: "/ff.v1.LayerExchangeService/StreamActivations" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: StreamActivationsRequest): Buffer =>
+      Buffer.from(StreamActivationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StreamActivationsRequest => StreamActivationsRequest.decode(value),
+    responseSerialize: (value: StreamActivationsResponse): Buffer =>
+      Buffer.from(StreamActivationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StreamActivationsResponse => StreamActivationsResponse.decode(value),
+  },
+  /**
    * GetStatus is unary: tools and humans poll a small snapshot of the worker; nothing
    * about it needs a stream.
    */
@@ -781,6 +1267,15 @@ export interface LayerExchangeServiceServer extends UntypedServiceImplementation
    * Publishing the same chapter again replaces it, so a sender may retry safely.
    */
   publishLayers: handleClientStreamingCall<PublishLayersRequest, PublishLayersResponse>;
+  /**
+   * StreamActivations is client streaming, one call per chapter, for jobs with
+   * `exchange: activations`: the upstream group sends the activities its last layer gave
+   * each batch while it trained, so the downstream group trains on them at once instead of
+   * recomputing them through the upstream layers. One header frame, then one frame per
+   * batch in step order. The receiver stops reading when its queue is full, so HTTP/2 flow
+   * control holds the sender back: a fast upstream cannot run ahead without bound.
+   */
+  streamActivations: handleClientStreamingCall<StreamActivationsRequest, StreamActivationsResponse>;
   /**
    * GetStatus is unary: tools and humans poll a small snapshot of the worker; nothing
    * about it needs a stream.
@@ -813,6 +1308,30 @@ export interface LayerExchangeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PublishLayersResponse) => void,
   ): ClientWritableStream<PublishLayersRequest>;
+  /**
+   * StreamActivations is client streaming, one call per chapter, for jobs with
+   * `exchange: activations`: the upstream group sends the activities its last layer gave
+   * each batch while it trained, so the downstream group trains on them at once instead of
+   * recomputing them through the upstream layers. One header frame, then one frame per
+   * batch in step order. The receiver stops reading when its queue is full, so HTTP/2 flow
+   * control holds the sender back: a fast upstream cannot run ahead without bound.
+   */
+  streamActivations(
+    callback: (error: ServiceError | null, response: StreamActivationsResponse) => void,
+  ): ClientWritableStream<StreamActivationsRequest>;
+  streamActivations(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StreamActivationsResponse) => void,
+  ): ClientWritableStream<StreamActivationsRequest>;
+  streamActivations(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StreamActivationsResponse) => void,
+  ): ClientWritableStream<StreamActivationsRequest>;
+  streamActivations(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StreamActivationsResponse) => void,
+  ): ClientWritableStream<StreamActivationsRequest>;
   /**
    * GetStatus is unary: tools and humans poll a small snapshot of the worker; nothing
    * about it needs a stream.

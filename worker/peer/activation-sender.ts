@@ -1,0 +1,146 @@
+// The sending end of activation exchange, on the peer thread: one client stream per
+// chapter, written as the training loop hands batches over. Chapters stream one after the
+// other, because the receiver trains them in order: batches of the next chapter sent ahead
+// would fill its queue while it still waits for the current one's last steps.
+//
+// A chapter's stream is not retried once it broke: the batches it would have to replay are
+// gone. The chapter is abandoned instead, the rest of its batches dropped, and the receiver
+// stages those steps through the weights published at the chapter's end.
+import { credentials, type ClientWritableStream } from '@grpc/grpc-js';
+import { LayerExchangeServiceClient, type StreamActivationsRequest, type StreamActivationsResponse } from '../../proto/gen/ff/v1/layer_exchange.js';
+import { batchChecksum, batchValues, type ActivationLayout } from './activation-batch.js';
+import { tokenMetadata } from './auth.js';
+import { channelOptions, DEFAULT_LIMITS } from './limits.js';
+import { FLOAT32_BYTES, PROTOCOL_VERSION, tensorBytes } from './weight-bundle.js';
+
+export interface ActivationSenderOptions {
+  target: string;
+  job: string;
+  fromGroup: number;
+  layout: ActivationLayout;
+  token?: string | undefined;
+  /** Batches that left the queue (sent or dropped): the training loop may make as many more. */
+  onTaken(count: number): void;
+  /** A chapter's stream ended; `abandoned` says why when it broke. */
+  onChapterDone(report: { chapter: number; batches: number; abandoned?: string }): void;
+}
+
+export interface ActivationSender {
+  begin(chapter: number, firstStep: number): void;
+  push(step: number, values: Float32Array): void;
+  end(): void;
+  close(): void;
+}
+
+export function createActivationSender(options: ActivationSenderOptions): ActivationSender {
+  const frameBytes = Math.max(DEFAULT_LIMITS.maxFrameBytes, batchValues(options.layout) * FLOAT32_BYTES);
+  const client = new LayerExchangeServiceClient(options.target, credentials.createInsecure(), channelOptions(frameBytes));
+  let chain = Promise.resolve();
+  let current: ChapterStream | undefined;
+  return {
+    begin(chapter, firstStep) {
+      const stream = new ChapterStream(chapter, options);
+      current = stream;
+      const header = { protocolVersion: PROTOCOL_VERSION, job: options.job, fromGroup: options.fromGroup, chapter, firstStep, tensors: options.layout.tensors, rows: options.layout.rows };
+      chain = chain.then(() => stream.run(client, header));
+    },
+    push(step, values) {
+      const data = tensorBytes(values);
+      current?.push({ header: undefined, batch: { step, data, crc32: batchChecksum(data) } });
+    },
+    end() {
+      current?.end();
+    },
+    close() {
+      current?.abandon('the worker is stopping');
+      client.close();
+    },
+  };
+}
+
+class ChapterStream {
+  private readonly queue: StreamActivationsRequest[] = [];
+  private ended = false;
+  private abandoned: string | undefined;
+  private sent = 0;
+  /** Wakes the writer waiting for a frame; `interrupt` the one waiting for gRPC to drain. */
+  private wake: () => void = () => undefined;
+  private interrupt: () => void = () => undefined;
+
+  constructor(
+    private readonly chapter: number,
+    private readonly options: ActivationSenderOptions,
+  ) {}
+
+  push(frame: StreamActivationsRequest): void {
+    if (this.abandoned !== undefined) {
+      this.options.onTaken(1);
+      return;
+    }
+    this.queue.push(frame);
+    this.wake();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  abandon(reason: string): void {
+    if (this.abandoned !== undefined) return;
+    this.abandoned = reason;
+    this.options.onTaken(this.queue.length);
+    this.queue.length = 0;
+    this.wake();
+    this.interrupt();
+  }
+
+  async run(client: LayerExchangeServiceClient, header: NonNullable<StreamActivationsRequest['header']>): Promise<void> {
+    const metadata = tokenMetadata(this.options.token);
+    // The downstream worker may still be starting, or restarting: wait for it rather than fail.
+    metadata.setOptions({ waitForReady: true });
+    const answered = new Promise<StreamActivationsResponse>((resolve, reject) => {
+      const call = client.streamActivations(metadata, (error, response) => (error ? reject(error) : resolve(response)));
+      void this.write(call, header);
+    });
+    try {
+      await answered;
+    } catch (error) {
+      this.abandon((error as Error).message);
+    }
+    this.options.onChapterDone({ chapter: this.chapter, batches: this.sent, ...(this.abandoned === undefined ? {} : { abandoned: this.abandoned }) });
+  }
+
+  private async write(call: ClientWritableStream<StreamActivationsRequest>, header: NonNullable<StreamActivationsRequest['header']>): Promise<void> {
+    call.write({ header, batch: undefined });
+    for (;;) {
+      if (this.abandoned !== undefined) {
+        call.cancel();
+        return;
+      }
+      const frame = this.queue.shift();
+      if (frame) {
+        this.options.onTaken(1);
+        this.sent += 1;
+        if (!call.write(frame)) await this.drained(call);
+      } else if (this.ended) {
+        call.end();
+        return;
+      } else {
+        await new Promise<void>((woken) => (this.wake = woken));
+      }
+    }
+  }
+
+  private drained(call: ClientWritableStream<StreamActivationsRequest>): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        call.off('drain', done);
+        this.interrupt = () => undefined;
+        resolve();
+      };
+      call.once('drain', done);
+      this.interrupt = done;
+    });
+  }
+}

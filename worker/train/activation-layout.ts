@@ -1,0 +1,24 @@
+// What a group streams to the next under `exchange: activations`: exactly what the next
+// group would otherwise stage through the upstream layers (chapter-inputs.ts), per batch.
+import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
+import type { ActivationLayout } from '../peer/activation-batch.js';
+
+/**
+ * The layout of the stream into the group whose first layer is `boundary`: the last upstream
+ * layer's activities on positive and negative rows (ff) and on neutral rows (a softmax
+ * readout downstream, or localSoftmax), plus the readout features of the upstream layers
+ * below it that the readout reads.
+ */
+export function activationLayout(spec: ForwardForwardJobSpec, boundary: number): ActivationLayout {
+  const { layers, objective, classifier } = spec.model;
+  const width = layers[boundary - 1];
+  if (width === undefined || boundary >= layers.length) throw new Error(`no group starts at layer ${boundary} of ${layers.length}`);
+  const readout = classifier.name === 'softmax';
+  const featureWidth = readout ? layers.slice(classifier.fromLayer, boundary - 1).reduce((sum, w) => sum + w, 0) : 0;
+  const tensors = [
+    ...(objective === 'ff' ? [{ name: 'pos', width }, { name: 'neg', width }] : []),
+    ...(readout || objective === 'localSoftmax' ? [{ name: 'neutral', width }] : []),
+    ...(featureWidth > 0 ? [{ name: 'features', width: featureWidth }] : []),
+  ];
+  return { tensors, rows: spec.training.batchSize };
+}
