@@ -38,6 +38,12 @@ interface WorkerState {
   stopping: boolean;
 }
 
+/** CPU time of the whole process (every thread) so far: how a chapter's cost shows on a shared machine. */
+function processCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 export function loadDataset(job: ForwardForwardJob, split: 'train' | 'test'): Dataset {
   const { name, path } = job.spec.dataset;
   return name === 'idx' ? loadMnist(split, path) : loadMnist(split);
@@ -49,6 +55,8 @@ class Worker {
   private readonly closers: (() => Promise<void>)[] = [];
   private readonly metrics: WorkerMetrics;
   private readonly name: string;
+  /** The first chapter this process trains after resuming from a checkpoint; undefined on a fresh start. */
+  private resumedAt: number | undefined;
 
   constructor(
     private readonly args: WorkerArgs,
@@ -151,6 +159,7 @@ class Worker {
     this.state.chapter = checkpoint.meta.chapter;
     this.state.chaptersDone = checkpoint.meta.chapter + 1;
     this.log.info('resumed from checkpoint', { path: checkpoint.path, chapter: checkpoint.meta.chapter });
+    this.resumedAt = checkpoint.meta.chapter + 1;
     // The previous run may have died between saving and publishing: publishing again is
     // harmless (the receiver replaces a chapter it already holds).
     await this.publish(trainer, checkpoint.meta.chapter);
@@ -159,17 +168,27 @@ class Worker {
 
   private async trainOneChapter(trainer: GroupTrainer, chapter: number, test: Dataset | undefined): Promise<void> {
     this.state.chapter = chapter;
-    const streamed = this.streamsActivations && !trainer.plan.isFirst;
+    // The stream of the chapter a restarted worker resumes at went to its previous process,
+    // or broke with it: that chapter is staged from weights, and any replay of it dropped.
+    const resuming = chapter === this.resumedAt;
+    const streamed = this.streamsActivations && !trainer.plan.isFirst && !resuming;
+    if (this.streamsActivations && resuming) this.peer!.activations.abandon(chapter);
     if (!trainer.plan.isFirst && !streamed) await this.receiveUpstream(trainer, chapter);
     this.setPhase('training');
     this.metrics.setChapter(chapter);
     const started = performance.now();
-    const io = this.activationIO(trainer, chapter);
+    const io = this.activationIO(trainer, chapter, streamed);
     await trainer.trainChapter(chapter, (p) => this.reportProgress(p), io);
     if (io.sink) this.peer!.outbox.end();
     if (this.state.stopping) throw new Error('stopped by signal');
     // The upstream weights of this chapter: for evaluation, the checkpoint and the model.
     if (streamed) await this.receiveUpstream(trainer, chapter);
+    await this.finishChapter(trainer, chapter, test);
+    this.log.info('chapter done', { chapter, seconds: (performance.now() - started) / 1000, cpuSeconds: processCpuSeconds() });
+  }
+
+  /** Checkpoint, publish downstream, evaluate when due. */
+  private async finishChapter(trainer: GroupTrainer, chapter: number, test: Dataset | undefined): Promise<void> {
     const { chapters } = this.job.spec.training;
     if (checkpointDue(chapter, chapters, this.job.spec.checkpoint.everyChapters)) {
       const saveStarted = performance.now();
@@ -181,16 +200,15 @@ class Worker {
     await this.publish(trainer, chapter);
     const lastChapter = chapter === chapters - 1;
     if (test && (lastChapter || (chapter + 1) % this.job.spec.training.testEvery === 0)) this.evaluate(trainer, test, chapter);
-    this.log.info('chapter done', { chapter, seconds: (performance.now() - started) / 1000 });
   }
 
   /** Under `exchange: activations`: where this chapter's inputs come from and its activities go. */
-  private activationIO(trainer: GroupTrainer, chapter: number): ActivationIO {
+  private activationIO(trainer: GroupTrainer, chapter: number, fed: boolean): ActivationIO {
     if (!this.streamsActivations) return {};
     const { plan } = trainer;
     const peer = this.peer!;
     const io: ActivationIO = {};
-    if (!plan.isFirst) {
+    if (fed) {
       io.feed = streamedFeed(chapter, {
         queue: peer.activations,
         layout: activationLayout(this.job.spec, plan.layers[0]!),

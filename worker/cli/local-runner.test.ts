@@ -1,28 +1,13 @@
 // End to end: `ffjob train --local` on the tiny job (two workers, real gRPC over loopback),
 // then `ffjob eval` and `ffjob predict` on the model it wrote.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeTinyJob } from '../../test/fixtures/tiny-mnist.js';
-import type { RunSummary } from './summary.js';
-import { runFfjob, startFfjob } from './testing.js';
-
-function onlyJsonObject(stdout: string): RunSummary {
-  const lines = stdout.trim().split('\n');
-  assert.equal(lines.length, 1, `stdout should be one JSON object, got:\n${stdout}`);
-  return JSON.parse(lines[0]!) as RunSummary;
-}
-
-/** Resolves once a checkpoint file appears in `dir`. */
-async function firstCheckpoint(dir: string): Promise<void> {
-  for (;;) {
-    if (existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.ffckpt'))) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { onlyJsonObject, runFfjob, trainKillingOnce } from './testing.js';
 
 void describe('ffjob train --local (tiny job)', () => {
   let dir = '';
@@ -60,14 +45,7 @@ void describe('ffjob train --local (tiny job)', () => {
 
   void it('restarts a worker killed after its first checkpoint, which resumes from it', async () => {
     const run = join(dir, 'crash');
-    let killed = false;
-    const { done } = startFfjob(['train', '--local', job, '--dir', run, '--restarts', '1', '--output', 'json'], (chunk) => {
-      const pid = /group 0 started \(pid (\d+)\)/.exec(chunk)?.[1];
-      if (pid === undefined || killed) return;
-      killed = true;
-      void firstCheckpoint(join(run, 'checkpoints', 'group-0')).then(() => process.kill(Number(pid), 'SIGKILL'));
-    });
-    const r = await done;
+    const r = await trainKillingOnce(job, run, 0);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /group 0 was killed by SIGKILL; restarting it from its checkpoint \(restart 1 of 1\)/);
     assert.match(r.stderr, /group 0 resumed from checkpoint \(chapter \d\/2 done\)/);

@@ -1,6 +1,10 @@
 // Running the real `ffjob` binary from tests, as a user would.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RunSummary } from './summary.js';
 
 export const FFJOB_BIN = fileURLToPath(new URL('../../bin/ffjob.js', import.meta.url));
 
@@ -29,4 +33,30 @@ export function startFfjob(args: string[], onStderr: (chunk: string) => void = (
 
 export function runFfjob(args: string[]): Promise<FfjobResult> {
   return startFfjob(args).done;
+}
+
+/** The summary `--output json` prints: exactly one JSON object on stdout. */
+export function onlyJsonObject(stdout: string): RunSummary {
+  const lines = stdout.trim().split('\n');
+  assert.equal(lines.length, 1, `stdout should be one JSON object, got:\n${stdout}`);
+  return JSON.parse(lines[0]!) as RunSummary;
+}
+
+/** Resolves once a checkpoint file appears in `dir`. */
+export async function firstCheckpoint(dir: string): Promise<void> {
+  for (;;) {
+    if (existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.ffckpt'))) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Runs `ffjob train --local` with one restart allowed, SIGKILLing `group` once its first checkpoint exists. */
+export function trainKillingOnce(job: string, run: string, group: number, extra: string[] = []): Promise<FfjobResult> {
+  let killed = false;
+  return startFfjob(['train', '--local', job, '--dir', run, '--restarts', '1', '--output', 'json', ...extra], (chunk) => {
+    const pid = new RegExp(`group ${group} started \\(pid (\\d+)\\)`).exec(chunk)?.[1];
+    if (pid === undefined || killed) return;
+    killed = true;
+    void firstCheckpoint(join(run, 'checkpoints', `group-${group}`)).then(() => process.kill(Number(pid), 'SIGKILL'));
+  }).done;
 }

@@ -28,21 +28,6 @@ export function batchValues(layout: ActivationLayout): number {
   return layout.rows * layout.tensors.reduce((sum, t) => sum + t.width, 0);
 }
 
-/** Packs named [rows×width] blocks in layout order; a missing or mis-sized block is our bug. */
-export function packBatch(layout: ActivationLayout, blocks: ReadonlyMap<string, Float32Array>): Float32Array {
-  const out = new Float32Array(batchValues(layout));
-  let offset = 0;
-  for (const { name, width } of layout.tensors) {
-    const block = blocks.get(name);
-    if (block === undefined || block.length !== layout.rows * width) {
-      throw new Error(`activation batch: tensor "${name}" needs ${layout.rows}×${width} values, got ${block?.length ?? 'none'}`);
-    }
-    out.set(block, offset);
-    offset += block.length;
-  }
-  return out;
-}
-
 /** The named blocks of a packed batch, as views (no copies). */
 export function unpackBatch(layout: ActivationLayout, values: Float32Array): Map<string, Float32Array> {
   const blocks = new Map<string, Float32Array>();

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { LayerExchangeServiceClient, type StreamActivationsRequest } from '../../proto/gen/ff/v1/layer_exchange.js';
 import type { TrainingShape } from '../train/chapter-plan.js';
-import { batchChecksum, packBatch, type ActivationBatch, type ActivationLayout } from './activation-batch.js';
+import { batchChecksum, type ActivationBatch, type ActivationLayout } from './activation-batch.js';
 import { createActivationSender, type ActivationSenderOptions } from './activation-sender.js';
 import { startPeerServer, type PeerServer } from './peer-server.js';
 import { PROTOCOL_VERSION, tensorBytes } from './weight-bundle.js';
@@ -15,8 +15,9 @@ const LAYOUT: ActivationLayout = { rows: 4, tensors: [{ name: 'pos', width: 3 },
 // 10 steps per epoch, 2 epochs, 4 chapters of 5 steps: chapter 1 is steps 5…9.
 const SHAPE: TrainingShape = { rows: 40, batchSize: 4, epochs: 2, chapters: 4, seed: 1 };
 
+/** A batch in the wire's order: 4×3 pos values, then 4×2 neutral ones. */
 function values(step: number): Float32Array {
-  return packBatch(LAYOUT, new Map([['pos', new Float32Array(12).fill(step)], ['neutral', new Float32Array(8).fill(-step)]]));
+  return Float32Array.from({ length: 20 }, (_, i) => (i < 12 ? step : -step));
 }
 
 interface Received {

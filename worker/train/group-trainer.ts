@@ -12,7 +12,7 @@ import { overlayNeutral } from '../ff/label-overlay.js';
 import { goodnessPerLabel, unitLength } from '../ff/label-scores.js';
 import type { SoftmaxHead } from '../ff/softmax-head.js';
 import type { NamedTensor } from '../named-tensor.js';
-import { packBatch, type ActivationLayout } from '../peer/activation-batch.js';
+import { batchValues, type ActivationLayout } from '../peer/activation-batch.js';
 import { chapterRows, stagedBlocks, upstreamActivities, type ChapterInputs, type StepBlocks } from './chapter-inputs.js';
 import { chapterSteps, DataOrder, learningRateAt, totalSteps, type TrainingShape } from './chapter-plan.js';
 import type { GroupPlan } from './group-plan.js';
@@ -262,7 +262,10 @@ export class GroupTrainer {
       neutral: () => neutral[neutral.length - 1]!,
       features: () => tf.concat(this.readoutParts(inputs, neutral, this.own.length - 1), 1) as tf.Tensor2D,
     };
-    return packBatch(layout, new Map(layout.tensors.map((t) => [t.name, made[t.name]!().dataSync() as Float32Array])));
+    // One read-back of the whole batch, already in the wire's order.
+    const packed = tf.concat(layout.tensors.map((t) => tf.reshape(made[t.name]!(), [-1]))).dataSync() as Float32Array;
+    if (packed.length !== batchValues(layout)) throw new Error(`activations for the next group: ${packed.length} values, the layout needs ${batchValues(layout)}`);
+    return packed;
   }
 
   private images(rows: Int32Array): tf.Tensor2D {
