@@ -1,6 +1,6 @@
 // The unit of activation exchange: one training step's activities, every tensor of the
 // layout packed one after the other into a single float32 buffer, so a batch crosses the
-// wire and the thread boundary as one block.
+// thread boundary as one block; on the wire it travels as float32 or as bfloat16.
 import { crc32 } from 'node:zlib';
 
 /** One per-batch tensor: its name and how many values each row has. */
@@ -9,11 +9,16 @@ export interface ActivationTensor {
   width: number;
 }
 
-/** What every batch of a stream holds: the same tensors, each `rows` rows. */
+export type ActivationDtype = 'float32' | 'bfloat16';
+
+/** What every batch of a stream holds: the same tensors, each `rows` rows, encoded as `dtype`. */
 export interface ActivationLayout {
   tensors: ActivationTensor[];
   rows: number;
+  dtype: ActivationDtype;
 }
+
+export const DTYPE_BYTES: Record<ActivationDtype, number> = { float32: 4, bfloat16: 2 };
 
 export interface ActivationBatch {
   chapter: number;
@@ -26,6 +31,38 @@ export interface ActivationBatch {
 /** Values in one packed batch. */
 export function batchValues(layout: ActivationLayout): number {
   return layout.rows * layout.tensors.reduce((sum, t) => sum + t.width, 0);
+}
+
+/** Bytes of one batch on the wire. */
+export function batchBytes(layout: ActivationLayout): number {
+  return batchValues(layout) * DTYPE_BYTES[layout.dtype];
+}
+
+/** A packed batch's wire bytes (a view of `values` for float32). */
+export function encodeBatch(values: Float32Array, dtype: ActivationDtype): Uint8Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  if (dtype === 'float32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i]!;
+    // Round to nearest, ties to even; NaN keeps a mantissa bit so it stays NaN.
+    out[i] = (x & 0x7fffffff) > 0x7f800000 ? (x >>> 16) | 0x40 : (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
+  }
+  return new Uint8Array(out.buffer);
+}
+
+/** Wire bytes back to float32 values (always a fresh, aligned array). */
+export function decodeBatch(bytes: Uint8Array, dtype: ActivationDtype): Float32Array {
+  if (dtype === 'float32') {
+    const values = new Float32Array(bytes.byteLength / 4);
+    new Uint8Array(values.buffer).set(bytes);
+    return values;
+  }
+  const halves = new Uint16Array(bytes.byteLength / 2);
+  new Uint8Array(halves.buffer).set(bytes);
+  const bits = new Uint32Array(halves.length);
+  for (let i = 0; i < halves.length; i++) bits[i] = halves[i]! << 16;
+  return new Float32Array(bits.buffer);
 }
 
 /** The named blocks of a packed batch, as views (no copies). */
@@ -45,9 +82,9 @@ export function batchChecksum(bytes: Uint8Array): number {
 }
 
 export function sameLayout(a: ActivationLayout, b: ActivationLayout): boolean {
-  return a.rows === b.rows && a.tensors.length === b.tensors.length && a.tensors.every((t, i) => t.name === b.tensors[i]!.name && t.width === b.tensors[i]!.width);
+  return a.rows === b.rows && a.dtype === b.dtype && a.tensors.length === b.tensors.length && a.tensors.every((t, i) => t.name === b.tensors[i]!.name && t.width === b.tensors[i]!.width);
 }
 
 export function describeLayout(layout: ActivationLayout): string {
-  return `${layout.rows} rows of ${layout.tensors.map((t) => `${t.name}[${t.width}]`).join(', ')}`;
+  return `${layout.rows} rows of ${layout.tensors.map((t) => `${t.name}[${t.width}]`).join(', ')} in ${layout.dtype}`;
 }

@@ -11,10 +11,13 @@ import type {
   StreamActivationsResponse,
 } from '../../proto/gen/ff/v1/layer_exchange.js';
 import { chapterSteps, type TrainingShape } from '../train/chapter-plan.js';
-import { batchChecksum, batchValues, describeLayout, sameLayout, type ActivationBatch, type ActivationLayout } from './activation-batch.js';
+import { Dtype } from '../../proto/gen/ff/v1/layer_exchange.js';
+import { batchBytes, batchChecksum, decodeBatch, describeLayout, sameLayout, type ActivationBatch, type ActivationDtype, type ActivationLayout } from './activation-batch.js';
 import { checkToken } from './auth.js';
 import { Refusal, toServiceError } from './refusal.js';
-import { FLOAT32_BYTES, PROTOCOL_VERSION } from './weight-bundle.js';
+import { PROTOCOL_VERSION } from './weight-bundle.js';
+
+const DTYPES: Partial<Record<number, ActivationDtype>> = { [Dtype.DTYPE_FLOAT32]: 'float32', [Dtype.DTYPE_BFLOAT16]: 'bfloat16' };
 
 /** What a receiver knows about the streams it may accept. */
 export interface ActivationExpectations {
@@ -134,7 +137,9 @@ function checkHeader(header: ActivationHeader, expect: ActivationExpectations): 
   if (header.chapter >= expect.shape.chapters) {
     throw new Refusal(status.INVALID_ARGUMENT, `header.chapter: ${header.chapter} is past the job's last chapter ${expect.shape.chapters - 1}`);
   }
-  const layout = { tensors: header.tensors, rows: header.rows };
+  const dtype = DTYPES[header.dtype];
+  if (dtype === undefined) throw new Refusal(status.INVALID_ARGUMENT, `header.dtype: ${header.dtype} is not an activation dtype (FLOAT32 or BFLOAT16)`);
+  const layout = { tensors: header.tensors, rows: header.rows, dtype };
   if (!sameLayout(layout, expect.layout)) {
     throw new Refusal(status.INVALID_ARGUMENT, `header.tensors: ${describeLayout(layout)} is not the expected ${describeLayout(expect.layout)}`);
   }
@@ -147,11 +152,9 @@ function checkHeader(header: ActivationHeader, expect: ActivationExpectations): 
 
 function checkBatch({ step, data, crc32 }: BatchFrame, stream: { next: number }, layout: ActivationLayout): Float32Array {
   if (step !== stream.next) throw new Refusal(status.INVALID_ARGUMENT, `batch.step: ${step}, expected ${stream.next} (steps are consecutive)`);
-  const bytes = batchValues(layout) * FLOAT32_BYTES;
+  const bytes = batchBytes(layout);
   if (data.byteLength !== bytes) throw new Refusal(status.INVALID_ARGUMENT, `batch.data: ${data.byteLength} bytes, the layout needs ${bytes}`);
   if (batchChecksum(data) !== crc32) throw new Refusal(status.DATA_LOSS, `batch.crc32: step ${step}'s data does not match its checksum`);
-  // A copy: the frame's bytes are a view into gRPC's buffer, and may not be 4-byte aligned.
-  const values = new Float32Array(data.byteLength / FLOAT32_BYTES);
-  new Uint8Array(values.buffer).set(data);
-  return values;
+  // A copy either way: the frame's bytes are a view into gRPC's buffer, and may not be aligned.
+  return decodeBatch(data, layout.dtype);
 }

@@ -8,10 +8,11 @@
 // stages those steps through the weights published at the chapter's end.
 import { credentials, type ClientWritableStream } from '@grpc/grpc-js';
 import { LayerExchangeServiceClient, type StreamActivationsRequest, type StreamActivationsResponse } from '../../proto/gen/ff/v1/layer_exchange.js';
-import { batchChecksum, batchValues, type ActivationLayout } from './activation-batch.js';
+import { Dtype } from '../../proto/gen/ff/v1/layer_exchange.js';
+import { batchBytes, batchChecksum, encodeBatch, type ActivationLayout } from './activation-batch.js';
 import { tokenMetadata } from './auth.js';
 import { channelOptions, DEFAULT_LIMITS } from './limits.js';
-import { FLOAT32_BYTES, PROTOCOL_VERSION, tensorBytes } from './weight-bundle.js';
+import { PROTOCOL_VERSION } from './weight-bundle.js';
 
 export interface ActivationSenderOptions {
   target: string;
@@ -33,7 +34,7 @@ export interface ActivationSender {
 }
 
 export function createActivationSender(options: ActivationSenderOptions): ActivationSender {
-  const frameBytes = Math.max(DEFAULT_LIMITS.maxFrameBytes, batchValues(options.layout) * FLOAT32_BYTES);
+  const frameBytes = Math.max(DEFAULT_LIMITS.maxFrameBytes, batchBytes(options.layout));
   const client = new LayerExchangeServiceClient(options.target, credentials.createInsecure(), channelOptions(frameBytes));
   let chain = Promise.resolve();
   let current: ChapterStream | undefined;
@@ -41,11 +42,13 @@ export function createActivationSender(options: ActivationSenderOptions): Activa
     begin(chapter, firstStep) {
       const stream = new ChapterStream(chapter, options);
       current = stream;
-      const header = { protocolVersion: PROTOCOL_VERSION, job: options.job, fromGroup: options.fromGroup, chapter, firstStep, tensors: options.layout.tensors, rows: options.layout.rows };
+      const { tensors, rows, dtype } = options.layout;
+      const wireDtype = dtype === 'float32' ? Dtype.DTYPE_FLOAT32 : Dtype.DTYPE_BFLOAT16;
+      const header = { protocolVersion: PROTOCOL_VERSION, job: options.job, fromGroup: options.fromGroup, chapter, firstStep, tensors, rows, dtype: wireDtype };
       chain = chain.then(() => stream.run(client, header));
     },
     push(step, values) {
-      const data = tensorBytes(values);
+      const data = encodeBatch(values, options.layout.dtype);
       current?.push({ header: undefined, batch: { step, data, crc32: batchChecksum(data) } });
     },
     end() {

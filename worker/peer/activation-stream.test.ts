@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { LayerExchangeServiceClient, type StreamActivationsRequest } from '../../proto/gen/ff/v1/layer_exchange.js';
+import { Dtype, LayerExchangeServiceClient, type StreamActivationsRequest } from '../../proto/gen/ff/v1/layer_exchange.js';
 import type { TrainingShape } from '../train/chapter-plan.js';
 import { batchChecksum, type ActivationBatch, type ActivationLayout } from './activation-batch.js';
 import { createActivationSender, type ActivationSenderOptions } from './activation-sender.js';
@@ -11,7 +11,7 @@ import { startPeerServer, type PeerServer } from './peer-server.js';
 import { PROTOCOL_VERSION, tensorBytes } from './weight-bundle.js';
 
 const JOB = 'stream-test';
-const LAYOUT: ActivationLayout = { rows: 4, tensors: [{ name: 'pos', width: 3 }, { name: 'neutral', width: 2 }] };
+const LAYOUT: ActivationLayout = { rows: 4, tensors: [{ name: 'pos', width: 3 }, { name: 'neutral', width: 2 }], dtype: 'float32' };
 // 10 steps per epoch, 2 epochs, 4 chapters of 5 steps: chapter 1 is steps 5…9.
 const SHAPE: TrainingShape = { rows: 40, batchSize: 4, epochs: 2, chapters: 4, seed: 1 };
 
@@ -45,7 +45,8 @@ async function receiver(capacity = 64, token?: string): Promise<Received> {
 }
 
 function header(overrides: Partial<NonNullable<StreamActivationsRequest['header']>> = {}): StreamActivationsRequest {
-  return { header: { protocolVersion: PROTOCOL_VERSION, job: JOB, fromGroup: 0, chapter: 1, firstStep: 5, tensors: LAYOUT.tensors, rows: LAYOUT.rows, ...overrides }, batch: undefined };
+  const base = { protocolVersion: PROTOCOL_VERSION, job: JOB, fromGroup: 0, chapter: 1, firstStep: 5, tensors: LAYOUT.tensors, rows: LAYOUT.rows, dtype: Dtype.DTYPE_FLOAT32 };
+  return { header: { ...base, ...overrides }, batch: undefined };
 }
 
 function batchFrame(step: number, data = tensorBytes(values(step))): StreamActivationsRequest {
@@ -99,6 +100,29 @@ void describe('activation streams', () => {
     s.close();
   });
 
+  void it('carry bfloat16 batches in half the bytes, each value within 2⁻⁸ of what was sent', async () => {
+    const layout: ActivationLayout = { ...LAYOUT, dtype: 'bfloat16' };
+    const got: ActivationBatch[] = [];
+    const server = await startPeerServer({
+      host: '127.0.0.1',
+      port: 0,
+      job: JOB,
+      status: () => ({ group: 1, phase: 'training', chapter: 1 }),
+      activations: { fromGroup: 0, layout, shape: SHAPE, capacity: 64 },
+      onActivation: { onBatch: (b) => got.push(b), onBroken: () => undefined },
+    });
+    servers.push(server);
+    const { s, seen } = sender(server.port, { layout });
+    const sent = Float32Array.from({ length: 20 }, (_, i) => Math.sqrt(i + 1) / 3);
+    s.begin(1, 5);
+    for (let step = 5; step < 10; step++) s.push(step, sent.slice());
+    s.end();
+    await until(() => seen.done.length === 1, 'the chapter stream ends');
+    assert.equal(got.length, 5);
+    got[4]!.values.forEach((v, i) => assert.ok(Math.abs(v - sent[i]!) <= sent[i]! * 2 ** -8, `value ${i}: ${v} for ${sent[i]}`));
+    s.close();
+  });
+
   void it('stop reading at capacity until the training loop releases batches', async () => {
     const r = await receiver(2);
     const { s, seen } = sender(r.server.port);
@@ -135,7 +159,9 @@ void describe('activation streams', () => {
     { name: 'an unknown protocol', frames: () => [header({ protocolVersion: 9 })], code: status.FAILED_PRECONDITION, detail: /protocol_version: 9/, broken: false },
     { name: 'a chapter past the last', frames: () => [header({ chapter: 4, firstStep: 20 })], code: status.INVALID_ARGUMENT, detail: /header\.chapter: 4 is past/, broken: false },
     { name: 'a first step outside the chapter', frames: () => [header({ firstStep: 10 })], code: status.INVALID_ARGUMENT, detail: /first_step: 10 is outside chapter 1's steps \[5, 10\)/, broken: false },
-    { name: 'another layout', frames: () => [header({ tensors: [{ name: 'pos', width: 4 }] })], code: status.INVALID_ARGUMENT, detail: /header\.tensors: 4 rows of pos\[4\] is not the expected 4 rows of pos\[3\], neutral\[2\]/, broken: false },
+    { name: 'another layout', frames: () => [header({ tensors: [{ name: 'pos', width: 4 }] })], code: status.INVALID_ARGUMENT, detail: /header\.tensors: 4 rows of pos\[4\] in float32 is not the expected 4 rows of pos\[3\], neutral\[2\] in float32/, broken: false },
+    { name: 'another dtype', frames: () => [header({ dtype: Dtype.DTYPE_BFLOAT16 })], code: status.INVALID_ARGUMENT, detail: /in bfloat16 is not the expected .* in float32/, broken: false },
+    { name: 'an unknown dtype', frames: () => [header({ dtype: 7 as Dtype })], code: status.INVALID_ARGUMENT, detail: /header\.dtype: 7 is not an activation dtype/, broken: false },
     { name: 'a batch before the header', frames: () => [batchFrame(5)], code: status.INVALID_ARGUMENT, detail: /first frame must be a header/, broken: false },
     { name: 'a skipped step', frames: () => [header(), batchFrame(6)], code: status.INVALID_ARGUMENT, detail: /batch\.step: 6, expected 5/, broken: true },
     { name: 'a short batch', frames: () => [header(), batchFrame(5, new Uint8Array(8))], code: status.INVALID_ARGUMENT, detail: /batch\.data: 8 bytes, the layout needs 80/, broken: true },

@@ -8,7 +8,7 @@ import {
   type PublishLayersRequest,
   type PublishLayersResponse,
 } from '../../proto/gen/ff/v1/layer_exchange.js';
-import { batchValues } from './activation-batch.js';
+import { batchBytes } from './activation-batch.js';
 import { activationsHandler, FlowGate, type ActivationEvents, type ActivationExpectations } from './activation-receiver.js';
 import { createAssembler, type ExpectedTensor, type Expectations } from './assembler.js';
 import { checkToken } from './auth.js';
@@ -17,7 +17,7 @@ import { channelOptions, DEFAULT_LIMITS, type TransferLimits } from './limits.js
 import { Refusal, toServiceError } from './refusal.js';
 import { notifyTransfer, type TransferObserver } from './transfer-observer.js';
 import { toStatusResponse, type PeerStatus } from './worker-status.js';
-import { FLOAT32_BYTES, type WeightBundle } from './weight-bundle.js';
+import type { WeightBundle } from './weight-bundle.js';
 
 export interface PeerServerOptions {
   /** host defaults to 0.0.0.0 so a pod is reachable through its Service. */
@@ -64,8 +64,7 @@ export async function startPeerServer(options: PeerServerOptions): Promise<PeerS
   });
   const activations = options.activations && { job: options.job, ...options.activations };
   const gate = new FlowGate(activations?.capacity ?? 0);
-  const batchBytes = activations ? batchValues(activations.layout) * FLOAT32_BYTES : 0;
-  const server = new Server(channelOptions(Math.max(limits.maxFrameBytes, batchBytes)));
+  const server = new Server(channelOptions(Math.max(limits.maxFrameBytes, activations ? batchBytes(activations.layout) : 0)));
   const impl: LayerExchangeServiceServer = {
     publishLayers: publishHandler(options, limits, inbox),
     streamActivations: activations

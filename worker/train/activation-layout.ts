@@ -20,5 +20,5 @@ export function activationLayout(spec: ForwardForwardJobSpec, boundary: number):
     ...(readout || objective === 'localSoftmax' ? [{ name: 'neutral', width }] : []),
     ...(featureWidth > 0 ? [{ name: 'features', width: featureWidth }] : []),
   ];
-  return { tensors, rows: spec.training.batchSize };
+  return { tensors, rows: spec.training.batchSize, dtype: spec.parallelism.activationDtype };
 }

@@ -172,10 +172,13 @@ export class GroupTrainer {
     this.scores ??= new Float32Array(this.data.count * classes);
     for (let first = 0; first < rows.length; first += 1000) {
       const slice = rows.subarray(first, first + 1000);
-      const scores = tf.tidy(() => {
+      // Read back outside tidy: tidy walks what it returns element by element, a typed array too.
+      const perLabel = tf.tidy(() => {
         const x = tf.tensor2d(gatherRows(this.data.images, this.data.inputSize, slice), [slice.length, this.data.inputSize]);
-        return goodnessPerLabel(this.layers, x, classes, this.spec.model.classifier.fromLayer).dataSync();
+        return goodnessPerLabel(this.layers, x, classes, this.spec.model.classifier.fromLayer);
       });
+      const scores = perLabel.dataSync();
+      perLabel.dispose();
       slice.forEach((row, i) => this.scores!.set(scores.subarray(i * classes, (i + 1) * classes), row * classes));
     }
   }

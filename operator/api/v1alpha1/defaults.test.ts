@@ -21,7 +21,7 @@ const wantDefaults: ForwardForwardJobSpec = {
     seed: 1,
     testEvery: 1,
   },
-  parallelism: { schedule: 'pipeline', workers: 1, replicasPerGroup: 1, exchange: 'weights' },
+  parallelism: { schedule: 'pipeline', workers: 1, replicasPerGroup: 1, exchange: 'weights', activationDtype: 'float32' },
   worker: { image: DEFAULT_WORKER_IMAGE, backend: 'auto', resources: {}, template: {}, port: 7070, metricsPort: 9090 },
   checkpoint: { everyChapters: 1 },
   runPolicy: {

@@ -16,6 +16,7 @@ export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export const LR_SCHEDULES = ['constant', 'linearDecay'] as const;
 export const SCHEDULES = ['pipeline', 'rotating', 'federated'] as const;
 export const EXCHANGES = ['weights', 'activations'] as const;
+export const ACTIVATION_DTYPES = ['float32', 'bfloat16'] as const;
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export const CLEAN_POD_POLICIES = ['All', 'Running', 'None'] as const;
 export const RESTART_POLICIES = ['OnFailure', 'ExitCode', 'Never'] as const;
@@ -219,6 +220,12 @@ const Parallelism = Type.Object(
       description:
         'exchange is what travels between workers: weights (after each chapter, as in PFF) or activations ' +
         '(each batch\'s outputs, pipeline schedule only).',
+    }),
+    activationDtype: StringEnum(ACTIVATION_DTYPES, {
+      default: 'float32',
+      description:
+        'activationDtype is how streamed activities travel when exchange is activations: float32 (exact) or ' +
+        'bfloat16 (half the bytes; float32\'s range with an 8-bit mantissa, as pipeline-parallel trainers send activations).',
     }),
   },
   { default: {}, description: 'parallelism is how training is split over workers.' },

@@ -29,13 +29,23 @@ export const protobufFileName = "ff/v1/layer_exchange.proto";
  * Dtype is the element type of a tensor. Only FLOAT32 exists today; the field is there
  * so a later half-precision exchange is a new value, not a new protocol.
  */
-export const Dtype = { DTYPE_UNSPECIFIED: 0, DTYPE_FLOAT32: 1, UNRECOGNIZED: -1 } as const;
+export const Dtype = {
+  DTYPE_UNSPECIFIED: 0,
+  DTYPE_FLOAT32: 1,
+  /**
+   * DTYPE_BFLOAT16 - The upper half of a float32 (sign, 8-bit exponent, 7-bit mantissa), rounded to nearest
+   * even; activation streams only.
+   */
+  DTYPE_BFLOAT16: 2,
+  UNRECOGNIZED: -1,
+} as const;
 
 export type Dtype = typeof Dtype[keyof typeof Dtype];
 
 export namespace Dtype {
   export type DTYPE_UNSPECIFIED = typeof Dtype.DTYPE_UNSPECIFIED;
   export type DTYPE_FLOAT32 = typeof Dtype.DTYPE_FLOAT32;
+  export type DTYPE_BFLOAT16 = typeof Dtype.DTYPE_BFLOAT16;
   export type UNRECOGNIZED = typeof Dtype.UNRECOGNIZED;
 }
 
@@ -170,6 +180,8 @@ export interface ActivationHeader {
    */
   tensors: ActivationTensor[];
   rows: number;
+  /** dtype is how every value of every batch is encoded (FLOAT32 or BFLOAT16). */
+  dtype: Dtype;
 }
 
 /** ActivationTensor is one tensor of every batch of a stream. */
@@ -183,8 +195,8 @@ export interface ActivationBatch {
   /** step is the global training step; a stream's steps are consecutive. */
   step: number;
   /**
-   * data is every tensor of the header, row-major, one after the other, as little-endian
-   * float32.
+   * data is every tensor of the header, row-major, one after the other, little-endian in
+   * the header's dtype.
    */
   data: Uint8Array;
   /** crc32 is zlib's CRC-32 of data: cheap enough for ~30 batches a second of 1 MB each. */
@@ -725,7 +737,7 @@ export const StreamActivationsRequest: MessageFns<StreamActivationsRequest> = {
 };
 
 function createBaseActivationHeader(): ActivationHeader {
-  return { protocolVersion: 0, job: "", fromGroup: 0, chapter: 0, firstStep: 0, tensors: [], rows: 0 };
+  return { protocolVersion: 0, job: "", fromGroup: 0, chapter: 0, firstStep: 0, tensors: [], rows: 0, dtype: 0 };
 }
 
 export const ActivationHeader: MessageFns<ActivationHeader> = {
@@ -750,6 +762,9 @@ export const ActivationHeader: MessageFns<ActivationHeader> = {
     }
     if (message.rows !== 0) {
       writer.uint32(56).uint32(message.rows);
+    }
+    if (message.dtype !== 0) {
+      writer.uint32(64).int32(message.dtype);
     }
     return writer;
   },
@@ -823,6 +838,14 @@ export const ActivationHeader: MessageFns<ActivationHeader> = {
             message.rows = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.dtype = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -847,6 +870,7 @@ export const ActivationHeader: MessageFns<ActivationHeader> = {
     message.firstStep = object.firstStep ?? 0;
     message.tensors = object.tensors?.map((e) => ActivationTensor.fromPartial(e)) || [];
     message.rows = object.rows ?? 0;
+    message.dtype = object.dtype ?? 0;
     return message;
   },
 };

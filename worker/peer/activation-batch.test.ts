@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeBatch, encodeBatch } from './activation-batch.js';
+
+const roundTrip = (values: number[]): Float32Array => decodeBatch(encodeBatch(Float32Array.from(values), 'bfloat16'), 'bfloat16');
+
+void describe('activation batch encoding', () => {
+  void it('float32 travels bit for bit', () => {
+    const values = Float32Array.from([0, -1.5, Math.PI, 1e-30, 3.4e38]);
+    assert.deepEqual(decodeBatch(encodeBatch(values, 'float32'), 'float32'), values);
+  });
+
+  void it('bfloat16 keeps what it can hold exactly and rounds the rest to nearest, ties to even', () => {
+    assert.deepEqual(roundTrip([0, -2, 0.5, 1 + 1 / 128, Infinity, -Infinity]), Float32Array.from([0, -2, 0.5, 1 + 1 / 128, Infinity, -Infinity]));
+    // 1 + 2⁻⁸ lies halfway between 1 and 1 + 2⁻⁷: ties go to the even mantissa, 1.
+    assert.deepEqual(roundTrip([1 + 1 / 256, 1 + 3 / 256, 1 + 1 / 256 + 1 / 4096]), Float32Array.from([1, 1 + 4 / 256, 1 + 2 / 256]));
+    assert.ok(Number.isNaN(roundTrip([NaN])[0]));
+  });
+
+  void it('bfloat16 halves the bytes and errs by at most 2⁻⁸ of each value', () => {
+    const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 10 ** ((i % 7) - 3));
+    assert.equal(encodeBatch(values, 'bfloat16').byteLength, values.byteLength / 2);
+    const back = decodeBatch(encodeBatch(values, 'bfloat16'), 'bfloat16');
+    const worst = values.reduce((m, v, i) => Math.max(m, Math.abs(back[i]! - v) / Math.abs(v || 1)), 0);
+    assert.ok(worst <= 2 ** -8, `relative error ${worst}`);
+  });
+});
