@@ -14,6 +14,7 @@ import { fetchPeerStatus, publishBundle } from './peer/peer-client.js';
 import type { ExpectedTensor } from './peer/assembler.js';
 import { startPeerThread, type PeerThread } from './peer/peer-thread.js';
 import type { PeerPhase } from './peer/worker-status.js';
+import { batchBytes } from './peer/activation-batch.js';
 import { activationLayout } from './train/activation-layout.js';
 import { GroupTrainer, type ActivationIO, type ChapterProgress } from './train/group-trainer.js';
 import { groupPlan } from './train/group-plan.js';
@@ -209,12 +210,15 @@ class Worker {
     const peer = this.peer!;
     const io: ActivationIO = {};
     if (fed) {
+      const layout = activationLayout(this.job.spec, plan.layers[0]!);
       io.feed = streamedFeed(chapter, {
         queue: peer.activations,
-        layout: activationLayout(this.job.spec, plan.layers[0]!),
+        layout,
         timeoutMs: this.args.chapterTimeoutSeconds * 1000,
+        onStreamed: () => this.metrics.recordActivations('received', batchBytes(layout)),
         stage: async (c, reason) => {
           this.log.warn('activation stream broken; staging the rest of the chapter from upstream weights', { chapter: c, reason });
+          this.metrics.recordActivationBreak();
           await this.receiveUpstream(trainer, c);
           this.setPhase('training');
           return trainer.stageUpstream(c);
@@ -222,8 +226,15 @@ class Worker {
       });
     }
     if (!plan.isLast && this.args.downstream !== undefined) {
+      const layout = activationLayout(this.job.spec, plan.layers.at(-1)! + 1);
       peer.outbox.begin(chapter, chapterSteps(trainer.shape, chapter).start);
-      io.sink = { layout: activationLayout(this.job.spec, plan.layers.at(-1)! + 1), send: (step, values) => peer.outbox.send(step, values) };
+      io.sink = {
+        layout,
+        send: (step, values) => {
+          this.metrics.recordActivations('sent', batchBytes(layout));
+          return peer.outbox.send(step, values);
+        },
+      };
     }
     return io;
   }

@@ -11,6 +11,9 @@ async function exercised(): Promise<string> {
   m.setChapter(3);
   m.setChapterCount(10);
   m.recordTransfer({ direction: 'sent', bytes: 16_000_000, seconds: 0.04 });
+  m.recordActivations('received', 600_000);
+  m.recordActivations('received', 600_000);
+  m.recordActivationBreak();
   m.setTestAccuracy(0.9812);
   m.recordCheckpoint(0.2);
   m.recordResume();
@@ -49,6 +52,10 @@ void describe('WorkerMetrics', () => {
       ['ffjob_transfer_duration_seconds_bucket', { ...id, direction: 'sent', le: '0.05' }, 1],
       // Present before any transfer, so that rate() sees the first one as an increase.
       ['ffjob_transfer_duration_seconds_count', { ...id, direction: 'received' }, 0],
+      ['ffjob_activation_batches_total', { ...id, direction: 'received' }, 2],
+      ['ffjob_activation_bytes_total', { ...id, direction: 'received' }, 1_200_000],
+      ['ffjob_activation_batches_total', { ...id, direction: 'sent' }, 0],
+      ['ffjob_activation_stream_breaks_total', id, 1],
       ['ffjob_test_accuracy_ratio', id, 0.9812],
       ['ffjob_checkpoint_writes_total', id, 1],
       ['ffjob_checkpoint_duration_seconds_count', id, 1],

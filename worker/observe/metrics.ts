@@ -97,6 +97,23 @@ export class WorkerMetrics implements MetricsSource {
     buckets: DURATION_BUCKETS,
     registers: [this.#registry],
   });
+  readonly #activationBatches = new Counter({
+    name: 'ffjob_activation_batches_total',
+    help: 'Batches of activities streamed to or from a peer (exchange: activations), by direction=sent|received.',
+    labelNames: ['direction'] as const,
+    registers: [this.#registry],
+  });
+  readonly #activationBytes = new Counter({
+    name: 'ffjob_activation_bytes_total',
+    help: 'Wire bytes of streamed activities, by direction=sent|received.',
+    labelNames: ['direction'] as const,
+    registers: [this.#registry],
+  });
+  readonly #activationBreaks = new Counter({
+    name: 'ffjob_activation_stream_breaks_total',
+    help: 'Chapters whose activation stream broke off, so their remaining steps were staged from weights.',
+    registers: [this.#registry],
+  });
   readonly #accuracy = new Gauge({
     name: 'ffjob_test_accuracy_ratio',
     help: 'Accuracy on the test split, from 0 to 1, at the last evaluation.',
@@ -127,6 +144,8 @@ export class WorkerMetrics implements MetricsSource {
     // Series exist from the first scrape, so the first transfer is an increase that rate()
     // sees rather than the moment a series appears.
     for (const direction of ['sent', 'received'] as const) {
+      this.#activationBatches.inc({ direction }, 0);
+      this.#activationBytes.inc({ direction }, 0);
       this.#transferBytes.inc({ direction }, 0);
       this.#transferSeconds.zero({ direction });
     }
@@ -166,6 +185,15 @@ export class WorkerMetrics implements MetricsSource {
   recordTransfer(transfer: Transfer): void {
     this.#transferBytes.inc({ direction: transfer.direction }, transfer.bytes);
     this.#transferSeconds.observe({ direction: transfer.direction }, transfer.seconds);
+  }
+
+  recordActivations(direction: 'sent' | 'received', bytes: number): void {
+    this.#activationBatches.inc({ direction });
+    this.#activationBytes.inc({ direction }, bytes);
+  }
+
+  recordActivationBreak(): void {
+    this.#activationBreaks.inc();
   }
 
   /** setTestAccuracy takes a ratio; a percentage is refused rather than shown as 9800%. */

@@ -9,6 +9,8 @@ export interface FeedSources {
   queue: ActivationQueue;
   layout: ActivationLayout;
   timeoutMs: number;
+  /** Sees each step served from the stream (not from staging). */
+  onStreamed?: () => void;
   /** Stages the chapter through upstream weights; `reason` says why the stream could not serve. */
   stage(chapter: number, reason: string): Promise<(rows: Int32Array) => StepBlocks>;
 }
@@ -18,7 +20,10 @@ export function streamedFeed(chapter: number, sources: FeedSources): (step: numb
   return async (step, rows) => {
     if (staged) return staged(rows);
     const next = await sources.queue.next(chapter, step, sources.timeoutMs);
-    if ('batch' in next) return unpackBatch(sources.layout, next.batch.values) as StepBlocks;
+    if ('batch' in next) {
+      sources.onStreamed?.();
+      return unpackBatch(sources.layout, next.batch.values) as StepBlocks;
+    }
     sources.queue.abandon(chapter);
     staged = await sources.stage(chapter, next.broken);
     return staged(rows);
