@@ -2,7 +2,7 @@
 // written to a file beside its run directory, progress goes to this terminal's stderr, and
 // the JSON summary comes back.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { RunSummary } from '../worker/cli/summary.js';
@@ -16,4 +16,15 @@ export function runLocal(job: unknown, scratch: string, name: string): RunSummar
   });
   if (result.status !== 0) throw new Error(`${name}: ffjob exited ${result.status}`);
   return JSON.parse(result.stdout) as RunSummary;
+}
+
+/** CPU seconds every worker of a run used up to its last chapter (from the workers' chapter-done logs). */
+export function workersCpuSeconds(scratch: string, name: string): number {
+  const logs = join(scratch, name, 'logs');
+  return readdirSync(logs)
+    .filter((f) => f.endsWith('.log'))
+    .reduce((sum, f) => {
+      const done = [...readFileSync(join(logs, f), 'utf8').matchAll(/"msg":"chapter done".*"cpuSeconds":([\d.]+)/g)];
+      return sum + Number(done.at(-1)?.[1] ?? 0);
+    }, 0);
 }

@@ -5,14 +5,14 @@
 // travel once per chapter, L·S/(S+L−1) for S steps when activations travel every step.
 //   node --import tsx bench/pipeline.ts [--job deploy/examples/mnist-quick.yaml] [--workers 2]
 //                                       [--epochs E --chapters C] [--objective localSoftmax]
-//                                       [--exchange weights,activations]
+//                                       [--exchange weights,activations,activations:bfloat16]
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import type { RunSummary } from '../worker/cli/summary.js';
-import { runLocal } from './local-run.js';
+import { runLocal, workersCpuSeconds } from './local-run.js';
 import { machineLine, printTable } from './machine.js';
 
 const { values } = parseArgs({
@@ -22,7 +22,7 @@ const { values } = parseArgs({
     epochs: { type: 'string' },
     chapters: { type: 'string' },
     objective: { type: 'string' },
-    exchange: { type: 'string', default: 'weights,activations' },
+    exchange: { type: 'string', default: 'weights,activations,activations:bfloat16' },
   },
 });
 
@@ -34,13 +34,15 @@ if (values.objective) base.spec.model.objective = values.objective;
 if (values.epochs) base.spec.training.epochs = Number(values.epochs);
 if (values.chapters) base.spec.training.chapters = Number(values.chapters);
 
-function run(workers: number, exchange: string): RunSummary & { testAccuracy: number } {
+/** `variant` is an exchange, optionally with the activations' wire dtype: activations:bfloat16. */
+function run(workers: number, variant: string): RunSummary & { testAccuracy: number; cpuSeconds: number } {
+  const [exchange, activationDtype = 'float32'] = variant.split(':');
   const job = structuredClone(base);
-  job.spec.parallelism.workers = workers;
-  job.spec.parallelism.exchange = exchange;
-  const summary = runLocal(job, scratch, `run-${workers}-${exchange}`);
+  job.spec.parallelism = { ...job.spec.parallelism, workers, exchange, activationDtype };
+  const name = `run-${workers}-${exchange}-${activationDtype}`;
+  const summary = runLocal(job, scratch, name);
   if (summary.testAccuracy === null) throw new Error(`workers ${workers}, exchange ${exchange}: the run was never evaluated`);
-  return { ...summary, testAccuracy: summary.testAccuracy };
+  return { ...summary, testAccuracy: summary.testAccuracy, cpuSeconds: workersCpuSeconds(scratch, name) };
 }
 
 const groups = Number(values.workers);
@@ -48,7 +50,7 @@ const { chapters = 10, epochs = 1, batchSize = 100 } = base.spec.training;
 // Every MNIST split this project reads has 60,000 training rows.
 const steps = epochs * Math.floor(60_000 / batchSize);
 const ideal = (exchange: string): number => {
-  const units = exchange === 'activations' ? steps : chapters;
+  const units = exchange.startsWith('activations') ? steps : chapters;
   return (groups * units) / (units + groups - 1);
 };
 console.log(`pipeline: ${values.job}, objective ${String(base.spec.model.objective ?? 'ff')}, ${epochs} epochs in ${chapters} chapters`);
@@ -60,6 +62,7 @@ const rows = values.exchange.split(',').map((exchange) => {
     groups,
     exchange,
     pipelined.wallSeconds.toFixed(1),
+    pipelined.cpuSeconds.toFixed(0),
     (100 * pipelined.testAccuracy).toFixed(2),
     (100 * (pipelined.testAccuracy - sequential.testAccuracy)).toFixed(2),
     (sequential.wallSeconds / pipelined.wallSeconds).toFixed(2),
@@ -67,7 +70,7 @@ const rows = values.exchange.split(',').map((exchange) => {
   ];
 });
 printTable(
-  ['workers', 'exchange', 'wall s', 'test accuracy %', 'Δ points', 'speed-up', 'ideal'],
-  [[1, '-', sequential.wallSeconds.toFixed(1), (100 * sequential.testAccuracy).toFixed(2), '0.00', '1.00', '1.00'], ...rows],
+  ['workers', 'exchange', 'wall s', 'CPU s', 'test accuracy %', 'Δ points', 'speed-up', 'ideal'],
+  [[1, '-', sequential.wallSeconds.toFixed(1), sequential.cpuSeconds.toFixed(0), (100 * sequential.testAccuracy).toFixed(2), '0.00', '1.00', '1.00'], ...rows],
 );
-console.log(`runs in ${scratch}`);
+console.log(`CPU s: every worker process, all threads, to its last chapter. Runs in ${scratch}`);

@@ -1,6 +1,7 @@
 // Chooses the TensorFlow.js backend. Every tensor op in the worker goes through tfjs-core,
 // so this is the only place that knows which engine runs the maths.
 import * as tf from '@tensorflow/tfjs-core';
+import { registerWasmSlice } from './wasm-slice.js';
 
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -34,6 +35,7 @@ async function registerBackend(name: ConcreteBackend): Promise<void> {
     }
   } else if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmSlice();
   } else {
     await import('@tensorflow/tfjs-backend-cpu');
   }
