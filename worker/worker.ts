@@ -124,7 +124,7 @@ class Worker {
         onTransfer: (t) => this.metrics.recordTransfer(t),
         onSentChapter: (r) =>
           r.abandoned === undefined
-            ? this.log.info('streamed activations', { chapter: r.chapter, batches: r.batches })
+            ? this.log.info('streamed activations', { chapter: r.chapter, batches: r.batches, bytes: r.bytes })
             : this.log.warn('activation stream abandoned; downstream stages the rest of the chapter from weights', { chapter: r.chapter, batches: r.batches, reason: r.abandoned }),
       },
     );

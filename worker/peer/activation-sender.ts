@@ -22,8 +22,8 @@ export interface ActivationSenderOptions {
   token?: string | undefined;
   /** Batches that left the queue (sent or dropped): the training loop may make as many more. */
   onTaken(count: number): void;
-  /** A chapter's stream ended; `abandoned` says why when it broke. */
-  onChapterDone(report: { chapter: number; batches: number; abandoned?: string }): void;
+  /** A chapter's stream ended: batches and their wire bytes sent; `abandoned` says why when it broke. */
+  onChapterDone(report: { chapter: number; batches: number; bytes: number; abandoned?: string }): void;
 }
 
 export interface ActivationSender {
@@ -66,6 +66,7 @@ class ChapterStream {
   private ended = false;
   private abandoned: string | undefined;
   private sent = 0;
+  private bytes = 0;
   /** Wakes the writer waiting for a frame; `interrupt` the one waiting for gRPC to drain. */
   private wake: () => void = () => undefined;
   private interrupt: () => void = () => undefined;
@@ -111,7 +112,7 @@ class ChapterStream {
     } catch (error) {
       this.abandon((error as Error).message);
     }
-    this.options.onChapterDone({ chapter: this.chapter, batches: this.sent, ...(this.abandoned === undefined ? {} : { abandoned: this.abandoned }) });
+    this.options.onChapterDone({ chapter: this.chapter, batches: this.sent, bytes: this.bytes, ...(this.abandoned === undefined ? {} : { abandoned: this.abandoned }) });
   }
 
   private async write(call: ClientWritableStream<StreamActivationsRequest>, header: NonNullable<StreamActivationsRequest['header']>): Promise<void> {
@@ -125,6 +126,7 @@ class ChapterStream {
       if (frame) {
         this.options.onTaken(1);
         this.sent += 1;
+        this.bytes += frame.batch?.data.byteLength ?? 0;
         if (!call.write(frame)) await this.drained(call);
       } else if (this.ended) {
         call.end();

@@ -30,6 +30,7 @@ export type PeerThreadOptions = Omit<PeerServerOptions, 'status' | 'onTransfer' 
 export interface SentChapter {
   chapter: number;
   batches: number;
+  bytes: number;
   abandoned?: string;
 }
 
