@@ -92,7 +92,7 @@ void describe('activation streams', () => {
     for (let step = 5; step < 10; step++) s.push(step, values(step));
     s.end();
     await until(() => seen.done.length === 1, 'the chapter stream ends');
-    assert.deepEqual(seen.done[0], { chapter: 1, batches: 5 });
+    assert.deepEqual(seen.done[0], { chapter: 1, batches: 5, bytes: 5 * 20 * 4 });
     assert.equal(seen.taken, 5);
     assert.deepEqual(r.batches.map((b) => [b.chapter, b.step]), [[1, 5], [1, 6], [1, 7], [1, 8], [1, 9]]);
     assert.deepEqual(r.batches[3]!.values, values(8));
