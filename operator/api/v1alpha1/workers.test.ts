@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultSpec, finalGroup, MNIST_INPUT_SIZE, peerGroups, workerLayers } from './index.js';
+
+function spec(schedule: 'pipeline' | 'rotating' | 'federated', workers: number, chapters: number) {
+  return defaultSpec({ model: { layers: [100, 100, 100] }, training: { chapters, epochs: chapters }, parallelism: { schedule, workers } });
+}
+
+void describe('workers per schedule', () => {
+  void it('peerGroups: a pipeline is a line, a ring wraps round', () => {
+    const cases = [
+      { name: 'pipeline first group sends only', spec: spec('pipeline', 3, 4), group: 0, want: { upstream: undefined, downstream: 1 } },
+      { name: 'pipeline last group receives only', spec: spec('pipeline', 3, 4), group: 2, want: { upstream: 1, downstream: undefined } },
+      { name: 'ring worker 0 receives from the last', spec: spec('rotating', 3, 4), group: 0, want: { upstream: 2, downstream: 1 } },
+      { name: 'ring last worker sends to worker 0', spec: spec('federated', 3, 4), group: 2, want: { upstream: 1, downstream: 0 } },
+      { name: 'two-worker ring: the other is both', spec: spec('rotating', 2, 4), group: 1, want: { upstream: 0, downstream: 0 } },
+    ];
+    for (const c of cases) assert.deepEqual(peerGroups(c.spec, c.group), c.want, c.name);
+  });
+
+  void it('finalGroup: the last group, or the ring worker of the last chapter', () => {
+    const cases = [
+      { name: 'pipeline of 3', spec: spec('pipeline', 3, 4), want: 2 },
+      { name: 'ring of 3, 4 chapters: chapter 3 is worker 0', spec: spec('rotating', 3, 4), want: 0 },
+      { name: 'ring of 2, 4 chapters: chapter 3 is worker 1', spec: spec('rotating', 2, 4), want: 1 },
+      { name: 'ring of 3, 2 chapters: worker 2 never trains', spec: spec('federated', 3, 2), want: 1 },
+    ];
+    for (const c of cases) assert.equal(finalGroup(c.spec), c.want, c.name);
+  });
+
+  void it('workerLayers: pipeline groups, or every layer on every ring worker', () => {
+    assert.deepEqual(workerLayers(spec('pipeline', 3, 4), MNIST_INPUT_SIZE).length, 3);
+    assert.deepEqual(workerLayers(spec('rotating', 2, 4), MNIST_INPUT_SIZE), [[0, 1, 2], [0, 1, 2]]);
+  });
+});
