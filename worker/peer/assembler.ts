@@ -6,7 +6,7 @@ import { status } from '@grpc/grpc-js';
 import { Dtype, type BundleHeader, type PublishLayersRequest, type TensorChunk } from '../../proto/gen/ff/v1/layer_exchange.js';
 import type { TransferLimits } from './limits.js';
 import { Refusal } from './refusal.js';
-import { elementCount, FLOAT32_BYTES, PROTOCOL_VERSION, type WeightBundle } from './weight-bundle.js';
+import { bundleUnit, elementCount, FLOAT32_BYTES, PROTOCOL_VERSION, type WeightBundle } from './weight-bundle.js';
 
 /** Expectations are what this receiver knows about its legitimate sender. */
 export interface Expectations {
@@ -21,6 +21,11 @@ export interface Expectations {
   tensors?: readonly ExpectedTensor[] | undefined;
   /** chapters, when set, is the job's chapter count: a bundle for a later chapter is refused. */
   chapters?: number | undefined;
+  /**
+   * units, when set, are the layers (and readout) of a ring job, each as the tensors of its
+   * state: a bundle must carry exactly one of them, every tensor and nothing else.
+   */
+  units?: readonly (readonly ExpectedTensor[])[] | undefined;
 }
 
 export interface ExpectedTensor {
@@ -126,6 +131,25 @@ function checkHeader(header: BundleHeader, limits: TransferLimits, expect: Expec
     );
   }
   checkExpectedTensors(header, expect.tensors ?? []);
+  if (expect.units !== undefined) checkOneUnit(header, expect.units);
+}
+
+function checkOneUnit(header: BundleHeader, units: readonly (readonly ExpectedTensor[])[]): void {
+  const unit = bundleUnit(header.tensors);
+  const names = (tensors: readonly { name: string }[]): string[] => tensors.map((t) => t.name.split('/')[0]!);
+  if (unit === '') {
+    throw new Refusal(status.INVALID_ARGUMENT, `header.tensors: hold tensors of ${[...new Set(names(header.tensors))].join(', ')}; a ring bundle carries one layer`);
+  }
+  const want = units.find((u) => bundleUnit(u) === unit);
+  if (want === undefined) {
+    const known = units.map((u) => bundleUnit(u)).join(', ');
+    throw new Refusal(status.INVALID_ARGUMENT, `header.tensors: "${unit}" is not a layer of this job (${known})`);
+  }
+  checkExpectedTensors(header, want);
+  const extra = header.tensors.findIndex((t) => !want.some((w) => w.name === t.name));
+  if (extra >= 0) {
+    throw new Refusal(status.INVALID_ARGUMENT, `header.tensors[${extra}].name: "${header.tensors[extra]!.name}" is not part of ${unit}'s state`);
+  }
 }
 
 function checkExpectedTensors(header: BundleHeader, expected: readonly ExpectedTensor[]): void {

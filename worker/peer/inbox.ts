@@ -1,15 +1,17 @@
 // Where validated bundles wait for the training loop. A loop asks for the weights of the
 // chapter it is about to train; it also takes a later chapter's, because after a restart the
 // sender may already be past the chapter the receiver resumes at, and FF only needs inputs
-// at least as fresh as the schedule promises.
-import type { WeightBundle } from './weight-bundle.js';
+// at least as fresh as the schedule promises. In a ring (rotating, federated) every bundle
+// carries one layer and the loop waits for "layer l after chapter c": bundles are kept per
+// layer (weight-bundle.ts's bundleUnit), so two layers of one chapter never replace each other.
+import { bundleUnit, type WeightBundle } from './weight-bundle.js';
 
 export interface Inbox {
   /**
-   * waitFor resolves with the bundle of the lowest chapter ≥ `chapter` held, waiting for one
-   * to arrive, or rejects after timeoutMs.
+   * waitFor resolves with the bundle of the lowest chapter ≥ `chapter` held, of layer `unit`
+   * when given (of any otherwise), waiting for one to arrive, or rejects after timeoutMs.
    */
-  waitFor(chapter: number, timeoutMs: number): Promise<WeightBundle>;
+  waitFor(chapter: number, timeoutMs: number, unit?: string): Promise<WeightBundle>;
   /** latestChapter is the newest chapter delivered so far; undefined before the first. */
   latestChapter(): number | undefined;
 }
@@ -21,7 +23,7 @@ export interface InboxWriter extends Inbox {
 }
 
 export interface InboxOptions {
-  /** capacity is how many chapters are kept; a pipeline needs only the newest one or two. */
+  /** capacity is how many chapters are kept per layer; a pipeline needs only the newest one or two. */
   capacity: number;
   /** sender names the expected sender in errors, e.g. "group 0". */
   sender: string;
@@ -29,53 +31,62 @@ export interface InboxOptions {
 
 interface Waiter {
   chapter: number;
+  unit: string | undefined;
   resolve: (bundle: WeightBundle) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
 }
 
 export function createInbox(options: InboxOptions): InboxWriter {
-  const kept = new Map<number, WeightBundle>();
+  // unit → chapter → bundle
+  const kept = new Map<string, Map<number, WeightBundle>>();
   const waiters = new Set<Waiter>();
   let closedReason: string | undefined;
 
-  const earliestFrom = (chapter: number): WeightBundle | undefined => {
-    const chapters = [...kept.keys()].filter((c) => c >= chapter);
-    return chapters.length === 0 ? undefined : kept.get(Math.min(...chapters));
+  const earliestFrom = (chapter: number, unit: string | undefined): WeightBundle | undefined => {
+    const held = unit === undefined ? [...kept.values()].flatMap((byChapter) => [...byChapter.values()]) : [...(kept.get(unit)?.values() ?? [])];
+    const later = held.filter((b) => b.chapter >= chapter);
+    return later.length === 0 ? undefined : later.reduce((a, b) => (b.chapter < a.chapter ? b : a));
   };
 
   return {
     deliver(bundle) {
+      const unit = bundleUnit(bundle.tensors);
+      const byChapter = kept.get(unit) ?? new Map<number, WeightBundle>();
+      kept.set(unit, byChapter);
       // A retried publish of the same chapter simply replaces it.
-      kept.set(bundle.chapter, bundle);
-      while (kept.size > options.capacity) kept.delete(Math.min(...kept.keys()));
+      byChapter.set(bundle.chapter, bundle);
+      while (byChapter.size > options.capacity) byChapter.delete(Math.min(...byChapter.keys()));
       for (const waiter of [...waiters]) {
-        const match = earliestFrom(waiter.chapter);
+        const match = earliestFrom(waiter.chapter, waiter.unit);
         if (match === undefined) continue;
         clearTimeout(waiter.timer);
         waiters.delete(waiter);
         waiter.resolve(match);
       }
     },
-    waitFor(chapter, timeoutMs) {
-      const bundle = earliestFrom(chapter);
+    waitFor(chapter, timeoutMs, unit) {
+      const bundle = earliestFrom(chapter, unit);
       if (bundle) return Promise.resolve(bundle);
       if (closedReason !== undefined) return Promise.reject(new Error(closedReason));
       return new Promise<WeightBundle>((resolve, reject) => {
         const waiter: Waiter = {
           chapter,
+          unit,
           resolve,
           reject,
           timer: setTimeout(() => {
             waiters.delete(waiter);
-            reject(new Error(`no weights for chapter ${chapter} from ${options.sender} within ${timeoutMs / 1000} s`));
+            const what = unit === undefined ? `chapter ${chapter}` : `${unit} after chapter ${chapter}`;
+            reject(new Error(`no weights for ${what} from ${options.sender} within ${timeoutMs / 1000} s`));
           }, timeoutMs),
         };
         waiters.add(waiter);
       });
     },
     latestChapter() {
-      return kept.size === 0 ? undefined : Math.max(...kept.keys());
+      const chapters = [...kept.values()].flatMap((byChapter) => [...byChapter.keys()]);
+      return chapters.length === 0 ? undefined : Math.max(...chapters);
     },
     close(reason) {
       closedReason = reason;

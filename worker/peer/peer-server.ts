@@ -31,6 +31,8 @@ export interface PeerServerOptions {
   upstreamTensors?: ExpectedTensor[];
   /** chapters, when set, is the job's chapter count; bundles for later chapters are refused. */
   chapters?: number;
+  /** upstreamUnits, when set (ring jobs), are the layers' states of which a bundle must carry exactly one. */
+  upstreamUnits?: ExpectedTensor[][];
   token?: string;
   /** status supplies GetStatus; latestChapterReceived is filled in from the inbox. */
   status: () => Omit<PeerStatus, 'latestChapterReceived'>;
@@ -105,7 +107,13 @@ function publishHandler(
   limits: TransferLimits,
   inbox: InboxWriter,
 ): handleClientStreamingCall<PublishLayersRequest, PublishLayersResponse> {
-  const expect: Expectations = { job: options.job, fromGroup: options.upstreamGroup, tensors: options.upstreamTensors, chapters: options.chapters };
+  const expect: Expectations = {
+    job: options.job,
+    fromGroup: options.upstreamGroup,
+    tensors: options.upstreamTensors,
+    chapters: options.chapters,
+    units: options.upstreamUnits,
+  };
   return (call, callback) => {
     const refusal = checkToken(call.metadata, options.token);
     if (refusal) {

@@ -14,6 +14,16 @@ export interface WeightBundle {
   tensors: NamedTensor[];
 }
 
+/**
+ * bundleUnit is the layer (or readout) a bundle carries when all its tensors belong to one:
+ * the common first segment of their names ("layer1" for layer1/w, layer1/w/m, …); '' for a
+ * bundle that spans several, as a pipeline group's does.
+ */
+export function bundleUnit(tensors: readonly { name: string }[]): string {
+  const units = new Set(tensors.map((t) => t.name.split('/')[0]));
+  return units.size === 1 ? [...units][0]! : '';
+}
+
 /** PROTOCOL_VERSION is bumped whenever a receiver could misread a sender of the old version. */
 export const PROTOCOL_VERSION = 1;
 
