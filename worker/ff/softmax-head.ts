@@ -50,6 +50,31 @@ export class SoftmaxHead {
     ];
   }
 
+  /** Weights, Adam's moments and the step count: what a ring sends on and a checkpoint keeps, so training resumes exactly. */
+  exportState(): NamedTensor[] {
+    const moments = Object.entries(this.slots())
+      .filter(([name]) => name.endsWith('/m') || name.endsWith('/v'))
+      .map(([name, t]) => ({ name, shape: t.shape, values: t.dataSync() as Float32Array }));
+    return [...this.exportWeights(), ...moments, { name: 'head/steps', shape: [1], values: Float32Array.of(this.steps) }];
+  }
+
+  /** Loads tensors named as exportState wrote them; missing ones keep their value. */
+  importState(tensors: NamedTensor[]): void {
+    const slots = this.slots();
+    for (const t of tensors) {
+      const target = slots[t.name];
+      if (target === undefined) continue;
+      if (t.shape.join('x') !== target.shape.join('x')) throw new Error(`tensor ${t.name} has shape [${t.shape}] but the readout needs [${target.shape}]`);
+      tf.tidy(() => target.assign(tf.tensor(t.values, target.shape)));
+    }
+    const steps = tensors.find((t) => t.name === 'head/steps');
+    if (steps !== undefined) this.steps = steps.values[0] ?? 0;
+  }
+
+  private slots(): Record<string, tf.Variable> {
+    return { 'head/w': this.w.value, 'head/w/m': this.w.m, 'head/w/v': this.w.v, 'head/b': this.b.value, 'head/b/m': this.b.m, 'head/b/v': this.b.v };
+  }
+
   importWeights(tensors: NamedTensor[]): void {
     for (const t of tensors) {
       const target = t.name === 'head/w' ? this.w.value : t.name === 'head/b' ? this.b.value : undefined;

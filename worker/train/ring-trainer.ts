@@ -1,0 +1,245 @@
+// The training of a rotating or federated worker (ring-plan.ts): it holds every layer and
+// the readout, and trains one unit at a time over a whole chapter, bottom up: layer 0 on
+// the chapter's images, each next layer on the outputs of the one below (just trained on
+// the same chapter), then the readout on all of them. Negatives come from this worker's own
+// opinion of each row, since it holds the whole model.
+import * as tf from '@tensorflow/tfjs-core';
+import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
+import type { Dataset } from '../data/mnist.js';
+import type { FFLayer, StepResult } from '../ff/ff-layer.js';
+import { overlayNeutral } from '../ff/label-overlay.js';
+import { goodnessPerLabel, readoutFeatures } from '../ff/label-scores.js';
+import type { SoftmaxHead } from '../ff/softmax-head.js';
+import type { NamedTensor } from '../named-tensor.js';
+import { chapterRows, type UpstreamActivities } from './chapter-inputs.js';
+import { chapterSteps, DataOrder, learningRateAt, totalSteps, type TrainingShape } from './chapter-plan.js';
+import type { ChapterProgress } from './group-trainer.js';
+import { chooseNegatives } from './negatives.js';
+import { buildHead, buildLayer } from './network.js';
+import { HEAD_UNIT, type RingPlan } from './ring-plan.js';
+import { layerOutputs } from './ring-inputs.js';
+import { gatherRows, type RowTable } from './row-cache.js';
+import { ShardOrder } from './shard-order.js';
+
+export type RingProgress = ChapterProgress & { unit: string; readoutLoss?: number };
+
+const REPORT_EVERY_STEPS = 25;
+
+/** The chapter being trained: its batches, rows, negatives and the activities so far. */
+interface Staged {
+  chapter: number;
+  /** Each step's training rows. */
+  steps: Int32Array[];
+  firstStep: number;
+  rows: Int32Array;
+  slotOf: Int32Array;
+  negatives: Uint8Array;
+  /** How many layers have been passed on this chapter, and the last one's outputs. */
+  passed: number;
+  below: UpstreamActivities | undefined;
+  /** Neutral activities of the layers the readout reads. */
+  readout: RowTable[];
+}
+
+/** One step's scalars (and the readout's logits), read only when the loop reports. */
+interface StepScalars {
+  rows: Int32Array;
+  loss: tf.Scalar;
+  goodnessPos?: tf.Scalar;
+  goodnessNeg?: tf.Scalar;
+  logits?: tf.Tensor2D;
+}
+
+export class RingTrainer {
+  readonly layers: FFLayer[];
+  readonly head: SoftmaxHead | undefined;
+  private readonly shape: TrainingShape;
+  private readonly rowsOfStep: (chapter: number, k: number) => Int32Array;
+  /** Class scores of each training row from this worker's model: [rows×classes]. */
+  private scores: Float32Array | undefined;
+  private staged: Staged | undefined;
+
+  constructor(
+    private readonly spec: ForwardForwardJobSpec,
+    readonly plan: RingPlan,
+    private readonly data: Dataset,
+  ) {
+    this.layers = spec.model.layers.map((_, i) => buildLayer(spec, data, i));
+    this.head = plan.units.includes(HEAD_UNIT) ? buildHead(spec, data.classes) : undefined;
+    const t = spec.training;
+    this.shape = { rows: data.count, batchSize: t.batchSize, epochs: t.epochs, chapters: t.chapters, seed: t.seed };
+    if (plan.shard === undefined) {
+      const order = new DataOrder(this.shape);
+      this.rowsOfStep = (chapter, k) => order.rowsOfStep(chapterSteps(this.shape, chapter).start + k);
+    } else {
+      const order = new ShardOrder(this.shape, plan.shard, plan.workers, plan.chapters);
+      this.rowsOfStep = (chapter, k) => order.rowsOfStep(chapter, k);
+    }
+  }
+
+  private get objective(): 'ff' | 'localSoftmax' {
+    return this.spec.model.objective;
+  }
+
+  /**
+   * Passes `unit` on `chapter`: trains it when `train`, else (its state is already past this
+   * chapter) only runs it forward so the units above still get their inputs. Units must come
+   * in plan order within a chapter.
+   */
+  async advance(chapter: number, unit: string, train: boolean, onProgress: (p: RingProgress) => void): Promise<void> {
+    const staged = this.stage(chapter);
+    const next = this.layers[staged.passed]?.name ?? HEAD_UNIT;
+    if (unit !== next) throw new Error(`${unit} on chapter ${chapter} before ${next}: units come bottom up`);
+    if (unit === HEAD_UNIT) {
+      if (train) await this.loop(staged, unit, (rows, slots, lr) => this.headStep(staged, rows, slots, lr), onProgress);
+      return;
+    }
+    const k = staged.passed;
+    const layer = this.layers[k]!;
+    if (train) await this.loop(staged, unit, (rows, slots, lr) => this.layerStep(k, staged, rows, slots, lr), onProgress);
+    const withNeutral = this.head !== undefined;
+    staged.below = layerOutputs(layer, staged.below, { data: this.data, rows: staged.rows, negatives: staged.negatives, objective: this.objective, withNeutral });
+    staged.passed = k + 1;
+    if (this.head !== undefined && k >= this.spec.model.classifier.fromLayer) staged.readout.push(staged.below.neutral!);
+  }
+
+  private layerIndex(unit: string): number {
+    const k = this.layers.findIndex((l) => l.name === unit);
+    if (k < 0) throw new Error(`unknown unit ${unit}`);
+    return k;
+  }
+
+  /** The chapter's rows and negatives, chosen once, when its first unit starts. */
+  private stage(chapter: number): Staged {
+    if (this.staged?.chapter === chapter) return this.staged;
+    const { start, end } = chapterSteps(this.shape, chapter);
+    const steps = Array.from({ length: end - start }, (_, k) => Int32Array.from(this.rowsOfStep(chapter, k)));
+    const { rows, slotOf } = chapterRows(steps, this.data.count);
+    if (this.head === undefined && this.objective === 'ff') this.scoreRowsByGoodness(rows);
+    const negatives = chooseNegatives(this.data.labels, rows, {
+      strategy: this.spec.model.negatives.strategy,
+      classes: this.data.classes,
+      seed: this.spec.training.seed,
+      chapter,
+      ...(this.scores ? { scores: this.scores } : {}),
+    });
+    this.staged = { chapter, steps, firstStep: start, rows, slotOf, negatives, passed: 0, below: undefined, readout: [] };
+    return this.staged;
+  }
+
+  /** Adaptive negatives without a readout: the goodness this worker's layers give each label. */
+  private scoreRowsByGoodness(rows: Int32Array): void {
+    const strategy = this.spec.model.negatives.strategy;
+    if (strategy !== 'adaptive' && strategy !== 'sampled') return;
+    const classes = this.data.classes;
+    this.scores ??= new Float32Array(this.data.count * classes);
+    for (let first = 0; first < rows.length; first += 1000) {
+      const slice = rows.subarray(first, first + 1000);
+      const scores = tf.tidy(() =>
+        goodnessPerLabel(this.layers, this.images(slice), classes, this.spec.model.classifier.fromLayer).dataSync(),
+      );
+      slice.forEach((row, i) => this.scores!.set(scores.subarray(i * classes, (i + 1) * classes), row * classes));
+    }
+  }
+
+  /** Steps through the chapter's batches, reporting every REPORT_EVERY_STEPS and yielding to the event loop. */
+  private async loop(
+    staged: Staged,
+    unit: string,
+    step: (rows: Int32Array, slots: number[], lr: number) => Omit<StepScalars, 'rows'>,
+    onProgress: (p: RingProgress) => void,
+  ): Promise<void> {
+    let window: StepScalars[] = [];
+    let windowStart = performance.now();
+    for (const [k, rows] of staged.steps.entries()) {
+      const progress = (staged.firstStep + k) / totalSteps(this.shape);
+      const lr = learningRateAt(this.spec.training.optimizer.learningRate, this.spec.training.learningRateSchedule, progress);
+      const slots = Array.from(rows, (r) => staged.slotOf[r]!);
+      window.push({ ...step(rows, slots, lr), rows });
+      if (window.length < REPORT_EVERY_STEPS && k < staged.steps.length - 1) continue;
+      const seconds = (performance.now() - windowStart) / 1000;
+      onProgress({ chapter: staged.chapter, unit, step: k + 1, steps: staged.steps.length, ...this.summarise(unit, window, seconds) });
+      window = [];
+      windowStart = performance.now();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private layerStep(k: number, staged: Staged, rows: Int32Array, slots: number[], lr: number): Omit<StepScalars, 'rows'> {
+    return tf.tidy(() => {
+      const layer = this.layers[k]!;
+      const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
+      const below = staged.below;
+      let result: StepResult;
+      if (this.objective === 'localSoftmax') {
+        const x = below?.neutral?.gather(slots) ?? overlayNeutral(this.images(rows), this.data.classes);
+        result = layer.trainStepLocalSoftmax(x, labels, lr);
+      } else if (below?.pos && below.neg) {
+        result = layer.trainStep(below.pos.gather(slots), below.neg.gather(slots), lr);
+      } else {
+        const wrong = tf.tensor1d(Array.from(slots, (s) => staged.negatives[s]!), 'int32');
+        result = layer.trainStepOnImages(this.images(rows), labels, wrong, lr);
+      }
+      // Only the scalars leave the scope: the activities h are freed with it.
+      return { loss: result.loss, goodnessPos: result.goodnessPos, ...(result.goodnessNeg ? { goodnessNeg: result.goodnessNeg } : {}) };
+    });
+  }
+
+  private headStep(staged: Staged, rows: Int32Array, slots: number[], lr: number): Omit<StepScalars, 'rows'> {
+    return tf.tidy(() => {
+      const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
+      const features = readoutFeatures(staged.readout.map((t) => t.gather(slots)), 0);
+      return this.head!.trainStep(features, labels, lr);
+    });
+  }
+
+  private images(rows: Int32Array): tf.Tensor2D {
+    return tf.tensor2d(gatherRows(this.data.images, this.data.inputSize, rows), [rows.length, this.data.inputSize]);
+  }
+
+  /** Means over the report window; records the readout's scores and frees the window. */
+  private summarise(unit: string, window: StepScalars[], seconds: number): Omit<RingProgress, 'chapter' | 'unit' | 'step' | 'steps'> {
+    const mean = (pick: (w: StepScalars) => tf.Scalar | undefined): number | undefined =>
+      window[0] && pick(window[0]) ? window.reduce((sum, w) => sum + pick(w)!.dataSync()[0]!, 0) / window.length : undefined;
+    const loss = mean((w) => w.loss)!;
+    const goodnessNeg = mean((w) => w.goodnessNeg);
+    const layers =
+      unit === HEAD_UNIT ? [] : [{ layer: this.layerIndex(unit), loss, goodnessPos: mean((w) => w.goodnessPos)!, ...(goodnessNeg === undefined ? {} : { goodnessNeg }) }];
+    for (const w of window) this.recordScores(w);
+    for (const w of window) tf.dispose([w.loss, w.goodnessPos, w.goodnessNeg, w.logits].filter((t) => t !== undefined));
+    const samples = window.reduce((n, w) => n + w.rows.length, 0);
+    return { layers, ...(unit === HEAD_UNIT ? { readoutLoss: loss } : {}), samples, seconds, samplesPerSecond: samples / Math.max(seconds, 1e-9) };
+  }
+
+  private recordScores(step: StepScalars): void {
+    if (step.logits === undefined) return;
+    const classes = this.data.classes;
+    this.scores ??= new Float32Array(this.data.count * classes);
+    const logits = step.logits.dataSync();
+    step.rows.forEach((row, r) => this.scores!.set(logits.subarray(r * classes, (r + 1) * classes), row * classes));
+  }
+
+  /** A unit's whole state (weights, optimiser moments, step count): what travels round the ring. */
+  unitState(unit: string): NamedTensor[] {
+    return unit === HEAD_UNIT ? this.head!.exportState() : this.layers[this.layerIndex(unit)]!.exportState();
+  }
+
+  /** Loads a unit's state received from the previous worker. */
+  loadUnit(unit: string, tensors: NamedTensor[]): void {
+    if (unit === HEAD_UNIT) this.head!.importState(tensors);
+    else this.layers[this.layerIndex(unit)]!.importState(tensors);
+  }
+
+  /** What a checkpoint must hold to resume this worker exactly. */
+  checkpointTensors(): NamedTensor[] {
+    const scores = this.scores ? [{ name: 'scores', shape: [this.data.count, this.data.classes], values: this.scores }] : [];
+    return [...this.plan.units.flatMap((u) => this.unitState(u)), ...scores];
+  }
+
+  restoreCheckpoint(tensors: NamedTensor[]): void {
+    for (const unit of this.plan.units) this.loadUnit(unit, tensors);
+    const scores = tensors.find((t) => t.name === 'scores');
+    if (scores) this.scores = Float32Array.from(scores.values);
+    this.staged = undefined;
+  }
+}
