@@ -41,6 +41,12 @@ interface Staged {
   readout: RowTable[];
 }
 
+/** One batch: its training rows and their slots in the chapter's tables. */
+interface Batch {
+  rows: Int32Array;
+  slots: number[];
+}
+
 /** One step's scalars (and the readout's logits), read only when the loop reports. */
 interface StepScalars {
   rows: Int32Array;
@@ -91,12 +97,12 @@ export class RingTrainer {
     const next = this.layers[staged.passed]?.name ?? HEAD_UNIT;
     if (unit !== next) throw new Error(`${unit} on chapter ${chapter} before ${next}: units come bottom up`);
     if (unit === HEAD_UNIT) {
-      if (train) await this.loop(staged, unit, (rows, slots, lr) => this.headStep(staged, rows, slots, lr), onProgress);
+      if (train) await this.loop(staged, unit, (batch, lr) => this.headStep(staged, batch, lr), onProgress);
       return;
     }
     const k = staged.passed;
     const layer = this.layers[k]!;
-    if (train) await this.loop(staged, unit, (rows, slots, lr) => this.layerStep(k, staged, rows, slots, lr), onProgress);
+    if (train) await this.loop(staged, unit, (batch, lr) => this.layerStep(k, staged, batch, lr), onProgress);
     const withNeutral = this.head !== undefined;
     staged.below = layerOutputs(layer, staged.below, { data: this.data, rows: staged.rows, negatives: staged.negatives, objective: this.objective, withNeutral });
     staged.passed = k + 1;
@@ -146,7 +152,7 @@ export class RingTrainer {
   private async loop(
     staged: Staged,
     unit: string,
-    step: (rows: Int32Array, slots: number[], lr: number) => Omit<StepScalars, 'rows'>,
+    step: (batch: Batch, lr: number) => Omit<StepScalars, 'rows'>,
     onProgress: (p: RingProgress) => void,
   ): Promise<void> {
     let window: StepScalars[] = [];
@@ -155,7 +161,7 @@ export class RingTrainer {
       const progress = (staged.firstStep + k) / totalSteps(this.shape);
       const lr = learningRateAt(this.spec.training.optimizer.learningRate, this.spec.training.learningRateSchedule, progress);
       const slots = Array.from(rows, (r) => staged.slotOf[r]!);
-      window.push({ ...step(rows, slots, lr), rows });
+      window.push({ ...step({ rows, slots }, lr), rows });
       if (window.length < REPORT_EVERY_STEPS && k < staged.steps.length - 1) continue;
       const seconds = (performance.now() - windowStart) / 1000;
       onProgress({ chapter: staged.chapter, unit, step: k + 1, steps: staged.steps.length, ...this.summarise(unit, window, seconds) });
@@ -165,7 +171,7 @@ export class RingTrainer {
     }
   }
 
-  private layerStep(k: number, staged: Staged, rows: Int32Array, slots: number[], lr: number): Omit<StepScalars, 'rows'> {
+  private layerStep(k: number, staged: Staged, { rows, slots }: Batch, lr: number): Omit<StepScalars, 'rows'> {
     return tf.tidy(() => {
       const layer = this.layers[k]!;
       const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
@@ -185,7 +191,7 @@ export class RingTrainer {
     });
   }
 
-  private headStep(staged: Staged, rows: Int32Array, slots: number[], lr: number): Omit<StepScalars, 'rows'> {
+  private headStep(staged: Staged, { rows, slots }: Batch, lr: number): Omit<StepScalars, 'rows'> {
     return tf.tidy(() => {
       const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
       const features = readoutFeatures(staged.readout.map((t) => t.gather(slots)), 0);
