@@ -64,6 +64,23 @@ void describe('desired objects', () => {
     assert.equal(layers, groupLayers(job)[0]!.join(','));
   });
 
+  void it('desiredPod: rotating and federated workers address a ring; each holds every layer', () => {
+    const job = makeJob('j', 'ns').layers(64, 64, 64).workers(3).obj();
+    job.spec.parallelism.schedule = 'federated';
+    const cases = [
+      { name: 'worker 0 hears from the last', group: 0, wantUp: 'j-g2-r0.j.ns.svc:7070', wantDown: 'j-g1-r0.j.ns.svc:7070' },
+      { name: 'the last worker sends to worker 0', group: 2, wantUp: 'j-g1-r0.j.ns.svc:7070', wantDown: 'j-g0-r0.j.ns.svc:7070' },
+    ];
+    for (const c of cases) {
+      const container = desiredPod(job, slots(job)[c.group]!, 0).spec!.containers[0]!;
+      const args = container.args!;
+      const flag = (f: string): string | undefined => (args.includes(f) ? args[args.indexOf(f) + 1] : undefined);
+      assert.equal(flag('--upstream'), c.wantUp, c.name);
+      assert.equal(flag('--downstream'), c.wantDown, c.name);
+      assert.equal(container.env!.find((e) => e.name === 'FFJOB_LAYERS')?.value, '0,1,2', c.name);
+    }
+  });
+
   void it('desiredPod: ports, probes, resources and security', () => {
     const job = makeJob('j', 'ns').worker({ port: 7000, metricsPort: 9000, resources: { limits: { 'nvidia.com/gpu': 1 } } }).obj();
     const pod = desiredPod(job, slots(job)[0]!, 0);

@@ -5,7 +5,7 @@ import type {
   V1Secret, V1Service, V1Volume,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { layerGroups, MNIST_INPUT_SIZE, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { MNIST_INPUT_SIZE, peerGroups, workerLayers, type ForwardForwardJob } from '../api/v1alpha1/index.js';
 import {
   ATTEMPT_LABEL, CONTAINER_NAME, configMapName, GROUP_LABEL, JOB_NAME_LABEL, networkPolicyName, podName, REPLICA_LABEL, secretName, serviceName,
 } from './labels.js';
@@ -152,17 +152,17 @@ function workerArgs(job: ForwardForwardJob, slot: Slot): string[] {
     '--metrics-listen', `0.0.0.0:${metricsPort}`,
     '--dir', DATA_DIR,
   ];
-  if (slot.group > 0) args.push('--upstream', peerAddress(job, slot.group - 1, slot.replica));
-  if (slot.group < job.spec.parallelism.workers - 1) args.push('--downstream', peerAddress(job, slot.group + 1, slot.replica));
+  // A pipeline's groups form a line, rotating and federated workers a ring (workers.ts).
+  const peers = peerGroups(job.spec, slot.group);
+  if (peers.upstream !== undefined) args.push('--upstream', peerAddress(job, peers.upstream, slot.replica));
+  if (peers.downstream !== undefined) args.push('--downstream', peerAddress(job, peers.downstream, slot.replica));
   args.push('--token-file', `${CONFIG_DIR}/token/${TOKEN_KEY}`, '--termination-log', TERMINATION_MESSAGE_PATH);
   return args;
 }
 
-/** groupLayers is the layer indices of each group, as the workers split them. */
+/** groupLayers is the layer indices of each group, as the workers split them (every layer, on a ring). */
 export function groupLayers(job: ForwardForwardJob): number[][] {
-  const { layers } = job.spec.model;
-  const workers = Math.min(job.spec.parallelism.workers, layers.length);
-  return layerGroups(layers, MNIST_INPUT_SIZE, workers);
+  return workerLayers(job.spec, MNIST_INPUT_SIZE);
 }
 
 function container(job: ForwardForwardJob, slot: Slot): V1Container {

@@ -32,4 +32,10 @@ void describe('jobProgress', () => {
   for (const c of cases) {
     void it(c.name, () => assert.deepEqual(jobProgress(job, c.reports, start, c.now), c.want));
   }
+
+  void it('a ring: the newest chapter any worker finished (each chapter ends on the next worker)', () => {
+    const ring = makeJob('j', 'ns').workers(2).obj();
+    ring.spec.parallelism.schedule = 'rotating';
+    assert.deepEqual(jobProgress(ring, [{ group: 0, chaptersDone: 3 }, { group: 1, chaptersDone: 4 }], start, at(40)), { progress: '4/10', percent: 40, secondsLeft: 60 });
+  });
 });

@@ -1,8 +1,9 @@
 // How far a running job is, from what its workers report on /status: the slowest group's
-// finished chapters over the job's chapters, and the time left extrapolated from the time
+// finished chapters over the job's chapters (on a ring, where chapters finish one after
+// another, each on the next worker, the newest chapter any worker finished), and the time left extrapolated from the time
 // those chapters took. Reading the workers is part of observing the job, like listing pods.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { isRing, type ForwardForwardJob } from '../api/v1alpha1/index.js';
 import { groupOf, phase } from './pods.js';
 
 /** WorkerReport is the part of a worker's /status the operator uses. */
@@ -25,7 +26,8 @@ export function jobProgress(job: ForwardForwardJob, reports: readonly WorkerRepo
   const byGroup = Array.from({ length: groups }, (_, g) => reports.filter((r) => r.group === g).map((r) => r.chaptersDone));
   // A group nobody reported on may be anywhere: no honest figure for the job.
   if (byGroup.some((done) => done.length === 0)) return undefined;
-  const done = Math.min(chapters, ...byGroup.map((d) => Math.min(...d)));
+  const perGroup = byGroup.map((d) => Math.min(...d));
+  const done = Math.min(chapters, isRing(job.spec) ? Math.max(...perGroup) : Math.min(...perGroup));
   const out: Progress = { progress: `${done}/${chapters}`, percent: Math.floor((100 * done) / chapters) };
   const elapsed = startTime ? (now.getTime() - Date.parse(startTime)) / 1000 : NaN;
   if (done > 0 && elapsed > 0) out.secondsLeft = Math.round((elapsed * (chapters - done)) / done);

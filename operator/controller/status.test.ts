@@ -69,6 +69,15 @@ void describe('computeStatus', () => {
     assert.equal(got.completionTime, now.toISOString());
   });
 
+  void it('on a ring, reads testAccuracy from the worker of the last chapter', () => {
+    const ring = makeJob('j', 'ns').workers(2).obj();
+    ring.spec.parallelism.schedule = 'rotating';
+    ring.spec.training.chapters = 3;
+    // Chapter 2 is worker 0's; worker 1 last evaluated after chapter 1.
+    const pods = [makePod('j', 0).succeeded('{"testAccuracy":0.97,"chapter":2}').obj(), makePod('j', 1).succeeded('{"testAccuracy":0.5}').obj()];
+    assert.equal(computeStatus(ring, { ...base, pods }).testAccuracy, 0.97);
+  });
+
   void it('keeps startTime once set and clears it while suspended', () => {
     const started = makeJob('j', 'ns').workers(2).status({ startTime: '2023-01-01T00:00:00Z' }).obj();
     assert.equal(computeStatus(started, { ...base, pods: [makePod('j', 0).obj()] }).startTime, '2023-01-01T00:00:00Z');

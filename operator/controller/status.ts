@@ -2,7 +2,7 @@
 // decided in this reconcile. The previous status contributes only what cannot be
 // observed again: times, transition history, and the restart counts.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ForwardForwardJob, ForwardForwardJobStatus } from '../api/v1alpha1/index.js';
+import { finalGroup, type ForwardForwardJob, type ForwardForwardJobStatus } from '../api/v1alpha1/index.js';
 import { isTrue, setCondition, type Condition, type ConditionUpdate } from './conditions.js';
 import { groupLayers, slots } from './desired.js';
 import type { Failure } from './failure-policy.js';
@@ -53,9 +53,9 @@ function groupReady(pods: readonly V1Pod[], replicas: number): boolean {
   return pods.length === replicas && pods.every((p) => isReady(p) || phase(p) === 'Succeeded');
 }
 
-/** testAccuracy reads the last group's termination message: {"testAccuracy":0.97,...}. */
+/** testAccuracy reads the termination message of the worker that wrote the model: {"testAccuracy":0.97,...}. */
 export function testAccuracy(job: ForwardForwardJob, pods: readonly V1Pod[]): number | undefined {
-  const last = job.spec.parallelism.workers - 1;
+  const last = finalGroup(job.spec);
   for (const pod of pods.filter((p) => groupOf(p) === last)) {
     try {
       const parsed = JSON.parse(terminated(pod)?.message ?? '') as { testAccuracy?: unknown };

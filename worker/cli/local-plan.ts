@@ -3,7 +3,7 @@
 // a pod, with loopback addresses in place of Services.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { layerGroups, MNIST_INPUT_SIZE, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import { MNIST_INPUT_SIZE, peerGroups, workerLayers, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
 import { unsupportedFeatures } from '../train/supported.js';
 import { UserError } from './user-error.js';
 
@@ -42,15 +42,20 @@ export function inputSize(job: ForwardForwardJob): number {
   return job.spec.dataset.name === 'idx' ? idxInputSize(job.spec.dataset.path) : MNIST_INPUT_SIZE;
 }
 
-/** groupLayers is each group's layer indices, split exactly as the workers split them. */
+/** groupLayers is each group's layer indices as the workers split them (every layer, on a ring). */
 export function groupLayers(job: ForwardForwardJob): number[][] {
-  return layerGroups(job.spec.model.layers, inputSize(job), job.spec.parallelism.workers);
+  return workerLayers(job.spec, inputSize(job));
 }
 
 const address = (port: number): string => `127.0.0.1:${port}`;
 
-/** workerArgs is group g's `ffjob worker` flags; `dir` must be absolute so every worker agrees. */
-export function workerArgs(jobFile: string, dir: string, ports: GroupPorts[], g: number): string[] {
+/**
+ * workerArgs is group g's `ffjob worker` flags; `dir` must be absolute so every worker agrees.
+ * Upstream and downstream follow the schedule: the groups either side in a pipeline, the
+ * previous and next worker round the ring otherwise.
+ */
+export function workerArgs(job: ForwardForwardJob, paths: { jobFile: string; dir: string }, ports: GroupPorts[], g: number): string[] {
+  const { jobFile, dir } = paths;
   const own = ports[g]!;
   const args = [
     '--job', jobFile, '--group', String(g), '--dir', dir,
@@ -58,9 +63,8 @@ export function workerArgs(jobFile: string, dir: string, ports: GroupPorts[], g:
     // Not /dev/termination-log: that is a pod's; locally it would land in the host's /dev.
     '--termination-log', join(dir, 'logs', `group-${g}.termination`),
   ];
-  const upstream = ports[g - 1];
-  const downstream = ports[g + 1];
-  if (upstream) args.push('--upstream', address(upstream.grpc));
-  if (downstream) args.push('--downstream', address(downstream.grpc));
+  const peers = peerGroups(job.spec, g);
+  if (peers.upstream !== undefined) args.push('--upstream', address(ports[peers.upstream]!.grpc));
+  if (peers.downstream !== undefined) args.push('--downstream', address(ports[peers.downstream]!.grpc));
   return args;
 }

@@ -4,7 +4,7 @@
 // are stopped.
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import { finalGroup, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
 import { ProgressDisplay, eventNote, type DisplayStream } from './display.js';
 import { applyEvent, newGroupView, type GroupView } from './group-view.js';
 import { readJob } from './job-file.js';
@@ -82,7 +82,10 @@ class LocalRun {
       this.reportFailure(outcome);
       return 1;
     }
-    const summary = buildSummary(this.job.metadata.name ?? '', this.views, (performance.now() - started) / 1000, join(this.dir, 'model'));
+    const summary = buildSummary(this.job.metadata.name ?? '', this.views, (performance.now() - started) / 1000, {
+      modelPath: join(this.dir, 'model'),
+      finalGroup: finalGroup(this.job.spec),
+    });
     this.opts.stdout.write(this.opts.output === 'json' ? `${JSON.stringify(summary)}\n` : summaryText(summary));
     return 0;
   }
@@ -106,7 +109,8 @@ class LocalRun {
   }
 
   private async superviseGroup(g: number): Promise<void> {
-    const last = g === this.views.length - 1;
+    // The worker that ends with the model: the run has succeeded when it has.
+    const last = g === finalGroup(this.job.spec);
     for (;;) {
       const proc = this.start(g);
       const exit = await proc.exited;
@@ -163,6 +167,6 @@ export async function runLocal(opts: LocalRunOptions): Promise<number> {
   const flat = await freePorts(layers.length * 2);
   const ports: GroupPorts[] = layers.map((_, g) => ({ grpc: flat[2 * g]!, metrics: flat[2 * g + 1]! }));
   const jobFile = resolve(opts.jobFile);
-  const args = layers.map((_, g) => workerArgs(jobFile, dir, ports, g));
+  const args = layers.map((_, g) => workerArgs(job, { jobFile, dir }, ports, g));
   return new LocalRun(job, opts, { dir, args, layers }).run();
 }

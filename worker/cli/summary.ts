@@ -15,11 +15,12 @@ export interface RunSummary {
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 
-export function buildSummary(job: string, views: GroupView[], wallSeconds: number, modelPath: string): RunSummary {
-  const last = views[views.length - 1];
+/** `finalGroup` is the worker that wrote the model: its last evaluation is the run's accuracy. */
+export function buildSummary(job: string, views: GroupView[], wallSeconds: number, model: { modelPath: string; finalGroup: number }): RunSummary {
+  const { modelPath, finalGroup } = model;
   return {
     job,
-    testAccuracy: last?.testAccuracy ?? null,
+    testAccuracy: views[finalGroup]?.testAccuracy ?? null,
     wallSeconds: round(wallSeconds, 2),
     modelPath,
     groups: views.map((v) => ({ group: v.group, layers: v.layers, trainSeconds: round(v.trainSeconds, 2), restarts: v.restarts })),

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { makeJob } from '../../operator/testing/builders.js';
+import { workerArgs } from './local-plan.js';
+
+const ports = [0, 1, 2].map((g) => ({ grpc: 7000 + g, metrics: 9000 + g }));
+const paths = { jobFile: '/jobs/j.yaml', dir: '/runs/j' };
+
+function flag(args: string[], f: string): string | undefined {
+  return args.includes(f) ? args[args.indexOf(f) + 1] : undefined;
+}
+
+void describe('workerArgs (local runner)', () => {
+  void it('addresses peers by schedule: a line for the pipeline, a ring (wrapping to worker 0) otherwise', () => {
+    const pipeline = makeJob('j', 'ns').workers(3).obj();
+    const ring = makeJob('j', 'ns').workers(3).obj();
+    ring.spec.parallelism.schedule = 'rotating';
+    const cases = [
+      { name: 'pipeline first group', job: pipeline, group: 0, wantUp: undefined, wantDown: '127.0.0.1:7001' },
+      { name: 'pipeline last group', job: pipeline, group: 2, wantUp: '127.0.0.1:7001', wantDown: undefined },
+      { name: 'ring worker 0 hears from the last', job: ring, group: 0, wantUp: '127.0.0.1:7002', wantDown: '127.0.0.1:7001' },
+      { name: 'ring last worker sends to worker 0', job: ring, group: 2, wantUp: '127.0.0.1:7001', wantDown: '127.0.0.1:7000' },
+    ];
+    for (const c of cases) {
+      const args = workerArgs(c.job, paths, ports, c.group);
+      assert.equal(flag(args, '--upstream'), c.wantUp, c.name);
+      assert.equal(flag(args, '--downstream'), c.wantDown, c.name);
+      assert.equal(flag(args, '--listen'), `127.0.0.1:${7000 + c.group}`, c.name);
+      assert.equal(flag(args, '--metrics-listen'), `127.0.0.1:${9000 + c.group}`, c.name);
+      assert.equal(flag(args, '--termination-log'), `/runs/j/logs/group-${c.group}.termination`, c.name);
+    }
+  });
+});
