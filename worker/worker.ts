@@ -1,11 +1,11 @@
 // One worker process: trains one layer group of a ForwardForwardJob chapter by chapter,
 // receiving the previous group's weights and publishing its own to the next group.
-import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseJobYaml, type ForwardForwardJob } from '../operator/api/v1alpha1/index.js';
 import { checkCompatible, checkpointDue, loadLatestCheckpoint, saveCheckpoint } from './checkpoint/checkpoint.js';
-import { loadMnist, type Dataset } from './data/mnist.js';
+import { loadDataset } from './data/job-dataset.js';
+import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
 import { createLogger, type Logger } from './observe/log.js';
 import { WorkerMetrics } from './observe/metrics.js';
@@ -19,10 +19,12 @@ import { activationLayout } from './train/activation-layout.js';
 import { GroupTrainer, type ActivationIO, type ChapterProgress } from './train/group-trainer.js';
 import { groupPlan } from './train/group-plan.js';
 import { chapterSteps } from './train/chapter-plan.js';
-import { saveModel } from './train/model-files.js';
+import { modelDescription, saveModel } from './train/model-files.js';
 import { streamedFeed } from './train/streamed-feed.js';
 import { accuracy } from './train/predict.js';
 import { unsupportedFeatures } from './train/supported.js';
+import { RingWorker } from './ring-worker.js';
+import { writeTerminationMessage } from './termination-message.js';
 import { parseHostPort, type WorkerArgs } from './worker-args.js';
 
 // Streamed batches each side may hold: enough to ride out the other side's pauses (the
@@ -43,11 +45,6 @@ interface WorkerState {
 function processCpuSeconds(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
-}
-
-export function loadDataset(job: ForwardForwardJob, split: 'train' | 'test'): Dataset {
-  const { name, path } = job.spec.dataset;
-  return name === 'idx' ? loadMnist(split, path) : loadMnist(split);
 }
 
 class Worker {
@@ -302,22 +299,11 @@ class Worker {
   }
 
   private async finishLastGroup(trainer: GroupTrainer, train: Dataset): Promise<void> {
-    const spec = this.job.spec;
     const modelDir = join(this.args.dir, 'model');
     const tensors = [...trainer.layers.flatMap((l) => l.exportWeights()), ...(trainer.head?.exportWeights() ?? [])];
-    await saveModel(modelDir, {
-      format: 'ffjob-forward-forward/v1',
-      job: this.name,
-      inputSize: train.inputSize,
-      classes: train.classes,
-      layers: spec.model.layers,
-      threshold: spec.model.goodness.threshold,
-      objective: spec.model.objective,
-      classifier: { name: spec.model.classifier.name, fromLayer: spec.model.classifier.fromLayer },
-      labelEncoding: 'overlay-first-values',
-      ...(this.state.testAccuracy === undefined ? {} : { testAccuracy: this.state.testAccuracy }),
-    }, tensors);
-    await this.writeTerminationMessage({ testAccuracy: this.state.testAccuracy, chapter: this.state.chapter, modelPath: modelDir });
+    await saveModel(modelDir, modelDescription(this.job.spec, this.name, train, this.state.testAccuracy), tensors);
+    const message = { testAccuracy: this.state.testAccuracy, chapter: this.state.chapter, modelPath: modelDir };
+    await writeTerminationMessage(this.args.terminationLog, message, this.log);
     this.setPhase('succeeded');
     this.log.info('model written', { modelPath: modelDir, testAccuracy: this.state.testAccuracy });
     // Upstream workers poll this status to learn that they may stop.
@@ -345,14 +331,6 @@ class Worker {
     this.peer?.setStatus({ group: this.args.group, phase, chapter: this.state.chapter });
   }
 
-  private async writeTerminationMessage(message: object): Promise<void> {
-    const path = this.args.terminationLog;
-    if (path === undefined || !existsSync(dirname(path))) return;
-    await writeFile(path, JSON.stringify(message)).catch((err: Error) =>
-      this.log.warn('cannot write termination message', { path, error: err.message }),
-    );
-  }
-
   async shutdown(): Promise<void> {
     this.state.stopping = true;
     await Promise.allSettled(this.closers.map((close) => close()));
@@ -361,7 +339,7 @@ class Worker {
 
 export async function runWorker(args: WorkerArgs): Promise<number> {
   const log = createLogger({ group: args.group });
-  let worker: Worker | undefined;
+  let worker: Worker | RingWorker | undefined;
   const onSignal = (signal: string): void => {
     log.info('stopping', { signal });
     if (worker) worker.state.stopping = true;
@@ -374,7 +352,8 @@ export async function runWorker(args: WorkerArgs): Promise<number> {
     const unsupported = unsupportedFeatures(job.spec);
     if (unsupported.length > 0) throw new Error(`${args.job}: ${unsupported.join('; ')}`);
     const token = args.token === undefined ? undefined : (await readFile(args.token, 'utf8')).trim();
-    worker = new Worker(args, job, token, log);
+    // rotating and federated pass layers round a ring of workers (ring-worker.ts).
+    worker = job.spec.parallelism.schedule === 'pipeline' ? new Worker(args, job, token, log) : new RingWorker(args, job, token, log);
     await worker.run();
     await worker.shutdown();
     return 0;

@@ -66,11 +66,11 @@ void describe('ffjob (user errors and validation)', () => {
     assert.match(r.stderr, /kubectl apply -f job\.yaml/);
   });
 
-  void it('the local runner refuses schedules it cannot run yet, naming the field', async () => {
-    const path = await file('rotating.yaml', valid.replace('workers: 2', 'workers: 2, schedule: rotating'));
+  void it('the local runner refuses what the workers cannot run yet, naming the field', async () => {
+    const path = await file('replicas.yaml', valid.replace('workers: 2', 'workers: 2, replicasPerGroup: 2'));
     const r = await runFfjob(['train', '--local', path, '--dir', join(dir, 'run')]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /spec\.parallelism\.schedule "rotating" is not implemented yet; use "pipeline"/);
+    assert.match(r.stderr, /spec\.parallelism\.replicasPerGroup 2 is not implemented yet; use 1/);
   });
 
   void it('bad flags and unknown commands are one line each', async () => {

@@ -3,6 +3,7 @@
 // Written into a temporary folder and renamed into place, so a reader never sees half.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
 import type { NamedTensor } from '../named-tensor.js';
 
 export const MODEL_FORMAT = 'ffjob-forward-forward/v1';
@@ -20,6 +21,27 @@ export interface FFModelDescription {
   /** How a label enters the input: one-hot in the first `classes` values (Hinton 2022). */
   labelEncoding: 'overlay-first-values';
   testAccuracy?: number;
+}
+
+/** modelDescription is ff.json for a model of `spec` trained on `data`. */
+export function modelDescription(
+  spec: ForwardForwardJobSpec,
+  job: string,
+  data: { inputSize: number; classes: number },
+  testAccuracy: number | undefined,
+): FFModelDescription {
+  return {
+    format: MODEL_FORMAT,
+    job,
+    inputSize: data.inputSize,
+    classes: data.classes,
+    layers: spec.model.layers,
+    threshold: spec.model.goodness.threshold,
+    objective: spec.model.objective,
+    classifier: { name: spec.model.classifier.name, fromLayer: spec.model.classifier.fromLayer },
+    labelEncoding: 'overlay-first-values',
+    ...(testAccuracy === undefined ? {} : { testAccuracy }),
+  };
 }
 
 interface WeightsManifestEntry {

@@ -5,9 +5,8 @@ import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js
 
 /** unsupportedFeatures lists, one message per field, what in `spec` the worker cannot run. */
 export function unsupportedFeatures(spec: ForwardForwardJobSpec): string[] {
-  const { schedule, replicasPerGroup } = spec.parallelism;
+  const { replicasPerGroup } = spec.parallelism;
   return [
-    ...(schedule === 'pipeline' ? [] : [`spec.parallelism.schedule "${schedule}" is not implemented yet; use "pipeline"`]),
     ...(replicasPerGroup === 1 ? [] : [`spec.parallelism.replicasPerGroup ${replicasPerGroup} is not implemented yet; use 1`]),
   ];
 }

@@ -1,0 +1,335 @@
+// One worker of a rotating or federated job (PFF's All-Layers and Federated schedules): it
+// holds the whole model and follows its ring plan (train/ring-plan.ts), unit by unit:
+// receive a layer's state after the previous chapter from the worker before it, train the
+// layer on its own chapter, send it on to the worker after it at once. The worker of the
+// last chapter ends with the final model, evaluates it and writes it; the others stay up,
+// ready to send again what a restarted successor lost, until their successor has finished.
+import { join } from 'node:path';
+import type { ForwardForwardJob } from '../operator/api/v1alpha1/index.js';
+import { checkCompatible, checkpointDue, loadLatestCheckpoint, saveCheckpoint } from './checkpoint/checkpoint.js';
+import { loadDataset } from './data/job-dataset.js';
+import type { Dataset } from './data/mnist.js';
+import { initBackend } from './ff/backend.js';
+import type { Logger } from './observe/log.js';
+import { WorkerMetrics } from './observe/metrics.js';
+import { startObservabilityServer } from './observe/http-server.js';
+import { fetchPeerStatus, publishBundle } from './peer/peer-client.js';
+import { startPeerThread, type PeerThread } from './peer/peer-thread.js';
+import type { WeightBundle } from './peer/weight-bundle.js';
+import type { PeerPhase, PeerStatus } from './peer/worker-status.js';
+import { modelDescription, saveModel } from './train/model-files.js';
+import { accuracy } from './train/predict.js';
+import { ringPlan, type RingPlan, type RingStep } from './train/ring-plan.js';
+import { RingTrainer, type RingProgress } from './train/ring-trainer.js';
+import { writeTerminationMessage } from './termination-message.js';
+import { parseHostPort, type WorkerArgs } from './worker-args.js';
+
+interface RingWorkerState {
+  phase: PeerPhase;
+  /** The chapter being trained, or the last one finished. */
+  chapter: number;
+  /** Chapters of the job known finished: this worker's last one, and every one before it. */
+  chaptersDone: number;
+  testAccuracy: number | undefined;
+  stopping: boolean;
+}
+
+// How often peers are asked for their status while this worker waits, and once it is done.
+const WATCH_MS = 2000;
+const SERVE_MS = 1000;
+// The final worker stays this long after succeeding so that the worker before it, polling
+// every SERVE_MS, sees it succeed (the pipeline's last group does the same).
+const FINAL_GRACE_MS = 3000;
+
+export class RingWorker {
+  readonly state: RingWorkerState = { phase: 'starting', chapter: -1, chaptersDone: 0, testAccuracy: undefined, stopping: false };
+  private peer: PeerThread | undefined;
+  private readonly closers: (() => Promise<void>)[] = [];
+  private readonly metrics: WorkerMetrics;
+  private readonly name: string;
+  /** unit → the chapter its state is after (absent: the initial weights). */
+  private readonly versions = new Map<string, number>();
+  /** unit → the newest bundle sent downstream, kept to send again to a restarted successor. */
+  private readonly sent = new Map<string, WeightBundle>();
+  private resending = false;
+  /** The next worker's wait last seen stuck on something already sent (its chapter). */
+  private stuckAt: number | undefined;
+  private units: string[] = [];
+  private chapterSeconds = 0;
+
+  constructor(
+    private readonly args: WorkerArgs,
+    private readonly job: ForwardForwardJob,
+    private readonly token: string | undefined,
+    private readonly log: Logger,
+  ) {
+    // parseJobYaml has checked that metadata.name is present.
+    this.name = job.metadata.name ?? '';
+    this.metrics = new WorkerMetrics({ job: this.name, group: args.group });
+  }
+
+  private get auth(): { token?: string } {
+    return this.token ? { token: this.token } : {};
+  }
+
+  async run(): Promise<void> {
+    const backend = await initBackend(this.job.spec.worker.backend);
+    this.log.info('backend ready', { backend: backend.name, skipped: backend.skipped });
+    const train = loadDataset(this.job, 'train');
+    const plan = ringPlan(this.job.spec, this.args.group);
+    const test = plan.steps.some((s) => s.evaluate) ? loadDataset(this.job, 'test') : undefined;
+    const trainer = new RingTrainer(this.job.spec, plan, train);
+    this.units = plan.units;
+    await this.startServers(plan, trainer);
+    const first = await this.resume(trainer);
+    this.metrics.setChapterCount(this.job.spec.training.chapters);
+    this.log.info('training', { schedule: this.job.spec.parallelism.schedule, units: plan.units, chapters: plan.chapters, fromChapter: first });
+    for (const step of plan.steps.filter((s) => s.chapter >= first)) await this.runStep(trainer, step, test);
+    if (plan.isFinal) await this.finish(trainer, train);
+    else await this.serveUntilDownstreamDone();
+  }
+
+  /** The peer server accepts, from the previous worker only, bundles holding exactly one unit's state. */
+  private async startServers(plan: RingPlan, trainer: RingTrainer): Promise<void> {
+    const obs = await startObservabilityServer({
+      ...parseHostPort(this.args.metricsListen, '--metrics-listen'),
+      metrics: this.metrics,
+      status: () => ({ group: this.args.group, ...this.state }),
+      ready: () => this.state.phase !== 'starting',
+    });
+    this.closers.push(() => obs.close());
+    this.peer = await startPeerThread(
+      {
+        ...parseHostPort(this.args.listen, '--listen'),
+        job: this.name,
+        chapters: this.job.spec.training.chapters,
+        group: this.args.group,
+        upstreamGroup: (plan.worker + plan.workers - 1) % plan.workers,
+        upstreamUnits: plan.units.map((u) => trainer.unitState(u).map(({ name, shape }) => ({ name, shape }))),
+        ...this.auth,
+      },
+      { onTransfer: (t) => this.metrics.recordTransfer(t) },
+    );
+    this.setPhase('starting');
+    this.closers.push(() => this.peer!.close(1000));
+  }
+
+  private checkpointDir(): string {
+    return join(this.args.dir, 'checkpoints', `group-${this.args.group}`);
+  }
+
+  private checkpointIdentity(): Record<string, unknown> {
+    const { model, training: t, parallelism } = this.job.spec;
+    return {
+      layers: model.layers,
+      batchSize: t.batchSize,
+      epochs: t.epochs,
+      chapters: t.chapters,
+      seed: t.seed,
+      classifier: model.classifier.name,
+      schedule: parallelism.schedule,
+      workers: parallelism.workers,
+    };
+  }
+
+  /** Restores the newest good checkpoint; returns the first chapter still to train. */
+  private async resume(trainer: RingTrainer): Promise<number> {
+    const { checkpoint, skipped } = await loadLatestCheckpoint(this.checkpointDir());
+    for (const s of skipped) this.log.warn('skipped unusable checkpoint', { path: s.path, reason: s.reason });
+    if (!checkpoint) return 0;
+    checkCompatible(checkpoint, this.checkpointIdentity());
+    trainer.restoreCheckpoint(checkpoint.tensors);
+    const chapter = checkpoint.meta.chapter;
+    for (const [unit, version] of Object.entries((checkpoint.meta.versions ?? {}) as Record<string, number>)) this.versions.set(unit, version);
+    this.metrics.recordResume();
+    this.state.chapter = chapter;
+    this.state.chaptersDone = chapter + 1;
+    this.log.info('resumed from checkpoint', { path: checkpoint.path, chapter });
+    // The previous run may have died before the next worker had every unit it trained in
+    // that chapter: send them again (a receiver replaces what it already holds).
+    if (chapter < this.job.spec.training.chapters - 1) {
+      for (const unit of trainer.plan.units) if (this.versions.get(unit) === chapter) await this.send(trainer, unit, chapter);
+    }
+    return chapter + 1;
+  }
+
+  private async runStep(trainer: RingTrainer, step: RingStep, test: Dataset | undefined): Promise<void> {
+    this.state.chapter = step.chapter;
+    // A unit received at a later chapter than asked was trained on this chapter already, by
+    // this worker before a restart: the ring went on without it, and it only runs forward.
+    const version = step.receiveFrom === undefined ? -1 : await this.receive(trainer, step);
+    const train = version < step.chapter;
+    this.setPhase('training');
+    this.metrics.setChapter(step.chapter);
+    const started = performance.now();
+    await trainer.advance(step.chapter, step.unit, train, (p) => this.reportProgress(p));
+    if (this.state.stopping) throw new Error('stopped by signal');
+    const seconds = (performance.now() - started) / 1000;
+    this.chapterSeconds += seconds;
+    if (train) {
+      this.versions.set(step.unit, step.chapter);
+      if (step.sendTo !== undefined) await this.send(trainer, step.unit, step.chapter);
+    }
+    this.log.info(train ? 'unit trained' : 'unit already past this chapter', { chapter: step.chapter, unit: step.unit, version: this.versions.get(step.unit), seconds });
+    if (step.endsChapter) await this.endChapter(trainer, step, test);
+  }
+
+  private async receive(trainer: RingTrainer, step: RingStep): Promise<number> {
+    this.setPhase('waiting');
+    const stopWatch = this.watchPeers();
+    try {
+      const bundle = await this.peer!.inbox.waitFor(step.chapter - 1, this.args.chapterTimeoutSeconds * 1000, step.unit);
+      trainer.loadUnit(step.unit, bundle.tensors);
+      this.versions.set(step.unit, bundle.chapter);
+      this.log.info('received layer', { unit: step.unit, chapter: step.chapter, after: bundle.chapter, from: bundle.fromGroup });
+      return bundle.chapter;
+    } finally {
+      stopWatch();
+    }
+  }
+
+  private async send(trainer: RingTrainer, unit: string, chapter: number): Promise<void> {
+    const bundle = { job: this.name, fromGroup: this.args.group, chapter, tensors: trainer.unitState(unit) };
+    this.setPhase('publishing');
+    await this.publish(bundle);
+    this.sent.set(unit, bundle);
+  }
+
+  private async publish(bundle: WeightBundle): Promise<void> {
+    const result = await publishBundle(this.args.downstream!, bundle, {
+      ...this.auth,
+      onTransfer: (t) => this.metrics.recordTransfer(t),
+      onRetry: (r) => this.log.warn('publish retry', { attempt: r.attempt, delayMs: r.delayMs, error: r.error.message }),
+    });
+    this.log.info('published layer', { unit: bundle.tensors[0]?.name.split('/')[0], chapter: bundle.chapter, to: this.args.downstream, bytes: result.bytes, seconds: result.seconds });
+  }
+
+  private async endChapter(trainer: RingTrainer, step: RingStep, test: Dataset | undefined): Promise<void> {
+    const { chapters } = this.job.spec.training;
+    const own = trainer.plan.chapters;
+    const ordinal = own.indexOf(step.chapter);
+    if (checkpointDue(ordinal, own.length, this.job.spec.checkpoint.everyChapters)) {
+      const saveStarted = performance.now();
+      const meta = { chapter: step.chapter, ...this.checkpointIdentity(), versions: Object.fromEntries(this.versions) };
+      await saveCheckpoint(this.checkpointDir(), { meta, tensors: trainer.checkpointTensors() });
+      this.metrics.recordCheckpoint((performance.now() - saveStarted) / 1000);
+    }
+    this.state.chaptersDone = step.chapter + 1;
+    if (test && step.evaluate) this.evaluate(trainer, test, step.chapter);
+    this.log.info('chapter done', { chapter: step.chapter, seconds: this.chapterSeconds, of: chapters });
+    this.chapterSeconds = 0;
+  }
+
+  /**
+   * While this worker waits: fails it when the previous worker has never answered at all, and
+   * sends again what a restarted next worker lost.
+   */
+  private watchPeers(): () => void {
+    const started = Date.now();
+    let seen = false;
+    const upstream = this.args.upstream;
+    const timer = setInterval(() => {
+      void this.resendIfLost();
+      if (upstream === undefined) return;
+      fetchPeerStatus(upstream, { ...this.auth, timeoutMs: WATCH_MS }).then(
+        () => (seen = true),
+        () => {
+          if (seen || Date.now() - started < this.args.upstreamStartupSeconds * 1000) return;
+          clearInterval(timer);
+          this.fail(`upstream worker at ${upstream} never came up within ${this.args.upstreamStartupSeconds} s`);
+        },
+      );
+    }, WATCH_MS);
+    return () => clearInterval(timer);
+  }
+
+  /**
+   * The next worker, waiting to train chapter c, needs every unit after chapter c − 1 from
+   * this one. Once all of them have been sent, a wait that is still there at the next poll
+   * (so not a bundle on its way) means it restarted and lost them: send every unit's newest
+   * state again. Returns its status.
+   */
+  private async resendIfLost(): Promise<PeerStatus | undefined> {
+    const status = await fetchPeerStatus(this.args.downstream!, { ...this.auth, timeoutMs: WATCH_MS }).catch(() => undefined);
+    const needs = (status?.chapter ?? 0) - 1;
+    const allSent = this.units.every((u) => (this.sent.get(u)?.chapter ?? -1) >= needs);
+    if (status?.phase !== 'waiting' || needs < 0 || !allSent) {
+      this.stuckAt = undefined;
+      return status;
+    }
+    const seenBefore = this.stuckAt === status.chapter;
+    this.stuckAt = status.chapter;
+    if (!seenBefore || this.resending) return status;
+    this.resending = true;
+    try {
+      this.log.info('next worker lost its layers; sending them again', { to: this.args.downstream, chapter: status.chapter });
+      for (const bundle of this.sent.values()) await this.publish(bundle);
+    } catch (err) {
+      this.log.warn('sending again failed', { error: (err as Error).message });
+    } finally {
+      this.resending = false;
+    }
+    return status;
+  }
+
+  private fail(message: string): void {
+    this.log.error(message);
+    this.setPhase('failed');
+    void this.shutdown().then(() => process.exit(1));
+  }
+
+  private reportProgress(p: RingProgress): void {
+    for (const l of p.layers) this.metrics.recordBatchStats(l.layer, l);
+    this.metrics.recordSamples(p.samples, p.seconds);
+    this.log.info('progress', {
+      chapter: p.chapter,
+      unit: p.unit,
+      step: p.step,
+      steps: p.steps,
+      samplesPerSecond: p.samplesPerSecond,
+      layers: p.layers,
+      ...(p.readoutLoss === undefined ? {} : { readoutLoss: p.readoutLoss }),
+    });
+  }
+
+  private evaluate(trainer: RingTrainer, test: Dataset, chapter: number): void {
+    const model = { layers: trainer.layers, head: trainer.head, fromLayer: this.job.spec.model.classifier.fromLayer, classes: test.classes };
+    this.state.testAccuracy = accuracy(model, test);
+    this.metrics.setTestAccuracy(this.state.testAccuracy);
+    this.log.info('test accuracy', { chapter, testAccuracy: this.state.testAccuracy });
+  }
+
+  /** The worker of the last chapter holds every unit after it: the final model. */
+  private async finish(trainer: RingTrainer, train: Dataset): Promise<void> {
+    const modelDir = join(this.args.dir, 'model');
+    const tensors = [...trainer.layers.flatMap((l) => l.exportWeights()), ...(trainer.head?.exportWeights() ?? [])];
+    await saveModel(modelDir, modelDescription(this.job.spec, this.name, train, this.state.testAccuracy), tensors);
+    const message = { testAccuracy: this.state.testAccuracy, chapter: this.state.chapter, modelPath: modelDir };
+    await writeTerminationMessage(this.args.terminationLog, message, this.log);
+    this.setPhase('succeeded');
+    this.log.info('model written', { modelPath: modelDir, testAccuracy: this.state.testAccuracy });
+    await new Promise((resolve) => setTimeout(resolve, FINAL_GRACE_MS));
+  }
+
+  /** Stays up, sending again what a restarted next worker lost, until that worker has finished. */
+  private async serveUntilDownstreamDone(): Promise<void> {
+    this.setPhase('succeeded');
+    this.log.info('worker finished', { chapters: this.job.spec.training.chapters });
+    while (!this.state.stopping) {
+      await new Promise((resolve) => setTimeout(resolve, SERVE_MS));
+      const status = await this.resendIfLost();
+      if (status?.phase === 'succeeded') return;
+    }
+  }
+
+  private setPhase(phase: PeerPhase): void {
+    this.state.phase = phase;
+    this.peer?.setStatus({ group: this.args.group, phase, chapter: this.state.chapter });
+  }
+
+  async shutdown(): Promise<void> {
+    this.state.stopping = true;
+    await Promise.allSettled(this.closers.map((close) => close()));
+  }
+}
+
