@@ -4,49 +4,23 @@
 // layer on its own chapter, send it on to the worker after it at once. The worker of the
 // last chapter ends with the final model, evaluates it and writes it; the others stay up,
 // ready to send again what a restarted successor lost, until their successor has finished.
-import { join } from 'node:path';
-import type { ForwardForwardJob } from '../operator/api/v1alpha1/index.js';
+import { peerGroups } from '../operator/api/v1alpha1/index.js';
 import { checkCompatible, checkpointDue, loadLatestCheckpoint, saveCheckpoint } from './checkpoint/checkpoint.js';
 import { loadDataset } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
-import type { Logger } from './observe/log.js';
-import { WorkerMetrics } from './observe/metrics.js';
-import { startObservabilityServer } from './observe/http-server.js';
 import { fetchPeerStatus, publishBundle } from './peer/peer-client.js';
-import { startPeerThread, type PeerThread } from './peer/peer-thread.js';
 import type { WeightBundle } from './peer/weight-bundle.js';
-import type { PeerPhase, PeerStatus } from './peer/worker-status.js';
-import { modelDescription, saveModel } from './train/model-files.js';
-import { accuracy } from './train/predict.js';
-import { ringPlan, type RingPlan, type RingStep } from './train/ring-plan.js';
-import { RingTrainer, type RingProgress } from './train/ring-trainer.js';
-import { writeTerminationMessage } from './termination-message.js';
-import { parseHostPort, type WorkerArgs } from './worker-args.js';
+import type { PeerStatus } from './peer/worker-status.js';
+import { ringPlan, type RingStep } from './train/ring-plan.js';
+import { RingTrainer } from './train/ring-trainer.js';
+import { WorkerBase } from './worker-base.js';
 
-interface RingWorkerState {
-  phase: PeerPhase;
-  /** The chapter being trained, or the last one finished. */
-  chapter: number;
-  /** Chapters of the job known finished: this worker's last one, and every one before it. */
-  chaptersDone: number;
-  testAccuracy: number | undefined;
-  stopping: boolean;
-}
-
-// How often peers are asked for their status while this worker waits, and once it is done.
+// How often the next worker is asked for its status while this one waits, and once it is done.
 const WATCH_MS = 2000;
 const SERVE_MS = 1000;
-// The final worker stays this long after succeeding so that the worker before it, polling
-// every SERVE_MS, sees it succeed (the pipeline's last group does the same).
-const FINAL_GRACE_MS = 3000;
 
-export class RingWorker {
-  readonly state: RingWorkerState = { phase: 'starting', chapter: -1, chaptersDone: 0, testAccuracy: undefined, stopping: false };
-  private peer: PeerThread | undefined;
-  private readonly closers: (() => Promise<void>)[] = [];
-  private readonly metrics: WorkerMetrics;
-  private readonly name: string;
+export class RingWorker extends WorkerBase {
   /** unit → the chapter its state is after (absent: the initial weights). */
   private readonly versions = new Map<string, number>();
   /** unit → the newest bundle sent downstream, kept to send again to a restarted successor. */
@@ -57,21 +31,6 @@ export class RingWorker {
   private units: string[] = [];
   private chapterSeconds = 0;
 
-  constructor(
-    private readonly args: WorkerArgs,
-    private readonly job: ForwardForwardJob,
-    private readonly token: string | undefined,
-    private readonly log: Logger,
-  ) {
-    // parseJobYaml has checked that metadata.name is present.
-    this.name = job.metadata.name ?? '';
-    this.metrics = new WorkerMetrics({ job: this.name, group: args.group });
-  }
-
-  private get auth(): { token?: string } {
-    return this.token ? { token: this.token } : {};
-  }
-
   async run(): Promise<void> {
     const backend = await initBackend(this.job.spec.worker.backend);
     this.log.info('backend ready', { backend: backend.name, skipped: backend.skipped });
@@ -80,42 +39,21 @@ export class RingWorker {
     const test = plan.steps.some((s) => s.evaluate) ? loadDataset(this.job, 'test') : undefined;
     const trainer = new RingTrainer(this.job.spec, plan, train);
     this.units = plan.units;
-    await this.startServers(plan, trainer);
+    // Only the previous worker may publish here, and only one unit's whole state at a time.
+    await this.startServers({
+      upstreamGroup: this.upstreamWorker(),
+      upstreamUnits: plan.units.map((u) => trainer.unitState(u).map(({ name, shape }) => ({ name, shape }))),
+    });
     const first = await this.resume(trainer);
     this.metrics.setChapterCount(this.job.spec.training.chapters);
     this.log.info('training', { schedule: this.job.spec.parallelism.schedule, units: plan.units, chapters: plan.chapters, fromChapter: first });
     for (const step of plan.steps.filter((s) => s.chapter >= first)) await this.runStep(trainer, step, test);
-    if (plan.isFinal) await this.finish(trainer, train);
+    if (plan.isFinal) await this.writeModel(trainer, train);
     else await this.serveUntilDownstreamDone();
   }
 
-  /** The peer server accepts, from the previous worker only, bundles holding exactly one unit's state. */
-  private async startServers(plan: RingPlan, trainer: RingTrainer): Promise<void> {
-    const obs = await startObservabilityServer({
-      ...parseHostPort(this.args.metricsListen, '--metrics-listen'),
-      metrics: this.metrics,
-      status: () => ({ group: this.args.group, ...this.state }),
-      ready: () => this.state.phase !== 'starting',
-    });
-    this.closers.push(() => obs.close());
-    this.peer = await startPeerThread(
-      {
-        ...parseHostPort(this.args.listen, '--listen'),
-        job: this.name,
-        chapters: this.job.spec.training.chapters,
-        group: this.args.group,
-        upstreamGroup: (plan.worker + plan.workers - 1) % plan.workers,
-        upstreamUnits: plan.units.map((u) => trainer.unitState(u).map(({ name, shape }) => ({ name, shape }))),
-        ...this.auth,
-      },
-      { onTransfer: (t) => this.metrics.recordTransfer(t) },
-    );
-    this.setPhase('starting');
-    this.closers.push(() => this.peer!.close(1000));
-  }
-
-  private checkpointDir(): string {
-    return join(this.args.dir, 'checkpoints', `group-${this.args.group}`);
+  private upstreamWorker(): number {
+    return peerGroups(this.job.spec, this.args.group).upstream!;
   }
 
   private checkpointIdentity(): Record<string, unknown> {
@@ -162,7 +100,9 @@ export class RingWorker {
     this.setPhase('training');
     this.metrics.setChapter(step.chapter);
     const started = performance.now();
-    await trainer.advance(step.chapter, step.unit, train, (p) => this.reportProgress(p));
+    await trainer.advance(step.chapter, step.unit, train, ({ unit, readoutLoss, ...p }) =>
+      this.reportProgress(p, { unit, ...(readoutLoss === undefined ? {} : { readoutLoss }) }),
+    );
     if (this.state.stopping) throw new Error('stopped by signal');
     const seconds = (performance.now() - started) / 1000;
     this.chapterSeconds += seconds;
@@ -225,22 +165,12 @@ export class RingWorker {
    * sends again what a restarted next worker lost.
    */
   private watchPeers(): () => void {
-    const started = Date.now();
-    let seen = false;
-    const upstream = this.args.upstream;
-    const timer = setInterval(() => {
-      void this.resendIfLost();
-      if (upstream === undefined) return;
-      fetchPeerStatus(upstream, { ...this.auth, timeoutMs: WATCH_MS }).then(
-        () => (seen = true),
-        () => {
-          if (seen || Date.now() - started < this.args.upstreamStartupSeconds * 1000) return;
-          clearInterval(timer);
-          this.fail(`upstream worker at ${upstream} never came up within ${this.args.upstreamStartupSeconds} s`);
-        },
-      );
-    }, WATCH_MS);
-    return () => clearInterval(timer);
+    const stopUpstream = this.watchUpstream(`upstream worker ${this.upstreamWorker()}`);
+    const timer = setInterval(() => void this.resendIfLost(), WATCH_MS);
+    return () => {
+      stopUpstream();
+      clearInterval(timer);
+    };
   }
 
   /**
@@ -272,45 +202,6 @@ export class RingWorker {
     return status;
   }
 
-  private fail(message: string): void {
-    this.log.error(message);
-    this.setPhase('failed');
-    void this.shutdown().then(() => process.exit(1));
-  }
-
-  private reportProgress(p: RingProgress): void {
-    for (const l of p.layers) this.metrics.recordBatchStats(l.layer, l);
-    this.metrics.recordSamples(p.samples, p.seconds);
-    this.log.info('progress', {
-      chapter: p.chapter,
-      unit: p.unit,
-      step: p.step,
-      steps: p.steps,
-      samplesPerSecond: p.samplesPerSecond,
-      layers: p.layers,
-      ...(p.readoutLoss === undefined ? {} : { readoutLoss: p.readoutLoss }),
-    });
-  }
-
-  private evaluate(trainer: RingTrainer, test: Dataset, chapter: number): void {
-    const model = { layers: trainer.layers, head: trainer.head, fromLayer: this.job.spec.model.classifier.fromLayer, classes: test.classes };
-    this.state.testAccuracy = accuracy(model, test);
-    this.metrics.setTestAccuracy(this.state.testAccuracy);
-    this.log.info('test accuracy', { chapter, testAccuracy: this.state.testAccuracy });
-  }
-
-  /** The worker of the last chapter holds every unit after it: the final model. */
-  private async finish(trainer: RingTrainer, train: Dataset): Promise<void> {
-    const modelDir = join(this.args.dir, 'model');
-    const tensors = [...trainer.layers.flatMap((l) => l.exportWeights()), ...(trainer.head?.exportWeights() ?? [])];
-    await saveModel(modelDir, modelDescription(this.job.spec, this.name, train, this.state.testAccuracy), tensors);
-    const message = { testAccuracy: this.state.testAccuracy, chapter: this.state.chapter, modelPath: modelDir };
-    await writeTerminationMessage(this.args.terminationLog, message, this.log);
-    this.setPhase('succeeded');
-    this.log.info('model written', { modelPath: modelDir, testAccuracy: this.state.testAccuracy });
-    await new Promise((resolve) => setTimeout(resolve, FINAL_GRACE_MS));
-  }
-
   /** Stays up, sending again what a restarted next worker lost, until that worker has finished. */
   private async serveUntilDownstreamDone(): Promise<void> {
     this.setPhase('succeeded');
@@ -320,16 +211,6 @@ export class RingWorker {
       const status = await this.resendIfLost();
       if (status?.phase === 'succeeded') return;
     }
-  }
-
-  private setPhase(phase: PeerPhase): void {
-    this.state.phase = phase;
-    this.peer?.setStatus({ group: this.args.group, phase, chapter: this.state.chapter });
-  }
-
-  async shutdown(): Promise<void> {
-    this.state.stopping = true;
-    await Promise.allSettled(this.closers.map((close) => close()));
   }
 }
 

@@ -1,45 +1,28 @@
 // One worker process: trains one layer group of a ForwardForwardJob chapter by chapter,
 // receiving the previous group's weights and publishing its own to the next group.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parseJobYaml, type ForwardForwardJob } from '../operator/api/v1alpha1/index.js';
+import { parseJobYaml } from '../operator/api/v1alpha1/index.js';
 import { checkCompatible, checkpointDue, loadLatestCheckpoint, saveCheckpoint } from './checkpoint/checkpoint.js';
 import { loadDataset } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
-import { createLogger, type Logger } from './observe/log.js';
-import { WorkerMetrics } from './observe/metrics.js';
-import { startObservabilityServer } from './observe/http-server.js';
+import { createLogger } from './observe/log.js';
 import { fetchPeerStatus, publishBundle } from './peer/peer-client.js';
 import type { ExpectedTensor } from './peer/assembler.js';
-import { startPeerThread, type PeerThread } from './peer/peer-thread.js';
-import type { PeerPhase } from './peer/worker-status.js';
 import { batchBytes } from './peer/activation-batch.js';
 import { activationLayout } from './train/activation-layout.js';
-import { GroupTrainer, type ActivationIO, type ChapterProgress } from './train/group-trainer.js';
+import { GroupTrainer, type ActivationIO } from './train/group-trainer.js';
 import { groupPlan } from './train/group-plan.js';
 import { chapterSteps } from './train/chapter-plan.js';
-import { modelDescription, saveModel } from './train/model-files.js';
 import { streamedFeed } from './train/streamed-feed.js';
-import { accuracy } from './train/predict.js';
 import { unsupportedFeatures } from './train/supported.js';
 import { RingWorker } from './ring-worker.js';
-import { writeTerminationMessage } from './termination-message.js';
-import { parseHostPort, type WorkerArgs } from './worker-args.js';
+import type { WorkerArgs } from './worker-args.js';
+import { WorkerBase } from './worker-base.js';
 
 // Streamed batches each side may hold: enough to ride out the other side's pauses (the
 // last group's evaluation, a checkpoint) without letting either run far ahead.
 const ACTIVATION_QUEUE_BATCHES = 64;
-
-interface WorkerState {
-  phase: PeerPhase;
-  /** The chapter being trained, or the last one finished. */
-  chapter: number;
-  /** How many chapters are finished: what the operator's progress reads. */
-  chaptersDone: number;
-  testAccuracy: number | undefined;
-  stopping: boolean;
-}
 
 /** CPU time of the whole process (every thread) so far: how a chapter's cost shows on a shared machine. */
 function processCpuSeconds(): number {
@@ -47,25 +30,9 @@ function processCpuSeconds(): number {
   return (user + system) / 1e6;
 }
 
-class Worker {
-  readonly state: WorkerState = { phase: 'starting', chapter: -1, chaptersDone: 0, testAccuracy: undefined, stopping: false };
-  private peer: PeerThread | undefined;
-  private readonly closers: (() => Promise<void>)[] = [];
-  private readonly metrics: WorkerMetrics;
-  private readonly name: string;
+class Worker extends WorkerBase {
   /** The first chapter this process trains after resuming from a checkpoint; undefined on a fresh start. */
   private resumedAt: number | undefined;
-
-  constructor(
-    private readonly args: WorkerArgs,
-    private readonly job: ForwardForwardJob,
-    private readonly token: string | undefined,
-    private readonly log: Logger,
-  ) {
-    // parseJobYaml has checked that metadata.name is present.
-    this.name = job.metadata.name ?? '';
-    this.metrics = new WorkerMetrics({ job: this.name, group: args.group });
-  }
 
   async run(): Promise<void> {
     const backend = await initBackend(this.job.spec.worker.backend);
@@ -74,14 +41,14 @@ class Worker {
     const plan = groupPlan(this.job.spec, train.inputSize, this.args.group);
     const test = plan.isLast ? loadDataset(this.job, 'test') : undefined;
     const trainer = new GroupTrainer(this.job.spec, plan, train);
-    await this.startServers(trainer);
+    await this.startGroupServers(trainer);
     const first = await this.resume(trainer);
     this.metrics.setChapterCount(this.job.spec.training.chapters);
     this.log.info('training', { layers: plan.layers, upstreamLayers: plan.upstreamLayers, fromChapter: first });
     for (let chapter = first; chapter < this.job.spec.training.chapters; chapter++) {
       await this.trainOneChapter(trainer, chapter, test);
     }
-    if (plan.isLast) await this.finishLastGroup(trainer, train);
+    if (plan.isLast) await this.writeModel(trainer, train);
     else await this.serveUntilDownstreamDone(trainer);
   }
 
@@ -89,27 +56,13 @@ class Worker {
     return this.job.spec.parallelism.exchange === 'activations';
   }
 
-  private async startServers(trainer: GroupTrainer): Promise<void> {
+  private async startGroupServers(trainer: GroupTrainer): Promise<void> {
     // What this group loads from the one before; a bundle shaped otherwise is refused on the wire.
     const upstreamTensors: ExpectedTensor[] = trainer.upstream.flatMap((l) => l.exportWeights().map(({ name, shape }) => ({ name, shape })));
     const { plan, shape } = trainer;
-    const metricsAt = parseHostPort(this.args.metricsListen, '--metrics-listen');
-    const obs = await startObservabilityServer({
-      ...metricsAt,
-      metrics: this.metrics,
-      status: () => ({ group: this.args.group, ...this.state }),
-      ready: () => this.state.phase !== 'starting',
-    });
-    this.closers.push(() => obs.close());
-    const listen = parseHostPort(this.args.listen, '--listen');
-    this.peer = await startPeerThread(
+    await this.startServers(
       {
-        ...listen,
-        job: this.name,
-        chapters: this.job.spec.training.chapters,
-        group: this.args.group,
         ...(this.args.group > 0 ? { upstreamGroup: this.args.group - 1, upstreamTensors } : {}),
-        ...(this.token ? { token: this.token } : {}),
         ...(this.streamsActivations && !plan.isFirst
           ? { activations: { fromGroup: this.args.group - 1, layout: activationLayout(this.job.spec, plan.layers[0]!), shape, capacity: ACTIVATION_QUEUE_BATCHES } }
           : {}),
@@ -118,19 +71,12 @@ class Worker {
           : {}),
       },
       {
-        onTransfer: (t) => this.metrics.recordTransfer(t),
         onSentChapter: (r) =>
           r.abandoned === undefined
             ? this.log.info('streamed activations', { chapter: r.chapter, batches: r.batches, bytes: r.bytes })
             : this.log.warn('activation stream abandoned; downstream stages the rest of the chapter from weights', { chapter: r.chapter, batches: r.batches, reason: r.abandoned }),
       },
     );
-    this.setPhase('starting');
-    this.closers.push(() => this.peer!.close(1000));
-  }
-
-  private checkpointDir(): string {
-    return join(this.args.dir, 'checkpoints', `group-${this.args.group}`);
   }
 
   private checkpointIdentity(trainer: GroupTrainer): Record<string, unknown> {
@@ -238,7 +184,7 @@ class Worker {
 
   private async receiveUpstream(trainer: GroupTrainer, chapter: number): Promise<void> {
     this.setPhase('waiting');
-    const stopWatch = this.watchUpstream();
+    const stopWatch = this.watchUpstream(`upstream group ${this.args.group - 1}`);
     try {
       const bundle = await this.peer!.inbox.waitFor(chapter, this.args.chapterTimeoutSeconds * 1000);
       trainer.loadUpstream(bundle.tensors);
@@ -248,66 +194,16 @@ class Worker {
     }
   }
 
-  /** Fails the wait early when the upstream worker has never answered at all. */
-  private watchUpstream(): () => void {
-    const upstream = this.args.upstream;
-    if (upstream === undefined) return () => undefined;
-    const started = Date.now();
-    let seen = false;
-    const timer = setInterval(() => {
-      fetchPeerStatus(upstream, { ...(this.token ? { token: this.token } : {}), timeoutMs: 2000 }).then(
-        () => (seen = true),
-        () => {
-          if (seen || Date.now() - started < this.args.upstreamStartupSeconds * 1000) return;
-          clearInterval(timer);
-          this.fail(`upstream group ${this.args.group - 1} at ${upstream} never came up within ${this.args.upstreamStartupSeconds} s`);
-        },
-      );
-    }, 2000);
-    return () => clearInterval(timer);
-  }
-
-  private fail(message: string): void {
-    this.log.error(message);
-    this.setPhase('failed');
-    void this.shutdown().then(() => process.exit(1));
-  }
-
   private async publish(trainer: GroupTrainer, chapter: number): Promise<void> {
     if (this.args.downstream === undefined) return;
     this.setPhase('publishing');
     const bundle = { job: this.name, fromGroup: this.args.group, chapter, tensors: trainer.weightsForDownstream() };
     const result = await publishBundle(this.args.downstream, bundle, {
-      ...(this.token ? { token: this.token } : {}),
+      ...this.auth,
       onTransfer: (t) => this.metrics.recordTransfer(t),
       onRetry: (r) => this.log.warn('publish retry', { attempt: r.attempt, delayMs: r.delayMs, error: r.error.message }),
     });
     this.log.info('published weights', { chapter, bytes: result.bytes, seconds: result.seconds });
-  }
-
-  private reportProgress(p: ChapterProgress): void {
-    for (const l of p.layers) this.metrics.recordBatchStats(l.layer, l);
-    this.metrics.recordSamples(p.samples, p.seconds);
-    this.log.info('progress', { chapter: p.chapter, step: p.step, steps: p.steps, samplesPerSecond: p.samplesPerSecond, layers: p.layers });
-  }
-
-  private evaluate(trainer: GroupTrainer, test: Dataset, chapter: number): void {
-    const model = { layers: trainer.layers, head: trainer.head, fromLayer: this.job.spec.model.classifier.fromLayer, classes: test.classes };
-    this.state.testAccuracy = accuracy(model, test);
-    this.metrics.setTestAccuracy(this.state.testAccuracy);
-    this.log.info('test accuracy', { chapter, testAccuracy: this.state.testAccuracy });
-  }
-
-  private async finishLastGroup(trainer: GroupTrainer, train: Dataset): Promise<void> {
-    const modelDir = join(this.args.dir, 'model');
-    const tensors = [...trainer.layers.flatMap((l) => l.exportWeights()), ...(trainer.head?.exportWeights() ?? [])];
-    await saveModel(modelDir, modelDescription(this.job.spec, this.name, train, this.state.testAccuracy), tensors);
-    const message = { testAccuracy: this.state.testAccuracy, chapter: this.state.chapter, modelPath: modelDir };
-    await writeTerminationMessage(this.args.terminationLog, message, this.log);
-    this.setPhase('succeeded');
-    this.log.info('model written', { modelPath: modelDir, testAccuracy: this.state.testAccuracy });
-    // Upstream workers poll this status to learn that they may stop.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
   }
 
   /**
@@ -320,21 +216,12 @@ class Worker {
     const downstream = this.args.downstream!;
     while (!this.state.stopping) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      const status = await fetchPeerStatus(downstream, { ...(this.token ? { token: this.token } : {}), timeoutMs: 2000 }).catch(() => undefined);
+      const status = await fetchPeerStatus(downstream, { ...this.auth, timeoutMs: 2000 }).catch(() => undefined);
       if (status?.phase === 'succeeded') return;
       if (status?.phase === 'waiting' && (status.latestChapterReceived ?? -1) < last) await this.publish(trainer, last);
     }
   }
 
-  private setPhase(phase: PeerPhase): void {
-    this.state.phase = phase;
-    this.peer?.setStatus({ group: this.args.group, phase, chapter: this.state.chapter });
-  }
-
-  async shutdown(): Promise<void> {
-    this.state.stopping = true;
-    await Promise.allSettled(this.closers.map((close) => close()));
-  }
 }
 
 export async function runWorker(args: WorkerArgs): Promise<number> {

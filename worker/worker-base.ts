@@ -1,0 +1,158 @@
+// What every worker process does whatever its schedule: serve /metrics, /status and the
+// gRPC peer, report phase and progress, evaluate and write the final model, notice an
+// upstream that never comes up, and stop cleanly. The pipeline worker (worker.ts) and the
+// ring worker (ring-worker.ts) differ only in the order they train and exchange layers.
+import { join } from 'node:path';
+import type { ForwardForwardJob } from '../operator/api/v1alpha1/index.js';
+import type { Dataset } from './data/mnist.js';
+import type { FFLayer } from './ff/ff-layer.js';
+import type { SoftmaxHead } from './ff/softmax-head.js';
+import type { LogFields, Logger } from './observe/log.js';
+import { WorkerMetrics } from './observe/metrics.js';
+import { startObservabilityServer } from './observe/http-server.js';
+import { fetchPeerStatus } from './peer/peer-client.js';
+import { startPeerThread, type PeerThread, type PeerThreadEvents, type PeerThreadOptions } from './peer/peer-thread.js';
+import type { PeerPhase } from './peer/worker-status.js';
+import type { ChapterProgress } from './train/group-trainer.js';
+import { modelDescription, saveModel } from './train/model-files.js';
+import { accuracy } from './train/predict.js';
+import { writeTerminationMessage } from './termination-message.js';
+import { parseHostPort, type WorkerArgs } from './worker-args.js';
+
+export interface WorkerState {
+  phase: PeerPhase;
+  /** The chapter being trained, or the last one finished. */
+  chapter: number;
+  /** How many chapters are finished: what the operator's progress reads. */
+  chaptersDone: number;
+  testAccuracy: number | undefined;
+  stopping: boolean;
+}
+
+/** The layers (and readout) a worker can run forward: what it evaluates and writes. */
+export interface HeldModel {
+  layers: FFLayer[];
+  head: SoftmaxHead | undefined;
+}
+
+/** The peer thread's options that depend on the schedule: who may publish here, what a bundle must hold, streams. */
+export type PeerExtras = Omit<PeerThreadOptions, 'host' | 'port' | 'job' | 'chapters' | 'group' | 'token'>;
+
+// The worker that writes the model stays this long after succeeding: the worker before it
+// polls its status every second or two to learn that it may stop.
+const FINAL_GRACE_MS = 3000;
+
+export abstract class WorkerBase {
+  readonly state: WorkerState = { phase: 'starting', chapter: -1, chaptersDone: 0, testAccuracy: undefined, stopping: false };
+  protected peer: PeerThread | undefined;
+  protected readonly closers: (() => Promise<void>)[] = [];
+  protected readonly metrics: WorkerMetrics;
+  protected readonly name: string;
+
+  constructor(
+    protected readonly args: WorkerArgs,
+    protected readonly job: ForwardForwardJob,
+    protected readonly token: string | undefined,
+    protected readonly log: Logger,
+  ) {
+    // parseJobYaml has checked that metadata.name is present.
+    this.name = job.metadata.name ?? '';
+    this.metrics = new WorkerMetrics({ job: this.name, group: args.group });
+  }
+
+  abstract run(): Promise<void>;
+
+  protected get auth(): { token?: string } {
+    return this.token ? { token: this.token } : {};
+  }
+
+  /** extras: who may publish here and what a bundle must hold (one shaped otherwise is refused on the wire), streams. */
+  protected async startServers(extras: PeerExtras, events: Omit<PeerThreadEvents, 'onTransfer'> = {}): Promise<void> {
+    const obs = await startObservabilityServer({
+      ...parseHostPort(this.args.metricsListen, '--metrics-listen'),
+      metrics: this.metrics,
+      status: () => ({ group: this.args.group, ...this.state }),
+      ready: () => this.state.phase !== 'starting',
+    });
+    this.closers.push(() => obs.close());
+    this.peer = await startPeerThread(
+      {
+        ...parseHostPort(this.args.listen, '--listen'),
+        job: this.name,
+        chapters: this.job.spec.training.chapters,
+        group: this.args.group,
+        ...extras,
+        ...this.auth,
+      },
+      { ...events, onTransfer: (t) => this.metrics.recordTransfer(t) },
+    );
+    this.setPhase('starting');
+    this.closers.push(() => this.peer!.close(1000));
+  }
+
+  protected checkpointDir(): string {
+    return join(this.args.dir, 'checkpoints', `group-${this.args.group}`);
+  }
+
+  /** Fails the wait early when the upstream worker (`who`, for the message) has never answered at all. */
+  protected watchUpstream(who: string): () => void {
+    const upstream = this.args.upstream;
+    if (upstream === undefined) return () => undefined;
+    const started = Date.now();
+    let seen = false;
+    const timer = setInterval(() => {
+      fetchPeerStatus(upstream, { ...this.auth, timeoutMs: 2000 }).then(
+        () => (seen = true),
+        () => {
+          if (seen || Date.now() - started < this.args.upstreamStartupSeconds * 1000) return;
+          clearInterval(timer);
+          this.fail(`${who} at ${upstream} never came up within ${this.args.upstreamStartupSeconds} s`);
+        },
+      );
+    }, 2000);
+    return () => clearInterval(timer);
+  }
+
+  protected fail(message: string): void {
+    this.log.error(message);
+    this.setPhase('failed');
+    void this.shutdown().then(() => process.exit(1));
+  }
+
+  /** Metrics and the progress log line the local runner reads; `extra` adds schedule-specific fields. */
+  protected reportProgress(p: ChapterProgress, extra: LogFields = {}): void {
+    for (const l of p.layers) this.metrics.recordBatchStats(l.layer, l);
+    this.metrics.recordSamples(p.samples, p.seconds);
+    this.log.info('progress', { chapter: p.chapter, ...extra, step: p.step, steps: p.steps, samplesPerSecond: p.samplesPerSecond, layers: p.layers });
+  }
+
+  protected evaluate(model: HeldModel, test: Dataset, chapter: number): void {
+    // Not a spread: a trainer's layers are a getter, which a spread does not copy.
+    const classifier = { layers: model.layers, head: model.head, fromLayer: this.job.spec.model.classifier.fromLayer, classes: test.classes };
+    this.state.testAccuracy = accuracy(classifier, test);
+    this.metrics.setTestAccuracy(this.state.testAccuracy);
+    this.log.info('test accuracy', { chapter, testAccuracy: this.state.testAccuracy });
+  }
+
+  /** Writes the final model and the termination message, then succeeds. */
+  protected async writeModel(model: HeldModel, train: Dataset): Promise<void> {
+    const modelDir = join(this.args.dir, 'model');
+    const tensors = [...model.layers.flatMap((l) => l.exportWeights()), ...(model.head?.exportWeights() ?? [])];
+    await saveModel(modelDir, modelDescription(this.job.spec, this.name, train, this.state.testAccuracy), tensors);
+    const message = { testAccuracy: this.state.testAccuracy, chapter: this.state.chapter, modelPath: modelDir };
+    await writeTerminationMessage(this.args.terminationLog, message, this.log);
+    this.setPhase('succeeded');
+    this.log.info('model written', { modelPath: modelDir, testAccuracy: this.state.testAccuracy });
+    await new Promise((resolve) => setTimeout(resolve, FINAL_GRACE_MS));
+  }
+
+  protected setPhase(phase: PeerPhase): void {
+    this.state.phase = phase;
+    this.peer?.setStatus({ group: this.args.group, phase, chapter: this.state.chapter });
+  }
+
+  async shutdown(): Promise<void> {
+    this.state.stopping = true;
+    await Promise.allSettled(this.closers.map((close) => close()));
+  }
+}
