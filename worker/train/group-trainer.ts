@@ -9,16 +9,16 @@ import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js
 import type { Dataset } from '../data/mnist.js';
 import type { FFLayer, StepResult } from '../ff/ff-layer.js';
 import { overlayNeutral } from '../ff/label-overlay.js';
-import { goodnessPerLabel, unitLength } from '../ff/label-scores.js';
+import { unitLength } from '../ff/label-scores.js';
 import type { SoftmaxHead } from '../ff/softmax-head.js';
 import type { NamedTensor } from '../named-tensor.js';
 import { batchValues, type ActivationLayout } from '../peer/activation-batch.js';
 import { chapterRows, stagedBlocks, upstreamActivities, type ChapterInputs, type StepBlocks } from './chapter-inputs.js';
 import { chapterSteps, DataOrder, learningRateAt, totalSteps, type TrainingShape } from './chapter-plan.js';
 import type { GroupPlan } from './group-plan.js';
-import { chooseNegatives } from './negatives.js';
 import { buildHead, buildLayer } from './network.js';
 import { gatherRows } from './row-cache.js';
+import { RowScores } from './row-scores.js';
 
 export interface LayerStats {
   layer: number;
@@ -74,8 +74,8 @@ export class GroupTrainer {
   readonly upstream: FFLayer[];
   readonly own: FFLayer[];
   readonly head: SoftmaxHead | undefined;
-  /** The readout's (or the held layers') class scores for each training row. [rows×classes] */
-  private scores: Float32Array | undefined;
+  /** The readout's (or the held layers') class scores for each training row. */
+  private readonly scores: RowScores;
   private readonly order: DataOrder;
   readonly shape: TrainingShape;
 
@@ -90,6 +90,7 @@ export class GroupTrainer {
     const t = spec.training;
     this.shape = { rows: data.count, batchSize: t.batchSize, epochs: t.epochs, chapters: t.chapters, seed: t.seed };
     this.order = new DataOrder(this.shape);
+    this.scores = new RowScores(data);
   }
 
   private get objective(): 'ff' | 'localSoftmax' {
@@ -146,14 +147,8 @@ export class GroupTrainer {
 
   private stageChapter(chapter: number, steps: Int32Array[]): ChapterInputs {
     const { rows, slotOf } = chapterRows(steps, this.data.count);
-    if (this.head === undefined && chapter > 0 && this.objective === 'ff') this.scoreRowsByGoodness(rows);
-    const negatives = chooseNegatives(this.data.labels, rows, {
-      strategy: this.spec.model.negatives.strategy,
-      classes: this.data.classes,
-      seed: this.spec.training.seed,
-      chapter,
-      ...(this.scores ? { scores: this.scores } : {}),
-    });
+    const byGoodness = this.head === undefined && this.objective === 'ff';
+    const negatives = this.scores.chapterNegatives(this.spec, chapter, rows, byGoodness ? this.layers : undefined);
     if (this.upstream.length === 0) return { rows, slotOf, negatives };
     const upstream = upstreamActivities(this.data, rows, negatives, {
       layers: this.upstream,
@@ -162,25 +157,6 @@ export class GroupTrainer {
       objective: this.objective,
     });
     return { rows, slotOf, negatives, upstream };
-  }
-
-  /** Adaptive negatives without a readout: the goodness this group's layers give each label. */
-  private scoreRowsByGoodness(rows: Int32Array): void {
-    const strategy = this.spec.model.negatives.strategy;
-    if (strategy !== 'adaptive' && strategy !== 'sampled') return;
-    const classes = this.data.classes;
-    this.scores ??= new Float32Array(this.data.count * classes);
-    for (let first = 0; first < rows.length; first += 1000) {
-      const slice = rows.subarray(first, first + 1000);
-      // Read back outside tidy: tidy walks what it returns element by element, a typed array too.
-      const perLabel = tf.tidy(() => {
-        const x = tf.tensor2d(gatherRows(this.data.images, this.data.inputSize, slice), [slice.length, this.data.inputSize]);
-        return goodnessPerLabel(this.layers, x, classes, this.spec.model.classifier.fromLayer);
-      });
-      const scores = perLabel.dataSync();
-      perLabel.dispose();
-      slice.forEach((row, i) => this.scores!.set(scores.subarray(i * classes, (i + 1) * classes), row * classes));
-    }
   }
 
   private trainStep(batch: StepBatch, lr: number, downstream?: ActivationLayout): StepTensors & { outgoing?: Float32Array } {
@@ -285,18 +261,10 @@ export class GroupTrainer {
       goodnessPos: mean((w) => w.goodPos, j),
       ...(this.objective === 'ff' ? { goodnessNeg: mean((w) => w.goodNeg, j) } : {}),
     }));
-    for (const w of window) this.recordScores(w);
+    for (const w of window) if (w.logits) this.scores.record(w.rows, w.logits);
     for (const w of window) tf.dispose([...w.losses, ...w.goodPos, ...w.goodNeg, ...(w.logits ? [w.logits] : [])]);
     const samples = window.reduce((n, w) => n + w.rows.length, 0);
     return { layers, samples, seconds, samplesPerSecond: samples / Math.max(seconds, 1e-9) };
-  }
-
-  private recordScores(step: StepTensors): void {
-    if (step.logits === undefined) return;
-    const classes = this.data.classes;
-    this.scores ??= new Float32Array(this.data.count * classes);
-    const logits = step.logits.dataSync();
-    step.rows.forEach((row, r) => this.scores!.set(logits.subarray(r * classes, (r + 1) * classes), row * classes));
   }
 
   /** Published downstream: the weights of every layer this group holds. */
@@ -316,15 +284,13 @@ export class GroupTrainer {
 
   /** What a checkpoint must hold to resume this group exactly. */
   checkpointTensors(): NamedTensor[] {
-    const scores = this.scores ? [{ name: 'scores', shape: [this.data.count, this.data.classes], values: this.scores }] : [];
-    return [...this.layers.flatMap((l) => l.exportState()), ...(this.head?.exportWeights() ?? []), ...scores];
+    return [...this.layers.flatMap((l) => l.exportState()), ...(this.head?.exportWeights() ?? []), ...this.scores.toTensors()];
   }
 
   restoreCheckpoint(tensors: NamedTensor[]): void {
     for (const layer of this.layers) layer.importState(tensors);
     this.head?.importWeights(tensors);
-    const scores = tensors.find((t) => t.name === 'scores');
-    if (scores) this.scores = Float32Array.from(scores.values);
+    this.scores.fromTensors(tensors);
   }
 }
 

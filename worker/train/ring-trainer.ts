@@ -8,17 +8,17 @@ import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js
 import type { Dataset } from '../data/mnist.js';
 import type { FFLayer, StepResult } from '../ff/ff-layer.js';
 import { overlayNeutral } from '../ff/label-overlay.js';
-import { goodnessPerLabel, readoutFeatures } from '../ff/label-scores.js';
+import { readoutFeatures } from '../ff/label-scores.js';
 import type { SoftmaxHead } from '../ff/softmax-head.js';
 import type { NamedTensor } from '../named-tensor.js';
 import { chapterRows, type UpstreamActivities } from './chapter-inputs.js';
 import { chapterSteps, DataOrder, learningRateAt, totalSteps, type TrainingShape } from './chapter-plan.js';
 import type { ChapterProgress } from './group-trainer.js';
-import { chooseNegatives } from './negatives.js';
 import { buildHead, buildLayer } from './network.js';
 import { HEAD_UNIT, type RingPlan } from './ring-plan.js';
 import { layerOutputs } from './ring-inputs.js';
 import { gatherRows, type RowTable } from './row-cache.js';
+import { RowScores } from './row-scores.js';
 import { ShardOrder } from './shard-order.js';
 
 export type RingProgress = ChapterProgress & { unit: string; readoutLoss?: number };
@@ -61,8 +61,8 @@ export class RingTrainer {
   readonly head: SoftmaxHead | undefined;
   private readonly shape: TrainingShape;
   private readonly rowsOfStep: (chapter: number, k: number) => Int32Array;
-  /** Class scores of each training row from this worker's model: [rows×classes]. */
-  private scores: Float32Array | undefined;
+  /** Class scores of each training row from this worker's model. */
+  private readonly scores: RowScores;
   private staged: Staged | undefined;
 
   constructor(
@@ -74,6 +74,7 @@ export class RingTrainer {
     this.head = plan.units.includes(HEAD_UNIT) ? buildHead(spec, data.classes) : undefined;
     const t = spec.training;
     this.shape = { rows: data.count, batchSize: t.batchSize, epochs: t.epochs, chapters: t.chapters, seed: t.seed };
+    this.scores = new RowScores(data);
     if (plan.shard === undefined) {
       const order = new DataOrder(this.shape);
       this.rowsOfStep = (chapter, k) => order.rowsOfStep(chapterSteps(this.shape, chapter).start + k);
@@ -121,31 +122,10 @@ export class RingTrainer {
     const { start, end } = chapterSteps(this.shape, chapter);
     const steps = Array.from({ length: end - start }, (_, k) => Int32Array.from(this.rowsOfStep(chapter, k)));
     const { rows, slotOf } = chapterRows(steps, this.data.count);
-    if (this.head === undefined && this.objective === 'ff') this.scoreRowsByGoodness(rows);
-    const negatives = chooseNegatives(this.data.labels, rows, {
-      strategy: this.spec.model.negatives.strategy,
-      classes: this.data.classes,
-      seed: this.spec.training.seed,
-      chapter,
-      ...(this.scores ? { scores: this.scores } : {}),
-    });
+    const byGoodness = this.head === undefined && this.objective === 'ff';
+    const negatives = this.scores.chapterNegatives(this.spec, chapter, rows, byGoodness ? this.layers : undefined);
     this.staged = { chapter, steps, firstStep: start, rows, slotOf, negatives, passed: 0, below: undefined, readout: [] };
     return this.staged;
-  }
-
-  /** Adaptive negatives without a readout: the goodness this worker's layers give each label. */
-  private scoreRowsByGoodness(rows: Int32Array): void {
-    const strategy = this.spec.model.negatives.strategy;
-    if (strategy !== 'adaptive' && strategy !== 'sampled') return;
-    const classes = this.data.classes;
-    this.scores ??= new Float32Array(this.data.count * classes);
-    for (let first = 0; first < rows.length; first += 1000) {
-      const slice = rows.subarray(first, first + 1000);
-      const scores = tf.tidy(() =>
-        goodnessPerLabel(this.layers, this.images(slice), classes, this.spec.model.classifier.fromLayer).dataSync(),
-      );
-      slice.forEach((row, i) => this.scores!.set(scores.subarray(i * classes, (i + 1) * classes), row * classes));
-    }
   }
 
   /** Steps through the chapter's batches, reporting every REPORT_EVERY_STEPS and yielding to the event loop. */
@@ -211,18 +191,10 @@ export class RingTrainer {
     const goodnessNeg = mean((w) => w.goodnessNeg);
     const layers =
       unit === HEAD_UNIT ? [] : [{ layer: this.layerIndex(unit), loss, goodnessPos: mean((w) => w.goodnessPos)!, ...(goodnessNeg === undefined ? {} : { goodnessNeg }) }];
-    for (const w of window) this.recordScores(w);
+    for (const w of window) if (w.logits) this.scores.record(w.rows, w.logits);
     for (const w of window) tf.dispose([w.loss, w.goodnessPos, w.goodnessNeg, w.logits].filter((t) => t !== undefined));
     const samples = window.reduce((n, w) => n + w.rows.length, 0);
     return { layers, ...(unit === HEAD_UNIT ? { readoutLoss: loss } : {}), samples, seconds, samplesPerSecond: samples / Math.max(seconds, 1e-9) };
-  }
-
-  private recordScores(step: StepScalars): void {
-    if (step.logits === undefined) return;
-    const classes = this.data.classes;
-    this.scores ??= new Float32Array(this.data.count * classes);
-    const logits = step.logits.dataSync();
-    step.rows.forEach((row, r) => this.scores!.set(logits.subarray(r * classes, (r + 1) * classes), row * classes));
   }
 
   /** A unit's whole state (weights, optimiser moments, step count): what travels round the ring. */
@@ -238,14 +210,12 @@ export class RingTrainer {
 
   /** What a checkpoint must hold to resume this worker exactly. */
   checkpointTensors(): NamedTensor[] {
-    const scores = this.scores ? [{ name: 'scores', shape: [this.data.count, this.data.classes], values: this.scores }] : [];
-    return [...this.plan.units.flatMap((u) => this.unitState(u)), ...scores];
+    return [...this.plan.units.flatMap((u) => this.unitState(u)), ...this.scores.toTensors()];
   }
 
   restoreCheckpoint(tensors: NamedTensor[]): void {
     for (const unit of this.plan.units) this.loadUnit(unit, tensors);
-    const scores = tensors.find((t) => t.name === 'scores');
-    if (scores) this.scores = Float32Array.from(scores.values);
+    this.scores.fromTensors(tensors);
     this.staged = undefined;
   }
 }
