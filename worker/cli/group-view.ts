@@ -51,6 +51,8 @@ export function applyEvent(view: GroupView, event: WorkerEvent): GroupView {
     case 'resumed':
       // The checkpoint's chapter is complete: show it full until the next one starts.
       return { ...view, chapter: event.chapter, step: 1, steps: 1, phase: event.chapter === view.chapters - 1 ? 'finished' : view.phase };
+    case 'finished':
+      return { ...view, phase: 'finished' };
     case 'error':
       return view;
   }

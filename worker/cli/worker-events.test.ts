@@ -36,6 +36,7 @@ void describe('parseWorkerLine', () => {
       line: line({ msg: 'resumed from checkpoint', path: '/r/c', chapter: 0 }),
       want: { kind: 'resumed', chapter: 0 },
     },
+    { name: 'a ring worker done with its chapters', line: line({ msg: 'worker finished', chapters: 4 }), want: { kind: 'finished' } },
     { name: 'an error line carries its message', line: line({ level: 'error', msg: 'upstream never came up' }), want: { kind: 'error', message: 'upstream never came up' } },
     { name: 'other messages are not events', line: line({ msg: 'backend ready', backend: 'wasm' }), want: undefined },
     { name: 'text that is not JSON is not an event', line: 'Error: boom', want: undefined },
@@ -71,5 +72,11 @@ void describe('applyEvent', () => {
   void it('a resume from the final checkpoint shows the group finished', () => {
     assert.equal(applyEvent(newGroupView(0, [0], 2), { kind: 'resumed', chapter: 1 }).phase, 'finished');
     assert.equal(applyEvent(newGroupView(0, [0], 2), { kind: 'resumed', chapter: 0 }).phase, 'starting');
+  });
+
+  void it('a ring worker that trained its last chapter (not the job\'s) shows finished', () => {
+    const v = applyEvent(newGroupView(0, [0, 1], 4), { kind: 'chapterDone', chapter: 2, seconds: 1 });
+    assert.equal(v.phase, 'starting');
+    assert.equal(applyEvent(v, { kind: 'finished' }).phase, 'finished');
   });
 });

@@ -7,6 +7,8 @@ export type WorkerEvent =
   | { kind: 'testAccuracy'; chapter: number; testAccuracy: number }
   | { kind: 'modelWritten'; modelPath: string; testAccuracy: number | undefined }
   | { kind: 'resumed'; chapter: number }
+  /** A ring worker that has trained all its chapters (it may stay up to serve the next one). */
+  | { kind: 'finished' }
   | { kind: 'error'; message: string };
 
 type Fields = Record<string, unknown>;
@@ -45,6 +47,7 @@ const BY_MESSAGE: Record<string, (f: Fields) => WorkerEvent | undefined> = {
   'model written': (f) =>
     typeof f.modelPath === 'string' ? { kind: 'modelWritten', modelPath: f.modelPath, testAccuracy: num(f, 'testAccuracy') } : undefined,
   'resumed from checkpoint': (f) => ({ kind: 'resumed', chapter: num(f, 'chapter') ?? -1 }),
+  'worker finished': () => ({ kind: 'finished' }),
 };
 
 /** parseWorkerLine turns one log line into an event, or undefined for lines that matter to no one. */
