@@ -15,29 +15,37 @@ export interface LayerInputs {
   /** slot → training row, and each slot's negative label. */
   rows: Int32Array;
   negatives: Uint8Array;
-  /** ff trains on positive and negative rows, localSoftmax on neutral ones. */
-  objective: 'ff' | 'localSoftmax';
-  /** Neutral activities are also needed for a readout. */
-  withNeutral: boolean;
+}
+
+/**
+ * Which outputs are needed: positive and negative rows for an ff layer above, neutral rows
+ * for a localSoftmax layer above or for the readout. The last layer's labelled outputs feed
+ * nothing, and are not computed.
+ */
+export interface WantedOutputs {
+  labelled: boolean;
+  neutral: boolean;
 }
 
 /**
  * The outputs of `layer` (already trained on the chapter) for every slot: from the images
  * for layer 0, else from `below`, the outputs of the layer under it.
  */
-export function layerOutputs(layer: FFLayer, below: UpstreamActivities | undefined, inputs: LayerInputs): UpstreamActivities {
+export function layerOutputs(layer: FFLayer, below: UpstreamActivities | undefined, inputs: LayerInputs, want: WantedOutputs): UpstreamActivities {
   if (below === undefined) {
+    // Layer 0 reads the images: the shared staging computes labelled rows for the ff
+    // objective's name, neutral ones for a readout's (or localSoftmax's).
     return upstreamActivities(inputs.data, inputs.rows, inputs.negatives, {
       layers: [layer],
       featuresFrom: 1,
-      withReadout: inputs.withNeutral,
-      objective: inputs.objective,
+      withReadout: want.neutral,
+      objective: want.labelled ? 'ff' : 'localSoftmax',
     });
   }
   return {
-    ...(below.pos ? { pos: forwardTable(layer, below.pos) } : {}),
-    ...(below.neg ? { neg: forwardTable(layer, below.neg) } : {}),
-    ...(below.neutral ? { neutral: forwardTable(layer, below.neutral) } : {}),
+    ...(want.labelled && below.pos ? { pos: forwardTable(layer, below.pos) } : {}),
+    ...(want.labelled && below.neg ? { neg: forwardTable(layer, below.neg) } : {}),
+    ...(want.neutral && below.neutral ? { neutral: forwardTable(layer, below.neutral) } : {}),
   };
 }
 

@@ -16,7 +16,7 @@ import { chapterSteps, DataOrder, learningRateAt, totalSteps, type TrainingShape
 import type { ChapterProgress } from './group-trainer.js';
 import { buildHead, buildLayer } from './network.js';
 import { HEAD_UNIT, type RingPlan } from './ring-plan.js';
-import { layerOutputs } from './ring-inputs.js';
+import { layerOutputs, type WantedOutputs } from './ring-inputs.js';
 import { gatherRows, type RowTable } from './row-cache.js';
 import { RowScores } from './row-scores.js';
 import { ShardOrder } from './shard-order.js';
@@ -101,13 +101,30 @@ export class RingTrainer {
       if (train) await this.loop(staged, unit, (batch, lr) => this.headStep(staged, batch, lr), onProgress);
       return;
     }
+    await this.passLayer(staged, train, onProgress);
+  }
+
+  /** Trains (when `train`) the next layer of the chapter, then keeps the outputs the units above need. */
+  private async passLayer(staged: Staged, train: boolean, onProgress: (p: RingProgress) => void): Promise<void> {
     const k = staged.passed;
     const layer = this.layers[k]!;
-    if (train) await this.loop(staged, unit, (batch, lr) => this.layerStep(k, staged, batch, lr), onProgress);
-    const withNeutral = this.head !== undefined;
-    staged.below = layerOutputs(layer, staged.below, { data: this.data, rows: staged.rows, negatives: staged.negatives, objective: this.objective, withNeutral });
+    if (train) await this.loop(staged, layer.name, (batch, lr) => this.layerStep(k, staged, batch, lr), onProgress);
     staged.passed = k + 1;
-    if (this.head !== undefined && k >= this.spec.model.classifier.fromLayer) staged.readout.push(staged.below.neutral!);
+    const want = this.wantedOutputs(k);
+    if (!want.labelled && !want.neutral) return;
+    staged.below = layerOutputs(layer, staged.below, { data: this.data, rows: staged.rows, negatives: staged.negatives }, want);
+    if (want.read) staged.readout.push(staged.below.neutral!);
+  }
+
+  /**
+   * What layer k's outputs feed: the layer above (labelled rows, or neutral under
+   * localSoftmax) and the readout, which reads the neutral rows of the layers from
+   * classifier.fromLayer up (so every layer passes neutral rows on when there is one).
+   */
+  private wantedOutputs(k: number): WantedOutputs & { read: boolean } {
+    const last = k === this.layers.length - 1;
+    const read = this.head !== undefined && k >= this.spec.model.classifier.fromLayer;
+    return { labelled: !last && this.objective === 'ff', neutral: this.head !== undefined || (!last && this.objective === 'localSoftmax'), read };
   }
 
   private layerIndex(unit: string): number {
