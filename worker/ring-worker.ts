@@ -5,11 +5,11 @@
 // last chapter ends with the final model, evaluates it and writes it; the others stay up,
 // ready to send again what a restarted successor lost, until their successor has finished.
 import { peerGroups } from '../operator/api/v1alpha1/index.js';
-import { checkCompatible, checkpointDue, loadLatestCheckpoint, saveCheckpoint } from './checkpoint/checkpoint.js';
+import { checkpointDue } from './checkpoint/checkpoint.js';
 import { loadDataset } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
-import { fetchPeerStatus, publishBundle } from './peer/peer-client.js';
+import { fetchPeerStatus } from './peer/peer-client.js';
 import type { WeightBundle } from './peer/weight-bundle.js';
 import type { PeerStatus } from './peer/worker-status.js';
 import { ringPlan, type RingStep } from './train/ring-plan.js';
@@ -72,17 +72,10 @@ export class RingWorker extends WorkerBase {
 
   /** Restores the newest good checkpoint; returns the first chapter still to train. */
   private async resume(trainer: RingTrainer): Promise<number> {
-    const { checkpoint, skipped } = await loadLatestCheckpoint(this.checkpointDir());
-    for (const s of skipped) this.log.warn('skipped unusable checkpoint', { path: s.path, reason: s.reason });
+    const checkpoint = await this.resumeFromCheckpoint(this.checkpointIdentity(), (c) => trainer.restoreCheckpoint(c.tensors));
     if (!checkpoint) return 0;
-    checkCompatible(checkpoint, this.checkpointIdentity());
-    trainer.restoreCheckpoint(checkpoint.tensors);
     const chapter = checkpoint.meta.chapter;
     for (const [unit, version] of Object.entries((checkpoint.meta.versions ?? {}) as Record<string, number>)) this.versions.set(unit, version);
-    this.metrics.recordResume();
-    this.state.chapter = chapter;
-    this.state.chaptersDone = chapter + 1;
-    this.log.info('resumed from checkpoint', { path: checkpoint.path, chapter });
     // The previous run may have died before the next worker had every unit it trained in
     // that chapter: send them again (a receiver replaces what it already holds).
     if (chapter < this.job.spec.training.chapters - 1) {
@@ -136,11 +129,7 @@ export class RingWorker extends WorkerBase {
   }
 
   private async publish(bundle: WeightBundle): Promise<void> {
-    const result = await publishBundle(this.args.downstream!, bundle, {
-      ...this.auth,
-      onTransfer: (t) => this.metrics.recordTransfer(t),
-      onRetry: (r) => this.log.warn('publish retry', { attempt: r.attempt, delayMs: r.delayMs, error: r.error.message }),
-    });
+    const result = await this.publishDownstream(bundle);
     this.log.info('published layer', { unit: bundle.tensors[0]?.name.split('/')[0], chapter: bundle.chapter, to: this.args.downstream, bytes: result.bytes, seconds: result.seconds });
   }
 
@@ -149,10 +138,8 @@ export class RingWorker extends WorkerBase {
     const own = trainer.plan.chapters;
     const ordinal = own.indexOf(step.chapter);
     if (checkpointDue(ordinal, own.length, this.job.spec.checkpoint.everyChapters)) {
-      const saveStarted = performance.now();
       const meta = { chapter: step.chapter, ...this.checkpointIdentity(), versions: Object.fromEntries(this.versions) };
-      await saveCheckpoint(this.checkpointDir(), { meta, tensors: trainer.checkpointTensors() });
-      this.metrics.recordCheckpoint((performance.now() - saveStarted) / 1000);
+      await this.writeCheckpoint({ meta, tensors: trainer.checkpointTensors() });
     }
     this.state.chaptersDone = step.chapter + 1;
     if (test && step.evaluate) this.evaluate(trainer, test, step.chapter);

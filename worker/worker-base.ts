@@ -4,14 +4,16 @@
 // ring worker (ring-worker.ts) differ only in the order they train and exchange layers.
 import { join } from 'node:path';
 import type { ForwardForwardJob } from '../operator/api/v1alpha1/index.js';
+import { checkCompatible, loadLatestCheckpoint, saveCheckpoint, type Checkpoint, type LoadedCheckpoint } from './checkpoint/checkpoint.js';
 import type { Dataset } from './data/mnist.js';
 import type { FFLayer } from './ff/ff-layer.js';
 import type { SoftmaxHead } from './ff/softmax-head.js';
 import type { LogFields, Logger } from './observe/log.js';
 import { WorkerMetrics } from './observe/metrics.js';
 import { startObservabilityServer } from './observe/http-server.js';
-import { fetchPeerStatus } from './peer/peer-client.js';
+import { fetchPeerStatus, publishBundle, type PublishResult } from './peer/peer-client.js';
 import { startPeerThread, type PeerThread, type PeerThreadEvents, type PeerThreadOptions } from './peer/peer-thread.js';
+import type { WeightBundle } from './peer/weight-bundle.js';
 import type { PeerPhase } from './peer/worker-status.js';
 import type { ChapterProgress } from './train/group-trainer.js';
 import { modelDescription, saveModel } from './train/model-files.js';
@@ -92,6 +94,39 @@ export abstract class WorkerBase {
 
   protected checkpointDir(): string {
     return join(this.args.dir, 'checkpoints', `group-${this.args.group}`);
+  }
+
+  /**
+   * Restores the newest good checkpoint written for `identity` through `restore`, and marks
+   * its chapter done; undefined on a fresh start.
+   */
+  protected async resumeFromCheckpoint(identity: Record<string, unknown>, restore: (c: LoadedCheckpoint) => void): Promise<LoadedCheckpoint | undefined> {
+    const { checkpoint, skipped } = await loadLatestCheckpoint(this.checkpointDir());
+    for (const s of skipped) this.log.warn('skipped unusable checkpoint', { path: s.path, reason: s.reason });
+    if (!checkpoint) return undefined;
+    checkCompatible(checkpoint, identity);
+    restore(checkpoint);
+    this.metrics.recordResume();
+    this.state.chapter = checkpoint.meta.chapter;
+    this.state.chaptersDone = checkpoint.meta.chapter + 1;
+    this.log.info('resumed from checkpoint', { path: checkpoint.path, chapter: checkpoint.meta.chapter });
+    return checkpoint;
+  }
+
+  /** Writes a checkpoint atomically and records how long it took. */
+  protected async writeCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    const started = performance.now();
+    await saveCheckpoint(this.checkpointDir(), checkpoint);
+    this.metrics.recordCheckpoint((performance.now() - started) / 1000);
+  }
+
+  /** Publishes a bundle to the next worker, retrying what a retry can fix. */
+  protected publishDownstream(bundle: WeightBundle): Promise<PublishResult> {
+    return publishBundle(this.args.downstream!, bundle, {
+      ...this.auth,
+      onTransfer: (t) => this.metrics.recordTransfer(t),
+      onRetry: (r) => this.log.warn('publish retry', { attempt: r.attempt, delayMs: r.delayMs, error: r.error.message }),
+    });
   }
 
   /** Fails the wait early when the upstream worker (`who`, for the message) has never answered at all. */

@@ -2,12 +2,12 @@
 // receiving the previous group's weights and publishing its own to the next group.
 import { readFile } from 'node:fs/promises';
 import { parseJobYaml } from '../operator/api/v1alpha1/index.js';
-import { checkCompatible, checkpointDue, loadLatestCheckpoint, saveCheckpoint } from './checkpoint/checkpoint.js';
+import { checkpointDue } from './checkpoint/checkpoint.js';
 import { loadDataset } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
 import { createLogger } from './observe/log.js';
-import { fetchPeerStatus, publishBundle } from './peer/peer-client.js';
+import { fetchPeerStatus } from './peer/peer-client.js';
 import type { ExpectedTensor } from './peer/assembler.js';
 import { batchBytes } from './peer/activation-batch.js';
 import { activationLayout } from './train/activation-layout.js';
@@ -94,15 +94,8 @@ class Worker extends WorkerBase {
 
   /** Restores the newest good checkpoint; returns the first chapter still to train. */
   private async resume(trainer: GroupTrainer): Promise<number> {
-    const { checkpoint, skipped } = await loadLatestCheckpoint(this.checkpointDir());
-    for (const s of skipped) this.log.warn('skipped unusable checkpoint', { path: s.path, reason: s.reason });
+    const checkpoint = await this.resumeFromCheckpoint(this.checkpointIdentity(trainer), (c) => trainer.restoreCheckpoint(c.tensors));
     if (!checkpoint) return 0;
-    checkCompatible(checkpoint, this.checkpointIdentity(trainer));
-    trainer.restoreCheckpoint(checkpoint.tensors);
-    this.metrics.recordResume();
-    this.state.chapter = checkpoint.meta.chapter;
-    this.state.chaptersDone = checkpoint.meta.chapter + 1;
-    this.log.info('resumed from checkpoint', { path: checkpoint.path, chapter: checkpoint.meta.chapter });
     this.resumedAt = checkpoint.meta.chapter + 1;
     // The previous run may have died between saving and publishing: publishing again is
     // harmless (the receiver replaces a chapter it already holds).
@@ -135,10 +128,7 @@ class Worker extends WorkerBase {
   private async finishChapter(trainer: GroupTrainer, chapter: number, test: Dataset | undefined): Promise<void> {
     const { chapters } = this.job.spec.training;
     if (checkpointDue(chapter, chapters, this.job.spec.checkpoint.everyChapters)) {
-      const saveStarted = performance.now();
-      const meta = { chapter, ...this.checkpointIdentity(trainer) };
-      await saveCheckpoint(this.checkpointDir(), { meta, tensors: trainer.checkpointTensors() });
-      this.metrics.recordCheckpoint((performance.now() - saveStarted) / 1000);
+      await this.writeCheckpoint({ meta: { chapter, ...this.checkpointIdentity(trainer) }, tensors: trainer.checkpointTensors() });
     }
     this.state.chaptersDone = chapter + 1;
     await this.publish(trainer, chapter);
@@ -198,11 +188,7 @@ class Worker extends WorkerBase {
     if (this.args.downstream === undefined) return;
     this.setPhase('publishing');
     const bundle = { job: this.name, fromGroup: this.args.group, chapter, tensors: trainer.weightsForDownstream() };
-    const result = await publishBundle(this.args.downstream, bundle, {
-      ...this.auth,
-      onTransfer: (t) => this.metrics.recordTransfer(t),
-      onRetry: (r) => this.log.warn('publish retry', { attempt: r.attempt, delayMs: r.delayMs, error: r.error.message }),
-    });
+    const result = await this.publishDownstream(bundle);
     this.log.info('published weights', { chapter, bytes: result.bytes, seconds: result.seconds });
   }
 
