@@ -175,10 +175,10 @@ export class RingTrainer {
       const below = staged.below;
       let result: StepResult;
       if (this.objective === 'localSoftmax') {
-        const x = below?.neutral ? rowsOf(below.neutral, slots) : overlayNeutral(this.images(rows), this.data.classes);
+        const x = below?.neutral ? below.neutral.gather(slots) : overlayNeutral(this.images(rows), this.data.classes);
         result = layer.trainStepLocalSoftmax(x, labels, lr);
       } else if (below?.pos && below.neg) {
-        result = layer.trainStep(rowsOf(below.pos, slots), rowsOf(below.neg, slots), lr);
+        result = layer.trainStep(below.pos.gather(slots), below.neg.gather(slots), lr);
       } else {
         const wrong = tf.tensor1d(Array.from(slots, (s) => staged.negatives[s]!), 'int32');
         result = layer.trainStepOnImages(this.images(rows), labels, wrong, lr);
@@ -191,7 +191,7 @@ export class RingTrainer {
   private headStep(staged: Staged, { rows, slots }: Batch, lr: number): Omit<StepScalars, 'rows'> {
     return tf.tidy(() => {
       const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
-      const features = readoutFeatures(staged.readout.map((t) => rowsOf(t, slots)), 0);
+      const features = readoutFeatures(staged.readout.map((t) => t.gather(slots)), 0);
       return this.head!.trainStep(features, labels, lr);
     });
   }
@@ -235,9 +235,4 @@ export class RingTrainer {
     this.scores.fromTensors(tensors);
     this.staged = undefined;
   }
-}
-
-/** The rows of `table` at `slots`, as a tensor. [slots.length, width] */
-function rowsOf(table: RowTable, slots: number[]): tf.Tensor2D {
-  return tf.tensor2d(gatherRows(table.values, table.width, slots), [slots.length, table.width]);
 }

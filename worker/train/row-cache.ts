@@ -16,6 +16,11 @@ export class RowTable {
   write(first: number, block: tf.Tensor2D): void {
     this.values.set(block.dataSync() as Float32Array, first * this.width);
   }
+
+  /** The rows named by `indices`, as a tensor. [indices.length, width] */
+  gather(indices: ArrayLike<number>): tf.Tensor2D {
+    return tf.tensor2d(gatherRows(this.values, this.width, indices), [indices.length, this.width]);
+  }
 }
 
 /** Copies the named rows of a row-major matrix into a new dense block. */
