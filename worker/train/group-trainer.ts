@@ -14,7 +14,8 @@ import type { SoftmaxHead } from '../ff/softmax-head.js';
 import type { NamedTensor } from '../named-tensor.js';
 import { batchValues, type ActivationLayout } from '../peer/activation-batch.js';
 import { chapterRows, stagedBlocks, upstreamActivities, type ChapterInputs, type StepBlocks } from './chapter-inputs.js';
-import { chapterSteps, DataOrder, learningRateAt, totalSteps, type TrainingShape } from './chapter-plan.js';
+import { runChapterSteps } from './chapter-loop.js';
+import { chapterSteps, DataOrder, type TrainingShape } from './chapter-plan.js';
 import type { GroupPlan } from './group-plan.js';
 import { buildHead, buildLayer } from './network.js';
 import { gatherRows } from './row-cache.js';
@@ -39,8 +40,6 @@ export interface ChapterProgress {
   seconds: number;
   samplesPerSecond: number;
 }
-
-const REPORT_EVERY_STEPS = 25;
 
 /**
  * How a group exchanges activities instead of staging them: `feed` gives a downstream group
@@ -108,26 +107,17 @@ export class GroupTrainer {
     // A fed group needs neither negatives nor staged activities: its inputs come made.
     const staged = io.feed ? undefined : this.stageChapter(chapter, steps);
     let last: ChapterProgress = { chapter, step: 0, steps: steps.length, layers: [], samples: 0, seconds: 0, samplesPerSecond: 0 };
-    let window: StepTensors[] = [];
-    let windowStart = performance.now();
-    for (let k = 0; k < steps.length; k++) {
-      const progress = (start + k) / totalSteps(this.shape);
-      const lr = learningRateAt(this.spec.training.optimizer.learningRate, this.spec.training.learningRateSchedule, progress);
-      const rows = steps[k]!;
-      const blocks = io.feed ? await io.feed(start + k, rows) : staged!.upstream && stagedBlocks(staged!, rows);
+    const step = async (rows: Int32Array, globalStep: number, lr: number): Promise<StepTensors> => {
+      const blocks = io.feed ? await io.feed(globalStep, rows) : staged!.upstream && stagedBlocks(staged!, rows);
       const negatives = staged && Uint8Array.from(rows, (r) => staged.negatives[staged.slotOf[r]!]!);
-      const { outgoing, ...step } = this.trainStep({ rows, blocks, negatives }, lr, io.sink?.layout);
-      window.push(step);
-      if (outgoing) await io.sink!.send(start + k, outgoing);
-      if (window.length === REPORT_EVERY_STEPS || k === steps.length - 1) {
-        const seconds = (performance.now() - windowStart) / 1000;
-        last = { chapter, step: k + 1, steps: steps.length, ...this.summarise(window, seconds) };
-        onProgress(last);
-        window = [];
-        windowStart = performance.now();
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
+      const { outgoing, ...tensors } = this.trainStep({ rows, blocks, negatives }, lr, io.sink?.layout);
+      if (outgoing) await io.sink!.send(globalStep, outgoing);
+      return tensors;
+    };
+    await runChapterSteps({ spec: this.spec, shape: this.shape, steps, firstStep: start }, step, (window, done, seconds) => {
+      last = { chapter, step: done, steps: steps.length, ...this.summarise(window, seconds) };
+      onProgress(last);
+    });
     return last;
   }
 

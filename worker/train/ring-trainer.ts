@@ -12,7 +12,8 @@ import { readoutFeatures } from '../ff/label-scores.js';
 import type { SoftmaxHead } from '../ff/softmax-head.js';
 import type { NamedTensor } from '../named-tensor.js';
 import { chapterRows, type UpstreamActivities } from './chapter-inputs.js';
-import { chapterSteps, DataOrder, learningRateAt, totalSteps, type TrainingShape } from './chapter-plan.js';
+import { runChapterSteps } from './chapter-loop.js';
+import { chapterSteps, DataOrder, type TrainingShape } from './chapter-plan.js';
 import type { ChapterProgress } from './group-trainer.js';
 import { buildHead, buildLayer } from './network.js';
 import { HEAD_UNIT, type RingPlan } from './ring-plan.js';
@@ -22,8 +23,6 @@ import { RowScores } from './row-scores.js';
 import { ShardOrder } from './shard-order.js';
 
 export type RingProgress = ChapterProgress & { unit: string; readoutLoss?: number };
-
-const REPORT_EVERY_STEPS = 25;
 
 /** The chapter being trained: its batches, rows, negatives and the activities so far. */
 interface Staged {
@@ -145,28 +144,19 @@ export class RingTrainer {
     return this.staged;
   }
 
-  /** Steps through the chapter's batches, reporting every REPORT_EVERY_STEPS and yielding to the event loop. */
-  private async loop(
+  /** Steps through the chapter's batches (chapter-loop.ts), reporting each window. */
+  private loop(
     staged: Staged,
     unit: string,
     step: (batch: Batch, lr: number) => Omit<StepScalars, 'rows'>,
     onProgress: (p: RingProgress) => void,
   ): Promise<void> {
-    let window: StepScalars[] = [];
-    let windowStart = performance.now();
-    for (const [k, rows] of staged.steps.entries()) {
-      const progress = (staged.firstStep + k) / totalSteps(this.shape);
-      const lr = learningRateAt(this.spec.training.optimizer.learningRate, this.spec.training.learningRateSchedule, progress);
-      const slots = Array.from(rows, (r) => staged.slotOf[r]!);
-      window.push({ ...step({ rows, slots }, lr), rows });
-      if (window.length < REPORT_EVERY_STEPS && k < staged.steps.length - 1) continue;
-      const seconds = (performance.now() - windowStart) / 1000;
-      onProgress({ chapter: staged.chapter, unit, step: k + 1, steps: staged.steps.length, ...this.summarise(unit, window, seconds) });
-      window = [];
-      windowStart = performance.now();
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    const trainOn = (rows: Int32Array, _globalStep: number, lr: number): StepScalars => ({ ...step({ rows, slots: Array.from(rows, (r) => staged.slotOf[r]!) }, lr), rows });
+    return runChapterSteps({ spec: this.spec, shape: this.shape, ...staged }, trainOn, (window, done, seconds) =>
+      onProgress({ chapter: staged.chapter, unit, step: done, steps: staged.steps.length, ...this.summarise(unit, window, seconds) }),
+    );
   }
+
 
   private layerStep(k: number, staged: Staged, { rows, slots }: Batch, lr: number): Omit<StepScalars, 'rows'> {
     return tf.tidy(() => {
