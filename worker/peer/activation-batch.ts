@@ -40,8 +40,8 @@ export function batchBytes(layout: ActivationLayout): number {
 
 /** A packed batch's wire bytes (a view of `values` for float32). */
 export function encodeBatch(values: Float32Array, dtype: ActivationDtype): Uint8Array {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   if (dtype === 'float32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
   for (let i = 0; i < bits.length; i++) {
     const x = bits[i]!;
