@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeBatch, encodeBatch } from './activation-batch.js';
+import { decodeBatch, DTYPE_BYTES, writeBatch, type ActivationDtype } from './activation-batch.js';
+
+function encodeBatch(values: Float32Array, dtype: ActivationDtype): Uint8Array {
+  const out = new Uint8Array(values.length * DTYPE_BYTES[dtype]);
+  writeBatch(values, dtype, out);
+  return out;
+}
 
 const roundTrip = (values: number[]): Float32Array => decodeBatch(encodeBatch(Float32Array.from(values), 'bfloat16'), 'bfloat16');
 

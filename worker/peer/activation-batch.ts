@@ -38,17 +38,22 @@ export function batchBytes(layout: ActivationLayout): number {
   return batchValues(layout) * DTYPE_BYTES[layout.dtype];
 }
 
-/** A packed batch's wire bytes (a view of `values` for float32). */
-export function encodeBatch(values: Float32Array, dtype: ActivationDtype): Uint8Array {
-  if (dtype === 'float32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+/**
+ * Writes a packed batch's wire bytes into `out` (batchBytes long, at an even offset), so
+ * that a frame is encoded straight into the buffer that gRPC sends.
+ */
+export function writeBatch(values: Float32Array, dtype: ActivationDtype, out: Uint8Array): void {
+  if (dtype === 'float32') {
+    out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    return;
+  }
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  const out = new Uint16Array(values.length);
+  const halves = new Uint16Array(out.buffer, out.byteOffset, values.length);
   for (let i = 0; i < bits.length; i++) {
     const x = bits[i]!;
     // Round to nearest, ties to even; NaN keeps a mantissa bit so it stays NaN.
-    out[i] = (x & 0x7fffffff) > 0x7f800000 ? (x >>> 16) | 0x40 : (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
+    halves[i] = (x & 0x7fffffff) > 0x7f800000 ? (x >>> 16) | 0x40 : (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
   }
-  return new Uint8Array(out.buffer);
 }
 
 /** Wire bytes back to float32 values (always a fresh, aligned array). */

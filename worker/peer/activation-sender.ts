@@ -6,10 +6,10 @@
 // A chapter's stream is not retried once it broke: the batches it would have to replay are
 // gone. The chapter is abandoned instead, the rest of its batches dropped, and the receiver
 // stages those steps through the weights published at the chapter's end.
-import { credentials, type ClientWritableStream } from '@grpc/grpc-js';
-import { LayerExchangeServiceClient, type StreamActivationsRequest, type StreamActivationsResponse } from '../../proto/gen/ff/v1/layer_exchange.js';
-import { Dtype } from '../../proto/gen/ff/v1/layer_exchange.js';
-import { batchBytes, batchChecksum, encodeBatch, type ActivationLayout } from './activation-batch.js';
+import { Client, credentials, type ClientWritableStream } from '@grpc/grpc-js';
+import { Dtype, LayerExchangeServiceService, type ActivationHeader, type StreamActivationsResponse } from '../../proto/gen/ff/v1/layer_exchange.js';
+import { batchBytes, type ActivationLayout } from './activation-batch.js';
+import { batchFrame, headerFrame, type WireFrame } from './activation-wire.js';
 import { tokenMetadata } from './auth.js';
 import { channelOptions, DEFAULT_LIMITS } from './limits.js';
 import { PROTOCOL_VERSION } from './weight-bundle.js';
@@ -34,8 +34,8 @@ export interface ActivationSender {
 }
 
 export function createActivationSender(options: ActivationSenderOptions): ActivationSender {
-  const frameBytes = Math.max(DEFAULT_LIMITS.maxFrameBytes, batchBytes(options.layout));
-  const client = new LayerExchangeServiceClient(options.target, credentials.createInsecure(), channelOptions(frameBytes));
+  const dataBytes = batchBytes(options.layout);
+  const client = new Client(options.target, credentials.createInsecure(), channelOptions(Math.max(DEFAULT_LIMITS.maxFrameBytes, dataBytes)));
   let chain = Promise.resolve();
   let current: ChapterStream | undefined;
   return {
@@ -44,12 +44,11 @@ export function createActivationSender(options: ActivationSenderOptions): Activa
       current = stream;
       const { tensors, rows, dtype } = options.layout;
       const wireDtype = dtype === 'float32' ? Dtype.DTYPE_FLOAT32 : Dtype.DTYPE_BFLOAT16;
-      const header = { protocolVersion: PROTOCOL_VERSION, job: options.job, fromGroup: options.fromGroup, chapter, firstStep, tensors, rows, dtype: wireDtype };
-      chain = chain.then(() => stream.run(client, header));
+      const header: ActivationHeader = { protocolVersion: PROTOCOL_VERSION, job: options.job, fromGroup: options.fromGroup, chapter, firstStep, tensors, rows, dtype: wireDtype };
+      chain = chain.then(() => stream.run(client, headerFrame(header)));
     },
     push(step, values) {
-      const data = encodeBatch(values, options.layout.dtype);
-      current?.push({ header: undefined, batch: { step, data, crc32: batchChecksum(data) } });
+      current?.push(batchFrame(step, values, options.layout.dtype, dataBytes));
     },
     end() {
       current?.end();
@@ -62,7 +61,7 @@ export function createActivationSender(options: ActivationSenderOptions): Activa
 }
 
 class ChapterStream {
-  private readonly queue: StreamActivationsRequest[] = [];
+  private readonly queue: WireFrame[] = [];
   private ended = false;
   private abandoned: string | undefined;
   private sent = 0;
@@ -76,7 +75,7 @@ class ChapterStream {
     private readonly options: ActivationSenderOptions,
   ) {}
 
-  push(frame: StreamActivationsRequest): void {
+  push(frame: WireFrame): void {
     if (this.abandoned !== undefined) {
       this.options.onTaken(1);
       return;
@@ -99,12 +98,16 @@ class ChapterStream {
     this.interrupt();
   }
 
-  async run(client: LayerExchangeServiceClient, header: NonNullable<StreamActivationsRequest['header']>): Promise<void> {
+  async run(client: Client, header: WireFrame): Promise<void> {
     const metadata = tokenMetadata(this.options.token);
     // The downstream worker may still be starting, or restarting: wait for it rather than fail.
     metadata.setOptions({ waitForReady: true });
     const answered = new Promise<StreamActivationsResponse>((resolve, reject) => {
-      const call = client.streamActivations(metadata, (error, response) => (error ? reject(error) : resolve(response)));
+      const { path, responseDeserialize } = LayerExchangeServiceService.streamActivations;
+      // Frames are encoded before they are queued (activation-wire.ts), so gRPC sends them as they are.
+      const call = client.makeClientStreamRequest(path, (frame: WireFrame) => frame.bytes, responseDeserialize, metadata, {}, (error, response) =>
+        error ? reject(error) : resolve(response!),
+      );
       void this.write(call, header);
     });
     try {
@@ -115,8 +118,8 @@ class ChapterStream {
     this.options.onChapterDone({ chapter: this.chapter, batches: this.sent, bytes: this.bytes, ...(this.abandoned === undefined ? {} : { abandoned: this.abandoned }) });
   }
 
-  private async write(call: ClientWritableStream<StreamActivationsRequest>, header: NonNullable<StreamActivationsRequest['header']>): Promise<void> {
-    call.write({ header, batch: undefined });
+  private async write(call: ClientWritableStream<WireFrame>, header: WireFrame): Promise<void> {
+    call.write(header);
     for (;;) {
       if (this.abandoned !== undefined) {
         call.cancel();
@@ -126,7 +129,7 @@ class ChapterStream {
       if (frame) {
         this.options.onTaken(1);
         this.sent += 1;
-        this.bytes += frame.batch?.data.byteLength ?? 0;
+        this.bytes += frame.dataBytes;
         if (!call.write(frame)) await this.drained(call);
       } else if (this.ended) {
         call.end();
@@ -137,7 +140,7 @@ class ChapterStream {
     }
   }
 
-  private drained(call: ClientWritableStream<StreamActivationsRequest>): Promise<void> {
+  private drained(call: ClientWritableStream<WireFrame>): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         call.off('drain', done);
