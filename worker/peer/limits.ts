@@ -31,8 +31,7 @@ const FRAME_OVERHEAD_BYTES = 64 * 1024;
 
 // gRPC's default 64 KiB HTTP/2 window makes a 16 MB layer crawl across in tiny bursts;
 // 16 MiB lets whole frames be in flight (measured: DESIGN §3). grpc-js 1.14 honours the
-// option on channels only; its Server accepts and ignores it, so data a client sends still
-// flows under Node's default window: the reason client-to-server is the slower direction.
+// option on channels only; server-window.ts gives the peer server the same windows.
 export const FLOW_CONTROL_WINDOW_BYTES = 16 * MiB;
 
 /** channelOptions raises gRPC's 4 MiB message default just enough for one frame. */

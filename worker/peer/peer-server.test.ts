@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:http2';
+import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { credentials, makeGenericClientConstructor, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { LayerExchangeServiceClient, type PublishLayersRequest } from '../../proto/gen/ff/v1/layer_exchange.js';
 import { headerFrame } from './frames.js';
+import { FLOW_CONTROL_WINDOW_BYTES } from './limits.js';
 import { publishBundle, fetchPeerStatus, PublishError } from './peer-client.js';
 import { startPeerServer, type PeerServer, type PeerServerOptions } from './peer-server.js';
 import type { TransferEvent } from './transfer-observer.js';
@@ -75,6 +78,20 @@ function assertRefused(error: ServiceError | undefined, code: status, field: Reg
 }
 
 void describe('peer server', () => {
+  void it('lets a client send 16 MiB ahead on a stream and on the connection, not HTTP/2\'s 64 KiB', async () => {
+    const server = await startServer();
+    const session = connect(`http://127.0.0.1:${server.port}`);
+    try {
+      const [settings] = (await once(session, 'remoteSettings')) as [{ initialWindowSize?: number }];
+      assert.equal(settings.initialWindowSize, FLOW_CONTROL_WINDOW_BYTES);
+      // The connection window comes as a WINDOW_UPDATE just after the settings.
+      for (let tries = 0; tries < 50 && session.state.remoteWindowSize! < FLOW_CONTROL_WINDOW_BYTES; tries++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(session.state.remoteWindowSize, FLOW_CONTROL_WINDOW_BYTES);
+    } finally {
+      session.close();
+    }
+  });
+
   void it('round-trips a multi-chunk bundle value for value and reports both ends of the transfer', async () => {
     const received: TransferEvent[] = [];
     const sent: TransferEvent[] = [];

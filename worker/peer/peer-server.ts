@@ -13,7 +13,8 @@ import { activationsHandler, FlowGate, type ActivationEvents, type ActivationExp
 import { createAssembler, type ExpectedTensor, type Expectations } from './assembler.js';
 import { checkToken } from './auth.js';
 import { createInbox, type Inbox, type InboxWriter } from './inbox.js';
-import { channelOptions, DEFAULT_LIMITS, type TransferLimits } from './limits.js';
+import { channelOptions, DEFAULT_LIMITS, FLOW_CONTROL_WINDOW_BYTES, type TransferLimits } from './limits.js';
+import { advertiseStreamWindow, widenConnectionWindows } from './server-window.js';
 import { Refusal, toServiceError } from './refusal.js';
 import { notifyTransfer, type TransferObserver } from './transfer-observer.js';
 import { toStatusResponse, type PeerStatus } from './worker-status.js';
@@ -87,7 +88,9 @@ export async function startPeerServer(options: PeerServerOptions): Promise<PeerS
   health.addToServer(server);
 
   const host = options.host ?? '0.0.0.0';
+  advertiseStreamWindow(server, FLOW_CONTROL_WINDOW_BYTES);
   const port = await bind(server, host, options.port);
+  widenConnectionWindows(server, FLOW_CONTROL_WINDOW_BYTES);
   return {
     port,
     inbox,
