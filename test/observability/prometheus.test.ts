@@ -65,8 +65,11 @@ before(async () => {
   ], SCRAPE_SECONDS);
   // Sixteen chapters rather than the fixture's two: on a quiet machine a short run ends within
   // a few scrapes, and rate() over a histogram needs an increase between two of them (eight
-  // chapters still failed one CI run in two).
-  const job = await writeTinyJob(dir, (y) => y.replace('epochs: 4', 'epochs: 16').replace('chapters: 2', 'chapters: 16'));
+  // chapters still failed one CI run in two). Activations stream, so that their panels have
+  // data; weights still travel after every chapter.
+  const job = await writeTinyJob(dir, (y) =>
+    y.replace('epochs: 4', 'epochs: 16').replace('chapters: 2', 'chapters: 16').replace('workers: 2', 'workers: 2\n    exchange: activations'),
+  );
   window.start = Date.now() / 1000;
   let stderr = '';
   const readers: Promise<void>[] = [];
