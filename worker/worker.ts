@@ -19,6 +19,7 @@ import { unsupportedFeatures } from './train/supported.js';
 import { NEGATIVES_TENSOR } from './train/shipped-negatives.js';
 import { ScoresSender, scoresChapterFor, scoresDigest, scoresNeeded, scoresReceiver, SCORES_TENSOR } from './negative-scores.js';
 import { RingWorker } from './ring-worker.js';
+import type { NamedTensor } from './named-tensor.js';
 import type { WorkerArgs } from './worker-args.js';
 import { WorkerBase } from './worker-base.js';
 
@@ -131,7 +132,7 @@ class Worker extends WorkerBase {
     // The previous run may have died between saving and publishing: publishing again is
     // harmless (the receiver replaces a chapter it already holds).
     await this.publish(trainer, checkpoint.meta.chapter);
-    await this.sendScores(trainer, checkpoint.meta.chapter);
+    await this.sendScores(checkpoint.meta.chapter, this.scoresToSend(trainer, checkpoint.meta.chapter));
     return checkpoint.meta.chapter + 1;
   }
 
@@ -178,13 +179,13 @@ class Worker extends WorkerBase {
   private async finishChapter(trainer: GroupTrainer, chapter: number, test: Dataset | undefined): Promise<void> {
     const { chapters } = this.job.spec.training;
     // Before the checkpoint: scoring the rows (a goodness classifier after chapter 0) changes what it holds.
-    if (this.scoresSender) trainer.scoresAfter(chapter);
+    const scores = this.scoresToSend(trainer, chapter);
     if (checkpointDue(chapter, chapters, this.job.spec.checkpoint.everyChapters)) {
       await this.writeCheckpoint({ meta: { chapter, ...this.checkpointIdentity(trainer) }, tensors: trainer.checkpointTensors() });
     }
     this.state.chaptersDone = chapter + 1;
     await this.publish(trainer, chapter);
-    await this.sendScores(trainer, chapter);
+    await this.sendScores(chapter, scores);
     const lastChapter = chapter === chapters - 1;
     if (test && (lastChapter || (chapter + 1) % this.job.spec.training.testEvery === 0)) this.evaluate(trainer, test, chapter);
   }
@@ -239,15 +240,19 @@ class Worker extends WorkerBase {
     }
   }
 
+  /** The last group's scores after `chapter`, when a later chapter of the first group follows them. */
+  private scoresToSend(trainer: GroupTrainer, chapter: number): NamedTensor | undefined {
+    if (!this.scoresSender || !scoresNeeded(chapter, { groups: this.groups, chapters: this.job.spec.training.chapters })) return undefined;
+    return trainer.scoresAfter(chapter);
+  }
+
   /**
-   * Sends the scores after `chapter` to the first group, when a later chapter follows them.
-   * A failure only warns: the sender keeps the table and sends it again when the first
-   * group is seen waiting for it.
+   * Sends the scores after `chapter` to the first group. A failure only warns: the sender
+   * keeps the table and sends it again when the first group is seen waiting for it.
    */
-  private async sendScores(trainer: GroupTrainer, chapter: number): Promise<void> {
-    if (!this.scoresSender || !scoresNeeded(chapter, { groups: this.groups, chapters: this.job.spec.training.chapters })) return;
+  private async sendScores(chapter: number, scores: NamedTensor | undefined): Promise<void> {
+    if (!this.scoresSender || !scores) return;
     this.setPhase('publishing');
-    const scores = trainer.scoresAfter(chapter);
     try {
       const result = await this.scoresSender.send(chapter, scores);
       this.log.info('sent scores', { chapter, scores: scoresDigest(scores.values), bytes: result.bytes, seconds: result.seconds });
