@@ -145,7 +145,7 @@ class Worker extends WorkerBase {
     if (this.streamsActivations && resuming) this.peer!.activations.abandon(chapter);
     const shipped = !trainer.plan.isFirst && !streamed ? await this.receiveUpstream(trainer, chapter) : undefined;
     const from: ChapterNegatives = { ...(await this.followedScores(trainer, chapter)), ...(shipped ? { shipped } : {}) };
-    if (shipped) this.log.info('negatives from the upstream group', { chapter });
+    if (shipped) this.log.info('received negatives with the upstream weights', { chapter });
     this.setPhase('training');
     this.metrics.setChapter(chapter);
     const started = performance.now();

@@ -52,8 +52,8 @@ void describe('ffjob train --local with adaptive negatives in a pipeline (tiny j
     assert.deepEqual([...sent.keys()], [0, 1], 'the scores after the last two chapters are followed by none');
     assert.deepEqual(followed, sent, 'group 0 followed exactly the tables the last group sent');
     assert.match(await logOf(run, 0), /"msg":"negatives follow the last group".*"chapter":2,"scoresChapter":0,/);
-    const shipped = (await logOf(run, 1)).match(/"msg":"negatives from the upstream group"/g) ?? [];
-    assert.equal(shipped.length, 4, 'group 1 staged every chapter with the negatives group 0 shipped');
+    const shipped = (await logOf(run, 1)).match(/"msg":"received negatives with the upstream weights"/g) ?? [];
+    assert.equal(shipped.length, 4, 'group 0 shipped the negatives of every chapter with its weights');
     assert.ok((onlyJsonObject(r.stdout).testAccuracy ?? 0) > 0.3);
   });
 
