@@ -12,6 +12,8 @@ export interface WorkerArgs {
   upstream: string | undefined;
   /** host:port of the next group's gRPC server, which this worker publishes to. */
   downstream: string | undefined;
+  /** host:port of the first group's gRPC server, which a pipeline's last group sends its row scores to. */
+  scoresTo: string | undefined;
   /** host:port for /metrics, /healthz, /readyz and /status. */
   metricsListen: string;
   /** Where checkpoints and (last group) the model are written. */
@@ -26,7 +28,7 @@ export interface WorkerArgs {
 }
 
 const USAGE = `usage: ffjob worker --job FILE --group N --listen HOST:PORT --metrics-listen HOST:PORT --dir DIR
-                    [--upstream HOST:PORT] [--downstream HOST:PORT] [--token-file FILE]`;
+                    [--upstream HOST:PORT] [--downstream HOST:PORT] [--scores-to HOST:PORT] [--token-file FILE]`;
 
 export function parseHostPort(value: string, flag: string): { host: string; port: number } {
   const match = /^(.*):(\d+)$/.exec(value);
@@ -50,6 +52,7 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs {
       listen: { type: 'string' },
       upstream: { type: 'string' },
       downstream: { type: 'string' },
+      'scores-to': { type: 'string' },
       'metrics-listen': { type: 'string' },
       dir: { type: 'string' },
       'token-file': { type: 'string' },
@@ -68,6 +71,7 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs {
     listen: requireFlag(values, 'listen'),
     upstream: values.upstream,
     downstream: values.downstream,
+    scoresTo: values['scores-to'],
     metricsListen: requireFlag(values, 'metrics-listen'),
     dir: requireFlag(values, 'dir'),
     token: values['token-file'],

@@ -122,7 +122,12 @@ export abstract class WorkerBase {
 
   /** Publishes a bundle to the next worker, retrying what a retry can fix. */
   protected publishDownstream(bundle: WeightBundle): Promise<PublishResult> {
-    return publishBundle(this.args.downstream!, bundle, {
+    return this.publishTo(this.args.downstream!, bundle);
+  }
+
+  /** Publishes a bundle to the worker at `target`, retrying what a retry can fix. */
+  protected publishTo(target: string, bundle: WeightBundle): Promise<PublishResult> {
+    return publishBundle(target, bundle, {
       ...this.auth,
       onTransfer: (t) => this.metrics.recordTransfer(t),
       onRetry: (r) => this.log.warn('publish retry', { attempt: r.attempt, delayMs: r.delayMs, error: r.error.message }),

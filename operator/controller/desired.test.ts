@@ -64,6 +64,16 @@ void describe('desired objects', () => {
     assert.equal(layers, groupLayers(job)[0]!.join(','));
   });
 
+  void it('desiredPod: the last group of a sampled pipeline sends its scores to the first group', () => {
+    const job = makeJob('j', 'ns').workers(3).obj();
+    job.spec.model.negatives.strategy = 'sampled';
+    const scoresTo = (group: number): string | undefined => {
+      const args = desiredPod(job, slots(job)[group]!, 0).spec!.containers[0]!.args!;
+      return args.includes('--scores-to') ? args[args.indexOf('--scores-to') + 1] : undefined;
+    };
+    assert.deepEqual([0, 1, 2].map(scoresTo), [undefined, undefined, 'j-g0-r0.j.ns.svc:7070']);
+  });
+
   void it('desiredPod: rotating and federated workers address a ring; each holds every layer', () => {
     const job = makeJob('j', 'ns').layers(64, 64, 64).workers(3).obj();
     job.spec.parallelism.schedule = 'federated';

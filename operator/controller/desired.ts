@@ -156,6 +156,7 @@ function workerArgs(job: ForwardForwardJob, slot: Slot): string[] {
   const peers = peerGroups(job.spec, slot.group);
   if (peers.upstream !== undefined) args.push('--upstream', peerAddress(job, peers.upstream, slot.replica));
   if (peers.downstream !== undefined) args.push('--downstream', peerAddress(job, peers.downstream, slot.replica));
+  if (peers.scoresTo !== undefined) args.push('--scores-to', peerAddress(job, peers.scoresTo, slot.replica));
   args.push('--token-file', `${CONFIG_DIR}/token/${TOKEN_KEY}`, '--termination-log', TERMINATION_MESSAGE_PATH);
   return args;
 }

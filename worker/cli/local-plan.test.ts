@@ -30,4 +30,17 @@ void describe('workerArgs (local runner)', () => {
       assert.equal(flag(args, '--termination-log'), `/runs/j/logs/group-${c.group}.termination`, c.name);
     }
   });
+
+  void it('the last group of an adaptive pipeline sends its scores to the first group; no other worker does', () => {
+    const adaptive = makeJob('j', 'ns').workers(3).obj();
+    adaptive.spec.model.negatives.strategy = 'adaptive';
+    const random = makeJob('j', 'ns').workers(3).obj();
+    random.spec.model.negatives.strategy = 'random';
+    const cases = [
+      { name: 'adaptive last group', job: adaptive, group: 2, want: '127.0.0.1:7000' },
+      { name: 'adaptive first group', job: adaptive, group: 0, want: undefined },
+      { name: 'random last group', job: random, group: 2, want: undefined },
+    ];
+    for (const c of cases) assert.equal(flag(workerArgs(c.job, paths, ports, c.group), '--scores-to'), c.want, c.name);
+  });
 });

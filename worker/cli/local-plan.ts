@@ -52,7 +52,8 @@ const address = (port: number): string => `127.0.0.1:${port}`;
 /**
  * workerArgs is group g's `ffjob worker` flags; `dir` must be absolute so every worker agrees.
  * Upstream and downstream follow the schedule: the groups either side in a pipeline, the
- * previous and next worker round the ring otherwise.
+ * previous and next worker round the ring otherwise; a pipeline's last group also sends its
+ * row scores to the first when negatives follow the model (scoresRoute).
  */
 export function workerArgs(job: ForwardForwardJob, paths: { jobFile: string; dir: string }, ports: GroupPorts[], g: number): string[] {
   const { jobFile, dir } = paths;
@@ -66,5 +67,6 @@ export function workerArgs(job: ForwardForwardJob, paths: { jobFile: string; dir
   const peers = peerGroups(job.spec, g);
   if (peers.upstream !== undefined) args.push('--upstream', address(ports[peers.upstream]!.grpc));
   if (peers.downstream !== undefined) args.push('--downstream', address(ports[peers.downstream]!.grpc));
+  if (peers.scoresTo !== undefined) args.push('--scores-to', address(ports[peers.scoresTo]!.grpc));
   return args;
 }

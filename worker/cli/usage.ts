@@ -15,7 +15,7 @@ usage:
   ffjob predict --model DIR --index N [--dataset-path DIR] [--output text|json]
       predicted and true label of test image N
   ffjob worker --job FILE --group N --listen HOST:PORT --metrics-listen HOST:PORT --dir DIR ...
-      [--upstream HOST:PORT] [--downstream HOST:PORT] [--token-file FILE]
+      [--upstream HOST:PORT] [--downstream HOST:PORT] [--scores-to HOST:PORT] [--token-file FILE]
       one worker process: what each pod (and the local runner) starts
   ffjob --help
 

@@ -130,6 +130,11 @@ export class WorkerMetrics implements MetricsSource {
     buckets: DURATION_BUCKETS,
     registers: [this.#registry],
   });
+  readonly #scoresChapter = new Gauge({
+    name: 'ffjob_negative_scores_chapter',
+    help: "Chapter after which the last group's row scores were taken for this chapter's negatives (a pipeline's first group; -1: its own layers' scores).",
+    registers: [this.#registry],
+  });
   readonly #resumes = new Counter({
     name: 'ffjob_worker_resumes_total',
     help: 'Times this worker resumed from a checkpoint instead of starting fresh.',
@@ -205,6 +210,10 @@ export class WorkerMetrics implements MetricsSource {
   recordCheckpoint(seconds: number): void {
     this.#checkpoints.inc();
     this.#checkpointSeconds.observe(seconds);
+  }
+
+  setNegativeScoresChapter(chapter: number): void {
+    this.#scoresChapter.set(chapter);
   }
 
   recordResume(): void {

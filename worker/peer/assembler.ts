@@ -19,6 +19,8 @@ export interface Expectations {
    * byte of it is read, instead of failing the worker when training loads it.
    */
   tensors?: readonly ExpectedTensor[] | undefined;
+  /** onlyTensors, when set, refuses a bundle that carries any tensor besides `tensors`. */
+  onlyTensors?: boolean | undefined;
   /** chapters, when set, is the job's chapter count: a bundle for a later chapter is refused. */
   chapters?: number | undefined;
   /**
@@ -130,7 +132,13 @@ function checkHeader(header: BundleHeader, limits: TransferLimits, expect: Expec
       `header.tensors: ${total} bytes in all exceed the bundle limit of ${limits.maxBundleBytes}`,
     );
   }
+  checkAgainstExpected(header, expect);
+}
+
+/** The tensors a well-formed header lists against what this receiver takes. */
+function checkAgainstExpected(header: BundleHeader, expect: Expectations): void {
   checkExpectedTensors(header, expect.tensors ?? []);
+  if (expect.onlyTensors) checkNoOthers(header, expect.tensors ?? []);
   if (expect.units !== undefined) checkOneUnit(header, expect.units);
 }
 
@@ -149,6 +157,14 @@ function checkOneUnit(header: BundleHeader, units: readonly (readonly ExpectedTe
   const extra = header.tensors.findIndex((t) => !want.some((w) => w.name === t.name));
   if (extra >= 0) {
     throw new Refusal(status.INVALID_ARGUMENT, `header.tensors[${extra}].name: "${header.tensors[extra]!.name}" is not part of ${unit}'s state`);
+  }
+}
+
+function checkNoOthers(header: BundleHeader, expected: readonly ExpectedTensor[]): void {
+  const extra = header.tensors.findIndex((t) => !expected.some((w) => w.name === t.name));
+  if (extra >= 0) {
+    const known = expected.map((w) => `"${w.name}"`).join(', ');
+    throw new Refusal(status.INVALID_ARGUMENT, `header.tensors[${extra}].name: "${header.tensors[extra]!.name}" is not taken here; this worker takes only ${known}`);
   }
 }
 

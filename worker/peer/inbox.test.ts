@@ -32,6 +32,16 @@ void describe('inbox', () => {
     await assert.rejects(inbox.waitFor(6, 20), /no weights for chapter 6 from group 0 within 0.02 s/);
   });
 
+  void it('waitForExactly takes no later chapter in place of the one asked for', async () => {
+    const inbox = createInbox({ capacity: 3, sender: 'group 1' });
+    inbox.deliver(bundle(2, 'scores'));
+    const waiting = inbox.waitForExactly(1, 1000, 'scores');
+    inbox.deliver(bundle(3, 'scores'));
+    inbox.deliver(bundle(1, 'scores'));
+    assert.equal((await waiting).chapter, 1);
+    await assert.rejects(inbox.waitForExactly(0, 20, 'scores'), /no weights for scores after chapter 0 from group 1/);
+  });
+
   void it('rejects pending waits when closed', async () => {
     const inbox = createInbox({ capacity: 2, sender: 'group 0' });
     const waiting = inbox.waitFor(1, 10_000);

@@ -12,6 +12,11 @@ export interface Inbox {
    * when given (of any otherwise), waiting for one to arrive, or rejects after timeoutMs.
    */
   waitFor(chapter: number, timeoutMs: number, unit?: string): Promise<WeightBundle>;
+  /**
+   * waitForExactly resolves with the bundle of `chapter` itself, of layer `unit`: for what
+   * must not depend on how far ahead the sender is, unlike waitFor.
+   */
+  waitForExactly(chapter: number, timeoutMs: number, unit: string): Promise<WeightBundle>;
   /** latestChapter is the newest chapter delivered so far; undefined before the first. */
   latestChapter(): number | undefined;
 }
@@ -32,6 +37,7 @@ export interface InboxOptions {
 interface Waiter {
   chapter: number;
   unit: string | undefined;
+  exactly: boolean;
   resolve: (bundle: WeightBundle) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
@@ -48,6 +54,27 @@ export function createInbox(options: InboxOptions): InboxWriter {
     const later = held.filter((b) => b.chapter >= chapter);
     return later.length === 0 ? undefined : later.reduce((a, b) => (b.chapter < a.chapter ? b : a));
   };
+  const find = (w: Pick<Waiter, 'chapter' | 'unit' | 'exactly'>): WeightBundle | undefined =>
+    w.exactly ? kept.get(w.unit!)?.get(w.chapter) : earliestFrom(w.chapter, w.unit);
+
+  const wait = (w: Pick<Waiter, 'chapter' | 'unit' | 'exactly'>, timeoutMs: number): Promise<WeightBundle> => {
+    const bundle = find(w);
+    if (bundle) return Promise.resolve(bundle);
+    if (closedReason !== undefined) return Promise.reject(new Error(closedReason));
+    return new Promise<WeightBundle>((resolve, reject) => {
+      const waiter: Waiter = {
+        ...w,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          waiters.delete(waiter);
+          const what = w.unit === undefined ? `chapter ${w.chapter}` : `${w.unit} after chapter ${w.chapter}`;
+          reject(new Error(`no weights for ${what} from ${options.sender} within ${timeoutMs / 1000} s`));
+        }, timeoutMs),
+      };
+      waiters.add(waiter);
+    });
+  };
 
   return {
     deliver(bundle) {
@@ -58,32 +85,15 @@ export function createInbox(options: InboxOptions): InboxWriter {
       byChapter.set(bundle.chapter, bundle);
       while (byChapter.size > options.capacity) byChapter.delete(Math.min(...byChapter.keys()));
       for (const waiter of [...waiters]) {
-        const match = earliestFrom(waiter.chapter, waiter.unit);
+        const match = find(waiter);
         if (match === undefined) continue;
         clearTimeout(waiter.timer);
         waiters.delete(waiter);
         waiter.resolve(match);
       }
     },
-    waitFor(chapter, timeoutMs, unit) {
-      const bundle = earliestFrom(chapter, unit);
-      if (bundle) return Promise.resolve(bundle);
-      if (closedReason !== undefined) return Promise.reject(new Error(closedReason));
-      return new Promise<WeightBundle>((resolve, reject) => {
-        const waiter: Waiter = {
-          chapter,
-          unit,
-          resolve,
-          reject,
-          timer: setTimeout(() => {
-            waiters.delete(waiter);
-            const what = unit === undefined ? `chapter ${chapter}` : `${unit} after chapter ${chapter}`;
-            reject(new Error(`no weights for ${what} from ${options.sender} within ${timeoutMs / 1000} s`));
-          }, timeoutMs),
-        };
-        waiters.add(waiter);
-      });
-    },
+    waitFor: (chapter, timeoutMs, unit) => wait({ chapter, unit, exactly: false }, timeoutMs),
+    waitForExactly: (chapter, timeoutMs, unit) => wait({ chapter, unit, exactly: true }, timeoutMs),
     latestChapter() {
       const chapters = [...kept.values()].flatMap((byChapter) => [...byChapter.keys()]);
       return chapters.length === 0 ? undefined : Math.max(...chapters);

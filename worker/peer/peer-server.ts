@@ -30,6 +30,8 @@ export interface PeerServerOptions {
   upstreamGroup?: number;
   /** upstreamTensors, when set, are the names and shapes a bundle must carry (the receiver's upstream layers). */
   upstreamTensors?: ExpectedTensor[];
+  /** onlyUpstreamTensors, when set, refuses a bundle carrying anything besides upstreamTensors. */
+  onlyUpstreamTensors?: boolean;
   /** chapters, when set, is the job's chapter count; bundles for later chapters are refused. */
   chapters?: number;
   /** upstreamUnits, when set (ring jobs), are the layers' states of which a bundle must carry exactly one. */
@@ -114,6 +116,7 @@ function publishHandler(
     job: options.job,
     fromGroup: options.upstreamGroup,
     tensors: options.upstreamTensors,
+    onlyTensors: options.onlyUpstreamTensors,
     chapters: options.chapters,
     units: options.upstreamUnits,
   };

@@ -5,7 +5,7 @@
 // Yields to the event loop between report windows so that the metrics server of the same
 // process stays responsive during a chapter.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
+import { scoresRoute, type ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
 import type { Dataset } from '../data/mnist.js';
 import type { FFLayer, StepResult } from '../ff/ff-layer.js';
 import { overlayNeutral } from '../ff/label-overlay.js';
@@ -20,6 +20,7 @@ import type { GroupPlan } from './group-plan.js';
 import { buildHead, buildLayer } from './network.js';
 import { gatherRows } from './row-cache.js';
 import { RowScores } from './row-scores.js';
+import { NEGATIVES_TENSOR, negativesTable, negativesTensor, shippedNegatives } from './shipped-negatives.js';
 
 export interface LayerStats {
   layer: number;
@@ -50,6 +51,18 @@ export interface ActivationIO {
   sink?: { layout: ActivationLayout; send(step: number, values: Float32Array): Promise<void> };
 }
 
+/**
+ * Where a chapter's negatives come from when not from this group's own scores: the whole
+ * model's scores (a pipeline's first group follows the last group's), or the labels the
+ * upstream group trained the chapter with (shipped-negatives.ts).
+ */
+export interface ChapterNegatives {
+  /** [trainRows×classes] */
+  scores?: Float32Array;
+  /** [trainRows], −1 for a row the chapter does not hold. */
+  shipped?: Float32Array;
+}
+
 /** One step's rows, with their negative labels (when staged) or upstream activities. */
 interface StepBatch {
   rows: Int32Array;
@@ -77,6 +90,10 @@ export class GroupTrainer {
   private readonly scores: RowScores;
   private readonly order: DataOrder;
   readonly shape: TrainingShape;
+  /** Whether the weights this group publishes carry the negatives it trained with. */
+  private readonly shipsNegatives: boolean;
+  /** The negative label of every training row in the chapter staged last ([trainRows], −1 elsewhere). */
+  lastNegatives: Float32Array | undefined;
 
   constructor(
     private readonly spec: ForwardForwardJobSpec,
@@ -90,6 +107,8 @@ export class GroupTrainer {
     this.shape = { rows: data.count, batchSize: t.batchSize, epochs: t.epochs, chapters: t.chapters, seed: t.seed };
     this.order = new DataOrder(this.shape);
     this.scores = new RowScores(data);
+    // Under `exchange: activations` the negatives travel inside the streamed activities.
+    this.shipsNegatives = scoresRoute(spec) !== undefined && spec.parallelism.exchange === 'weights' && !plan.isLast;
   }
 
   private get objective(): 'ff' | 'localSoftmax' {
@@ -101,11 +120,11 @@ export class GroupTrainer {
     return [...this.upstream, ...this.own];
   }
 
-  async trainChapter(chapter: number, onProgress: (p: ChapterProgress) => void, io: ActivationIO = {}): Promise<ChapterProgress> {
+  async trainChapter(chapter: number, onProgress: (p: ChapterProgress) => void, io: ActivationIO = {}, from: ChapterNegatives = {}): Promise<ChapterProgress> {
     const { start } = chapterSteps(this.shape, chapter);
     const steps = this.stepsOf(chapter);
     // A fed group needs neither negatives nor staged activities: its inputs come made.
-    const staged = io.feed ? undefined : this.stageChapter(chapter, steps);
+    const staged = io.feed ? undefined : this.stageChapter(chapter, steps, from);
     let last: ChapterProgress = { chapter, step: 0, steps: steps.length, layers: [], samples: 0, seconds: 0, samplesPerSecond: 0 };
     const step = async (rows: Int32Array, globalStep: number, lr: number): Promise<StepTensors> => {
       const blocks = io.feed ? await io.feed(globalStep, rows) : staged!.upstream && stagedBlocks(staged!, rows);
@@ -131,14 +150,14 @@ export class GroupTrainer {
    * group's fallback when the stream of `chapter` broke off. Blocks by training rows.
    */
   stageUpstream(chapter: number): (rows: Int32Array) => StepBlocks {
-    const staged = this.stageChapter(chapter, this.stepsOf(chapter));
+    const staged = this.stageChapter(chapter, this.stepsOf(chapter), {});
     return (rows) => stagedBlocks(staged, rows);
   }
 
-  private stageChapter(chapter: number, steps: Int32Array[]): ChapterInputs {
+  private stageChapter(chapter: number, steps: Int32Array[], from: ChapterNegatives): ChapterInputs {
     const { rows, slotOf } = chapterRows(steps, this.data.count);
-    const byGoodness = this.head === undefined && this.objective === 'ff';
-    const negatives = this.scores.chapterNegatives(this.spec, chapter, rows, byGoodness ? this.layers : undefined);
+    const negatives = this.chapterNegatives(chapter, rows, from);
+    this.lastNegatives = negativesTable(rows, negatives, this.data.count);
     if (this.upstream.length === 0) return { rows, slotOf, negatives };
     const upstream = upstreamActivities(this.data, rows, negatives, {
       layers: this.upstream,
@@ -147,6 +166,31 @@ export class GroupTrainer {
       objective: this.objective,
     });
     return { rows, slotOf, negatives, upstream };
+  }
+
+  private chapterNegatives(chapter: number, rows: Int32Array, from: ChapterNegatives): Uint8Array {
+    const byGoodness = this.head === undefined && this.objective === 'ff';
+    const shipped = from.shipped && shippedNegatives(from.shipped, rows, this.data);
+    // The last group's goodness scores are what the first group follows: they stay current
+    // even when the chapter's negatives come shipped.
+    if (shipped && !(byGoodness && this.plan.isLast)) return shipped;
+    // Scores followed from elsewhere make scoring by this group's own goodness wasted work.
+    const scoreWith = byGoodness && from.scores === undefined ? this.layers : undefined;
+    const own = this.scores.chapterNegatives(this.spec, chapter, rows, { ...(scoreWith ? { scoreWith } : {}), ...(from.scores ? { scores: from.scores } : {}) });
+    return shipped ?? own;
+  }
+
+  /**
+   * The class scores of every training row after `chapter`, a copy the first group can
+   * follow: the readout's logits, or the goodness through every layer this group holds
+   * (scored now if the chapter's rows were not, as after chapter 0).
+   */
+  scoresAfter(chapter: number): NamedTensor {
+    if (this.scores.values === undefined) {
+      const { rows } = chapterRows(this.stepsOf(chapter), this.data.count);
+      this.scores.scoreByGoodness(this.layers, rows, { strategy: this.spec.model.negatives.strategy, fromLayer: this.spec.model.classifier.fromLayer });
+    }
+    return this.scores.snapshot();
   }
 
   private trainStep(batch: StepBatch, lr: number, downstream?: ActivationLayout): StepTensors & { outgoing?: Float32Array } {
@@ -259,7 +303,13 @@ export class GroupTrainer {
 
   /** Published downstream: the weights of every layer this group holds. */
   weightsForDownstream(): NamedTensor[] {
-    return this.layers.flatMap((l) => l.exportWeights());
+    return [...this.layers.flatMap((l) => l.exportWeights()), ...this.negativesForDownstream()];
+  }
+
+  /** The negatives the last chapter trained with, when they travel with the weights (none known: no row has one). */
+  private negativesForDownstream(): NamedTensor[] {
+    if (!this.shipsNegatives) return [];
+    return [negativesTensor(this.lastNegatives ?? new Float32Array(this.data.count).fill(-1))];
   }
 
   /** Loads the upstream layers from a bundle published by the previous group. */
@@ -274,13 +324,17 @@ export class GroupTrainer {
 
   /** What a checkpoint must hold to resume this group exactly. */
   checkpointTensors(): NamedTensor[] {
-    return [...this.layers.flatMap((l) => l.exportState()), ...(this.head?.exportWeights() ?? []), ...this.scores.toTensors()];
+    // The negatives too, so a resumed group publishes its last chapter again exactly.
+    const negatives = this.lastNegatives ? this.negativesForDownstream() : [];
+    return [...this.layers.flatMap((l) => l.exportState()), ...(this.head?.exportWeights() ?? []), ...this.scores.toTensors(), ...negatives];
   }
 
   restoreCheckpoint(tensors: NamedTensor[]): void {
     for (const layer of this.layers) layer.importState(tensors);
     this.head?.importWeights(tensors);
     this.scores.fromTensors(tensors);
+    const negatives = tensors.find((t) => t.name === NEGATIVES_TENSOR);
+    if (negatives) this.lastNegatives = Float32Array.from(negatives.values);
   }
 }
 

@@ -139,7 +139,7 @@ export class RingTrainer {
     const steps = Array.from({ length: end - start }, (_, k) => Int32Array.from(this.rowsOfStep(chapter, k)));
     const { rows, slotOf } = chapterRows(steps, this.data.count);
     const byGoodness = this.head === undefined && this.objective === 'ff';
-    const negatives = this.scores.chapterNegatives(this.spec, chapter, rows, byGoodness ? this.layers : undefined);
+    const negatives = this.scores.chapterNegatives(this.spec, chapter, rows, byGoodness ? { scoreWith: this.layers } : {});
     this.staged = { chapter, steps, firstStep: start, rows, slotOf, negatives, passed: 0, below: undefined, readout: [] };
     return this.staged;
   }

@@ -12,7 +12,8 @@ import { chooseNegatives, type NegativeStrategy } from './negatives.js';
 import { gatherRows } from './row-cache.js';
 
 const CHUNK_ROWS = 1000;
-const NAME = 'scores';
+/** The scores' name in a checkpoint, and in the bundle a pipeline's last group sends its first. */
+export const SCORES_TENSOR = 'scores';
 
 export class RowScores {
   /** [rows×classes]; undefined until the model has given an opinion. */
@@ -21,18 +22,21 @@ export class RowScores {
   constructor(private readonly data: Dataset) {}
 
   /**
-   * The wrong labels of a chapter's rows. `scoreWith`, when given (no readout records logits),
-   * are the layers that first score the rows by goodness; an untrained model (chapter 0) is not asked.
+   * The wrong labels of a chapter's rows. `from.scoreWith`, when given (no readout records
+   * logits), are the layers that first score the rows by goodness; an untrained model
+   * (chapter 0) is not asked. `from.scores`, when given, are another worker's scores
+   * (the whole model's, in a pipeline's first group) followed instead of these.
    */
-  chapterNegatives(spec: ForwardForwardJobSpec, chapter: number, rows: Int32Array, scoreWith: FFLayer[] | undefined): Uint8Array {
+  chapterNegatives(spec: ForwardForwardJobSpec, chapter: number, rows: Int32Array, from: { scoreWith?: FFLayer[]; scores?: Float32Array }): Uint8Array {
     const strategy = spec.model.negatives.strategy;
-    if (scoreWith !== undefined && chapter > 0) this.scoreByGoodness(scoreWith, rows, { strategy, fromLayer: spec.model.classifier.fromLayer });
+    if (from.scoreWith !== undefined && chapter > 0) this.scoreByGoodness(from.scoreWith, rows, { strategy, fromLayer: spec.model.classifier.fromLayer });
+    const scores = from.scores ?? this.values;
     return chooseNegatives(this.data.labels, rows, {
       strategy,
       classes: this.data.classes,
       seed: spec.training.seed,
       chapter,
-      ...(this.values ? { scores: this.values } : {}),
+      ...(scores ? { scores } : {}),
     });
   }
 
@@ -65,11 +69,17 @@ export class RowScores {
 
   /** The scores as a checkpoint holds them (none before the first). */
   toTensors(): NamedTensor[] {
-    return this.values ? [{ name: NAME, shape: [this.data.count, this.data.classes], values: this.values }] : [];
+    return this.values ? [{ name: SCORES_TENSOR, shape: [this.data.count, this.data.classes], values: this.values }] : [];
+  }
+
+  /** A copy of the scores as a bundle carries them (all zero before the first). */
+  snapshot(): NamedTensor {
+    const { count, classes } = this.data;
+    return { name: SCORES_TENSOR, shape: [count, classes], values: this.values ? Float32Array.from(this.values) : new Float32Array(count * classes) };
   }
 
   fromTensors(tensors: NamedTensor[]): void {
-    const saved = tensors.find((t) => t.name === NAME);
+    const saved = tensors.find((t) => t.name === SCORES_TENSOR);
     if (saved) this.values = Float32Array.from(saved.values);
   }
 }

@@ -14,4 +14,4 @@ export { parseJobYaml, SpecError } from './parse.js';
 export { MAX_CHAPTERS_PER_EPOCH, RULES, type Rule } from './rules.js';
 export { CRD_FILE, crdObject, renderCrdYaml } from './crd.js';
 export { groupCosts, layerCosts, layerGroups } from './layer-groups.js';
-export { finalGroup, isRing, peerGroups, workerCount, workerLayers, type PeerGroups } from './workers.js';
+export { finalGroup, isRing, peerGroups, scoresRoute, workerCount, workerLayers, type PeerGroups } from './workers.js';

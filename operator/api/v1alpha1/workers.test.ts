@@ -1,21 +1,40 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultSpec, finalGroup, MNIST_INPUT_SIZE, peerGroups, workerLayers } from './index.js';
+import { defaultSpec, finalGroup, MNIST_INPUT_SIZE, peerGroups, scoresRoute, workerLayers } from './index.js';
 
-function spec(schedule: 'pipeline' | 'rotating' | 'federated', workers: number, chapters: number) {
-  return defaultSpec({ model: { layers: [100, 100, 100] }, training: { chapters, epochs: chapters }, parallelism: { schedule, workers } });
+type Strategy = 'fixed' | 'random' | 'adaptive' | 'sampled';
+
+function spec(schedule: 'pipeline' | 'rotating' | 'federated', workers: number, chapters: number, strategy: Strategy = 'random') {
+  return defaultSpec({ model: { layers: [100, 100, 100], negatives: { strategy } }, training: { chapters, epochs: chapters }, parallelism: { schedule, workers } });
 }
 
 void describe('workers per schedule', () => {
   void it('peerGroups: a pipeline is a line, a ring wraps round', () => {
     const cases = [
-      { name: 'pipeline first group sends only', spec: spec('pipeline', 3, 4), group: 0, want: { upstream: undefined, downstream: 1 } },
-      { name: 'pipeline last group receives only', spec: spec('pipeline', 3, 4), group: 2, want: { upstream: 1, downstream: undefined } },
-      { name: 'ring worker 0 receives from the last', spec: spec('rotating', 3, 4), group: 0, want: { upstream: 2, downstream: 1 } },
-      { name: 'ring last worker sends to worker 0', spec: spec('federated', 3, 4), group: 2, want: { upstream: 1, downstream: 0 } },
-      { name: 'two-worker ring: the other is both', spec: spec('rotating', 2, 4), group: 1, want: { upstream: 0, downstream: 0 } },
+      { name: 'pipeline first group sends only', spec: spec('pipeline', 3, 4), group: 0, want: { upstream: undefined, downstream: 1, scoresTo: undefined } },
+      { name: 'pipeline last group receives only', spec: spec('pipeline', 3, 4), group: 2, want: { upstream: 1, downstream: undefined, scoresTo: undefined } },
+      { name: 'adaptive pipeline: the last group sends scores to the first', spec: spec('pipeline', 3, 4, 'adaptive'), group: 2, want: { upstream: 1, downstream: undefined, scoresTo: 0 } },
+      { name: 'adaptive pipeline: a middle group sends no scores', spec: spec('pipeline', 3, 4, 'adaptive'), group: 1, want: { upstream: 0, downstream: 2, scoresTo: undefined } },
+      { name: 'ring worker 0 receives from the last', spec: spec('rotating', 3, 4), group: 0, want: { upstream: 2, downstream: 1, scoresTo: undefined } },
+      { name: 'ring last worker sends to worker 0', spec: spec('federated', 3, 4), group: 2, want: { upstream: 1, downstream: 0, scoresTo: undefined } },
+      { name: 'two-worker ring: the other is both', spec: spec('rotating', 2, 4), group: 1, want: { upstream: 0, downstream: 0, scoresTo: undefined } },
     ];
     for (const c of cases) assert.deepEqual(peerGroups(c.spec, c.group), c.want, c.name);
+  });
+
+  void it('scoresRoute: only a pipeline of two groups or more whose negatives follow the model', () => {
+    const localSoftmax = spec('pipeline', 3, 4, 'adaptive');
+    localSoftmax.model.objective = 'localSoftmax';
+    const cases = [
+      { name: 'adaptive pipeline', spec: spec('pipeline', 3, 4, 'adaptive'), want: { from: 2, to: 0 } },
+      { name: 'sampled pipeline of two', spec: spec('pipeline', 2, 4, 'sampled'), want: { from: 1, to: 0 } },
+      { name: 'random negatives need no model', spec: spec('pipeline', 3, 4, 'random'), want: undefined },
+      { name: 'fixed negatives need no model', spec: spec('pipeline', 3, 4, 'fixed'), want: undefined },
+      { name: 'one group holds the whole model', spec: spec('pipeline', 1, 4, 'adaptive'), want: undefined },
+      { name: 'ring workers hold the whole model', spec: spec('rotating', 3, 4, 'adaptive'), want: undefined },
+      { name: 'localSoftmax has no negatives', spec: localSoftmax, want: undefined },
+    ];
+    for (const c of cases) assert.deepEqual(scoresRoute(c.spec), c.want, c.name);
   });
 
   void it('finalGroup: the last group, or the ring worker of the last chapter', () => {

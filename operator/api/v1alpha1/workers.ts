@@ -25,12 +25,34 @@ export function workerCount(spec: Spec): number {
 export interface PeerGroups {
   upstream: number | undefined;
   downstream: number | undefined;
+  /** scoresTo is the worker this one sends its class scores of every training row to (scoresRoute). */
+  scoresTo: number | undefined;
 }
 
 export function peerGroups(spec: Spec, group: number): PeerGroups {
   const n = workerCount(spec);
-  if (isRing(spec)) return { upstream: (group + n - 1) % n, downstream: (group + 1) % n };
-  return { upstream: group > 0 ? group - 1 : undefined, downstream: group < n - 1 ? group + 1 : undefined };
+  if (isRing(spec)) return { upstream: (group + n - 1) % n, downstream: (group + 1) % n, scoresTo: undefined };
+  const route = scoresRoute(spec);
+  return {
+    upstream: group > 0 ? group - 1 : undefined,
+    downstream: group < n - 1 ? group + 1 : undefined,
+    scoresTo: route?.from === group ? route.to : undefined,
+  };
+}
+
+/**
+ * scoresRoute is where a pipeline's model-driven negatives (adaptive, sampled) come from:
+ * only the last group holds the whole model (every upstream layer, and the readout), so it
+ * sends its scores of every training row back to the first group, which picks the negatives
+ * that every group then trains with. Undefined where each worker holds the whole model
+ * itself (a ring, a single group), or where negatives do not follow the model.
+ */
+export function scoresRoute(spec: Spec): { from: number; to: number } | undefined {
+  const n = workerCount(spec);
+  const { strategy } = spec.model.negatives;
+  const followsModel = strategy === 'adaptive' || strategy === 'sampled';
+  if (isRing(spec) || n < 2 || spec.model.objective !== 'ff' || !followsModel) return undefined;
+  return { from: n - 1, to: 0 };
 }
 
 /**
