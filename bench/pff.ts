@@ -53,7 +53,8 @@ function jobOf(v: Variant, workers: number): typeof base {
       classifier: { ...(model.classifier as Section), name: v.classifier },
     },
     training: { ...training, epochs: Number(values.epochs), chapters: Number(values.chapters) },
-    parallelism: { ...parallelism, schedule: v.schedule, workers },
+    // Only a pipeline streams activations; the ring schedules move weights.
+    parallelism: { ...parallelism, schedule: v.schedule, workers, ...(v.schedule === 'pipeline' ? {} : { exchange: 'weights' }) },
   };
   return { ...base, spec };
 }
