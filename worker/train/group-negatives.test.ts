@@ -2,16 +2,12 @@
 // follows the scores it is given (the last group's), and every group ships the negatives it
 // trained with, which a downstream group stages its chapter with.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { defaultSpec } from '../../operator/api/v1alpha1/index.js';
-import { writeTinyMnist } from '../../test/fixtures/tiny-mnist.js';
-import { loadMnist, type Dataset } from '../data/mnist.js';
-import { initBackend } from '../ff/backend.js';
+import type { Dataset } from '../data/mnist.js';
 import { GroupTrainer, type ChapterNegatives } from './group-trainer.js';
 import { groupPlan } from './group-plan.js';
+import { useTinyTrainingSet } from './testing.js';
 
 function tinySpec(strategy: 'adaptive' | 'sampled') {
   return defaultSpec({
@@ -22,14 +18,8 @@ function tinySpec(strategy: 'adaptive' | 'sampled') {
 }
 
 void describe('GroupTrainer negatives in a pipeline', () => {
-  let dir = '';
   let data: Dataset;
-  before(async () => {
-    await initBackend('wasm');
-    dir = await mkdtemp(join(tmpdir(), 'ffjob-negatives-'));
-    data = loadMnist('train', await writeTinyMnist(dir));
-  });
-  after(() => rm(dir, { recursive: true, force: true }));
+  useTinyTrainingSet((loaded) => (data = loaded));
 
   /** Scores that rate label + shift (mod 10) far above every other class, for every row. */
   const favouring = (shift: number): Float32Array => {

@@ -1,18 +1,14 @@
 // The objective option end to end through a group's chapter: what each layer learns from,
 // what it reports and what a checkpoint keeps, on the tiny MNIST subset.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { defaultSpec } from '../../operator/api/v1alpha1/index.js';
-import { writeTinyMnist } from '../../test/fixtures/tiny-mnist.js';
-import { loadMnist, type Dataset } from '../data/mnist.js';
-import { initBackend } from '../ff/backend.js';
+import type { Dataset } from '../data/mnist.js';
 import { unpackBatch } from '../peer/activation-batch.js';
 import { activationLayout } from './activation-layout.js';
 import { GroupTrainer, type ChapterProgress } from './group-trainer.js';
 import { groupPlan } from './group-plan.js';
+import { useTinyTrainingSet } from './testing.js';
 
 function tinySpec(objective: 'ff' | 'localSoftmax', workers: number) {
   return defaultSpec({
@@ -29,14 +25,8 @@ async function trainOneChapter(trainer: GroupTrainer): Promise<ChapterProgress[]
 }
 
 void describe('GroupTrainer objectives', () => {
-  let dir = '';
   let data: Dataset;
-  before(async () => {
-    await initBackend('wasm');
-    dir = await mkdtemp(join(tmpdir(), 'ffjob-objective-'));
-    data = loadMnist('train', await writeTinyMnist(dir));
-  });
-  after(() => rm(dir, { recursive: true, force: true }));
+  useTinyTrainingSet((loaded) => (data = loaded));
 
   void it('localSoftmax trains each layer on its own softmax block: no negatives, falling cross-entropy, blocks checkpointed', async () => {
     const spec = tinySpec('localSoftmax', 1);

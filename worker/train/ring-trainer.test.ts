@@ -1,17 +1,13 @@
 // A ring worker's chapter on the tiny MNIST subset: every unit in turn, bottom up, and the
 // state that travels to the next worker.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { defaultSpec } from '../../operator/api/v1alpha1/index.js';
-import { writeTinyMnist } from '../../test/fixtures/tiny-mnist.js';
-import { loadMnist, type Dataset } from '../data/mnist.js';
-import { initBackend } from '../ff/backend.js';
+import type { Dataset } from '../data/mnist.js';
 import { accuracy } from './predict.js';
 import { ringPlan } from './ring-plan.js';
 import { RingTrainer, type RingProgress } from './ring-trainer.js';
+import { useTinyTrainingSet } from './testing.js';
 
 const spec = defaultSpec({
   model: { layers: [64, 64], negatives: { strategy: 'random' }, classifier: { name: 'softmax', fromLayer: 1 } },
@@ -20,14 +16,8 @@ const spec = defaultSpec({
 });
 
 void describe('RingTrainer', () => {
-  let dir = '';
   let data: Dataset;
-  before(async () => {
-    await initBackend('wasm');
-    dir = await mkdtemp(join(tmpdir(), 'ffjob-ring-'));
-    data = loadMnist('train', await writeTinyMnist(dir));
-  });
-  after(() => rm(dir, { recursive: true, force: true }));
+  useTinyTrainingSet((loaded) => (data = loaded));
 
   void it('trains layer 0, then layer 1 on its outputs, then the readout; the next worker continues from the state sent', async () => {
     const first = new RingTrainer(spec, ringPlan(spec, 0), data);
