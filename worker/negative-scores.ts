@@ -13,8 +13,6 @@ import type { PeerStatus } from './peer/worker-status.js';
 import { SCORES_TENSOR } from './train/row-scores.js';
 import type { PeerExtras } from './worker-base.js';
 
-export { SCORES_TENSOR };
-
 /** The chapter whose scores the first of `groups` groups follows in `chapter`; undefined before there are any (it scores by its own layers). */
 export function scoresChapterFor(chapter: number, groups: number): number | undefined {
   return chapter >= groups ? chapter - groups : undefined;
