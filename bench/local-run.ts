@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { RunSummary } from '../worker/cli/summary.js';
+import type { RunSummary } from '../cli/summary.js';
 
 export function runLocal(job: unknown, scratch: string, name: string): RunSummary {
   const file = join(scratch, `${name}.yaml`);

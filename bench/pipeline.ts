@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import type { RunSummary } from '../worker/cli/summary.js';
+import type { RunSummary } from '../cli/summary.js';
 import { runLocal, workersCpuSeconds } from './local-run.js';
 import { machineLine, printTable } from './machine.js';
 

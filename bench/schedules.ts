@@ -10,7 +10,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import { SCHEDULES } from '../operator/api/v1alpha1/index.js';
+import { SCHEDULES } from '../api/v1alpha1/index.js';
 import { runLocal } from './local-run.js';
 import { machineLine, printTable } from './machine.js';
 

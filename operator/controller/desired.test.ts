@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { makeJob } from '../testing/builders.js';
+import { makeJob } from '../../api/v1alpha1/testing.js';
 import {
   desiredConfigMap, desiredNetworkPolicy, desiredPod, desiredPods, desiredSecret, desiredService, groupLayers, slots,
 } from './desired.js';

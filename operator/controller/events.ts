@@ -1,9 +1,9 @@
 // Kubernetes events about a job (core/v1 Events, which `kubectl describe` lists). Writing
 // one is best effort: a lost event must never fail a reconcile.
 import { randomBytes } from 'node:crypto';
-import type { ForwardForwardJob } from '../api/v1alpha1/index.js';
+import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import type { Kube } from '../kube/client.js';
-import type { Logger } from '../../worker/observe/log.js';
+import type { Logger } from '../../observe/log.js';
 
 /** JobEvent is one event to record. */
 export interface JobEvent {

@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { V1NetworkPolicyPeer, V1Pod, V1Service } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { GROUP, PLURAL, VERSION, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import { isStatus, PATCH_TYPES, type Kube } from '../kube/client.js';
-import type { Logger } from '../../worker/observe/log.js';
+import type { Logger } from '../../observe/log.js';
 import { podsToClean, type CleanPodPolicy } from './clean-pod-policy.js';
 import { isFinished, type Condition } from './conditions.js';
 import { evaluateDeadlines } from './deadline.js';

@@ -1,4 +1,4 @@
-// The worker's JSON log lines (worker/observe/log.ts) as typed events: the local runner's
+// The worker's JSON log lines (observe/log.ts) as typed events: the local runner's
 // only view of a worker, the same one a log collector gets from a pod.
 
 export type WorkerEvent =

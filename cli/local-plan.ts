@@ -3,8 +3,8 @@
 // a pod, with loopback addresses in place of Services.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { MNIST_INPUT_SIZE, peerGroups, workerLayers, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
-import { unsupportedFeatures } from '../train/supported.js';
+import { MNIST_INPUT_SIZE, peerGroups, workerLayers, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { unsupportedFeatures } from '../worker/train/supported.js';
 import { UserError } from './user-error.js';
 
 export interface GroupPorts {
