@@ -1,0 +1,68 @@
+// The seam between FFLayer and the engine: the ops of one FF step, as tfjs ops (any backend)
+// or as fused WGSL programs (webgpu only, where a step costs per dispatch). Both compute the
+// maths of ff-math.ts and optimizer.ts; FFLayer reads the same whichever it holds.
+import * as tf from '@tensorflow/tfjs-core';
+import { ffObjectiveOfActivities, type Goodness, lengthNormalise, peerNormalisationDelta, preActivation, updatedRunningMean, weightGradients } from './ff-math.js';
+import { applyUpdate, type OptimizerConfig, type ParamState } from './optimizer.js';
+import { webgpuStepKernels } from './webgpu/fused-step.js';
+
+/** Peer normalisation's running mean and its settings; weight 0 turns it off. */
+export interface PeerState {
+  running: tf.Variable;
+  weight: number;
+  momentum: number;
+}
+
+/** What the FF objective gives one step; tensors belong to the caller's tf.tidy scope. */
+export interface FFObjectiveResult {
+  loss: tf.Scalar;
+  goodnessPos: tf.Scalar;
+  goodnessNeg: tf.Scalar;
+  /** dL/dz including peer normalisation's share. [rows, units] */
+  delta: tf.Tensor2D;
+}
+
+export interface StepKernels {
+  readonly name: string;
+  /** x̂ of the rows [xPos; xNeg]. */
+  normaliseRows(xPos: tf.Tensor2D, xNeg: tf.Tensor2D): tf.Tensor2D;
+  /** h = relu(x̂W + b). */
+  activities(xHat: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D;
+  /** The FF objective of h, whose first `positives` rows are positive; advances peer.running. */
+  ffObjective(h: tf.Tensor2D, positives: number, goal: Goodness, peer: PeerState): FFObjectiveResult;
+  weightGradients(xHat: tf.Tensor2D, delta: tf.Tensor2D): { dW: tf.Tensor2D; db: tf.Tensor1D };
+  /** optimizer.ts's applyUpdate. */
+  applyUpdate(p: ParamState, grad: tf.Tensor, lr: number, step: number, cfg: OptimizerConfig): void;
+}
+
+/** δ plus peer normalisation's term on the first `positives` rows; advances peer.running. */
+export function withPeerNormalisation(delta: tf.Tensor2D, h: tf.Tensor2D, positives: number, peer: PeerState): tf.Tensor2D {
+  if (peer.weight === 0) return delta;
+  const hPos = tf.slice(h, [0, 0], [positives, -1]);
+  const running = updatedRunningMean(peer.running as tf.Tensor1D, hPos, peer.momentum);
+  peer.running.assign(running);
+  const pull = peerNormalisationDelta(hPos, running, peer.weight, peer.momentum);
+  return tf.add(delta, tf.pad(pull, [[0, delta.shape[0] - positives], [0, 0]]));
+}
+
+/** tfjs ops only: the path of every backend but webgpu. */
+export const tfjsStepKernels: StepKernels = {
+  name: 'tfjs',
+  normaliseRows: (xPos, xNeg) => lengthNormalise(tf.concat([xPos, xNeg], 0)),
+  activities: (xHat, w, b) => tf.relu(preActivation(xHat, w, b)),
+  ffObjective(h, positives, goal, peer) {
+    const negatives = h.shape[0] - positives;
+    const sign = tf.concat([tf.ones([positives]), tf.fill([negatives], -1)]) as tf.Tensor1D;
+    const local = ffObjectiveOfActivities(h, sign, goal);
+    const [gPos, gNeg] = tf.split(local.g, [positives, negatives]);
+    const delta = withPeerNormalisation(local.delta, h, positives, peer);
+    return { loss: local.loss, goodnessPos: tf.mean(gPos!) as tf.Scalar, goodnessNeg: tf.mean(gNeg!) as tf.Scalar, delta };
+  },
+  weightGradients,
+  applyUpdate,
+};
+
+/** The kernels for the backend tfjs runs on: fused WGSL programs on webgpu only. */
+export function stepKernelsFor(backend: string): StepKernels {
+  return backend === 'webgpu' ? webgpuStepKernels : tfjsStepKernels;
+}
