@@ -49,9 +49,17 @@ async function scoped(fn: () => Promise<void>[]): Promise<void> {
   }
 }
 
-const rand = (shape: number[], seed: number, lo = 0, hi = 1): tf.Tensor2D => tf.randomUniform(shape, lo, hi, 'float32', seed) as tf.Tensor2D;
+const rand = (shape: [number, number], seed: number, lo = 0, hi = 1): tf.Tensor2D => tf.randomUniform(shape, lo, hi, 'float32', seed) as tf.Tensor2D;
 const adam: OptimizerConfig = { name: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 };
 const sgd: OptimizerConfig = { name: 'sgd', beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
+
+const activities = (seed: number, lo: number, hi: number) => (rows: number, units: number): tf.Tensor2D => tf.relu(rand([rows, units], seed, lo, hi));
+const OBJECTIVE_CASES = [
+  { name: 'peer normalisation off', peerWeight: 0, goal: { threshold: 1.2, sharpness: 3 }, positiveRows: activities(5, -1, 2), negativeRows: activities(6, -1, 2) },
+  { name: 'peer normalisation on', peerWeight: 0.03, goal: { threshold: 1.2, sharpness: 3 }, positiveRows: activities(5, -1, 2), negativeRows: activities(6, -1, 2) },
+  // Every margin s·κ(θ − g) is below −14, where tfjs's softplus switches to exp.
+  { name: 'rows far on the right side of θ', peerWeight: 0.03, goal: { threshold: 3, sharpness: 10 }, positiveRows: activities(5, 2, 3), negativeRows: activities(6, 0, 0.1) },
+];
 
 // Shapes that are not multiples of the workgroup size, and one row count above it.
 const SHAPES = [
@@ -71,14 +79,13 @@ for (const s of SHAPES) {
       ];
     }));
 
-  for (const peerWeight of [0, 0.03]) {
-    void test(`${s.name}, peer weight ${peerWeight}: the FF objective, δ and the running mean match`, () =>
+  for (const c of OBJECTIVE_CASES) {
+    void test(`${s.name}, ${c.name}: the FF objective, δ and the running mean match`, () =>
       scoped(() => {
-        const h = tf.relu(rand([2 * s.positives, s.units], 5, -1, 2)) as tf.Tensor2D;
-        const goal = { threshold: 1.2, sharpness: 3 };
-        const peers = [0, 1].map(() => ({ running: tf.variable(tf.randomUniform([s.units], 0, 1, 'float32', 6)), weight: peerWeight, momentum: 0.9 }));
-        const want = plain.ffObjective(h, s.positives, goal, peers[0]!);
-        const got = fused.ffObjective(h, s.positives, goal, peers[1]!);
+        const h = tf.concat([c.positiveRows(s.positives, s.units), c.negativeRows(s.positives, s.units)]) as tf.Tensor2D;
+        const peers = [0, 1].map(() => ({ running: tf.variable(tf.randomUniform([s.units], 0, 1, 'float32', 6)), weight: c.peerWeight, momentum: 0.9 }));
+        const want = plain.ffObjective(h, s.positives, c.goal, peers[0]!);
+        const got = fused.ffObjective(h, s.positives, c.goal, peers[1]!);
         const xHat = rand([2 * s.positives, s.inputs], 7);
         const [gw, pw] = [fused.weightGradients(xHat, want.delta), plain.weightGradients(xHat, want.delta)];
         return [

@@ -1,0 +1,75 @@
+// Bench: one FF trainStep (normalisation, forward matMul, goodness, δ, peer normalisation,
+// dW and db, Adam on W and b) on tfjs's webgpu backend, with the fused WGSL kernels against
+// the plain tfjs ops, and the dispatches each makes. Each timed step ends with a read-back of
+// the loss, which waits for the GPU queue: the median is wall time of finished work.
+//   node --import tsx bench/ff-step-webgpu.ts [--repeats 10] [--warmup 3] [--shapes 0,1,2]
+// Compiled (no tsx on the GPU machine): tsc --outDir, then node dist/bench/ff-step-webgpu.js.
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { FFLayer } from '../worker/ff/ff-layer.js';
+import { type StepKernels, tfjsStepKernels } from '../worker/ff/step-kernels.js';
+import { startWebGPU } from '../worker/ff/webgpu/dawn.js';
+import { countDispatches } from '../worker/ff/webgpu/dispatch-count.js';
+import { webgpuStepKernels } from '../worker/ff/webgpu/fused-step.js';
+import { machineLine, median, printTable } from './machine.js';
+
+const { values } = parseArgs({
+  options: { repeats: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, shapes: { type: 'string' } },
+});
+
+interface Shape {
+  batch: number;
+  inputs: number;
+  units: number;
+}
+
+// The shapes of issue 15's targets (rows = 2 × batch: positive and negative).
+const SHAPES: Shape[] = [
+  { batch: 100, inputs: 784, units: 2000 },
+  { batch: 100, inputs: 2000, units: 2000 },
+  { batch: 1000, inputs: 784, units: 2000 },
+  { batch: 1000, inputs: 2000, units: 2000 },
+];
+
+const adam = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
+
+async function timedStep(layer: FFLayer, xPos: tf.Tensor2D, xNeg: tf.Tensor2D): Promise<number> {
+  const start = performance.now();
+  const result = tf.tidy(() => layer.trainStep(xPos, xNeg, 1e-3));
+  await result.loss.data();
+  const ms = performance.now() - start;
+  tf.dispose(result);
+  return ms;
+}
+
+async function measure(shape: Shape, kernels: StepKernels): Promise<{ ms: number; dispatches: number }> {
+  const layer = new FFLayer('bench', {
+    inputSize: shape.inputs, units: shape.units, goodness: { threshold: 1, sharpness: 10 },
+    peerWeight: 0.03, peerMomentum: 0.9, optimizer: adam, labelSlots: 0, blockClasses: 0,
+  }, 1, kernels);
+  const xPos = tf.randomUniform([shape.batch, shape.inputs], 0, 1, 'float32', 1) as tf.Tensor2D;
+  const xNeg = tf.randomUniform([shape.batch, shape.inputs], 0, 1, 'float32', 2) as tf.Tensor2D;
+  for (let i = 0; i < Number(values.warmup); i++) await timedStep(layer, xPos, xNeg);
+  const dispatches = countDispatches(() => tf.dispose(tf.tidy(() => layer.trainStep(xPos, xNeg, 1e-3))));
+  const times: number[] = [];
+  for (let i = 0; i < Number(values.repeats); i++) times.push(await timedStep(layer, xPos, xNeg));
+  tf.dispose([xPos, xNeg]);
+  layer.dispose();
+  return { ms: median(times), dispatches };
+}
+
+const adapter = await startWebGPU();
+console.log('ff-step-webgpu: one FF trainStep (Adam, peer normalisation), fused WGSL kernels against tfjs ops');
+console.log(machineLine());
+console.log(`adapter: ${adapter}; median of ${values.repeats} after ${values.warmup} warm-up steps`);
+const chosen = values.shapes === undefined ? SHAPES : values.shapes.split(',').map((i) => SHAPES[Number(i)]!);
+const rows: (string | number)[][] = [];
+for (const shape of chosen) {
+  const plain = await measure(shape, tfjsStepKernels);
+  const fused = await measure(shape, webgpuStepKernels);
+  rows.push([
+    `batch ${shape.batch}, ${shape.inputs}→${shape.units}`, plain.dispatches, fused.dispatches,
+    plain.ms.toFixed(2), fused.ms.toFixed(2), (plain.ms / fused.ms).toFixed(2),
+  ]);
+}
+printTable(['shape', 'dispatches tfjs', 'dispatches fused', 'tfjs ms', 'fused ms', 'speed-up'], rows);
