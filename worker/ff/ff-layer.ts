@@ -3,7 +3,7 @@
 // own activities, so nothing flows in from the layers above and nothing flows out below.
 import * as tf from '@tensorflow/tfjs-core';
 import { type Goodness, localSoftmaxObjective, lengthNormalise, goodness, preActivation } from './ff-math.js';
-import { firstLayerNeutral, firstLayerWithLabels, projectImages } from './label-scores.js';
+import { projectImages } from './label-scores.js';
 import { createParam, disposeParam, type OptimizerConfig, type ParamState } from './optimizer.js';
 import { type PeerState, type StepKernels, stepKernelsFor, withPeerNormalisation } from './step-kernels.js';
 import type { NamedTensor } from '../named-tensor.js';
@@ -95,22 +95,9 @@ export class FFLayer {
    */
   trainStepOnImages(x: tf.Tensor2D, yPos: tf.Tensor1D, yNeg: tf.Tensor1D, lr: number): StepResult {
     return tf.tidy(() => {
-      const classes = this.cfg.labelSlots;
-      const p = projectImages(this, x, classes);
-      const h = tf.concat([firstLayerWithLabels(this, p, yPos), firstLayerWithLabels(this, p, yNeg)], 0) as tf.Tensor2D;
-      const hNeutral = firstLayerNeutral(this, p, classes);
-      const positives = x.shape[0];
-      // One-hot labels add 1 to Σx², so positive and negative rows share the scale 1/r.
-      const invR = tf.div(1, tf.add(tf.sqrt(tf.div(tf.add(p.squares, 1), p.inputs)), 1e-8));
-      const result = this.update(h, positives, lr, (delta) => {
-        const scaled = tf.mul(delta, tf.concat([invR, invR], 0)) as tf.Tensor2D;
-        const [dPos, dNeg] = tf.split(scaled, [positives, positives]) as [tf.Tensor2D, tf.Tensor2D];
-        const imageShare = tf.matMul(tf.transpose(p.blank), tf.add(dPos, dNeg));
-        const labels = tf.oneHot(tf.cast(tf.concat([yPos, yNeg]), 'int32'), classes);
-        const labelShare = tf.matMul(tf.transpose(tf.cast(labels, 'float32')), scaled);
-        const dW = tf.add(imageShare, tf.pad(labelShare, [[0, p.inputs - classes], [0, 0]])) as tf.Tensor2D;
-        return { dW, db: tf.sum(delta, 0) as tf.Tensor1D };
-      });
+      const p = projectImages(this, x, this.cfg.labelSlots);
+      const { h, hNeutral } = this.kernels.imageActivities(this, p, yPos, yNeg);
+      const result = this.update(h, x.shape[0], lr, (delta) => this.kernels.imageWeightGradients(p, delta, yPos, yNeg));
       return { ...result, hNeutral };
     });
   }

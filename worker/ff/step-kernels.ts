@@ -3,6 +3,8 @@
 // maths of ff-math.ts and optimizer.ts; FFLayer reads the same whichever it holds.
 import * as tf from '@tensorflow/tfjs-core';
 import { ffObjectiveOfActivities, type Goodness, lengthNormalise, peerNormalisationDelta, preActivation, updatedRunningMean, weightGradients } from './ff-math.js';
+import type { FFLayer } from './ff-layer.js';
+import { firstLayerNeutral, firstLayerWithLabels, type ImageProjection } from './label-scores.js';
 import { applyUpdate, type OptimizerConfig, type ParamState } from './optimizer.js';
 import { webgpuStepKernels } from './webgpu/fused-step.js';
 
@@ -31,6 +33,10 @@ export interface StepKernels {
   /** The FF objective of h, whose first `positives` rows are positive; advances peer.running. */
   ffObjective(h: tf.Tensor2D, positives: number, goal: Goodness, peer: PeerState): FFObjectiveResult;
   weightGradients(xHat: tf.Tensor2D, delta: tf.Tensor2D): { dW: tf.Tensor2D; db: tf.Tensor1D };
+  /** Layer 0's h for the rows [yPos; yNeg] of the same images, and under the neutral label. */
+  imageActivities(layer: FFLayer, p: ImageProjection, yPos: tf.Tensor1D, yNeg: tf.Tensor1D): { h: tf.Tensor2D; hNeutral: tf.Tensor2D };
+  /** dW and db of layer 0 from δ of the rows [yPos; yNeg]. */
+  imageWeightGradients(p: ImageProjection, delta: tf.Tensor2D, yPos: tf.Tensor1D, yNeg: tf.Tensor1D): { dW: tf.Tensor2D; db: tf.Tensor1D };
   /** optimizer.ts's applyUpdate. */
   applyUpdate(p: ParamState, grad: tf.Tensor, lr: number, step: number, cfg: OptimizerConfig): void;
 }
@@ -59,6 +65,22 @@ export const tfjsStepKernels: StepKernels = {
     return { loss: local.loss, goodnessPos: tf.mean(gPos!) as tf.Scalar, goodnessNeg: tf.mean(gNeg!) as tf.Scalar, delta };
   },
   weightGradients,
+  imageActivities: (layer, p, yPos, yNeg) => ({
+    h: tf.concat([firstLayerWithLabels(layer, p, yPos), firstLayerWithLabels(layer, p, yNeg)], 0) as tf.Tensor2D,
+    hNeutral: firstLayerNeutral(layer, p, p.labelRows.shape[0]),
+  }),
+  imageWeightGradients(p, delta, yPos, yNeg) {
+    const [positives, classes] = [yPos.shape[0], p.labelRows.shape[0]];
+    // One-hot labels add 1 to Σx², so positive and negative rows share the scale 1/r.
+    const invR = tf.div(1, tf.add(tf.sqrt(tf.div(tf.add(p.squares, 1), p.inputs)), 1e-8));
+    const scaled = tf.mul(delta, tf.concat([invR, invR], 0)) as tf.Tensor2D;
+    const [dPos, dNeg] = tf.split(scaled, [positives, positives]) as [tf.Tensor2D, tf.Tensor2D];
+    const imageShare = tf.matMul(tf.transpose(p.blank), tf.add(dPos, dNeg));
+    const labels = tf.oneHot(tf.cast(tf.concat([yPos, yNeg]), 'int32'), classes);
+    const labelShare = tf.matMul(tf.transpose(tf.cast(labels, 'float32')), scaled);
+    const dW = tf.add(imageShare, tf.pad(labelShare, [[0, p.inputs - classes], [0, 0]])) as tf.Tensor2D;
+    return { dW, db: tf.sum(delta, 0) as tf.Tensor1D };
+  },
   applyUpdate,
 };
 

@@ -10,6 +10,7 @@ import { webgpuStepKernels as fused } from './fused-step.js';
 import { countDispatches } from './dispatch-count.js';
 import { type StepKernels, tfjsStepKernels as plain } from '../step-kernels.js';
 import { FFLayer, type FFLayerConfig } from '../ff-layer.js';
+import { projectImages } from '../label-scores.js';
 import { createParam, type OptimizerConfig } from '../optimizer.js';
 
 // No adapter fails this file with the reason: the fused path is never passed untested.
@@ -96,6 +97,27 @@ for (const s of SHAPES) {
         ];
       }));
   }
+}
+
+for (const s of SHAPES) {
+  void test(`${s.name}: layer 0's activities and gradients on labelled images match the tfjs ops`, () =>
+    scoped(() => {
+      const layer = new FFLayer('layer0', { ...layerConfig({ inputSize: s.inputs, units: s.units }) }, 9, plain);
+      tf.tidy(() => layer.b.value.assign(tf.randomUniform([s.units], -0.1, 0.1, 'float32', 10)));
+      const p = projectImages(layer, rand([s.positives, s.inputs], 11), 10);
+      const labels = (seed: number): tf.Tensor1D => tf.randomUniform([s.positives], 0, 10, 'int32', seed) as tf.Tensor1D;
+      const [yPos, yNeg] = [labels(12), labels(13)];
+      const want = plain.imageActivities(layer, p, yPos, yNeg);
+      const got = fused.imageActivities(layer, p, yPos, yNeg);
+      const delta = rand([2 * s.positives, s.units], 14, -1, 1);
+      const [gw, pw] = [fused.imageWeightGradients(p, delta, yPos, yNeg), plain.imageWeightGradients(p, delta, yPos, yNeg)];
+      return [
+        assertClose('h', got.h, want.h, KERNEL_TOLERANCE),
+        assertClose('h under the neutral label', got.hNeutral, want.hNeutral, KERNEL_TOLERANCE),
+        assertClose('dW', gw.dW, pw.dW, KERNEL_TOLERANCE),
+        assertClose('db', gw.db, pw.db, KERNEL_TOLERANCE),
+      ];
+    }));
 }
 
 for (const cfg of [adam, sgd]) {

@@ -6,11 +6,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { StepKernels } from '../step-kernels.js';
 import {
+  addLabelShare,
   columnSum,
   ffDelta,
   type FFProgram,
   goodnessStat,
+  labelledActivities,
+  neutralActivities,
   normaliseRows,
+  pairedDelta,
   type ObjectiveShape,
   paramUpdate,
   peerPull,
@@ -54,6 +58,21 @@ export const webgpuStepKernels: StepKernels = {
   },
   // transposeA is native to tfjs-webgpu's matMul: no explicit transpose (that lesson is wasm's).
   weightGradients: (xHat, delta) => ({ dW: tf.matMul(xHat, delta, true, false), db: run<tf.Tensor1D>(columnSum(delta.shape[1]), [delta]) }),
+  imageActivities(layer, p, yPos, yNeg) {
+    const [images, units] = p.xw.shape;
+    const inputs = [p.xw, p.squares, p.labelRows, layer.b.value];
+    return {
+      h: run<tf.Tensor2D>(labelledActivities(images, units, p.inputs), [...inputs, yPos, yNeg]),
+      hNeutral: run<tf.Tensor2D>(neutralActivities(images, units, p.inputs), inputs),
+    };
+  },
+  imageWeightGradients(p, delta, yPos, yNeg) {
+    const [images, units] = p.xw.shape;
+    const paired = run<tf.Tensor2D>(pairedDelta(images, units, p.inputs), [delta, p.squares]);
+    const imageShare = tf.matMul(p.blank, paired, true, false);
+    const dW = run<tf.Tensor2D>(addLabelShare(p.inputs, units, p.labelRows.shape[0]), [imageShare, delta, p.squares, yPos, yNeg]);
+    return { dW, db: run<tf.Tensor1D>(columnSum(units), [delta]) };
+  },
   applyUpdate: (p, grad, lr, step, cfg) => tf.tidy(() => {
     const scalars = {
       beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon, decay: 1 - lr * cfg.weightDecay, lr,

@@ -263,3 +263,81 @@ export function paramUpdate(output: UpdateOutput, shape: number[], k: UpdateScal
   });
   return { program, inputs, uniforms: f32(k.beta1, k.beta2, 1 - k.beta1, 1 - k.beta2, k.epsilon, k.decay, k.lr, k.stepSize) };
 }
+
+// Layer 0 on images (label-scores.ts): x̂W splits into the image's share xw, computed once,
+// and the label's row of W; the row's scale comes from Σx² of the blank image plus the
+// label's Σv². Row r of [pos; neg] uses image r mod P.
+const LAYER0 = `
+  fn layer0(image : i32, unit : i32, labelShare : f32, labelSquares : f32) -> f32 {
+    let units = uniforms.xwShape[1];
+    let rms = sqrt((squares[image] + labelSquares) / f32(uniforms.inputs));
+    return max((xw[image * units + unit] + labelShare) / (rms + 1e-8) + b[unit], 0.0);
+  }`;
+
+/** h of firstLayerWithLabels for the rows [yPos; yNeg] of the same images. [2P, units] */
+export function labelledActivities(images: number, units: number, inputs: number): FFProgram {
+  const program = elementwise({
+    key: 'ffLabelledActivities', outputShape: [2 * images, units], variableNames: ['xw', 'squares', 'labelRows', 'b', 'yPos', 'yNeg'],
+    uniformFields: 'inputs : i32,', helpers: LAYER0,
+    body: `
+      let units = uniforms.xwShape[1];
+      let row = index / units;
+      let unit = index % units;
+      let images = uniforms.xwShape[0];
+      let image = row % images;
+      let label = select(i32(yNeg[image]), i32(yPos[image]), row < images);
+      setOutputAtIndex(index, layer0(image, unit, labelRows[label * units + unit], 1.0));`,
+  });
+  return { program, uniforms: i32(inputs) };
+}
+
+/** h of firstLayerNeutral: 1/classes in every label slot. [P, units] */
+export function neutralActivities(images: number, units: number, inputs: number): FFProgram {
+  const program = elementwise({
+    key: 'ffNeutralActivities', outputShape: [images, units], variableNames: ['xw', 'squares', 'labelRows', 'b'],
+    uniformFields: 'inputs : i32,', helpers: LAYER0,
+    body: `
+      let units = uniforms.xwShape[1];
+      let unit = index % units;
+      let classes = uniforms.labelRowsShape[0];
+      var total = 0.0;
+      for (var c = 0; c < classes; c = c + 1) { total = total + labelRows[c * units + unit]; }
+      setOutputAtIndex(index, layer0(index / units, unit, total * (1.0 / f32(classes)), 1.0 / f32(classes)));`,
+  });
+  return { program, uniforms: i32(inputs) };
+}
+
+// 1/r of image i, shared by its positive and negative row: one-hot labels add 1 to Σx².
+const INV_R = `
+  fn invR(image : i32) -> f32 { return 1.0 / (sqrt((squares[image] + 1.0) / f32(uniforms.inputs)) + 1e-8); }`;
+
+/** (δ_pos + δ_neg)/r per image: what the blank image's share of dW multiplies. [P, units] */
+export function pairedDelta(images: number, units: number, inputs: number): FFProgram {
+  const program = elementwise({
+    key: 'ffPairedDelta', outputShape: [images, units], variableNames: ['delta', 'squares'], uniformFields: 'inputs : i32,', helpers: INV_R,
+    body: `
+      let scale = invR(index / uniforms.deltaShape[1]);
+      setOutputAtIndex(index, delta[index] * scale + delta[index + uniforms.size] * scale);`,
+  });
+  return { program, uniforms: i32(inputs) };
+}
+
+/** dW = imageShare plus, on the label slots' rows, Σ over rows with that label of δ/r. [in, units] */
+export function addLabelShare(inputs: number, units: number, classes: number): FFProgram {
+  const program = elementwise({
+    key: 'ffAddLabelShare', outputShape: [inputs, units], variableNames: ['imageShare', 'delta', 'squares', 'yPos', 'yNeg'],
+    uniformFields: 'inputs : i32, classes : i32,', helpers: INV_R,
+    body: `
+      let units = uniforms.deltaShape[1];
+      let slot = index / units;
+      var share = 0.0;
+      let images = select(0, uniforms.squaresShape[0], slot < uniforms.classes);
+      for (var r = 0; r < 2 * images; r = r + 1) {
+        let image = r % images;
+        let label = select(i32(yNeg[image]), i32(yPos[image]), r < images);
+        if (label == slot) { share = share + delta[r * units + index % units] * invR(image); }
+      }
+      setOutputAtIndex(index, imageShare[index] + share);`,
+  });
+  return { program, uniforms: [...i32(inputs), ...i32(classes)] };
+}
