@@ -1,12 +1,13 @@
 // Bench: one FF trainStep (normalisation, forward matMul, goodness, δ, peer normalisation,
 // dW and db, Adam on W and b) on tfjs's webgpu backend, with the fused WGSL kernels against
-// the plain tfjs ops, and the dispatches each makes. Each timed step ends with a read-back of
+// the plain tfjs ops, and the dispatches each makes; for 784 inputs also layer 0's step on
+// labelled images (trainStepOnImages), the step every job's first layer takes. Each timed step ends with a read-back of
 // the loss, which waits for the GPU queue: the median is wall time of finished work.
 //   node --import tsx bench/ff-step-webgpu.ts [--repeats 10] [--warmup 3] [--shapes 0,1,2]
 // Compiled (no tsx on the GPU machine): tsc --outDir, then node dist/bench/ff-step-webgpu.js.
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { FFLayer } from '../worker/ff/ff-layer.js';
+import { FFLayer, type StepResult } from '../worker/ff/ff-layer.js';
 import { type StepKernels, tfjsStepKernels } from '../worker/ff/step-kernels.js';
 import { startWebGPU } from '../worker/ff/webgpu/dawn.js';
 import { countDispatches } from '../worker/ff/webgpu/dispatch-count.js';
@@ -23,6 +24,8 @@ interface Shape {
   units: number;
 }
 
+type Step = 'trainStep' | 'trainStepOnImages';
+
 // The shapes of issue 15's targets (rows = 2 × batch: positive and negative).
 const SHAPES: Shape[] = [
   { batch: 100, inputs: 784, units: 2000 },
@@ -33,27 +36,31 @@ const SHAPES: Shape[] = [
 
 const adam = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
 
-async function timedStep(layer: FFLayer, xPos: tf.Tensor2D, xNeg: tf.Tensor2D): Promise<number> {
+async function timedStep(step: () => StepResult): Promise<number> {
   const start = performance.now();
-  const result = tf.tidy(() => layer.trainStep(xPos, xNeg, 1e-3));
+  const result = tf.tidy(step);
   await result.loss.data();
   const ms = performance.now() - start;
   tf.dispose(result);
   return ms;
 }
 
-async function measure(shape: Shape, kernels: StepKernels): Promise<{ ms: number; dispatches: number }> {
+async function measure(shape: Shape, kernels: StepKernels, kind: Step): Promise<{ ms: number; dispatches: number }> {
+  const classes = 10;
   const layer = new FFLayer('bench', {
     inputSize: shape.inputs, units: shape.units, goodness: { threshold: 1, sharpness: 10 },
-    peerWeight: 0.03, peerMomentum: 0.9, optimizer: adam, labelSlots: 0, blockClasses: 0,
+    peerWeight: 0.03, peerMomentum: 0.9, optimizer: adam, labelSlots: kind === 'trainStep' ? 0 : classes, blockClasses: 0,
   }, 1, kernels);
   const xPos = tf.randomUniform([shape.batch, shape.inputs], 0, 1, 'float32', 1) as tf.Tensor2D;
   const xNeg = tf.randomUniform([shape.batch, shape.inputs], 0, 1, 'float32', 2) as tf.Tensor2D;
-  for (let i = 0; i < Number(values.warmup); i++) await timedStep(layer, xPos, xNeg);
-  const dispatches = countDispatches(() => tf.dispose(tf.tidy(() => layer.trainStep(xPos, xNeg, 1e-3))));
+  const yPos = tf.tensor1d(Array.from({ length: shape.batch }, (_, i) => i % classes), 'int32');
+  const yNeg = tf.tensor1d(Array.from({ length: shape.batch }, (_, i) => (i + 3) % classes), 'int32');
+  const step = kind === 'trainStep' ? (): StepResult => layer.trainStep(xPos, xNeg, 1e-3) : (): StepResult => layer.trainStepOnImages(xPos, yPos, yNeg, 1e-3);
+  for (let i = 0; i < Number(values.warmup); i++) await timedStep(step);
+  const dispatches = countDispatches(() => tf.dispose(tf.tidy(step)));
   const times: number[] = [];
-  for (let i = 0; i < Number(values.repeats); i++) times.push(await timedStep(layer, xPos, xNeg));
-  tf.dispose([xPos, xNeg]);
+  for (let i = 0; i < Number(values.repeats); i++) times.push(await timedStep(step));
+  tf.dispose([xPos, xNeg, yPos, yNeg]);
   layer.dispose();
   return { ms: median(times), dispatches };
 }
@@ -65,11 +72,13 @@ console.log(`adapter: ${adapter}; median of ${values.repeats} after ${values.war
 const chosen = values.shapes === undefined ? SHAPES : values.shapes.split(',').map((i) => SHAPES[Number(i)]!);
 const rows: (string | number)[][] = [];
 for (const shape of chosen) {
-  const plain = await measure(shape, tfjsStepKernels);
-  const fused = await measure(shape, webgpuStepKernels);
-  rows.push([
-    `batch ${shape.batch}, ${shape.inputs}→${shape.units}`, plain.dispatches, fused.dispatches,
-    plain.ms.toFixed(2), fused.ms.toFixed(2), (plain.ms / fused.ms).toFixed(2),
-  ]);
+  for (const kind of shape.inputs === 784 ? (['trainStep', 'trainStepOnImages'] as const) : (['trainStep'] as const)) {
+    const plain = await measure(shape, tfjsStepKernels, kind);
+    const fused = await measure(shape, webgpuStepKernels, kind);
+    rows.push([
+      `batch ${shape.batch}, ${shape.inputs}→${shape.units}`, kind, plain.dispatches, fused.dispatches,
+      plain.ms.toFixed(2), fused.ms.toFixed(2), (plain.ms / fused.ms).toFixed(2),
+    ]);
+  }
 }
-printTable(['shape', 'dispatches tfjs', 'dispatches fused', 'tfjs ms', 'fused ms', 'speed-up'], rows);
+printTable(['shape', 'step', 'dispatches tfjs', 'dispatches fused', 'tfjs ms', 'fused ms', 'speed-up'], rows);
