@@ -2,10 +2,10 @@
 // the local update. The update is not backpropagation: the layer's loss depends only on its
 // own activities, so nothing flows in from the layers above and nothing flows out below.
 import * as tf from '@tensorflow/tfjs-core';
-import { type Goodness, localSoftmaxObjective, lengthNormalise, goodness, preActivation } from './ff-math.js';
+import { type Goodness, lengthNormalise, goodness, preActivation } from './ff-math.js';
 import { projectImages } from './label-scores.js';
 import { createParam, disposeParam, type OptimizerConfig, type ParamState } from './optimizer.js';
-import { type PeerState, type StepKernels, stepKernelsFor, withPeerNormalisation } from './step-kernels.js';
+import { type PeerState, type StepKernels, stepKernelsFor } from './step-kernels.js';
 import type { NamedTensor } from '../named-tensor.js';
 
 export interface FFLayerConfig {
@@ -112,17 +112,16 @@ export class FFLayer {
     if (block === undefined) throw new Error(`layer ${this.name} has no softmax block: its objective is ff`);
     return tf.tidy(() => {
       this.steps += 1;
-      const xHat = lengthNormalise(x);
-      const h = tf.relu(preActivation(xHat, this.w.value as tf.Tensor2D, this.b.value as tf.Tensor1D)) as tf.Tensor2D;
-      const target = tf.cast(tf.oneHot(tf.cast(labels, 'int32'), this.cfg.blockClasses), 'float32') as tf.Tensor2D;
-      const local = localSoftmaxObjective(h, block.v.value as tf.Tensor2D, block.c.value as tf.Tensor1D, target);
-      const { dW, db } = this.kernels.weightGradients(xHat, withPeerNormalisation(local.delta, h, h.shape[0], this.peer()));
+      const xHat = this.kernels.normaliseRows(x);
+      const h = this.kernels.activities(xHat, this.w.value as tf.Tensor2D, this.b.value as tf.Tensor1D);
+      const local = this.kernels.localSoftmax(h, { v: block.v.value as tf.Tensor2D, c: block.c.value as tf.Tensor1D }, labels, this.peer());
+      const { dW, db } = this.kernels.weightGradients(xHat, local.delta);
       const update = (p: ParamState, grad: tf.Tensor): void => this.kernels.applyUpdate(p, grad, lr, this.steps, this.cfg.optimizer);
       update(this.w, dW);
       update(this.b, db);
       update(block.v, local.dV);
       update(block.c, local.dc);
-      return { loss: local.loss, goodnessPos: tf.mean(goodness(h)) as tf.Scalar, h };
+      return { loss: local.loss, goodnessPos: local.goodness, h };
     });
   }
 

@@ -2,7 +2,17 @@
 // or as fused WGSL programs (webgpu only, where a step costs per dispatch). Both compute the
 // maths of ff-math.ts and optimizer.ts; FFLayer reads the same whichever it holds.
 import * as tf from '@tensorflow/tfjs-core';
-import { ffObjectiveOfActivities, type Goodness, lengthNormalise, peerNormalisationDelta, preActivation, updatedRunningMean, weightGradients } from './ff-math.js';
+import {
+  ffObjectiveOfActivities,
+  type Goodness,
+  goodness,
+  lengthNormalise,
+  localSoftmaxObjective,
+  peerNormalisationDelta,
+  preActivation,
+  updatedRunningMean,
+  weightGradients,
+} from './ff-math.js';
 import type { FFLayer } from './ff-layer.js';
 import { firstLayerNeutral, firstLayerWithLabels, type ImageProjection } from './label-scores.js';
 import { applyUpdate, type OptimizerConfig, type ParamState } from './optimizer.js';
@@ -24,14 +34,28 @@ export interface FFObjectiveResult {
   delta: tf.Tensor2D;
 }
 
+/** What the localSoftmax objective gives one step. */
+export interface LocalSoftmaxStep {
+  loss: tf.Scalar;
+  /** Mean goodness of all rows. */
+  goodness: tf.Scalar;
+  /** dL/dz including peer normalisation's share. [rows, units] */
+  delta: tf.Tensor2D;
+  /** The block's gradients. [units, classes] and [classes] */
+  dV: tf.Tensor2D;
+  dc: tf.Tensor1D;
+}
+
 export interface StepKernels {
   readonly name: string;
-  /** x̂ of the rows [xPos; xNeg]. */
-  normaliseRows(xPos: tf.Tensor2D, xNeg: tf.Tensor2D): tf.Tensor2D;
+  /** x̂ of the rows [xPos; xNeg], or of xPos alone. */
+  normaliseRows(xPos: tf.Tensor2D, xNeg?: tf.Tensor2D): tf.Tensor2D;
   /** h = relu(x̂W + b). */
   activities(xHat: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D;
   /** The FF objective of h, whose first `positives` rows are positive; advances peer.running. */
   ffObjective(h: tf.Tensor2D, positives: number, goal: Goodness, peer: PeerState): FFObjectiveResult;
+  /** localSoftmax's objective of h against the layer's block and the labels; peer normalisation counts every row. */
+  localSoftmax(h: tf.Tensor2D, block: { v: tf.Tensor2D; c: tf.Tensor1D }, labels: tf.Tensor1D, peer: PeerState): LocalSoftmaxStep;
   weightGradients(xHat: tf.Tensor2D, delta: tf.Tensor2D): { dW: tf.Tensor2D; db: tf.Tensor1D };
   /** Layer 0's h for the rows [yPos; yNeg] of the same images, and under the neutral label. */
   imageActivities(layer: FFLayer, p: ImageProjection, yPos: tf.Tensor1D, yNeg: tf.Tensor1D): { h: tf.Tensor2D; hNeutral: tf.Tensor2D };
@@ -54,7 +78,7 @@ export function withPeerNormalisation(delta: tf.Tensor2D, h: tf.Tensor2D, positi
 /** tfjs ops only: the path of every backend but webgpu. */
 export const tfjsStepKernels: StepKernels = {
   name: 'tfjs',
-  normaliseRows: (xPos, xNeg) => lengthNormalise(tf.concat([xPos, xNeg], 0)),
+  normaliseRows: (xPos, xNeg) => lengthNormalise(xNeg === undefined ? xPos : tf.concat([xPos, xNeg], 0)),
   activities: (xHat, w, b) => tf.relu(preActivation(xHat, w, b)),
   ffObjective(h, positives, goal, peer) {
     const negatives = h.shape[0] - positives;
@@ -63,6 +87,12 @@ export const tfjsStepKernels: StepKernels = {
     const [gPos, gNeg] = tf.split(local.g, [positives, negatives]);
     const delta = withPeerNormalisation(local.delta, h, positives, peer);
     return { loss: local.loss, goodnessPos: tf.mean(gPos!) as tf.Scalar, goodnessNeg: tf.mean(gNeg!) as tf.Scalar, delta };
+  },
+  localSoftmax(h, block, labels, peer) {
+    const target = tf.cast(tf.oneHot(tf.cast(labels, 'int32'), block.v.shape[1]), 'float32') as tf.Tensor2D;
+    const local = localSoftmaxObjective(h, block.v, block.c, target);
+    const delta = withPeerNormalisation(local.delta, h, h.shape[0], peer);
+    return { loss: local.loss, goodness: tf.mean(goodness(h)) as tf.Scalar, delta, dV: local.dV, dc: local.dc };
   },
   weightGradients,
   imageActivities: (layer, p, yPos, yNeg) => ({

@@ -76,6 +76,7 @@ for (const s of SHAPES) {
       const [w, b] = [rand([s.inputs, s.units], 3, -0.1, 0.1), tf.randomUniform([s.units], -0.1, 0.1, 'float32', 4) as tf.Tensor1D];
       return [
         assertClose('x̂', fused.normaliseRows(xPos, xNeg), xHat, KERNEL_TOLERANCE),
+        assertClose('x̂ of one block of rows', fused.normaliseRows(xNeg), plain.normaliseRows(xNeg), KERNEL_TOLERANCE),
         assertClose('h', fused.activities(xHat, w, b), plain.activities(xHat, w, b), KERNEL_TOLERANCE),
       ];
     }));
@@ -118,6 +119,25 @@ for (const s of SHAPES) {
         assertClose('db', gw.db, pw.db, KERNEL_TOLERANCE),
       ];
     }));
+}
+
+for (const s of SHAPES) {
+  for (const peerWeight of [0, 0.03]) {
+    void test(`${s.name}, peer weight ${peerWeight}: the localSoftmax objective matches the tfjs ops`, () =>
+      scoped(() => {
+        const rows = 2 * s.positives;
+        const h = tf.relu(rand([rows, s.units], 15, -1, 2));
+        const block = { v: rand([s.units, 10], 16, -0.5, 0.5), c: tf.randomUniform([10], -0.5, 0.5, 'float32', 17) as tf.Tensor1D };
+        const labels = tf.randomUniform([rows], 0, 10, 'int32', 18) as tf.Tensor1D;
+        const peers = [0, 1].map(() => ({ running: tf.variable(tf.randomUniform([s.units], 0, 1, 'float32', 19)), weight: peerWeight, momentum: 0.9 }));
+        const want = plain.localSoftmax(h, block, labels, peers[0]!);
+        const got = fused.localSoftmax(h, block, labels, peers[1]!);
+        return [
+          ...(['loss', 'goodness', 'delta', 'dV', 'dc'] as const).map((key) => assertClose(key, got[key], want[key], KERNEL_TOLERANCE)),
+          assertClose('running mean', peers[1]!.running, peers[0]!.running, KERNEL_TOLERANCE),
+        ];
+      }));
+  }
 }
 
 for (const cfg of [adam, sgd]) {
@@ -167,6 +187,21 @@ for (const over of [{}, { peerWeight: 0 }, { optimizer: sgd }]) {
     assert.ok(drift <= STEP_TOLERANCE, `weights, moments and running mean drift ${drift.toExponential(2)} > ${STEP_TOLERANCE}`);
   });
 }
+
+void test('five localSoftmax steps with fused kernels leave the state of the tfjs steps', async () => {
+  const config = layerConfig({ labelSlots: 0, blockClasses: 10 });
+  const [reference, candidate] = [new FFLayer('ref', config, 4, plain), new FFLayer('fused', config, 4, fused)];
+  const labels = tf.tensor1d(Array.from({ length: 24 }, (_, i) => i % 10), 'int32');
+  for (let i = 0; i < 5; i++) {
+    for (const layer of [reference, candidate]) tf.tidy(() => layer.trainStepLocalSoftmax(rand([24, 50], 60 + i), labels, 0.01));
+  }
+  const state = (l: FFLayer): tf.Tensor[] => [l.w, l.b, l.block!.v, l.block!.c].flatMap((p) => [p.value, p.m, p.v]).concat(l.running);
+  const want = state(reference);
+  const drift = Math.max(...(await Promise.all(state(candidate).map((t, i) => relativeError(t, want[i]!)))));
+  assert.ok(drift <= STEP_TOLERANCE, `drift ${drift.toExponential(2)} > ${STEP_TOLERANCE}`);
+  assert.ok((await relativeError(reference.block!.v.value, tf.zerosLike(reference.block!.v.value))) > 0, 'the block learned');
+  [reference, candidate].forEach((l) => l.dispose());
+});
 
 void test('negative control: a 1% error in the sharpness of the fused objective is caught', async () => {
   const wrongSharpness: StepKernels = {

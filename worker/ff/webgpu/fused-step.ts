@@ -4,7 +4,7 @@
 // tensors until the loop asks for them.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import type { StepKernels } from '../step-kernels.js';
+import type { PeerState, StepKernels } from '../step-kernels.js';
 import {
   addLabelShare,
   columnSum,
@@ -12,6 +12,7 @@ import {
   type FFProgram,
   goodnessStat,
   labelledActivities,
+  localSoftmaxDelta,
   neutralActivities,
   normaliseRows,
   pairedDelta,
@@ -20,6 +21,8 @@ import {
   peerPull,
   rowGoodness,
   runningMean,
+  scaledSoftmaxGradient,
+  softmaxLoss,
   type UpdateOutput,
 } from './programs.js';
 
@@ -30,6 +33,16 @@ function run<T extends tf.Tensor = tf.Tensor>(p: FFProgram, inputs: tf.Tensor[])
   return tf.engine().makeTensorFromTensorInfo(info) as T;
 }
 
+/** Advances peer.running over the first `positives` rows of h and returns the per-unit pull. */
+function peerPullOf(h: tf.Tensor2D, positives: number, peer: PeerState): tf.Tensor1D {
+  const units = h.shape[1];
+  const running = run<tf.Tensor1D>(runningMean(units, positives, peer.momentum), [h, peer.running]);
+  peer.running.assign(running);
+  return run<tf.Tensor1D>(peerPull(units, positives, peer.weight, peer.momentum), [running]);
+}
+
+const toScalar = (t: tf.Tensor): tf.Scalar => tf.reshape(t, []);
+
 const OUTPUTS: Record<'adam' | 'sgd', { m: UpdateOutput; v?: UpdateOutput; value: UpdateOutput }> = {
   adam: { m: 'adamM', v: 'adamV', value: 'adamValue' },
   sgd: { m: 'sgdM', value: 'sgdValue' },
@@ -37,24 +50,35 @@ const OUTPUTS: Record<'adam' | 'sgd', { m: UpdateOutput; v?: UpdateOutput; value
 
 export const webgpuStepKernels: StepKernels = {
   name: 'webgpu-fused',
-  normaliseRows: (xPos, xNeg) => run<tf.Tensor2D>(normaliseRows(xPos.shape[0], xNeg.shape[0], xPos.shape[1]), [xPos, xNeg]),
+  normaliseRows: (xPos, xNeg) => run<tf.Tensor2D>(normaliseRows(xPos.shape[0], xNeg?.shape[0], xPos.shape[1]), xNeg === undefined ? [xPos] : [xPos, xNeg]),
   // tfjs's fused matMul adds the bias and applies relu in the matMul's own dispatch.
   activities: (xHat, w, b) => tf.fused.matMul({ a: xHat, b: w, bias: b, activation: 'relu' }) as tf.Tensor2D,
   ffObjective(h, positives, goal, peer) {
     const [rows, units] = h.shape;
     const shape: ObjectiveShape = { rows, positives, units, ...goal };
     const g = run<tf.Tensor1D>(rowGoodness(rows), [h]);
-    let delta: tf.Tensor2D;
-    if (peer.weight === 0) {
-      delta = run<tf.Tensor2D>(ffDelta(shape, false), [h, g]);
-    } else {
-      const running = run<tf.Tensor1D>(runningMean(units, positives, peer.momentum), [h, peer.running]);
-      peer.running.assign(running);
-      const pull = run<tf.Tensor1D>(peerPull(units, positives, peer.weight, peer.momentum), [running]);
-      delta = run<tf.Tensor2D>(ffDelta(shape, true), [h, g, pull]);
-    }
-    const stat = (name: 'loss' | 'goodnessPos' | 'goodnessNeg'): tf.Scalar => tf.reshape(run(goodnessStat(name, shape), [g]), []);
+    const withPeer = peer.weight !== 0;
+    const delta = run<tf.Tensor2D>(ffDelta(shape, withPeer), withPeer ? [h, g, peerPullOf(h, positives, peer)] : [h, g]);
+    const stat = (name: 'loss' | 'goodnessPos' | 'goodnessNeg'): tf.Scalar => toScalar(run(goodnessStat(name, shape), [g]));
     return { loss: stat('loss'), goodnessPos: stat('goodnessPos'), goodnessNeg: stat('goodnessNeg'), delta };
+  },
+  localSoftmax(h, block, labels, peer) {
+    const [rows, units] = h.shape;
+    const [classes, scale] = [block.v.shape[1], 1 / Math.sqrt(units)];
+    const hv = tf.matMul(h, block.v);
+    const grad = run<tf.Tensor2D>(scaledSoftmaxGradient(rows, classes, scale), [hv, block.c, labels]);
+    const back = tf.matMul(grad, block.v, false, true);
+    const withPeer = peer.weight !== 0;
+    const delta = run<tf.Tensor2D>(localSoftmaxDelta(rows, units, withPeer), withPeer ? [back, h, peerPullOf(h, rows, peer)] : [back, h]);
+    const g = run<tf.Tensor1D>(rowGoodness(rows), [h]);
+    const allRows: ObjectiveShape = { rows, positives: rows, units, threshold: 0, sharpness: 0 };
+    return {
+      loss: toScalar(run(softmaxLoss(scale), [hv, block.c, labels])),
+      goodness: toScalar(run(goodnessStat('goodnessPos', allRows), [g])),
+      delta,
+      dV: tf.matMul(h, grad, true, false),
+      dc: run<tf.Tensor1D>(columnSum(classes, 1 / scale), [grad]),
+    };
   },
   // transposeA is native to tfjs-webgpu's matMul: no explicit transpose (that lesson is wasm's).
   weightGradients: (xHat, delta) => ({ dW: tf.matMul(xHat, delta, true, false), db: run<tf.Tensor1D>(columnSum(delta.shape[1]), [delta]) }),

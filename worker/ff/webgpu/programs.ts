@@ -72,15 +72,16 @@ function perWorkgroup(spec: ProgramSpec & { workgroups: number }): WebGPUProgram
   };
 }
 
-/** x̂ of the rows [pos; neg]: lengthNormalise(concat(pos, neg)) in one pass per row. */
-export function normaliseRows(positives: number, negatives: number, cols: number): FFProgram {
-  const rows = positives + negatives;
+/** x̂ of the rows [pos; neg] (neg may be absent): lengthNormalise(concat(pos, neg)) in one pass per row. */
+export function normaliseRows(positives: number, negatives: number | undefined, cols: number): FFProgram {
+  const rows = positives + (negatives ?? 0);
   const program = perWorkgroup({
-    key: 'ffNormaliseRows', outputShape: [rows, cols], workgroups: rows, variableNames: ['pos', 'neg'],
+    key: negatives === undefined ? 'ffNormaliseRows1' : 'ffNormaliseRows2', outputShape: [rows, cols], workgroups: rows,
+    variableNames: negatives === undefined ? ['pos'] : ['pos', 'neg'],
     helpers: `
       fn rowValue(row : i32, k : i32, cols : i32) -> f32 {
-        if (row < uniforms.posShape[0]) { return pos[row * cols + k]; }
-        return neg[(row - uniforms.posShape[0]) * cols + k];
+        ${negatives === undefined ? '' : 'if (row >= uniforms.posShape[0]) { return neg[(row - uniforms.posShape[0]) * cols + k]; }'}
+        return pos[row * cols + k];
       }`,
     body: `
       let cols = uniforms.outShape[1];
@@ -208,16 +209,16 @@ export function goodnessStat(stat: GoodnessStat, s: ObjectiveShape): FFProgram {
   return { program, uniforms: objectiveUniforms(s) };
 }
 
-/** db = Σrows δ. [rows, units] → [units] */
-export function columnSum(units: number): FFProgram {
+/** db = Σrows δ, times `scale`. [rows, units] → [units] */
+export function columnSum(units: number, scale = 1): FFProgram {
   const program = elementwise({
-    key: 'ffColumnSum', outputShape: [units], variableNames: ['delta'],
+    key: 'ffColumnSum', outputShape: [units], variableNames: ['delta'], uniformFields: 'scale : f32,',
     body: `
       var total = 0.0;
       for (var r = 0; r < uniforms.deltaShape[0]; r = r + 1) { total = total + delta[r * uniforms.size + index]; }
-      setOutputAtIndex(index, total);`,
+      setOutputAtIndex(index, total * uniforms.scale);`,
   });
-  return { program, uniforms: [] };
+  return { program, uniforms: f32(scale) };
 }
 
 export type UpdateOutput = 'adamM' | 'adamV' | 'adamValue' | 'sgdM' | 'sgdValue';
@@ -340,4 +341,59 @@ export function addLabelShare(inputs: number, units: number, classes: number): F
       setOutputAtIndex(index, imageShare[index] + share);`,
   });
   return { program, uniforms: [...i32(inputs), ...i32(classes)] };
+}
+
+// localSoftmax (ff-math.ts's localSoftmaxObjective): logits = f·V + c with f = h/√units, here
+// scale·(hV) + c; tfjs's logSoftmax: logits − max − log Σ exp(logits − max).
+const LOG_SOFTMAX = `
+  fn logProb(row : i32, k : i32) -> f32 {
+    let classes = uniforms.hvShape[1];
+    var top = -3.4e38;
+    for (var j = 0; j < classes; j = j + 1) { top = max(top, logit(row, j)); }
+    var total = 0.0;
+    for (var j = 0; j < classes; j = j + 1) { total = total + exp(logit(row, j) - top); }
+    return logit(row, k) - top - log(total);
+  }
+  fn logit(row : i32, k : i32) -> f32 { return hv[row * uniforms.hvShape[1] + k] * uniforms.scale + c[k]; }`;
+
+/**
+ * scale·dlogits = scale·(softmax − onehot)/rows: scaled once here so that dV = hᵀ·this and
+ * dL/dz = this·Vᵀ ⊙ 1[h > 0] need no further pass; dc divides the scale out. [rows, classes]
+ */
+export function scaledSoftmaxGradient(rows: number, classes: number, scale: number): FFProgram {
+  const program = elementwise({
+    key: 'ffScaledSoftmaxGradient', outputShape: [rows, classes], variableNames: ['hv', 'c', 'labels'], uniformFields: 'scale : f32,', helpers: LOG_SOFTMAX,
+    body: `
+      let row = index / uniforms.hvShape[1];
+      let k = index % uniforms.hvShape[1];
+      let wanted = select(0.0, 1.0, i32(labels[row]) == k);
+      setOutputAtIndex(index, ((exp(logProb(row, k)) - wanted) / f32(uniforms.hvShape[0])) * uniforms.scale);`,
+  });
+  return { program, uniforms: f32(scale) };
+}
+
+/** The cross-entropy −mean log p(label) in one workgroup. [1] */
+export function softmaxLoss(scale: number): FFProgram {
+  const program = perWorkgroup({
+    key: 'ffSoftmaxLoss', outputShape: [1], workgroups: 1, variableNames: ['hv', 'c', 'labels'], uniformFields: 'scale : f32,', helpers: LOG_SOFTMAX,
+    body: `
+      let rows = uniforms.hvShape[0];
+      var total = 0.0;
+      for (var r = lid; r < rows; r = r + ${WG}) { total = total + logProb(r, i32(labels[r])); }
+      let sum = workgroupSum(lid, total);
+      if (lid == 0) { setOutputAtIndex(0, -sum / f32(rows)); }`,
+  });
+  return { program, uniforms: f32(scale) };
+}
+
+/** dL/dz = (scale·dlogits·Vᵀ) ⊙ 1[h > 0], plus step(h)·pull on every row when peer normalisation is on. [rows, units] */
+export function localSoftmaxDelta(rows: number, units: number, withPeer: boolean): FFProgram {
+  const program = elementwise({
+    key: withPeer ? 'ffLocalSoftmaxDeltaPeer' : 'ffLocalSoftmaxDelta', outputShape: [rows, units],
+    variableNames: withPeer ? ['back', 'h', 'pull'] : ['back', 'h'],
+    body: `
+      let on = select(0.0, 1.0, h[index] > 0.0);
+      setOutputAtIndex(index, back[index] * on${withPeer ? ' + on * pull[index % uniforms.hShape[1]]' : ''});`,
+  });
+  return { program, uniforms: [] };
 }
