@@ -2,19 +2,10 @@
 // the local update. The update is not backpropagation: the layer's loss depends only on its
 // own activities, so nothing flows in from the layers above and nothing flows out below.
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  ffObjectiveOfActivities,
-  type Goodness,
-  localSoftmaxObjective,
-  lengthNormalise,
-  goodness,
-  peerNormalisationDelta,
-  preActivation,
-  updatedRunningMean,
-  weightGradients,
-} from './ff-math.js';
-import { firstLayerNeutral, firstLayerWithLabels, projectImages } from './label-scores.js';
-import { applyUpdate, createParam, disposeParam, type OptimizerConfig, type ParamState } from './optimizer.js';
+import { type Goodness, lengthNormalise, goodness, preActivation } from './ff-math.js';
+import { projectImages } from './label-scores.js';
+import { createParam, disposeParam, type OptimizerConfig, type ParamState } from './optimizer.js';
+import { type PeerState, type StepKernels, stepKernelsFor } from './step-kernels.js';
 import type { NamedTensor } from '../named-tensor.js';
 
 export interface FFLayerConfig {
@@ -52,10 +43,15 @@ export class FFLayer {
   readonly block: { v: ParamState; c: ParamState } | undefined;
   private steps = 0;
 
+  /**
+   * kernels: the step's ops; by default those of the backend tfjs runs on when the layer is
+   * made (fused programs on webgpu).
+   */
   constructor(
     readonly name: string,
     readonly cfg: FFLayerConfig,
     seed: number,
+    private readonly kernels: StepKernels = stepKernelsFor(tf.getBackend()),
   ) {
     // He initialisation: with unit-RMS inputs the first goodness is already near θ = 1.
     const scale = Math.sqrt(2 / cfg.inputSize);
@@ -83,9 +79,9 @@ export class FFLayer {
    */
   trainStep(xPos: tf.Tensor2D, xNeg: tf.Tensor2D, lr: number): StepResult {
     return tf.tidy(() => {
-      const xHat = lengthNormalise(tf.concat([xPos, xNeg], 0));
-      const h = tf.relu(preActivation(xHat, this.w.value as tf.Tensor2D, this.b.value as tf.Tensor1D)) as tf.Tensor2D;
-      return this.update(h, xPos.shape[0], lr, (delta) => weightGradients(xHat, delta));
+      const xHat = this.kernels.normaliseRows(xPos, xNeg);
+      const h = this.kernels.activities(xHat, this.w.value as tf.Tensor2D, this.b.value as tf.Tensor1D);
+      return this.update(h, xPos.shape[0], lr, (delta) => this.kernels.weightGradients(xHat, delta));
     });
   }
 
@@ -99,22 +95,9 @@ export class FFLayer {
    */
   trainStepOnImages(x: tf.Tensor2D, yPos: tf.Tensor1D, yNeg: tf.Tensor1D, lr: number): StepResult {
     return tf.tidy(() => {
-      const classes = this.cfg.labelSlots;
-      const p = projectImages(this, x, classes);
-      const h = tf.concat([firstLayerWithLabels(this, p, yPos), firstLayerWithLabels(this, p, yNeg)], 0) as tf.Tensor2D;
-      const hNeutral = firstLayerNeutral(this, p, classes);
-      const positives = x.shape[0];
-      // One-hot labels add 1 to Σx², so positive and negative rows share the scale 1/r.
-      const invR = tf.div(1, tf.add(tf.sqrt(tf.div(tf.add(p.squares, 1), p.inputs)), 1e-8));
-      const result = this.update(h, positives, lr, (delta) => {
-        const scaled = tf.mul(delta, tf.concat([invR, invR], 0)) as tf.Tensor2D;
-        const [dPos, dNeg] = tf.split(scaled, [positives, positives]) as [tf.Tensor2D, tf.Tensor2D];
-        const imageShare = tf.matMul(tf.transpose(p.blank), tf.add(dPos, dNeg));
-        const labels = tf.oneHot(tf.cast(tf.concat([yPos, yNeg]), 'int32'), classes);
-        const labelShare = tf.matMul(tf.transpose(tf.cast(labels, 'float32')), scaled);
-        const dW = tf.add(imageShare, tf.pad(labelShare, [[0, p.inputs - classes], [0, 0]])) as tf.Tensor2D;
-        return { dW, db: tf.sum(delta, 0) as tf.Tensor1D };
-      });
+      const p = projectImages(this, x, this.cfg.labelSlots);
+      const { h, hNeutral } = this.kernels.imageActivities(this, p, yPos, yNeg);
+      const result = this.update(h, x.shape[0], lr, (delta) => this.kernels.imageWeightGradients(p, delta, yPos, yNeg));
       return { ...result, hNeutral };
     });
   }
@@ -129,39 +112,31 @@ export class FFLayer {
     if (block === undefined) throw new Error(`layer ${this.name} has no softmax block: its objective is ff`);
     return tf.tidy(() => {
       this.steps += 1;
-      const xHat = lengthNormalise(x);
-      const h = tf.relu(preActivation(xHat, this.w.value as tf.Tensor2D, this.b.value as tf.Tensor1D)) as tf.Tensor2D;
-      const target = tf.cast(tf.oneHot(tf.cast(labels, 'int32'), this.cfg.blockClasses), 'float32') as tf.Tensor2D;
-      const local = localSoftmaxObjective(h, block.v.value as tf.Tensor2D, block.c.value as tf.Tensor1D, target);
-      const { dW, db } = weightGradients(xHat, this.withPeerNormalisation(local.delta, h, h.shape[0]));
-      applyUpdate(this.w, dW, lr, this.steps, this.cfg.optimizer);
-      applyUpdate(this.b, db, lr, this.steps, this.cfg.optimizer);
-      applyUpdate(block.v, local.dV, lr, this.steps, this.cfg.optimizer);
-      applyUpdate(block.c, local.dc, lr, this.steps, this.cfg.optimizer);
-      return { loss: local.loss, goodnessPos: tf.mean(goodness(h)) as tf.Scalar, h };
+      const xHat = this.kernels.normaliseRows(x);
+      const h = this.kernels.activities(xHat, this.w.value as tf.Tensor2D, this.b.value as tf.Tensor1D);
+      const local = this.kernels.localSoftmax(h, { v: block.v.value as tf.Tensor2D, c: block.c.value as tf.Tensor1D }, labels, this.peer());
+      const { dW, db } = this.kernels.weightGradients(xHat, local.delta);
+      const update = (p: ParamState, grad: tf.Tensor): void => this.kernels.applyUpdate(p, grad, lr, this.steps, this.cfg.optimizer);
+      update(this.w, dW);
+      update(this.b, db);
+      update(block.v, local.dV);
+      update(block.c, local.dc);
+      return { loss: local.loss, goodnessPos: local.goodness, h };
     });
   }
 
   /** The local objective, peer normalisation and the optimiser step, given this batch's h. */
   private update(h: tf.Tensor2D, positives: number, lr: number, gradients: (delta: tf.Tensor2D) => { dW: tf.Tensor2D; db: tf.Tensor1D }): StepResult {
     this.steps += 1;
-    const negatives = h.shape[0] - positives;
-    const sign = tf.concat([tf.ones([positives]), tf.fill([negatives], -1)]) as tf.Tensor1D;
-    const local = ffObjectiveOfActivities(h, sign, this.cfg.goodness);
-    const { dW, db } = gradients(this.withPeerNormalisation(local.delta, h, positives));
-    applyUpdate(this.w, dW, lr, this.steps, this.cfg.optimizer);
-    applyUpdate(this.b, db, lr, this.steps, this.cfg.optimizer);
-    const [gPos, gNeg] = tf.split(local.g, [positives, negatives]);
-    return { loss: local.loss, goodnessPos: tf.mean(gPos) as tf.Scalar, goodnessNeg: tf.mean(gNeg) as tf.Scalar, h };
+    const { delta, ...scalars } = this.kernels.ffObjective(h, positives, this.cfg.goodness, this.peer());
+    const { dW, db } = gradients(delta);
+    this.kernels.applyUpdate(this.w, dW, lr, this.steps, this.cfg.optimizer);
+    this.kernels.applyUpdate(this.b, db, lr, this.steps, this.cfg.optimizer);
+    return { ...scalars, h };
   }
 
-  private withPeerNormalisation(delta: tf.Tensor2D, h: tf.Tensor2D, positives: number): tf.Tensor2D {
-    if (this.cfg.peerWeight === 0) return delta;
-    const hPos = tf.slice(h, [0, 0], [positives, -1]);
-    const running = updatedRunningMean(this.running as tf.Tensor1D, hPos, this.cfg.peerMomentum);
-    this.running.assign(running);
-    const peer = peerNormalisationDelta(hPos, running, this.cfg.peerWeight, this.cfg.peerMomentum);
-    return tf.add(delta, tf.pad(peer, [[0, delta.shape[0] - positives], [0, 0]]));
+  private peer(): PeerState {
+    return { running: this.running, weight: this.cfg.peerWeight, momentum: this.cfg.peerMomentum };
   }
 
   /** Weights and the state needed to resume training exactly (moments, step count). */
