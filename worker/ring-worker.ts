@@ -33,7 +33,7 @@ export class RingWorker extends WorkerBase {
 
   async run(): Promise<void> {
     const backend = await initBackend(this.job.spec.worker.backend);
-    this.log.info('backend ready', { backend: backend.name, skipped: backend.skipped });
+    this.log.info('backend ready', { backend: backend.name, reason: backend.reason, skipped: backend.skipped });
     const train = loadDataset(this.job, 'train');
     const plan = ringPlan(this.job.spec, this.args.group);
     const test = plan.steps.some((s) => s.evaluate) ? loadDataset(this.job, 'test') : undefined;

@@ -42,7 +42,7 @@ class Worker extends WorkerBase {
 
   async run(): Promise<void> {
     const backend = await initBackend(this.job.spec.worker.backend);
-    this.log.info('backend ready', { backend: backend.name, skipped: backend.skipped });
+    this.log.info('backend ready', { backend: backend.name, reason: backend.reason, skipped: backend.skipped });
     const train = loadDataset(this.job, 'train');
     const plan = groupPlan(this.job.spec, train.inputSize, this.args.group);
     const test = plan.isLast ? loadDataset(this.job, 'test') : undefined;
