@@ -6,7 +6,7 @@ import type { AdapterSummary } from './webgpu-device.js';
 const gpu: AdapterSummary = { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200', fallback: false };
 const lavapipe: AdapterSummary = { vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe: Mesa 25.0.7', fallback: true };
 
-test('webgpuRefusal: auto wants a real GPU, an explicit webgpu takes any adapter', () => {
+void test('webgpuRefusal: auto wants a real GPU, an explicit webgpu takes any adapter', () => {
   const cases: { choice: BackendChoice; adapter: AdapterSummary | undefined; refused: RegExp | undefined }[] = [
     { choice: 'auto', adapter: gpu, refused: undefined },
     { choice: 'auto', adapter: lavapipe, refused: /only a fallback \(CPU\) adapter: mesa software llvmpipe/ },
@@ -22,7 +22,7 @@ test('webgpuRefusal: auto wants a real GPU, an explicit webgpu takes any adapter
   }
 });
 
-test('backendReason names the backend, the adapter and what auto skipped', () => {
+void test('backendReason names the backend, the adapter and what auto skipped', () => {
   const cases: { args: Parameters<typeof backendReason>; want: string }[] = [
     { args: ['auto', 'webgpu', [], gpu], want: 'auto chose webgpu on nvidia hopper (NVIDIA H200), the fastest that started' },
     {
