@@ -3,7 +3,7 @@
 // (bench/ff_step_torch.py) when torch is installed, then a whole `ffjob train --local` job
 // on that backend. Each time is the median of N steps after warm-up, each step ended by
 // reading its loss back, so the GPU's queue is drained and the time is real.
-//   node --import tsx bench/gpu.ts [--backend webgpu] [--repeats 20] [--job deploy/examples/mnist-quick.yaml] [--no-job]
+//   node --import tsx bench/gpu.ts [--backend webgpu] [--repeats 20] [--job deploy/examples/mnist-quick.yaml] [--no-job] [--no-steps] [--scratch DIR]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,8 @@ const { values } = parseArgs({
     repeats: { type: 'string', default: '20' },
     job: { type: 'string', default: 'deploy/examples/mnist-quick.yaml' },
     'no-job': { type: 'boolean', default: false },
+    'no-steps': { type: 'boolean', default: false },
+    scratch: { type: 'string' },
     python: { type: 'string', default: 'python3' },
   },
 });
@@ -79,22 +81,24 @@ console.log(machineLine());
 const backend = await initBackend(values.backend as BackendChoice);
 console.log(`backend: ${backend.name} (${backend.reason})`);
 if (backend.adapter) console.log(`adapter: ${describeAdapter(backend.adapter)}`);
-const torch = torchTimes();
-console.log('ms' in torch ? `reference: ${torch.device}` : `reference: none, ${torch.missing}`);
 
-const rows: (string | number)[][] = [];
-for (const shape of SHAPES) {
-  const ms = await stepMs(shape);
-  const ref = 'ms' in torch ? torch.ms.get(key(shape)) : undefined;
-  rows.push([`batch ${shape.batch}, ${shape.inputs}→${shape.units}`, ms.toFixed(2), ref?.toFixed(2) ?? '–', ref ? (ms / ref).toFixed(1) : '–']);
+if (!values['no-steps']) {
+  const torch = torchTimes();
+  console.log('ms' in torch ? `reference: ${torch.device}` : `reference: none, ${torch.missing}`);
+  const rows: (string | number)[][] = [];
+  for (const shape of SHAPES) {
+    const ms = await stepMs(shape);
+    const ref = 'ms' in torch ? torch.ms.get(key(shape)) : undefined;
+    rows.push([`batch ${shape.batch}, ${shape.inputs}→${shape.units}`, ms.toFixed(2), ref?.toFixed(2) ?? '–', ref ? (ms / ref).toFixed(1) : '–']);
+  }
+  printTable(['shape (rows = 2 × batch)', `tfjs ${backend.name} ms`, 'PyTorch fp32 ms', 'ratio'], rows);
 }
-printTable(['shape (rows = 2 × batch)', `tfjs ${backend.name} ms`, 'PyTorch fp32 ms', 'ratio'], rows);
 
 if (!values['no-job']) {
   const job = parse(readFileSync(values.job, 'utf8')) as { metadata: { name: string }; spec: { worker?: { backend?: string } } };
   job.spec.worker = { ...job.spec.worker, backend: values.backend };
   const name = `${job.metadata.name}-${values.backend}`;
-  const summary = runLocal(job, mkdtempSync(join(tmpdir(), 'ffjob-gpu-')), name);
+  const summary = runLocal(job, values.scratch ?? mkdtempSync(join(tmpdir(), 'ffjob-gpu-')), name);
   const accuracy = summary.testAccuracy === null ? 'never evaluated' : `${(100 * summary.testAccuracy).toFixed(2)}%`;
   console.log(`job ${values.job} with backend ${values.backend}: ${summary.wallSeconds} s wall, test accuracy ${accuracy}`);
 }

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The GPU check as one script, for a machine with an NVIDIA GPU but no Node and no network
+# (the H200 check machine). Run from the repository root with .cache/gpu-bundle/ present
+# (scripts/gpu-bundle.sh makes it); every output goes under $OUT. Each step has its own
+# time limit, so one that hangs or fails leaves the others their time (~6 minutes in all).
+#   OUT=/tmp/out bash bench/gpu-device.sh
+# GPU_DEVICE_LOCAL=1 leaves this machine's libraries and Vulkan drivers as they are (a test
+# run against lavapipe): no .debs unpacked into /, no NVIDIA ICD forced.
+set -uo pipefail
+
+BUNDLE=.cache/gpu-bundle
+OUT="${OUT:?set OUT to the folder for the results}"
+RUNTIME=/tmp/ffjob-gpu
+REPEATS="${GPU_BENCH_REPEATS:-20}"
+mkdir -p "$OUT"
+[[ -f "$BUNDLE/node.xz" ]] || { echo "no $BUNDLE/node.xz: run scripts/gpu-bundle.sh first" >&2; exit 1; }
+
+# step NAME SECONDS CMD...: runs CMD with its output in $OUT/NAME.log and a line in summary.txt.
+step() {
+  local name="$1" limit="$2" start rc
+  shift 2
+  echo "== $name (limit ${limit}s)"
+  start=$(date +%s%N)
+  timeout -k 10 "$limit" "$@" >"$OUT/$name.log" 2>&1
+  rc=$?
+  printf '%-12s rc=%-3s %6d ms\n' "$name" "$rc" $((($(date +%s%N) - start) / 1000000)) | tee -a "$OUT/summary.txt"
+  grep -v '^Warning: maxDynamic' "$OUT/$name.log" | tail -n 30
+}
+
+if [[ "${GPU_DEVICE_LOCAL:-0}" != 1 ]]; then
+  # Dawn opens the Vulkan loader, which the NVIDIA container runtime does not bring, and
+  # the glvnd libraries; the driver's own ICD file is mounted but not where the loader looks.
+  for deb in "$BUNDLE"/debs/*.deb; do dpkg -x "$deb" /; done
+  ldconfig
+  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  export NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics
+fi
+
+rm -rf "$RUNTIME" && mkdir -p "$RUNTIME"
+xz -dc "$BUNDLE/node.xz" >"$RUNTIME/node" && chmod +x "$RUNTIME/node"
+tar -xJf "$BUNDLE/node_modules.tar.xz" -C "$RUNTIME"
+cp -a "$BUNDLE/app" "$RUNTIME/app"
+export PATH="$RUNTIME:$PATH"
+APP="$RUNTIME/app"
+
+step nvidia-smi 20 nvidia-smi
+step adapter 60 node --input-type=module -e "
+  import { probeAdapter, describeAdapter } from '$APP/worker/ff/webgpu-device.js';
+  const a = await probeAdapter();
+  console.log(a ? describeAdapter(a) : 'no WebGPU adapter');
+  process.exit(a ? 0 : 1);"
+step ff-step 150 node "$APP/bench/gpu.js" --backend webgpu --repeats "$REPEATS" --no-job
+step mnist-quick 180 node "$APP/bench/gpu.js" --backend webgpu --no-steps --scratch "$RUNTIME/runs"
+# The workers' logs say why a job failed; the model and checkpoints stay behind.
+cp -r "$RUNTIME/runs"/*/logs "$OUT/mnist-quick-logs" 2>/dev/null
+cat "$OUT/summary.txt"
