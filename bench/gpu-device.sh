@@ -4,6 +4,7 @@
 # (scripts/gpu-bundle.sh makes it); every output goes under $OUT. Each step has its own
 # time limit, so one that hangs or fails leaves the others their time (~6 minutes in all).
 #   OUT=/tmp/out bash bench/gpu-device.sh
+# GPU_BENCH_REPEATS (20) and GPU_JOB (deploy/examples/mnist-quick.yaml) shorten a trial run;
 # GPU_DEVICE_LOCAL=1 leaves this machine's libraries and Vulkan drivers as they are (a test
 # run against lavapipe): no .debs unpacked into /, no NVIDIA ICD forced.
 set -uo pipefail
@@ -12,6 +13,7 @@ BUNDLE=.cache/gpu-bundle
 OUT="${OUT:?set OUT to the folder for the results}"
 RUNTIME=/tmp/ffjob-gpu
 REPEATS="${GPU_BENCH_REPEATS:-20}"
+JOB="${GPU_JOB:-deploy/examples/mnist-quick.yaml}"
 mkdir -p "$OUT"
 [[ -f "$BUNDLE/node.xz" ]] || { echo "no $BUNDLE/node.xz: run scripts/gpu-bundle.sh first" >&2; exit 1; }
 
@@ -50,7 +52,7 @@ step adapter 60 node --input-type=module -e "
   console.log(a ? describeAdapter(a) : 'no WebGPU adapter');
   process.exit(a ? 0 : 1);"
 step ff-step 150 node "$APP/bench/gpu.js" --backend webgpu --repeats "$REPEATS" --no-job
-step mnist-quick 180 node "$APP/bench/gpu.js" --backend webgpu --no-steps --scratch "$RUNTIME/runs"
+step job 180 node "$APP/bench/gpu.js" --backend webgpu --no-steps --job "$JOB" --scratch "$RUNTIME/runs"
 # The workers' logs say why a job failed; the model and checkpoints stay behind.
-cp -r "$RUNTIME/runs"/*/logs "$OUT/mnist-quick-logs" 2>/dev/null
+cp -r "$RUNTIME/runs"/*/logs "$OUT/job-logs" 2>/dev/null
 cat "$OUT/summary.txt"

@@ -5,7 +5,7 @@
 // reading its loss back, so the GPU's queue is drained and the time is real.
 //   node --import tsx bench/gpu.ts [--backend webgpu] [--repeats 20] [--job deploy/examples/mnist-quick.yaml] [--no-job] [--no-steps] [--scratch DIR]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -98,7 +98,9 @@ if (!values['no-job']) {
   const job = parse(readFileSync(values.job, 'utf8')) as { metadata: { name: string }; spec: { worker?: { backend?: string } } };
   job.spec.worker = { ...job.spec.worker, backend: values.backend };
   const name = `${job.metadata.name}-${values.backend}`;
-  const summary = runLocal(job, values.scratch ?? mkdtempSync(join(tmpdir(), 'ffjob-gpu-')), name);
+  const scratch = values.scratch ?? mkdtempSync(join(tmpdir(), 'ffjob-gpu-'));
+  mkdirSync(scratch, { recursive: true });
+  const summary = runLocal(job, scratch, name);
   const accuracy = summary.testAccuracy === null ? 'never evaluated' : `${(100 * summary.testAccuracy).toFixed(2)}%`;
   console.log(`job ${values.job} with backend ${values.backend}: ${summary.wallSeconds} s wall, test accuracy ${accuracy}`);
 }
