@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backendReason, webgpuRefusal, type BackendChoice } from './backend.js';
-import type { AdapterSummary } from './webgpu-device.js';
+import { backendReason, initBackend, webgpuRefusal, type BackendChoice } from './backend.js';
+import { probeAdapter, type AdapterSummary } from './webgpu-device.js';
 
 const gpu: AdapterSummary = { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200', fallback: false };
 const lavapipe: AdapterSummary = { vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe: Mesa 25.0.7', fallback: true };
@@ -33,4 +33,16 @@ void test('backendReason names the backend, the adapter and what auto skipped', 
     { args: ['cpu', 'cpu', []], want: 'spec.worker.backend asks for cpu' },
   ];
   for (const c of cases) assert.equal(backendReason(...c.args), c.want);
+});
+
+void test('initBackend(auto) on this machine: webgpu on a real GPU, else skipped with the reason (lavapipe in CI)', async () => {
+  const adapter = await probeAdapter();
+  const result = await initBackend('auto');
+  if (adapter && !adapter.fallback) {
+    assert.equal(result.name, 'webgpu');
+  } else {
+    assert.notEqual(result.name, 'webgpu');
+    assert.match(result.skipped[0] ?? '', adapter ? /^webgpu: only a fallback \(CPU\) adapter/ : /^webgpu: no WebGPU adapter/);
+    assert.match(result.reason, /^auto chose \w+, the fastest that started after skipping webgpu: /);
+  }
 });
