@@ -34,13 +34,21 @@ if [[ "${GPU_DEVICE_LOCAL:-0}" != 1 ]]; then
   # the glvnd libraries; the driver's own ICD file is mounted but not where the loader looks.
   for deb in "$BUNDLE"/debs/*.deb; do dpkg -x "$deb" /; done
   ldconfig
-  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  # Where the check machine mounts it first; the usual container-toolkit places after.
+  for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json; do
+    [[ -f "$icd" ]] && export VK_DRIVER_FILES="$icd" && break
+  done
+  echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-none found}" | tee "$OUT/vulkan.txt"
   export NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics
 fi
 
+# A slim image may lack the xz command; Python's lzma reads the same files.
+unxz_stdout() {
+  if command -v xz >/dev/null; then xz -dc "$1"; else python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer)' "$1"; fi
+}
 rm -rf "$RUNTIME" && mkdir -p "$RUNTIME"
-xz -dc "$BUNDLE/node.xz" >"$RUNTIME/node" && chmod +x "$RUNTIME/node"
-tar -xJf "$BUNDLE/node_modules.tar.xz" -C "$RUNTIME"
+unxz_stdout "$BUNDLE/node.xz" >"$RUNTIME/node" && chmod +x "$RUNTIME/node"
+unxz_stdout "$BUNDLE/node_modules.tar.xz" | tar -x -C "$RUNTIME"
 cp -a "$BUNDLE/app" "$RUNTIME/app"
 export PATH="$RUNTIME:$PATH"
 APP="$RUNTIME/app"
