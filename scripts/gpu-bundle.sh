@@ -34,6 +34,7 @@ else
 fi
 echo "$NODE_VERSION" >"$OUT/node.version"
 
+# The peer thread's entry is loaded by URL, not imported, so it is named here.
 log "compiling the worker, the CLI and bench/gpu.ts with tsc"
 # tsc resolves the config's type libraries from the config's folder: it sits in the checkout.
 TSCONFIG="$ROOT/.cache/tsconfig.gpu-bundle.json"
@@ -42,7 +43,7 @@ cat >"$TSCONFIG" <<JSON
   "extends": "$ROOT/tsconfig.json",
   "compilerOptions": { "noEmit": false, "outDir": "$OUT/app", "rootDir": "$ROOT", "sourceMap": false },
   "include": [],
-  "files": ["$ROOT/worker/cli/main.ts", "$ROOT/bench/gpu.ts"]
+  "files": ["$ROOT/worker/cli/main.ts", "$ROOT/worker/peer/peer-thread-entry.ts", "$ROOT/bench/gpu.ts"]
 }
 JSON
 npx tsc -p "$TSCONFIG"

@@ -79,10 +79,14 @@ export interface PeerThread {
 }
 
 export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEvents = {}): Promise<PeerThread> {
-  // The thread runs TypeScript like the rest of the worker, so it registers tsx itself:
-  // module hooks registered on the main thread do not reach worker threads.
-  const entry = new URL('./peer-thread-entry.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  // From sources the thread runs TypeScript like the rest of the worker, so it registers tsx
+  // itself (module hooks registered on the main thread do not reach worker threads);
+  // compiled to JavaScript (scripts/gpu-bundle.sh), it needs no loader.
+  const compiled = import.meta.url.endsWith('.js');
+  const entry = new URL(compiled ? './peer-thread-entry.js' : './peer-thread-entry.ts', import.meta.url).href;
+  const boot = compiled
+    ? `import(${JSON.stringify(entry)})`
+    : `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
   const worker = new Worker(boot, { eval: true, workerData: options });
   const inbox = createInbox({ capacity: options.inboxCapacity ?? 4, sender: options.upstreamGroup === undefined ? 'any group' : `group ${options.upstreamGroup}` });
   const command = (c: ThreadCommand, transfer: ArrayBuffer[] = []): void => worker.postMessage(c, transfer);
