@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { FFLayer, type StepResult } from '../worker/ff/ff-layer.js';
 import { type StepKernels, tfjsStepKernels } from '../worker/ff/step-kernels.js';
-import { startWebGPU } from '../worker/ff/webgpu/dawn.js';
+import { initBackend } from '../worker/ff/backend.js';
+import { describeAdapter } from '../worker/ff/webgpu-device.js';
 import { countDispatches } from '../worker/ff/webgpu/dispatch-count.js';
 import { webgpuStepKernels } from '../worker/ff/webgpu/fused-step.js';
 import { machineLine, median, printTable } from './machine.js';
@@ -76,7 +77,8 @@ async function measure(shape: Shape, kernels: StepKernels, kind: Step): Promise<
   return { ms: median(times), dispatches };
 }
 
-const adapter = await startWebGPU();
+const started = await initBackend('webgpu');
+const adapter = started.adapter === undefined ? 'no adapter' : describeAdapter(started.adapter);
 console.log('ff-step-webgpu: one FF layer step (Adam, peer normalisation), fused WGSL kernels against tfjs ops');
 console.log(machineLine());
 console.log(`adapter: ${adapter}; median of ${values.repeats} after ${values.warmup} warm-up steps`);

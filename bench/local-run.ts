@@ -4,14 +4,18 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { RunSummary } from '../cli/summary.js';
 import { benchBackend } from './machine.js';
 
+// Beside this file rather than under the working directory: compiled, bench/ and bin/ move together.
+const FFJOB_BIN = fileURLToPath(new URL('../bin/ffjob.js', import.meta.url));
+
 export function runLocal(job: unknown, scratch: string, name: string): RunSummary {
   const file = join(scratch, `${name}.yaml`);
   writeFileSync(file, stringify(job));
-  const result = spawnSync(process.execPath, ['bin/ffjob.js', 'train', '--local', file, '--dir', join(scratch, name), '--output', 'json'], {
+  const result = spawnSync(process.execPath, [FFJOB_BIN, 'train', '--local', file, '--dir', join(scratch, name), '--output', 'json'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -14,9 +14,8 @@ export function machineLine(): string {
  */
 export async function backendLine(choice: BackendChoice = 'auto'): Promise<string> {
   const started = await initBackend(choice);
-  const why = started.skipped.length === 0 ? `${choice === 'auto' ? 'auto: ' : ''}the first that started` : `skipped ${started.skipped.join('; ')}`;
   benchBackend = started.name;
-  return `backend: ${started.name} (${why})`;
+  return `backend: ${started.name} (${started.reason})`;
 }
 
 /** The backend backendLine printed, which every run of the table must have used. */

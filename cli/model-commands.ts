@@ -55,7 +55,7 @@ export interface EvalResult {
 
 export async function evaluateModel(opts: ModelOptions): Promise<EvalResult> {
   const { classifier, test } = await loadModelAndData(opts);
-  return { model: opts.model, testAccuracy: accuracy(classifier, test), rows: test.count };
+  return { model: opts.model, testAccuracy: await accuracy(classifier, test), rows: test.count };
 }
 
 export interface PredictResult {
@@ -70,6 +70,6 @@ export async function predictOne(opts: ModelOptions, index: number): Promise<Pre
     throw new UserError(`--index must be an integer from 0 to ${test.count - 1}, got ${index}`);
   }
   const row = test.images.subarray(index * test.inputSize, (index + 1) * test.inputSize);
-  const predicted = predictLabels(classifier, row, 1, test.inputSize)[0]!;
+  const predicted = (await predictLabels(classifier, row, 1, test.inputSize))[0]!;
   return { index, predicted, label: test.labels[index]! };
 }

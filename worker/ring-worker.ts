@@ -33,7 +33,7 @@ export class RingWorker extends WorkerBase {
 
   async run(): Promise<void> {
     const backend = await initBackend(this.job.spec.worker.backend);
-    this.log.info('backend ready', { backend: backend.name, skipped: backend.skipped });
+    this.log.info('backend ready', { backend: backend.name, reason: backend.reason, skipped: backend.skipped });
     const train = loadDataset(this.job, 'train');
     const plan = ringPlan(this.job.spec, this.args.group);
     const test = plan.steps.some((s) => s.evaluate) ? loadDataset(this.job, 'test') : undefined;
@@ -42,7 +42,7 @@ export class RingWorker extends WorkerBase {
     // Only the previous worker may publish here, and only one unit's whole state at a time.
     await this.startServers({
       upstreamGroup: this.upstreamWorker(),
-      upstreamUnits: plan.units.map((u) => trainer.unitState(u).map(({ name, shape }) => ({ name, shape }))),
+      upstreamUnits: (await Promise.all(plan.units.map((u) => trainer.unitState(u)))).map((state) => state.map(({ name, shape }) => ({ name, shape }))),
     });
     const first = await this.resume(trainer);
     this.metrics.setChapterCount(this.job.spec.training.chapters);
@@ -122,7 +122,7 @@ export class RingWorker extends WorkerBase {
   }
 
   private async send(trainer: RingTrainer, unit: string, chapter: number): Promise<void> {
-    const bundle = { job: this.name, fromGroup: this.args.group, chapter, tensors: trainer.unitState(unit) };
+    const bundle = { job: this.name, fromGroup: this.args.group, chapter, tensors: await trainer.unitState(unit) };
     this.setPhase('publishing');
     await this.publish(bundle);
     this.sent.set(unit, bundle);
@@ -139,10 +139,10 @@ export class RingWorker extends WorkerBase {
     const ordinal = own.indexOf(step.chapter);
     if (checkpointDue(ordinal, own.length, this.job.spec.checkpoint.everyChapters)) {
       const meta = { chapter: step.chapter, ...this.checkpointIdentity(), versions: Object.fromEntries(this.versions) };
-      await this.writeCheckpoint({ meta, tensors: trainer.checkpointTensors() });
+      await this.writeCheckpoint({ meta, tensors: await trainer.checkpointTensors() });
     }
     this.state.chaptersDone = step.chapter + 1;
-    if (test && step.evaluate) this.evaluate(trainer, test, step.chapter);
+    if (test && step.evaluate) await this.evaluate(trainer, test, step.chapter);
     this.log.info('chapter done', { chapter: step.chapter, seconds: this.chapterSeconds, of: chapters });
     this.chapterSeconds = 0;
   }

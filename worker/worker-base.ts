@@ -166,18 +166,19 @@ export abstract class WorkerBase {
     this.log.info('progress', { chapter: p.chapter, ...extra, step: p.step, steps: p.steps, samplesPerSecond: p.samplesPerSecond, layers: p.layers });
   }
 
-  protected evaluate(model: HeldModel, test: Dataset, chapter: number): void {
+  protected async evaluate(model: HeldModel, test: Dataset, chapter: number): Promise<void> {
     // Not a spread: a trainer's layers are a getter, which a spread does not copy.
     const classifier = { layers: model.layers, head: model.head, fromLayer: this.job.spec.model.classifier.fromLayer, classes: test.classes };
-    this.state.testAccuracy = accuracy(classifier, test);
-    this.metrics.setTestAccuracy(this.state.testAccuracy);
-    this.log.info('test accuracy', { chapter, testAccuracy: this.state.testAccuracy });
+    const testAccuracy = await accuracy(classifier, test);
+    this.state.testAccuracy = testAccuracy;
+    this.metrics.setTestAccuracy(testAccuracy);
+    this.log.info('test accuracy', { chapter, testAccuracy });
   }
 
   /** Writes the final model and the termination message, then succeeds. */
   protected async writeModel(model: HeldModel, train: Dataset): Promise<void> {
     const modelDir = join(this.args.dir, 'model');
-    const tensors = [...model.layers.flatMap((l) => l.exportWeights()), ...(model.head?.exportWeights() ?? [])];
+    const tensors = (await Promise.all([...model.layers.map((l) => l.exportWeights()), model.head?.exportWeights() ?? []])).flat();
     await saveModel(modelDir, modelDescription(this.job.spec, this.name, train, this.state.testAccuracy), tensors);
     const message = { testAccuracy: this.state.testAccuracy, chapter: this.state.chapter, modelPath: modelDir };
     await writeTerminationMessage(this.args.terminationLog, message, this.log);

@@ -42,7 +42,7 @@ class Worker extends WorkerBase {
 
   async run(): Promise<void> {
     const backend = await initBackend(this.job.spec.worker.backend);
-    this.log.info('backend ready', { backend: backend.name, skipped: backend.skipped });
+    this.log.info('backend ready', { backend: backend.name, reason: backend.reason, skipped: backend.skipped });
     const train = loadDataset(this.job, 'train');
     const plan = groupPlan(this.job.spec, train.inputSize, this.args.group);
     const test = plan.isLast ? loadDataset(this.job, 'test') : undefined;
@@ -70,7 +70,7 @@ class Worker extends WorkerBase {
 
   private async startGroupServers(trainer: GroupTrainer, train: Dataset): Promise<void> {
     // What this group loads from the one before; a bundle shaped otherwise is refused on the wire.
-    const upstreamTensors: ExpectedTensor[] = trainer.upstream.flatMap((l) => l.exportWeights().map(({ name, shape }) => ({ name, shape })));
+    const upstreamTensors: ExpectedTensor[] = (await Promise.all(trainer.upstream.map((l) => l.exportWeights()))).flat().map(({ name, shape }) => ({ name, shape }));
     const { plan, shape } = trainer;
     const route = scoresRoute(this.job.spec);
     if (route && !this.streamsActivations) upstreamTensors.push({ name: NEGATIVES_TENSOR, shape: [train.count] });
@@ -133,7 +133,7 @@ class Worker extends WorkerBase {
     // The previous run may have died between saving and publishing: publishing again is
     // harmless (the receiver replaces a chapter it already holds).
     await this.publish(trainer, checkpoint.meta.chapter);
-    await this.sendScores(checkpoint.meta.chapter, this.scoresToSend(trainer, checkpoint.meta.chapter));
+    await this.sendScores(checkpoint.meta.chapter, await this.scoresToSend(trainer, checkpoint.meta.chapter));
     return checkpoint.meta.chapter + 1;
   }
 
@@ -180,15 +180,15 @@ class Worker extends WorkerBase {
   private async finishChapter(trainer: GroupTrainer, chapter: number, test: Dataset | undefined): Promise<void> {
     const { chapters } = this.job.spec.training;
     // Before the checkpoint: scoring the rows (a goodness classifier after chapter 0) changes what it holds.
-    const scores = this.scoresToSend(trainer, chapter);
+    const scores = await this.scoresToSend(trainer, chapter);
     if (checkpointDue(chapter, chapters, this.job.spec.checkpoint.everyChapters)) {
-      await this.writeCheckpoint({ meta: { chapter, ...this.checkpointIdentity(trainer) }, tensors: trainer.checkpointTensors() });
+      await this.writeCheckpoint({ meta: { chapter, ...this.checkpointIdentity(trainer) }, tensors: await trainer.checkpointTensors() });
     }
     this.state.chaptersDone = chapter + 1;
     await this.publish(trainer, chapter);
     await this.sendScores(chapter, scores);
     const lastChapter = chapter === chapters - 1;
-    if (test && (lastChapter || (chapter + 1) % this.job.spec.training.testEvery === 0)) this.evaluate(trainer, test, chapter);
+    if (test && (lastChapter || (chapter + 1) % this.job.spec.training.testEvery === 0)) await this.evaluate(trainer, test, chapter);
   }
 
   /** Under `exchange: activations`: where this chapter's inputs come from and its activities go. */
@@ -242,7 +242,7 @@ class Worker extends WorkerBase {
   }
 
   /** The last group's scores after `chapter`, when a later chapter of the first group follows them. */
-  private scoresToSend(trainer: GroupTrainer, chapter: number): NamedTensor | undefined {
+  private async scoresToSend(trainer: GroupTrainer, chapter: number): Promise<NamedTensor | undefined> {
     if (!this.scoresSender || !scoresNeeded(chapter, { groups: this.groups, chapters: this.job.spec.training.chapters })) return undefined;
     return trainer.scoresAfter(chapter);
   }
@@ -265,7 +265,7 @@ class Worker extends WorkerBase {
   private async publish(trainer: GroupTrainer, chapter: number): Promise<void> {
     if (this.args.downstream === undefined) return;
     this.setPhase('publishing');
-    const bundle = { job: this.name, fromGroup: this.args.group, chapter, tensors: trainer.weightsForDownstream() };
+    const bundle = { job: this.name, fromGroup: this.args.group, chapter, tensors: await trainer.weightsForDownstream() };
     const result = await this.publishDownstream(bundle);
     this.log.info('published weights', { chapter, bytes: result.bytes, seconds: result.seconds });
   }

@@ -17,7 +17,7 @@ export const LR_SCHEDULES = ['constant', 'linearDecay'] as const;
 export const SCHEDULES = ['pipeline', 'rotating', 'federated'] as const;
 export const EXCHANGES = ['weights', 'activations'] as const;
 export const ACTIVATION_DTYPES = ['float32', 'bfloat16'] as const;
-export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export const CLEAN_POD_POLICIES = ['All', 'Running', 'None'] as const;
 export const RESTART_POLICIES = ['OnFailure', 'ExitCode', 'Never'] as const;
 export const RESTART_SCOPES = ['Group', 'Job'] as const;
@@ -236,7 +236,7 @@ const Worker = Type.Object(
     image: Type.String({ minLength: 1, maxLength: 512, default: DEFAULT_WORKER_IMAGE, description: 'image is the worker container image.' }),
     backend: StringEnum(BACKENDS, {
       default: 'auto',
-      description: 'backend is the TensorFlow.js backend: auto (fastest that starts), tensorflow, wasm or cpu.',
+      description: 'backend is the TensorFlow.js backend: auto (fastest that starts; webgpu only on a real GPU adapter), webgpu, tensorflow, wasm or cpu.',
     }),
     resources: KubeObject({ default: {}, description: 'resources is the worker container\'s corev1 ResourceRequirements.' }),
     template: KubeObject({

@@ -1,14 +1,15 @@
 # syntax=docker/dockerfile:1
 # Image: ghcr.io/ffjob/worker:<version>-gpu (set spec.worker.image to it, with
-# resources.limits nvidia.com/gpu: 1)
+# resources.limits nvidia.com/gpu: 1 and backend: webgpu or auto)
 # Build from the repository root:
 #   docker build -f deploy/docker/worker-gpu.Dockerfile -t ghcr.io/ffjob/worker:0.1.0-gpu .
-# @tensorflow/tfjs-node-gpu 4.x loads libtensorflow 2.9 built for CUDA 11.2 and cuDNN 8,
-# hence the CUDA base; the node binary and modules come from a Debian bullseye stage, whose
-# glibc (2.31) is Ubuntu 20.04's.
-ARG NODE_IMAGE=node:20-bullseye-slim
-ARG CUDA_IMAGE=nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04
-ARG TFJS_VERSION=4.22.0
+# The webgpu backend runs on Dawn for Node (npm `webgpu`, which ships dawn.node) over the
+# NVIDIA driver's Vulkan: no CUDA in the image, so it runs with whatever driver the node has.
+# Dawn needs the Vulkan loader and the glvnd libraries; the driver's Vulkan ICD comes from
+# the NVIDIA container runtime, which mounts it only with the graphics capability (set
+# here, and by the operator on webgpu workers). wasm and cpu stay as fallbacks.
+# tfjs-node-gpu on CUDA: deploy/docker/worker-gpu-cuda.Dockerfile.
+ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -23,22 +24,25 @@ COPY proto/gen ./proto/gen
 RUN npx tsc -p tsconfig.build.json
 
 FROM ${NODE_IMAGE} AS deps
-ARG TFJS_VERSION
 WORKDIR /app
 COPY package.json package-lock.json ./
-# tfjs-node-gpu's install script fetches the GPU build of libtensorflow.
+# webgpu's only install script clears a macOS quarantine flag: nothing to run on Linux.
 RUN npm ci --omit=dev --omit=optional --ignore-scripts \
- && npm install --omit=dev --no-save "@tensorflow/tfjs-node-gpu@${TFJS_VERSION}" \
  && npm cache clean --force
 
-FROM ${CUDA_IMAGE}
+FROM ${NODE_IMAGE}
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2 \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV NODE_ENV=production
-COPY --from=deps /usr/local/bin/node /usr/local/bin/node
+# Not NVIDIA_VISIBLE_DEVICES: the device plugin names the GPUs a pod was given.
+ENV NODE_ENV=production \
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
 COPY --from=build /app/dist ./dist
 USER 1000:1000
 EXPOSE 7070 9090
+# The operator sets the arguments (`worker --job … --group …`) on each pod.
 ENTRYPOINT ["node", "bin/ffjob.js"]

@@ -109,6 +109,21 @@ void describe('desired objects', () => {
     assert.equal(c.terminationMessagePath, '/dev/termination-log');
   });
 
+  void it('desiredPod: a webgpu worker (or auto with a GPU) asks the NVIDIA runtime for graphics, which brings Vulkan', () => {
+    const gpu = { limits: { 'nvidia.com/gpu': 1 } };
+    const cases = [
+      { backend: 'webgpu', resources: {}, want: 'compute,utility,graphics' },
+      { backend: 'auto', resources: gpu, want: 'compute,utility,graphics' },
+      { backend: 'auto', resources: {}, want: undefined },
+      { backend: 'wasm', resources: gpu, want: undefined },
+    ] as const;
+    for (const c of cases) {
+      const job = makeJob('j', 'ns').worker({ backend: c.backend, resources: c.resources }).obj();
+      const env = desiredPod(job, slots(job)[0]!, 0).spec!.containers[0]!.env!;
+      assert.equal(env.find((e) => e.name === 'NVIDIA_DRIVER_CAPABILITIES')?.value, c.want, `${c.backend} ${JSON.stringify(c.resources)}`);
+    }
+  });
+
   void it('desiredPod: checkpoint volume is the PVC when given, else an emptyDir', () => {
     const cases = [
       { name: 'no volume', job: makeJob('j', 'ns').obj(), want: { name: 'data', emptyDir: {} } },

@@ -1,7 +1,7 @@
 // The objects a job should own, as a pure function of the job. The reconciler compares
 // them with what it observes and creates what is missing; nothing here talks to the API.
 import type {
-  V1ConfigMap, V1Container, V1NetworkPolicy, V1NetworkPolicyIngressRule, V1NetworkPolicyPeer, V1NetworkPolicySpec, V1OwnerReference, V1Pod,
+  V1ConfigMap, V1Container, V1EnvVar, V1NetworkPolicy, V1NetworkPolicyIngressRule, V1NetworkPolicyPeer, V1NetworkPolicySpec, V1OwnerReference, V1Pod,
   V1Secret, V1Service, V1Volume,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
@@ -166,6 +166,17 @@ export function groupLayers(job: ForwardForwardJob): number[][] {
   return workerLayers(job.spec, MNIST_INPUT_SIZE);
 }
 
+/**
+ * WebGPU reaches an NVIDIA GPU through the driver's Vulkan, which the NVIDIA container runtime
+ * mounts only with the graphics capability (its default is compute,utility). Asked for under
+ * backend webgpu, or under auto when the worker is given a GPU.
+ */
+function gpuEnv(worker: ForwardForwardJob['spec']['worker']): V1EnvVar[] {
+  const limits = (worker.resources as { limits?: Record<string, unknown> }).limits ?? {};
+  const wantsVulkan = worker.backend === 'webgpu' || (worker.backend === 'auto' && limits['nvidia.com/gpu'] !== undefined);
+  return wantsVulkan ? [{ name: 'NVIDIA_DRIVER_CAPABILITIES', value: 'compute,utility,graphics' }] : [];
+}
+
 function container(job: ForwardForwardJob, slot: Slot): V1Container {
   const { image, metricsPort, port, resources } = job.spec.worker;
   const probe = (path: string, failureThreshold: number): V1Container['readinessProbe'] => ({
@@ -186,6 +197,7 @@ function container(job: ForwardForwardJob, slot: Slot): V1Container {
       { name: 'FFJOB_LOG_FORMAT', value: 'json' },
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      ...gpuEnv(job.spec.worker),
     ],
     ports: [
       { name: 'grpc', containerPort: port, protocol: 'TCP' },

@@ -25,6 +25,7 @@ const IMAGES: Image[] = [
   { file: 'operator.Dockerfile', repository: chartImage, entries: ['operator/main.ts'] },
   { file: 'worker-cpu.Dockerfile', repository: workerRepository, entries: ['cli/main.ts', 'worker/worker.ts'] },
   { file: 'worker-gpu.Dockerfile', repository: workerRepository, entries: ['cli/main.ts', 'worker/worker.ts'] },
+  { file: 'worker-gpu-cuda.Dockerfile', repository: workerRepository, entries: ['cli/main.ts', 'worker/worker.ts'] },
 ];
 
 const graphs = new Map<string, string[]>();
@@ -86,8 +87,16 @@ void describe('Dockerfiles', () => {
     });
   }
 
-  void it('the GPU worker builds on CUDA 11.2 with cuDNN 8, which @tensorflow/tfjs-node-gpu 4.x needs', () => {
+  void it('the GPU worker needs no CUDA: plain Node, the Vulkan loader and glvnd for Dawn, and the graphics capability', () => {
     const text = readFileSync(join(ROOT, 'deploy', 'docker', 'worker-gpu.Dockerfile'), 'utf8');
+    assert.doesNotMatch(text, /^(FROM|ARG) .*cuda/im, 'no CUDA base image');
+    assert.match(finalStage(text), /^FROM \$\{NODE_IMAGE\}$/m);
+    for (const lib of ['libvulkan1', 'libglvnd0', 'libegl1', 'libgl1', 'libglx0', 'libopengl0', 'libgles2']) assert.match(finalStage(text), new RegExp(`\\b${lib}\\b`));
+    assert.match(text, /NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics/);
+  });
+
+  void it('the CUDA GPU worker builds on CUDA 11.2 with cuDNN 8, which @tensorflow/tfjs-node-gpu 4.x needs', () => {
+    const text = readFileSync(join(ROOT, 'deploy', 'docker', 'worker-gpu-cuda.Dockerfile'), 'utf8');
     assert.match(text, /^ARG CUDA_IMAGE=nvidia\/cuda:11\.2\.\d+-cudnn8-runtime-ubuntu\S+$/m);
     assert.match(finalStage(text), /^FROM \$\{CUDA_IMAGE\}$/m);
     assert.match(text, /tfjs-node-gpu@\$\{TFJS_VERSION\}/);

@@ -140,14 +140,15 @@ export class FFLayer {
   }
 
   /** Weights and the state needed to resume training exactly (moments, step count). */
-  exportState(): NamedTensor[] {
-    const named = this.slots().map(([key, t]) => ({ name: `${this.name}/${key}`, shape: t.shape, values: t.dataSync() as Float32Array }));
+  async exportState(): Promise<NamedTensor[]> {
+    // Asynchronous reads: the webgpu backend cannot read synchronously in Node.
+    const named = await Promise.all(this.slots().map(async ([key, t]) => ({ name: `${this.name}/${key}`, shape: t.shape, values: (await t.data()) as Float32Array })));
     return [...named, { name: `${this.name}/steps`, shape: [1], values: Float32Array.of(this.steps) }];
   }
 
   /** Only the weights, which is all a downstream layer or a predictor needs. */
-  exportWeights(): NamedTensor[] {
-    return this.exportState().filter((t) => t.name === `${this.name}/w` || t.name === `${this.name}/b`);
+  async exportWeights(): Promise<NamedTensor[]> {
+    return (await this.exportState()).filter((t) => t.name === `${this.name}/w` || t.name === `${this.name}/b`);
   }
 
   /** Loads tensors named as exportState/exportWeights wrote them; missing slots keep their value. */

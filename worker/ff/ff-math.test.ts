@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import {
   ffLocalObjective,
   localSoftmaxObjective,
@@ -12,8 +11,7 @@ import {
   updatedRunningMean,
   weightGradients,
 } from './ff-math.js';
-
-await tf.setBackend('cpu');
+import { onEachBackend, readAndDispose } from './test-backends.js';
 
 interface Problem {
   rows: number;
@@ -104,8 +102,8 @@ function finiteDifferences(p: Problem, which: 'w' | 'b'): Float64Array {
   });
 }
 
-function closedForm(p: Problem): { dW: Float32Array; db: Float32Array } {
-  return tf.tidy(() => {
+async function closedForm(p: Problem): Promise<{ dW: Float32Array; db: Float32Array }> {
+  const [dW, db] = tf.tidy(() => {
     const xHat = lengthNormalise(tf.tensor2d(Float32Array.from(p.x), [p.rows, p.inputs]));
     const sign = tf.tensor1d(Array.from({ length: p.rows }, (_, r) => (r < p.positives ? 1 : -1)));
     const w = tf.tensor2d(Float32Array.from(p.w), [p.inputs, p.units]);
@@ -116,8 +114,10 @@ function closedForm(p: Problem): { dW: Float32Array; db: Float32Array } {
     const peer = peerNormalisationDelta(hPos, running, p.peerWeight, p.momentum);
     const delta = tf.add(local.delta, tf.pad(peer, [[0, p.rows - p.positives], [0, 0]])) as tf.Tensor2D;
     const { dW, db } = weightGradients(xHat, delta);
-    return { dW: dW.dataSync() as Float32Array, db: db.dataSync() as Float32Array };
+    return [dW, db];
   });
+  const [dWValues, dbValues] = await readAndDispose(dW, db);
+  return { dW: dWValues!, db: dbValues! };
 }
 
 function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -144,24 +144,26 @@ const cases = [
   }),
 ];
 
-for (const c of cases) {
-  void test(`closed-form dW and db match finite differences: ${c.name}`, (t) => {
-    const p = makeProblem(c.seed, c.rows, c.inputs, c.units, c.peerWeight);
-    const got = closedForm(p);
-    const wantW = finiteDifferences(p, 'w');
-    const wantB = finiteDifferences(p, 'b');
-    const errW = relativeError(got.dW, wantW);
-    const errB = relativeError(got.db, wantB);
-    t.diagnostic(`relative error dW ${errW.toExponential(2)}, db ${errB.toExponential(2)}`);
-    assert.ok(errW < 1e-4, `dW relative error ${errW.toExponential(2)} ≥ 1e-4`);
-    assert.ok(errB < 1e-4, `db relative error ${errB.toExponential(2)} ≥ 1e-4`);
-  });
-}
+onEachBackend(() => {
+  for (const c of cases) {
+    void test(`closed-form dW and db match finite differences: ${c.name}`, async (t) => {
+      const p = makeProblem(c.seed, c.rows, c.inputs, c.units, c.peerWeight);
+      const got = await closedForm(p);
+      const wantW = finiteDifferences(p, 'w');
+      const wantB = finiteDifferences(p, 'b');
+      const errW = relativeError(got.dW, wantW);
+      const errB = relativeError(got.db, wantB);
+      t.diagnostic(`relative error dW ${errW.toExponential(2)}, db ${errB.toExponential(2)}`);
+      assert.ok(errW < 1e-4, `dW relative error ${errW.toExponential(2)} ≥ 1e-4`);
+      assert.ok(errB < 1e-4, `db relative error ${errB.toExponential(2)} ≥ 1e-4`);
+    });
+  }
 
-void test('the check can fail: a gradient without the peer term disagrees when peer weight is large', () => {
-  const p = makeProblem(5, 10, 8, 6, 2);
-  const withoutPeer = closedForm({ ...p, peerWeight: 0 });
-  assert.ok(relativeError(withoutPeer.dW, finiteDifferences(p, 'w')) > 1e-3);
+  void test('the check can fail: a gradient without the peer term disagrees when peer weight is large', async () => {
+    const p = makeProblem(5, 10, 8, 6, 2);
+    const withoutPeer = await closedForm({ ...p, peerWeight: 0 });
+    assert.ok(relativeError(withoutPeer.dW, finiteDifferences(p, 'w')) > 1e-3);
+});
 });
 
 /** The local softmax loss in float64: cross-entropy of softmax((relu(x̂W + b)/√units)·V + c). */
@@ -195,30 +197,32 @@ function centralDifferences(values: Float64Array, lossAt: (changed: Float64Array
   });
 }
 
-for (const seed of [21, 22, 23, 24]) {
-  void test(`local softmax objective: closed-form dW, db, dV, dc match finite differences (seed ${seed})`, (t) => {
-    const rand = mulberry32(seed * 104729);
-    const [rows, inputs, units, classes] = [2 + Math.floor(10 * rand()), 2 + Math.floor(12 * rand()), 2 + Math.floor(10 * rand()), 2 + Math.floor(5 * rand())];
-    const p = makeProblem(seed, rows, inputs, units, 0);
-    const labels = Array.from({ length: rows }, () => Math.floor(rand() * classes));
-    const v = Float64Array.from({ length: units * classes }, () => rand() - 0.5);
-    const c = Float64Array.from({ length: classes }, () => rand() - 0.5);
-    const got = tf.tidy(() => {
-      const xHat = lengthNormalise(tf.tensor2d(Float32Array.from(p.x), [rows, inputs]));
-      const h = tf.relu(tf.add(tf.matMul(xHat, tf.tensor2d(Float32Array.from(p.w), [inputs, units])), tf.tensor1d(Float32Array.from(p.b)))) as tf.Tensor2D;
-      const target = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), 'float32') as tf.Tensor2D;
-      const local = localSoftmaxObjective(h, tf.tensor2d(Float32Array.from(v), [units, classes]), tf.tensor1d(Float32Array.from(c)), target);
-      const { dW, db } = weightGradients(xHat, local.delta);
-      return [dW, db, local.dV, local.dc].map((g) => g.dataSync() as Float32Array);
+onEachBackend(() => {
+  for (const seed of [21, 22, 23, 24]) {
+    void test(`local softmax objective: closed-form dW, db, dV, dc match finite differences (seed ${seed})`, async (t) => {
+      const rand = mulberry32(seed * 104729);
+      const [rows, inputs, units, classes] = [2 + Math.floor(10 * rand()), 2 + Math.floor(12 * rand()), 2 + Math.floor(10 * rand()), 2 + Math.floor(5 * rand())];
+      const p = makeProblem(seed, rows, inputs, units, 0);
+      const labels = Array.from({ length: rows }, () => Math.floor(rand() * classes));
+      const v = Float64Array.from({ length: units * classes }, () => rand() - 0.5);
+      const c = Float64Array.from({ length: classes }, () => rand() - 0.5);
+      const got = await readAndDispose(...tf.tidy(() => {
+        const xHat = lengthNormalise(tf.tensor2d(Float32Array.from(p.x), [rows, inputs]));
+        const h = tf.relu(tf.add(tf.matMul(xHat, tf.tensor2d(Float32Array.from(p.w), [inputs, units])), tf.tensor1d(Float32Array.from(p.b)))) as tf.Tensor2D;
+        const target = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), 'float32') as tf.Tensor2D;
+        const local = localSoftmaxObjective(h, tf.tensor2d(Float32Array.from(v), [units, classes]), tf.tensor1d(Float32Array.from(c)), target);
+        const { dW, db } = weightGradients(xHat, local.delta);
+        return [dW, db, local.dV, local.dc];
+      }));
+      const want = [
+        centralDifferences(p.w, (w) => referenceSoftmaxLoss(p, labels, w, p.b, v, c, classes)),
+        centralDifferences(p.b, (b) => referenceSoftmaxLoss(p, labels, p.w, b, v, c, classes)),
+        centralDifferences(v, (vv) => referenceSoftmaxLoss(p, labels, p.w, p.b, vv, c, classes)),
+        centralDifferences(c, (cc) => referenceSoftmaxLoss(p, labels, p.w, p.b, v, cc, classes)),
+      ];
+      const errors = want.map((wanted, k) => relativeError(got[k]!, wanted));
+      t.diagnostic(`${rows}×${inputs}→${units}, ${classes} classes: relative errors dW, db, dV, dc ${errors.map((e) => e.toExponential(2)).join(', ')}`);
+      errors.forEach((e, k) => assert.ok(e < 1e-4, `${['dW', 'db', 'dV', 'dc'][k]} relative error ${e.toExponential(2)} ≥ 1e-4`));
     });
-    const want = [
-      centralDifferences(p.w, (w) => referenceSoftmaxLoss(p, labels, w, p.b, v, c, classes)),
-      centralDifferences(p.b, (b) => referenceSoftmaxLoss(p, labels, p.w, b, v, c, classes)),
-      centralDifferences(v, (vv) => referenceSoftmaxLoss(p, labels, p.w, p.b, vv, c, classes)),
-      centralDifferences(c, (cc) => referenceSoftmaxLoss(p, labels, p.w, p.b, v, cc, classes)),
-    ];
-    const errors = want.map((wanted, k) => relativeError(got[k]!, wanted));
-    t.diagnostic(`${rows}×${inputs}→${units}, ${classes} classes: relative errors dW, db, dV, dc ${errors.map((e) => e.toExponential(2)).join(', ')}`);
-    errors.forEach((e, k) => assert.ok(e < 1e-4, `${['dW', 'db', 'dV', 'dc'][k]} relative error ${e.toExponential(2)} ≥ 1e-4`));
-  });
-}
+  }
+});

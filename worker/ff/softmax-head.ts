@@ -43,19 +43,21 @@ export class SoftmaxHead {
     });
   }
 
-  exportWeights(): NamedTensor[] {
+  async exportWeights(): Promise<NamedTensor[]> {
     return [
-      { name: 'head/w', shape: [this.features, this.classes], values: this.w.value.dataSync() as Float32Array },
-      { name: 'head/b', shape: [this.classes], values: this.b.value.dataSync() as Float32Array },
+      { name: 'head/w', shape: [this.features, this.classes], values: (await this.w.value.data()) as Float32Array },
+      { name: 'head/b', shape: [this.classes], values: (await this.b.value.data()) as Float32Array },
     ];
   }
 
   /** Weights, Adam's moments and the step count: what a ring sends on and a checkpoint keeps, so training resumes exactly. */
-  exportState(): NamedTensor[] {
-    const moments = Object.entries(this.slots())
-      .filter(([name]) => name.endsWith('/m') || name.endsWith('/v'))
-      .map(([name, t]) => ({ name, shape: t.shape, values: t.dataSync() as Float32Array }));
-    return [...this.exportWeights(), ...moments, { name: 'head/steps', shape: [1], values: Float32Array.of(this.steps) }];
+  async exportState(): Promise<NamedTensor[]> {
+    const moments = await Promise.all(
+      Object.entries(this.slots())
+        .filter(([name]) => name.endsWith('/m') || name.endsWith('/v'))
+        .map(async ([name, t]) => ({ name, shape: t.shape, values: (await t.data()) as Float32Array })),
+    );
+    return [...(await this.exportWeights()), ...moments, { name: 'head/steps', shape: [1], values: Float32Array.of(this.steps) }];
   }
 
   /** Loads tensors named as exportState wrote them; missing ones keep their value. */

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FFLayer } from '../ff/ff-layer.js';
 import { firstLayerNeutral, firstLayerWithLabels, projectImages, unitLength } from '../ff/label-scores.js';
 import type { Dataset } from '../data/mnist.js';
-import { RowTable, gatherRows } from './row-cache.js';
+import { RowTable, gatherRows, writeBlocks } from './row-cache.js';
 
 const STAGING_ROWS = 1000;
 
@@ -68,7 +68,7 @@ export interface UpstreamRequest {
 }
 
 /** Runs the chapter's rows (positive and negative, or neutral, or both) through the frozen upstream layers. */
-export function upstreamActivities(data: Dataset, rows: Int32Array, negatives: Uint8Array, req: UpstreamRequest): UpstreamActivities {
+export async function upstreamActivities(data: Dataset, rows: Int32Array, negatives: Uint8Array, req: UpstreamRequest): Promise<UpstreamActivities> {
   const width = req.layers[req.layers.length - 1]!.cfg.units;
   const featureWidth = req.layers.slice(req.featuresFrom, -1).reduce((s, l) => s + l.cfg.units, 0);
   const labelled = req.objective === 'ff';
@@ -79,22 +79,20 @@ export function upstreamActivities(data: Dataset, rows: Int32Array, negatives: U
   };
   for (let first = 0; first < rows.length; first += STAGING_ROWS) {
     const slice = rows.subarray(first, Math.min(rows.length, first + STAGING_ROWS));
-    tf.tidy(() => {
+    const blocks = tf.tidy(() => {
       const x = tf.tensor2d(gatherRows(data.images, data.inputSize, slice), [slice.length, data.inputSize]);
       const labels = tf.tensor1d(Array.from(slice, (r) => data.labels[r]!), 'int32');
       const wrong = tf.tensor1d(negatives.subarray(first, first + slice.length), 'int32');
       const [layer0, ...rest] = req.layers as [FFLayer, ...FFLayer[]];
       const p = projectImages(layer0, x, data.classes);
-      out.pos?.write(first, last(forwardAll(rest, firstLayerWithLabels(layer0, p, labels))));
-      out.neg?.write(first, last(forwardAll(rest, firstLayerWithLabels(layer0, p, wrong))));
-      if (out.neutral === undefined) return;
+      const pos = out.pos && last(forwardAll(rest, firstLayerWithLabels(layer0, p, labels)));
+      const neg = out.neg && last(forwardAll(rest, firstLayerWithLabels(layer0, p, wrong)));
+      if (out.neutral === undefined) return { pos, neg };
       const neutral = forwardAll(rest, firstLayerNeutral(layer0, p, data.classes));
-      out.neutral.write(first, last(neutral));
-      if (out.features !== undefined) {
-        const kept = neutral.slice(req.featuresFrom, -1).map((h) => unitLength(h));
-        out.features.write(first, tf.concat(kept, 1));
-      }
+      const features = out.features && tf.concat(neutral.slice(req.featuresFrom, -1).map((h) => unitLength(h)), 1) as tf.Tensor2D;
+      return { pos, neg, neutral: last(neutral), features };
     });
+    await writeBlocks(first, [[out.pos, blocks.pos], [out.neg, blocks.neg], [out.neutral, blocks.neutral], [out.features, blocks.features]]);
   }
   return out;
 }

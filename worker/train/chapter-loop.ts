@@ -22,7 +22,7 @@ export interface ChapterBatches {
 export async function runChapterSteps<R>(
   { spec, shape, steps, firstStep }: ChapterBatches,
   step: (rows: Int32Array, globalStep: number, lr: number) => R | Promise<R>,
-  report: (window: R[], stepsDone: number, seconds: number) => void,
+  report: (window: R[], stepsDone: number, seconds: number) => void | Promise<void>,
 ): Promise<void> {
   const { learningRate } = spec.training.optimizer;
   let window: R[] = [];
@@ -31,7 +31,7 @@ export async function runChapterSteps<R>(
     const lr = learningRateAt(learningRate, spec.training.learningRateSchedule, (firstStep + k) / totalSteps(shape));
     window.push(await step(rows, firstStep + k, lr));
     if (window.length < REPORT_EVERY_STEPS && k < steps.length - 1) continue;
-    report(window, k + 1, (performance.now() - windowStart) / 1000);
+    await report(window, k + 1, (performance.now() - windowStart) / 1000);
     window = [];
     windowStart = performance.now();
     await new Promise((resolve) => setImmediate(resolve));

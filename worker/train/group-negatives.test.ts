@@ -41,7 +41,7 @@ void describe('GroupTrainer negatives in a pipeline', () => {
       const trainer = await trained(strategy, 0, { scores: favouring(3) });
       // One epoch in one chapter: every row is in it.
       assert.deepEqual(trainer.lastNegatives, shiftedBy(3));
-      const shipped = trainer.weightsForDownstream().find((t) => t.name === 'negatives');
+      const shipped = (await trainer.weightsForDownstream()).find((t) => t.name === 'negatives');
       assert.deepEqual(shipped?.values, shiftedBy(3));
     });
   }
@@ -49,7 +49,7 @@ void describe('GroupTrainer negatives in a pipeline', () => {
   void it('the last group stages its chapter with the negatives shipped from upstream, and ships none', async () => {
     const trainer = await trained('adaptive', 1, { shipped: shiftedBy(7) });
     assert.deepEqual(trainer.lastNegatives, shiftedBy(7));
-    assert.ok(!trainer.weightsForDownstream().some((t) => t.name === 'negatives'));
+    assert.ok(!(await trainer.weightsForDownstream()).some((t) => t.name === 'negatives'));
   });
 
   void it('shipped negatives that do not cover the chapter (another chapter\'s) are not used', async () => {

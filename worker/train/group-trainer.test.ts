@@ -36,7 +36,7 @@ void describe('GroupTrainer objectives', () => {
     for (const layer of last.layers) assert.equal(layer.goodnessNeg, undefined, `layer ${layer.layer} reports negatives`);
     // Cross-entropy of a zero block is ln 10 = 2.30 at the first step.
     assert.ok(first.layers[0]!.loss < 2.31 && last.layers[0]!.loss < first.layers[0]!.loss - 0.5, `loss ${first.layers[0]!.loss} → ${last.layers[0]!.loss}`);
-    const names = trainer.checkpointTensors().map((t) => t.name);
+    const names = (await trainer.checkpointTensors()).map((t) => t.name);
     for (const n of ['layer0/block/v', 'layer1/block/c/m']) assert.ok(names.includes(n), `checkpoint lacks ${n}`);
   });
 
@@ -45,7 +45,7 @@ void describe('GroupTrainer objectives', () => {
     const trainer = new GroupTrainer(spec, groupPlan(spec, data.inputSize, 0), data);
     const last = (await trainOneChapter(trainer)).at(-1)!;
     assert.ok(last.layers.every((l) => typeof l.goodnessNeg === 'number'));
-    assert.ok(!trainer.checkpointTensors().some((t) => t.name.includes('/block/')));
+    assert.ok(!(await trainer.checkpointTensors()).some((t) => t.name.includes('/block/')));
   });
 
   void it('a downstream localSoftmax group trains on the neutral activities staged through the upstream layer', async () => {
@@ -71,9 +71,9 @@ void describe('GroupTrainer objectives', () => {
       await trained(2, 0, { sink: { layout, send: async (step, values) => void streamed.set(step, values) } });
       const fed = await trained(2, 1, { feed: async (step) => unpackBatch(layout, streamed.get(step)!) as never });
       // Layer 1 saw the same inputs in the same order: the same weights, to rounding.
-      const weightsOf = (t: GroupTrainer, name: string) => t.checkpointTensors().find((x) => x.name === name)!.values;
+      const weightsOf = async (t: GroupTrainer, name: string) => (await t.checkpointTensors()).find((x) => x.name === name)!.values;
       for (const name of ['layer1/w', 'head/w']) {
-        const [a, b] = [weightsOf(sequential, name), weightsOf(fed, name)];
+        const [a, b] = [await weightsOf(sequential, name), await weightsOf(fed, name)];
         const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
         assert.ok(worst < 1e-4, `${name} differs by up to ${worst}`);
       }

@@ -124,17 +124,17 @@ export class GroupTrainer {
     const { start } = chapterSteps(this.shape, chapter);
     const steps = this.stepsOf(chapter);
     // A fed group needs neither negatives nor staged activities: its inputs come made.
-    const staged = io.feed ? undefined : this.stageChapter(chapter, steps, from);
+    const staged = io.feed ? undefined : await this.stageChapter(chapter, steps, from);
     let last: ChapterProgress = { chapter, step: 0, steps: steps.length, layers: [], samples: 0, seconds: 0, samplesPerSecond: 0 };
     const step = async (rows: Int32Array, globalStep: number, lr: number): Promise<StepTensors> => {
       const blocks = io.feed ? await io.feed(globalStep, rows) : staged!.upstream && stagedBlocks(staged!, rows);
       const negatives = staged && Uint8Array.from(rows, (r) => staged.negatives[staged.slotOf[r]!]!);
-      const { outgoing, ...tensors } = this.trainStep({ rows, blocks, negatives }, lr, io.sink?.layout);
+      const { outgoing, ...tensors } = await this.trainStep({ rows, blocks, negatives }, lr, io.sink?.layout);
       if (outgoing) await io.sink!.send(globalStep, outgoing);
       return tensors;
     };
-    await runChapterSteps({ spec: this.spec, shape: this.shape, steps, firstStep: start }, step, (window, done, seconds) => {
-      last = { chapter, step: done, steps: steps.length, ...this.summarise(window, seconds) };
+    await runChapterSteps({ spec: this.spec, shape: this.shape, steps, firstStep: start }, step, async (window, done, seconds) => {
+      last = { chapter, step: done, steps: steps.length, ...(await this.summarise(window, seconds)) };
       onProgress(last);
     });
     return last;
@@ -149,17 +149,17 @@ export class GroupTrainer {
    * The chapter's upstream activities through the upstream layers as they are now: a fed
    * group's fallback when the stream of `chapter` broke off. Blocks by training rows.
    */
-  stageUpstream(chapter: number): (rows: Int32Array) => StepBlocks {
-    const staged = this.stageChapter(chapter, this.stepsOf(chapter), {});
+  async stageUpstream(chapter: number): Promise<(rows: Int32Array) => StepBlocks> {
+    const staged = await this.stageChapter(chapter, this.stepsOf(chapter), {});
     return (rows) => stagedBlocks(staged, rows);
   }
 
-  private stageChapter(chapter: number, steps: Int32Array[], from: ChapterNegatives): ChapterInputs {
+  private async stageChapter(chapter: number, steps: Int32Array[], from: ChapterNegatives): Promise<ChapterInputs> {
     const { rows, slotOf } = chapterRows(steps, this.data.count);
-    const negatives = this.chapterNegatives(chapter, rows, from);
+    const negatives = await this.chapterNegatives(chapter, rows, from);
     this.lastNegatives = negativesTable(rows, negatives, this.data.count);
     if (this.upstream.length === 0) return { rows, slotOf, negatives };
-    const upstream = upstreamActivities(this.data, rows, negatives, {
+    const upstream = await upstreamActivities(this.data, rows, negatives, {
       layers: this.upstream,
       featuresFrom: this.spec.model.classifier.fromLayer,
       withReadout: this.head !== undefined,
@@ -168,7 +168,7 @@ export class GroupTrainer {
     return { rows, slotOf, negatives, upstream };
   }
 
-  private chapterNegatives(chapter: number, rows: Int32Array, from: ChapterNegatives): Uint8Array {
+  private async chapterNegatives(chapter: number, rows: Int32Array, from: ChapterNegatives): Promise<Uint8Array> {
     const byGoodness = this.head === undefined && this.objective === 'ff';
     const shipped = from.shipped && shippedNegatives(from.shipped, rows, this.data);
     // The last group's goodness scores are what the first group follows: they stay current
@@ -176,7 +176,7 @@ export class GroupTrainer {
     if (shipped && !(byGoodness && this.plan.isLast)) return shipped;
     // Scores followed from elsewhere make scoring by this group's own goodness wasted work.
     const scoreWith = byGoodness && from.scores === undefined ? this.layers : undefined;
-    const own = this.scores.chapterNegatives(this.spec, chapter, rows, { ...(scoreWith ? { scoreWith } : {}), ...(from.scores ? { scores: from.scores } : {}) });
+    const own = await this.scores.chapterNegatives(this.spec, chapter, rows, { ...(scoreWith ? { scoreWith } : {}), ...(from.scores ? { scores: from.scores } : {}) });
     return shipped ?? own;
   }
 
@@ -185,17 +185,17 @@ export class GroupTrainer {
    * follow: the readout's logits, or the goodness through every layer this group holds
    * (scored now if the chapter's rows were not, as after chapter 0).
    */
-  scoresAfter(chapter: number): NamedTensor {
+  async scoresAfter(chapter: number): Promise<NamedTensor> {
     if (this.scores.values === undefined) {
       const { rows } = chapterRows(this.stepsOf(chapter), this.data.count);
-      this.scores.scoreByGoodness(this.layers, rows, { strategy: this.spec.model.negatives.strategy, fromLayer: this.spec.model.classifier.fromLayer });
+      await this.scores.scoreByGoodness(this.layers, rows, { strategy: this.spec.model.negatives.strategy, fromLayer: this.spec.model.classifier.fromLayer });
     }
     return this.scores.snapshot();
   }
 
-  private trainStep(batch: StepBatch, lr: number, downstream?: ActivationLayout): StepTensors & { outgoing?: Float32Array } {
+  private async trainStep(batch: StepBatch, lr: number, downstream?: ActivationLayout): Promise<StepTensors & { outgoing?: Float32Array }> {
     const { rows } = batch;
-    let outgoing: Float32Array | undefined;
+    let packed: tf.Tensor1D | undefined;
     const tensors = tf.tidy(() => {
       const inputs = stepInputs(batch.blocks, rows.length);
       const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
@@ -203,11 +203,13 @@ export class GroupTrainer {
       const stats = { losses: results.map((r) => r.loss), goodPos: results.map((r) => r.goodnessPos), goodNeg: results.flatMap((r) => r.goodnessNeg ?? []) };
       const needNeutral = this.head !== undefined || downstream?.tensors.some((t) => t.name === 'neutral' || t.name === 'features');
       const neutral = needNeutral ? this.ownNeutral(rows, inputs, results) : [];
-      if (downstream) outgoing = this.activitiesForDownstream(downstream, inputs, results, neutral);
+      // Kept past the scope and read after it: webgpu in Node reads back only asynchronously.
+      if (downstream) packed = tf.keep(this.activitiesForDownstream(downstream, inputs, results, neutral));
       if (this.head === undefined) return stats;
       const features = tf.concat(this.readoutParts(inputs, neutral, this.own.length), 1) as tf.Tensor2D;
       return { ...stats, logits: this.head.trainStep(features, labels, lr).logits };
     });
+    const outgoing = packed && downstream ? await readActivities(packed, downstream) : undefined;
     return { ...tensors, rows, ...(outgoing ? { outgoing } : {}) };
   }
 
@@ -265,8 +267,8 @@ export class GroupTrainer {
     ].filter((t): t is tf.Tensor2D => t !== undefined);
   }
 
-  /** What the next group trains on, as the upstream staging would give it (chapter-inputs.ts). */
-  private activitiesForDownstream(layout: ActivationLayout, inputs: StepInputs, results: StepResult[], neutral: tf.Tensor2D[]): Float32Array {
+  /** What the next group trains on, as the upstream staging would give it (chapter-inputs.ts), packed in the wire's order. */
+  private activitiesForDownstream(layout: ActivationLayout, inputs: StepInputs, results: StepResult[], neutral: tf.Tensor2D[]): tf.Tensor1D {
     const top = results[results.length - 1]!.h;
     const [pos, neg] = this.objective === 'ff' ? splitRows(top) : [top, top];
     const made: Record<string, () => tf.Tensor2D> = {
@@ -275,10 +277,7 @@ export class GroupTrainer {
       neutral: () => neutral[neutral.length - 1]!,
       features: () => tf.concat(this.readoutParts(inputs, neutral, this.own.length - 1), 1) as tf.Tensor2D,
     };
-    // One read-back of the whole batch, already in the wire's order.
-    const packed = tf.concat(layout.tensors.map((t) => tf.reshape(made[t.name]!(), [-1]))).dataSync() as Float32Array;
-    if (packed.length !== batchValues(layout)) throw new Error(`activations for the next group: ${packed.length} values, the layout needs ${batchValues(layout)}`);
-    return packed;
+    return tf.concat(layout.tensors.map((t) => tf.reshape(made[t.name]!(), [-1]))) as tf.Tensor1D;
   }
 
   private images(rows: Int32Array): tf.Tensor2D {
@@ -286,24 +285,27 @@ export class GroupTrainer {
   }
 
   /** Means over the report window; records the readout's scores and frees the window. */
-  private summarise(window: StepTensors[], seconds: number): Pick<ChapterProgress, 'layers' | 'samples' | 'seconds' | 'samplesPerSecond'> {
-    const mean = (pick: (w: StepTensors) => tf.Scalar[], layer: number): number =>
-      window.reduce((sum, w) => sum + pick(w)[layer]!.dataSync()[0]!, 0) / window.length;
-    const layers = this.own.map((_, j) => ({
-      layer: this.plan.layers[j]!,
-      loss: mean((w) => w.losses, j),
-      goodnessPos: mean((w) => w.goodPos, j),
-      ...(this.objective === 'ff' ? { goodnessNeg: mean((w) => w.goodNeg, j) } : {}),
-    }));
-    for (const w of window) if (w.logits) this.scores.record(w.rows, w.logits);
+  private async summarise(window: StepTensors[], seconds: number): Promise<Pick<ChapterProgress, 'layers' | 'samples' | 'seconds' | 'samplesPerSecond'>> {
+    const mean = async (pick: (w: StepTensors) => tf.Scalar[], layer: number): Promise<number> =>
+      (await Promise.all(window.map(async (w) => (await pick(w)[layer]!.data())[0]!))).reduce((sum, v) => sum + v, 0) / window.length;
+    const layers = await Promise.all(
+      this.own.map(async (_, j) => ({
+        layer: this.plan.layers[j]!,
+        loss: await mean((w) => w.losses, j),
+        goodnessPos: await mean((w) => w.goodPos, j),
+        ...(this.objective === 'ff' ? { goodnessNeg: await mean((w) => w.goodNeg, j) } : {}),
+      })),
+    );
+    for (const w of window) if (w.logits) await this.scores.record(w.rows, w.logits);
     for (const w of window) tf.dispose([...w.losses, ...w.goodPos, ...w.goodNeg, ...(w.logits ? [w.logits] : [])]);
     const samples = window.reduce((n, w) => n + w.rows.length, 0);
     return { layers, samples, seconds, samplesPerSecond: samples / Math.max(seconds, 1e-9) };
   }
 
   /** Published downstream: the weights of every layer this group holds. */
-  weightsForDownstream(): NamedTensor[] {
-    return [...this.layers.flatMap((l) => l.exportWeights()), ...this.negativesForDownstream()];
+  async weightsForDownstream(): Promise<NamedTensor[]> {
+    const weights = await Promise.all(this.layers.map((l) => l.exportWeights()));
+    return [...weights.flat(), ...this.negativesForDownstream()];
   }
 
   /** The negatives the last chapter trained with, when they travel with the weights (none known: no row has one). */
@@ -323,10 +325,11 @@ export class GroupTrainer {
   }
 
   /** What a checkpoint must hold to resume this group exactly. */
-  checkpointTensors(): NamedTensor[] {
+  async checkpointTensors(): Promise<NamedTensor[]> {
     // The negatives too, so a resumed group publishes its last chapter again exactly.
     const negatives = this.lastNegatives ? this.negativesForDownstream() : [];
-    return [...this.layers.flatMap((l) => l.exportState()), ...(this.head?.exportWeights() ?? []), ...this.scores.toTensors(), ...negatives];
+    const states = await Promise.all([...this.layers.map((l) => l.exportState()), this.head?.exportWeights() ?? []]);
+    return [...states.flat(), ...this.scores.toTensors(), ...negatives];
   }
 
   restoreCheckpoint(tensors: NamedTensor[]): void {
@@ -348,4 +351,12 @@ function stepInputs(blocks: StepBlocks | undefined, rows: number): StepInputs {
 function splitRows(h: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
   const half = h.shape[0] / 2;
   return tf.split(h, [half, half]) as [tf.Tensor2D, tf.Tensor2D];
+}
+
+/** The packed activities of one batch as the wire carries them; frees the tensor. */
+async function readActivities(packed: tf.Tensor1D, layout: ActivationLayout): Promise<Float32Array> {
+  const values = (await packed.data()) as Float32Array;
+  packed.dispose();
+  if (values.length !== batchValues(layout)) throw new Error(`activations for the next group: ${values.length} values, the layout needs ${batchValues(layout)}`);
+  return values;
 }

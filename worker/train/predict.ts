@@ -32,22 +32,23 @@ export function classScores(model: Classifier, x: tf.Tensor2D): tf.Tensor2D {
 }
 
 /** The predicted label of each of `count` row-major images of width `inputSize`. */
-export function predictLabels(model: Classifier, images: Float32Array, count: number, inputSize: number): Int32Array {
+export async function predictLabels(model: Classifier, images: Float32Array, count: number, inputSize: number): Promise<Int32Array> {
   const out = new Int32Array(count);
   for (let first = 0; first < count; first += CHUNK_ROWS) {
     const rows = Int32Array.from({ length: Math.min(CHUNK_ROWS, count - first) }, (_, i) => first + i);
     const predicted = tf.tidy(() => {
       const x = tf.tensor2d(gatherRows(images, inputSize, rows), [rows.length, inputSize]);
-      return tf.argMax(classScores(model, x), 1).dataSync();
+      return tf.argMax(classScores(model, x), 1);
     });
-    out.set(predicted, first);
+    out.set(await predicted.data(), first);
+    predicted.dispose();
   }
   return out;
 }
 
 /** Fraction of rows whose predicted label is the true one. */
-export function accuracy(model: Classifier, data: { images: Float32Array; labels: Uint8Array; count: number; inputSize: number }): number {
-  const predicted = predictLabels(model, data.images, data.count, data.inputSize);
+export async function accuracy(model: Classifier, data: { images: Float32Array; labels: Uint8Array; count: number; inputSize: number }): Promise<number> {
+  const predicted = await predictLabels(model, data.images, data.count, data.inputSize);
   let correct = 0;
   predicted.forEach((p, i) => {
     if (p === data.labels[i]) correct += 1;

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../data/mnist.js';
 import type { FFLayer } from '../ff/ff-layer.js';
 import { upstreamActivities, type UpstreamActivities } from './chapter-inputs.js';
-import { RowTable } from './row-cache.js';
+import { RowTable, writeBlocks } from './row-cache.js';
 
 const CHUNK_ROWS = 1000;
 
@@ -31,7 +31,7 @@ export interface WantedOutputs {
  * The outputs of `layer` (already trained on the chapter) for every slot: from the images
  * for layer 0, else from `below`, the outputs of the layer under it.
  */
-export function layerOutputs(layer: FFLayer, below: UpstreamActivities | undefined, inputs: LayerInputs, want: WantedOutputs): UpstreamActivities {
+export async function layerOutputs(layer: FFLayer, below: UpstreamActivities | undefined, inputs: LayerInputs, want: WantedOutputs): Promise<UpstreamActivities> {
   if (below === undefined) {
     // Layer 0 reads the images: the shared staging computes labelled rows for the ff
     // objective's name, neutral ones for a readout's (or localSoftmax's).
@@ -43,20 +43,18 @@ export function layerOutputs(layer: FFLayer, below: UpstreamActivities | undefin
     });
   }
   return {
-    ...(want.labelled && below.pos ? { pos: forwardTable(layer, below.pos) } : {}),
-    ...(want.labelled && below.neg ? { neg: forwardTable(layer, below.neg) } : {}),
-    ...(want.neutral && below.neutral ? { neutral: forwardTable(layer, below.neutral) } : {}),
+    ...(want.labelled && below.pos ? { pos: await forwardTable(layer, below.pos) } : {}),
+    ...(want.labelled && below.neg ? { neg: await forwardTable(layer, below.neg) } : {}),
+    ...(want.neutral && below.neutral ? { neutral: await forwardTable(layer, below.neutral) } : {}),
   };
 }
 
-function forwardTable(layer: FFLayer, table: RowTable): RowTable {
+async function forwardTable(layer: FFLayer, table: RowTable): Promise<RowTable> {
   const out = new RowTable(table.rows, layer.cfg.units);
   for (let first = 0; first < table.rows; first += CHUNK_ROWS) {
     const n = Math.min(CHUNK_ROWS, table.rows - first);
-    tf.tidy(() => {
-      const x = tf.tensor2d(table.values.subarray(first * table.width, (first + n) * table.width), [n, table.width]);
-      out.write(first, layer.forward(x));
-    });
+    const h = tf.tidy(() => layer.forward(tf.tensor2d(table.values.subarray(first * table.width, (first + n) * table.width), [n, table.width])));
+    await writeBlocks(first, [[out, h]]);
   }
   return out;
 }

@@ -93,7 +93,7 @@ export class RingTrainer {
    * in plan order within a chapter.
    */
   async advance(chapter: number, unit: string, train: boolean, onProgress: (p: RingProgress) => void): Promise<void> {
-    const staged = this.stage(chapter);
+    const staged = await this.stage(chapter);
     const next = this.layers[staged.passed]?.name ?? HEAD_UNIT;
     if (unit !== next) throw new Error(`${unit} on chapter ${chapter} before ${next}: units come bottom up`);
     if (unit === HEAD_UNIT) {
@@ -111,7 +111,7 @@ export class RingTrainer {
     staged.passed = k + 1;
     const want = this.wantedOutputs(k);
     if (!want.labelled && !want.neutral) return;
-    staged.below = layerOutputs(layer, staged.below, { data: this.data, rows: staged.rows, negatives: staged.negatives }, want);
+    staged.below = await layerOutputs(layer, staged.below, { data: this.data, rows: staged.rows, negatives: staged.negatives }, want);
     if (want.read) staged.readout.push(staged.below.neutral!);
   }
 
@@ -133,13 +133,13 @@ export class RingTrainer {
   }
 
   /** The chapter's rows and negatives, chosen once, when its first unit starts. */
-  private stage(chapter: number): Staged {
+  private async stage(chapter: number): Promise<Staged> {
     if (this.staged?.chapter === chapter) return this.staged;
     const { start, end } = chapterSteps(this.shape, chapter);
     const steps = Array.from({ length: end - start }, (_, k) => Int32Array.from(this.rowsOfStep(chapter, k)));
     const { rows, slotOf } = chapterRows(steps, this.data.count);
     const byGoodness = this.head === undefined && this.objective === 'ff';
-    const negatives = this.scores.chapterNegatives(this.spec, chapter, rows, byGoodness ? { scoreWith: this.layers } : {});
+    const negatives = await this.scores.chapterNegatives(this.spec, chapter, rows, byGoodness ? { scoreWith: this.layers } : {});
     this.staged = { chapter, steps, firstStep: start, rows, slotOf, negatives, passed: 0, below: undefined, readout: [] };
     return this.staged;
   }
@@ -152,8 +152,8 @@ export class RingTrainer {
     onProgress: (p: RingProgress) => void,
   ): Promise<void> {
     const trainOn = (rows: Int32Array, _globalStep: number, lr: number): StepScalars => ({ ...step({ rows, slots: Array.from(rows, (r) => staged.slotOf[r]!) }, lr), rows });
-    return runChapterSteps({ spec: this.spec, shape: this.shape, ...staged }, trainOn, (window, done, seconds) =>
-      onProgress({ chapter: staged.chapter, unit, step: done, steps: staged.steps.length, ...this.summarise(unit, window, seconds) }),
+    return runChapterSteps({ spec: this.spec, shape: this.shape, ...staged }, trainOn, async (window, done, seconds) =>
+      onProgress({ chapter: staged.chapter, unit, step: done, steps: staged.steps.length, ...(await this.summarise(unit, window, seconds)) }),
     );
   }
 
@@ -191,21 +191,21 @@ export class RingTrainer {
   }
 
   /** Means over the report window; records the readout's scores and frees the window. */
-  private summarise(unit: string, window: StepScalars[], seconds: number): Omit<RingProgress, 'chapter' | 'unit' | 'step' | 'steps'> {
-    const mean = (pick: (w: StepScalars) => tf.Scalar | undefined): number | undefined =>
-      window[0] && pick(window[0]) ? window.reduce((sum, w) => sum + pick(w)!.dataSync()[0]!, 0) / window.length : undefined;
-    const loss = mean((w) => w.loss)!;
-    const goodnessNeg = mean((w) => w.goodnessNeg);
-    const layers =
-      unit === HEAD_UNIT ? [] : [{ layer: this.layerIndex(unit), loss, goodnessPos: mean((w) => w.goodnessPos)!, ...(goodnessNeg === undefined ? {} : { goodnessNeg }) }];
-    for (const w of window) if (w.logits) this.scores.record(w.rows, w.logits);
+  private async summarise(unit: string, window: StepScalars[], seconds: number): Promise<Omit<RingProgress, 'chapter' | 'unit' | 'step' | 'steps'>> {
+    const mean = async (pick: (w: StepScalars) => tf.Scalar | undefined): Promise<number | undefined> =>
+      window[0] && pick(window[0]) ? (await Promise.all(window.map(async (w) => (await pick(w)!.data())[0]!))).reduce((sum, v) => sum + v, 0) / window.length : undefined;
+    const loss = (await mean((w) => w.loss))!;
+    const goodnessNeg = await mean((w) => w.goodnessNeg);
+    const goodnessPos = (await mean((w) => w.goodnessPos))!;
+    const layers = unit === HEAD_UNIT ? [] : [{ layer: this.layerIndex(unit), loss, goodnessPos, ...(goodnessNeg === undefined ? {} : { goodnessNeg }) }];
+    for (const w of window) if (w.logits) await this.scores.record(w.rows, w.logits);
     for (const w of window) tf.dispose([w.loss, w.goodnessPos, w.goodnessNeg, w.logits].filter((t) => t !== undefined));
     const samples = window.reduce((n, w) => n + w.rows.length, 0);
     return { layers, ...(unit === HEAD_UNIT ? { readoutLoss: loss } : {}), samples, seconds, samplesPerSecond: samples / Math.max(seconds, 1e-9) };
   }
 
   /** A unit's whole state (weights, optimiser moments, step count): what travels round the ring. */
-  unitState(unit: string): NamedTensor[] {
+  unitState(unit: string): Promise<NamedTensor[]> {
     return unit === HEAD_UNIT ? this.head!.exportState() : this.layers[this.layerIndex(unit)]!.exportState();
   }
 
@@ -216,8 +216,9 @@ export class RingTrainer {
   }
 
   /** What a checkpoint must hold to resume this worker exactly. */
-  checkpointTensors(): NamedTensor[] {
-    return [...this.plan.units.flatMap((u) => this.unitState(u)), ...this.scores.toTensors()];
+  async checkpointTensors(): Promise<NamedTensor[]> {
+    const units = await Promise.all(this.plan.units.map((u) => this.unitState(u)));
+    return [...units.flat(), ...this.scores.toTensors()];
   }
 
   restoreCheckpoint(tensors: NamedTensor[]): void {

@@ -12,14 +12,23 @@ export class RowTable {
     this.values = new Float32Array(rows * width);
   }
 
-  /** Writes a [n, width] block starting at row `first`. */
-  write(first: number, block: tf.Tensor2D): void {
-    this.values.set(block.dataSync() as Float32Array, first * this.width);
+  /** Writes a [n, width] block starting at row `first`; read asynchronously, as webgpu in Node must. */
+  async write(first: number, block: tf.Tensor2D): Promise<void> {
+    this.values.set((await block.data()) as Float32Array, first * this.width);
   }
 
   /** The rows named by `indices`, as a tensor. [indices.length, width] */
   gather(indices: ArrayLike<number>): tf.Tensor2D {
     return tf.tensor2d(gatherRows(this.values, this.width, indices), [indices.length, this.width]);
+  }
+}
+
+/** Writes each block into its table from row `first`, then frees the blocks (computed in a tidy that has ended). */
+export async function writeBlocks(first: number, pairs: [RowTable | undefined, tf.Tensor2D | undefined][]): Promise<void> {
+  for (const [table, block] of pairs) {
+    if (block === undefined) continue;
+    await table?.write(first, block);
+    block.dispose();
   }
 }
 

@@ -27,9 +27,9 @@ export class RowScores {
    * (chapter 0) is not asked. `from.scores`, when given, are another worker's scores
    * (the whole model's, in a pipeline's first group) followed instead of these.
    */
-  chapterNegatives(spec: ForwardForwardJobSpec, chapter: number, rows: Int32Array, from: { scoreWith?: FFLayer[]; scores?: Float32Array }): Uint8Array {
+  async chapterNegatives(spec: ForwardForwardJobSpec, chapter: number, rows: Int32Array, from: { scoreWith?: FFLayer[]; scores?: Float32Array }): Promise<Uint8Array> {
     const strategy = spec.model.negatives.strategy;
-    if (from.scoreWith !== undefined && chapter > 0) this.scoreByGoodness(from.scoreWith, rows, { strategy, fromLayer: spec.model.classifier.fromLayer });
+    if (from.scoreWith !== undefined && chapter > 0) await this.scoreByGoodness(from.scoreWith, rows, { strategy, fromLayer: spec.model.classifier.fromLayer });
     const scores = from.scores ?? this.values;
     return chooseNegatives(this.data.labels, rows, {
       strategy,
@@ -41,7 +41,7 @@ export class RowScores {
   }
 
   /** Scores `rows` by the goodness of every label through `layers`, when the strategy follows the model. */
-  scoreByGoodness(layers: FFLayer[], rows: Int32Array, o: { strategy: NegativeStrategy; fromLayer: number }): void {
+  async scoreByGoodness(layers: FFLayer[], rows: Int32Array, o: { strategy: NegativeStrategy; fromLayer: number }): Promise<void> {
     if (o.strategy !== 'adaptive' && o.strategy !== 'sampled') return;
     const { classes, inputSize } = this.data;
     for (let first = 0; first < rows.length; first += CHUNK_ROWS) {
@@ -51,14 +51,14 @@ export class RowScores {
         const x = tf.tensor2d(gatherRows(this.data.images, inputSize, slice), [slice.length, inputSize]);
         return goodnessPerLabel(layers, x, classes, o.fromLayer);
       });
-      this.set(slice, perLabel.dataSync());
+      this.set(slice, await perLabel.data());
       perLabel.dispose();
     }
   }
 
   /** Records the readout's logits for `rows`. [rows.length×classes] */
-  record(rows: Int32Array, logits: tf.Tensor2D): void {
-    this.set(rows, logits.dataSync());
+  async record(rows: Int32Array, logits: tf.Tensor2D): Promise<void> {
+    this.set(rows, await logits.data());
   }
 
   private set(rows: Int32Array, scores: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }): void {

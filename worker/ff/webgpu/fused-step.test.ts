@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { startWebGPU } from './dawn.js';
+import { useBackend } from '../test-backends.js';
 import { webgpuStepKernels as fused } from './fused-step.js';
 import { countDispatches } from './dispatch-count.js';
 import { type StepKernels, tfjsStepKernels as plain } from '../step-kernels.js';
@@ -14,7 +14,7 @@ import { projectImages } from '../label-scores.js';
 import { createParam, type OptimizerConfig } from '../optimizer.js';
 
 // No adapter fails this file with the reason: the fused path is never passed untested.
-const adapter = await startWebGPU();
+const adapter = await useBackend('webgpu');
 console.log(`webgpu adapter: ${adapter}`);
 
 const KERNEL_TOLERANCE = 1e-5;
