@@ -60,6 +60,7 @@ step adapter 60 node --input-type=module -e "
   console.log(a ? describeAdapter(a) : 'no WebGPU adapter');
   process.exit(a ? 0 : 1);"
 step ff-step 150 node "$APP/bench/gpu.js" --backend webgpu --repeats "$REPEATS" --no-job
+step fused 150 node "$APP/bench/ff-step-webgpu.js"
 step job 180 node "$APP/bench/gpu.js" --backend webgpu --no-steps --job "$JOB" --scratch "$RUNTIME/runs"
 # The workers' logs say why a job failed; the model and checkpoints stay behind.
 cp -r "$RUNTIME/runs"/*/logs "$OUT/job-logs" 2>/dev/null

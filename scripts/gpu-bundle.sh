@@ -35,7 +35,7 @@ fi
 echo "$NODE_VERSION" >"$OUT/node.version"
 
 # The peer thread's entry is loaded by URL, not imported, so it is named here.
-log "compiling the worker, the CLI and bench/gpu.ts with tsc"
+log "compiling the worker, the CLI, bench/gpu.ts and bench/ff-step-webgpu.ts with tsc"
 # tsc resolves the config's type libraries from the config's folder: it sits in the checkout.
 TSCONFIG="$ROOT/.cache/tsconfig.gpu-bundle.json"
 cat >"$TSCONFIG" <<JSON
@@ -43,15 +43,15 @@ cat >"$TSCONFIG" <<JSON
   "extends": "$ROOT/tsconfig.json",
   "compilerOptions": { "noEmit": false, "outDir": "$OUT/app", "rootDir": "$ROOT", "sourceMap": false },
   "include": [],
-  "files": ["$ROOT/worker/cli/main.ts", "$ROOT/worker/peer/peer-thread-entry.ts", "$ROOT/bench/gpu.ts"]
+  "files": ["$ROOT/cli/main.ts", "$ROOT/worker/peer/peer-thread-entry.ts", "$ROOT/bench/gpu.ts", "$ROOT/bench/ff-step-webgpu.ts"]
 }
 JSON
 npx tsc -p "$TSCONFIG"
 mkdir -p "$OUT/app/bin"
-# The TypeScript entry runs the sources through tsx; the compiled one needs no loader.
+# The repository's bin runs dist/; here the compiled tree is app/ itself.
 cat >"$OUT/app/bin/ffjob.js" <<'JS'
 #!/usr/bin/env node
-await import('../worker/cli/main.js');
+await import('../cli/main.js');
 JS
 echo '{ "type": "module" }' >"$OUT/app/package.json"
 
