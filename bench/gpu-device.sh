@@ -5,6 +5,8 @@
 # time limit, so one that hangs or fails leaves the others their time (~6 minutes in all).
 #   OUT=/tmp/out bash bench/gpu-device.sh
 # GPU_BENCH_REPEATS (20) and GPU_JOB (deploy/examples/mnist-quick.yaml) shorten a trial run;
+# GPU_STEPS picks steps (default: nvidia-smi adapter ff-step fused job), GPU_JOB_LIMIT the
+# job's time limit in seconds (180);
 # GPU_DEVICE_LOCAL=1 leaves this machine's libraries and Vulkan drivers as they are (a test
 # run against lavapipe): no .debs unpacked into /, no NVIDIA ICD forced.
 set -uo pipefail
@@ -14,6 +16,8 @@ OUT="${OUT:?set OUT to the folder for the results}"
 RUNTIME=/tmp/ffjob-gpu
 REPEATS="${GPU_BENCH_REPEATS:-20}"
 JOB="${GPU_JOB:-deploy/examples/mnist-quick.yaml}"
+STEPS=" ${GPU_STEPS:-nvidia-smi adapter ff-step fused job} "
+JOB_LIMIT="${GPU_JOB_LIMIT:-180}"
 mkdir -p "$OUT"
 [[ -f "$BUNDLE/node.xz" ]] || { echo "no $BUNDLE/node.xz: run scripts/gpu-bundle.sh first" >&2; exit 1; }
 
@@ -21,6 +25,7 @@ mkdir -p "$OUT"
 step() {
   local name="$1" limit="$2" start rc
   shift 2
+  [[ "$STEPS" == *" $name "* ]] || return 0
   echo "== $name (limit ${limit}s)"
   start=$(date +%s%N)
   timeout -k 10 "$limit" "$@" >"$OUT/$name.log" 2>&1
@@ -61,7 +66,7 @@ step adapter 60 node --input-type=module -e "
   process.exit(a ? 0 : 1);"
 step ff-step 150 node "$APP/bench/gpu.js" --backend webgpu --repeats "$REPEATS" --no-job
 step fused 150 node "$APP/bench/ff-step-webgpu.js"
-step job 180 node "$APP/bench/gpu.js" --backend webgpu --no-steps --job "$JOB" --scratch "$RUNTIME/runs"
+step job "$JOB_LIMIT" node "$APP/bench/gpu.js" --backend webgpu --no-steps --job "$JOB" --scratch "$RUNTIME/runs"
 # The workers' logs say why a job failed; the model and checkpoints stay behind.
 cp -r "$RUNTIME/runs"/*/logs "$OUT/job-logs" 2>/dev/null
 cat "$OUT/summary.txt"
