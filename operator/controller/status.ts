@@ -2,9 +2,9 @@
 // decided in this reconcile. The previous status contributes only what cannot be
 // observed again: times, transition history, and the restart counts.
 import type { V1Pod } from '@kubernetes/client-node';
-import { finalGroup, type ForwardForwardJob, type ForwardForwardJobStatus } from '../api/v1alpha1/index.js';
+import { finalGroup, groupLayers, type ForwardForwardJob, type ForwardForwardJobStatus } from '../api/v1alpha1/index.js';
 import { isTrue, setCondition, type Condition, type ConditionUpdate } from './conditions.js';
-import { groupLayers, slots } from './desired.js';
+import { slots } from './desired.js';
 import type { Failure } from './failure-policy.js';
 import { groupOf, isDeleting, isReady, phase, terminated } from './pods.js';
 import { jobProgress, type WorkerReport } from './progress.js';
@@ -39,7 +39,7 @@ function groupPhase(pods: readonly V1Pod[], replicas: number): string {
 
 function groups(job: ForwardForwardJob, pods: readonly V1Pod[], restarts: Record<string, number>): Group[] {
   const replicas = job.spec.parallelism.replicasPerGroup;
-  return groupLayers(job).map((layers, index) => {
+  return groupLayers(job.spec).map((layers, index) => {
     const mine = pods.filter((p) => groupOf(p) === index);
     const previous = job.status?.groups?.find((g) => g.index === index) ?? {};
     const groupRestarts = slots(job)

@@ -88,6 +88,21 @@ void describe('operator', () => {
     });
   });
 
+  void it('reports the layer split the workers train: a 3072-wide idx set gives layer 0 a group of its own', async () => {
+    const ns = await newNamespace(cluster.kube, 'split');
+    const spec = { model: { layers: [1000, 1000, 1000] }, dataset: { name: 'idx', path: '/data', inputSize: 3072 }, parallelism: { workers: 2 } };
+    await createJob(cluster.kube, ns, 'j', spec);
+    const want = [[0], [1, 2]];
+    await eventually(async () => assert.deepEqual((await getJob(cluster.kube, ns, 'j')).status?.groups?.map((g) => g.layers), want));
+    const env = (p: V1Pod): string | undefined => p.spec?.containers[0]?.env?.find((e) => e.name === 'FFJOB_LAYERS')?.value;
+    const pods = await eventually(async () => {
+      const listed = await listPods(cluster.kube, ns, 'j');
+      assert.equal(listed.length, 2);
+      return listed.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+    });
+    assert.deepEqual(pods.map(env), want.map((l) => l.join(',')));
+  });
+
   void it('creates a NetworkPolicy admitting the job\'s pods to both ports and metrics peers to the metrics port', async () => {
     const ns = await newNamespace(cluster.kube, 'netpol');
     const job = await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, worker: { port: 7000, metricsPort: 9000 } });
