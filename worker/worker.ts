@@ -1,7 +1,7 @@
 // One worker process: trains one layer group of a ForwardForwardJob chapter by chapter,
 // receiving the previous group's weights and publishing its own to the next group.
 import { readFile } from 'node:fs/promises';
-import { parseJobYaml, scoresRoute, workerCount, type WorkerArgs } from '../operator/api/v1alpha1/index.js';
+import { parseJobYaml, scoresRoute, unsupportedFeatures, workerCount, type WorkerArgs } from '../operator/api/v1alpha1/index.js';
 import { checkpointDue } from './checkpoint/checkpoint.js';
 import { loadDataset } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
@@ -15,7 +15,6 @@ import { GroupTrainer, type ActivationIO, type ChapterNegatives } from './train/
 import { groupPlan } from './train/group-plan.js';
 import { chapterSteps } from './train/chapter-plan.js';
 import { streamedFeed } from './train/streamed-feed.js';
-import { unsupportedFeatures } from './train/supported.js';
 import { NEGATIVES_TENSOR } from './train/shipped-negatives.js';
 import { ScoresSender, scoresChapterFor, scoresDigest, scoresNeeded, scoresReceiver } from './negative-scores.js';
 import { SCORES_TENSOR } from './train/row-scores.js';

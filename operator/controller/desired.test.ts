@@ -190,7 +190,7 @@ void describe('desired objects', () => {
     assert.equal(file.kind, 'ForwardForwardJob');
     assert.deepEqual(file.spec, job.spec);
     const secret = desiredSecret(job, 'tok');
-    assert.deepEqual(secret.stringData, { token: 'tok' });
+    assert.deepEqual(secret.data, { token: Buffer.from('tok').toString('base64') });
     for (const o of [svc, cm, secret]) assert.equal(o.metadata?.ownerReferences?.[0]?.controller, true);
   });
 

@@ -74,14 +74,18 @@ export function desiredConfigMap(job: ForwardForwardJob): V1ConfigMap {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(job, configMapName(jobName(job))), data: { 'job.yaml': stringify(file) } };
 }
 
-/** desiredSecret carries the peer token; it is created once and never regenerated, so `token` is passed in. */
+/**
+ * desiredSecret carries the peer token; a live job's token is never regenerated, so `token`
+ * is passed in. It is `data`, not `stringData`: applied on every reconcile, a write-only
+ * field would differ from what the API server stores each time.
+ */
 export function desiredSecret(job: ForwardForwardJob, token: string): V1Secret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'Opaque',
     metadata: meta(job, secretName(jobName(job))),
-    stringData: { [TOKEN_KEY]: token },
+    data: { [TOKEN_KEY]: Buffer.from(token).toString('base64') },
   };
 }
 

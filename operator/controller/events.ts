@@ -1,8 +1,10 @@
 // Kubernetes events about a job (core/v1 Events, which `kubectl describe` lists). Writing
-// one is best effort: a lost event must never fail a reconcile.
+// one is best effort: a lost event must never fail a reconcile. Messages are capped as
+// conditions' are: an API server's refusal can quote a whole object.
 import { randomBytes } from 'node:crypto';
 import type { ForwardForwardJob } from '../api/v1alpha1/index.js';
 import type { Kube } from '../kube/client.js';
+import { boundMessage } from './conditions.js';
 import type { Logger } from '../../worker/observe/log.js';
 
 /** JobEvent is one event to record. */
@@ -29,7 +31,7 @@ export async function recordEvents(kube: Kube, job: ForwardForwardJob, events: r
         involvedObject: { apiVersion: job.apiVersion, kind: job.kind, name, namespace: ns, uid: job.metadata.uid },
         type: e.type,
         reason: e.reason,
-        message: e.message,
+        message: boundMessage(e.message),
         source: { component: COMPONENT },
         reportingComponent: COMPONENT,
         reportingInstance: process.env.HOSTNAME ?? COMPONENT,

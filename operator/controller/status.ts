@@ -22,6 +22,8 @@ export interface Observation {
   suspended: boolean;
   /** created: the service, config, token and every pod have been created at least once. */
   created: boolean;
+  /** refused: why the API server refused an object of the job in this reconcile (Created=False). */
+  refused?: { reason: 'PodCreateFailed' | 'ApplyFailed'; message: string };
   now: Date;
   /** reports: what running workers said on /status (none when they could not be asked). */
   reports?: readonly WorkerReport[];
@@ -80,7 +82,8 @@ function allRunning(job: ForwardForwardJob, pods: readonly V1Pod[]): boolean {
 function updates(job: ForwardForwardJob, o: Observation, had: readonly Condition[]): ConditionUpdate[] {
   const out: ConditionUpdate[] = [];
   const has = (type: Condition['type']): boolean => had.some((c) => c.type === type);
-  if (o.created) out.push({ type: 'Created', status: 'True', reason: 'JobCreated', message: 'the pods and their service were created' });
+  if (o.refused) out.push({ type: 'Created', status: 'False', ...o.refused });
+  else if (o.created) out.push({ type: 'Created', status: 'True', reason: 'JobCreated', message: 'the pods and their service were created' });
   if (o.suspended) out.push({ type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'runPolicy.suspend is true' });
   else if (has('Suspended')) out.push({ type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'runPolicy.suspend is false' });
   if (o.restarting) out.push({ type: 'Restarting', status: 'True', reason: 'WorkerRestarting', message: 'a failed layer group is being restarted' });

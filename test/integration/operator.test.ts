@@ -8,6 +8,7 @@ import { createLogger } from '../../worker/observe/log.js';
 import { startOperator, type Operator } from '../../operator/main.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ATTEMPT_LABEL } from '../../operator/controller/labels.js';
+import { PATCH_TYPES } from '../../operator/kube/client.js';
 import {
   createJob, eventually, getJob, jobsPath, lastCondition, listPods, newNamespace, patchJobSpec, podNames, setPodPhase, startCluster, type Cluster,
 } from './harness.js';
@@ -46,6 +47,13 @@ async function failAndAwaitRestart(ns: string, name: string, attempt: number): P
   return Date.now() - failedAt;
 }
 
+type Event = { type: string; reason: string; message: string };
+
+async function jobEvents(ns: string, job: string): Promise<Event[]> {
+  const query = { fieldSelector: `involvedObject.name=${job}` };
+  return (await cluster.kube.request<{ items: Event[] }>('GET', `/api/v1/namespaces/${ns}/events`, { query })).items;
+}
+
 async function uids(ns: string, job: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const p of await listPods(cluster.kube, ns, job)) out[p.metadata?.name ?? ''] = p.metadata?.uid ?? '';
@@ -65,8 +73,8 @@ after(async () => {
 void describe('operator', () => {
   void it('creates a pod per group, the headless service, config and token, all owned by the job', async () => {
     const ns = await newNamespace(cluster.kube, 'create');
-    const job = await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2, replicasPerGroup: 2 } });
-    const want = ['j-g0-r0', 'j-g0-r1', 'j-g1-r0', 'j-g1-r1'];
+    const job = await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 } });
+    const want = ['j-g0-r0', 'j-g1-r0'];
     await eventually(async () => assert.deepEqual(await podNames(cluster.kube, ns, 'j'), want));
     const owned = async (path: string): Promise<void> => {
       const obj = await cluster.kube.request<{ metadata: { ownerReferences?: { uid: string; controller?: boolean }[] } }>('GET', path);
@@ -101,6 +109,62 @@ void describe('operator', () => {
       return listed.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
     });
     assert.deepEqual(pods.map(env), want.map((l) => l.join(',')));
+  });
+
+  void it('a worker.template the API server refuses: a Warning event with its message, Created=False, the rest still applied', async () => {
+    const ns = await newNamespace(cluster.kube, 'refused');
+    const template = { spec: { containers: [{ name: 'worker', imagePullPolicy: 'Sometimes' }] } };
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, worker: { template } });
+    await eventually(async () => {
+      const created = (await getJob(cluster.kube, ns, 'j')).status?.conditions?.find((c) => c.type === 'Created');
+      assert.equal(created?.status, 'False');
+      assert.equal(created?.reason, 'PodCreateFailed');
+      assert.match(created?.message ?? '', /creating pod j-g0-r0: .*imagePullPolicy.*Sometimes/);
+    });
+    const warnings = await eventually(async () => {
+      const found = (await jobEvents(ns, 'j')).filter((e) => e.type === 'Warning' && e.reason === 'FailedCreate');
+      assert.deepEqual([...new Set(found.map((e) => e.message.split(':')[0]))].sort(), ['creating pod j-g0-r0', 'creating pod j-g1-r0']);
+      return found;
+    });
+    for (const e of warnings) assert.match(e.message, /Unsupported value: "Sometimes"/);
+    assert.deepEqual(await podNames(cluster.kube, ns, 'j'), []);
+    await cluster.kube.request('GET', `/api/v1/namespaces/${ns}/services/j`);
+  });
+
+  void it('a spec the workers cannot run fails at once, naming the field, before any pod exists', async () => {
+    const ns = await newNamespace(cluster.kube, 'unsupported');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2, replicasPerGroup: 2 } });
+    const failed = await eventually(async () => {
+      const c = (await getJob(cluster.kube, ns, 'j')).status?.conditions?.find((x) => x.type === 'Failed');
+      assert.equal(c?.reason, 'UnsupportedSpec');
+      return c;
+    });
+    assert.match(failed?.message ?? '', /spec\.parallelism\.replicasPerGroup 2 is not implemented yet/);
+    assert.deepEqual(await podNames(cluster.kube, ns, 'j'), []);
+  });
+
+  void it('supporting objects are applied on every pass: an edited Service and a deleted token Secret come back, the token unchanged', async () => {
+    const ns = await newNamespace(cluster.kube, 'drift');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 } });
+    type Secret = { data?: Record<string, string> };
+    type Service = { spec: { selector?: Record<string, string>; publishNotReadyAddresses?: boolean } };
+    const secretPath = `/api/v1/namespaces/${ns}/secrets/j-token`;
+    const servicePath = `/api/v1/namespaces/${ns}/services/j`;
+    const token = (await eventually(() => cluster.kube.request<Secret>('GET', secretPath))).data?.token;
+    assert.ok(token);
+    await eventually(() => cluster.kube.request('GET', servicePath));
+    await cluster.kube.request('DELETE', secretPath);
+    await cluster.kube.request('DELETE', `/api/v1/namespaces/${ns}/configmaps/j-config`);
+    // The edit is also what makes the operator look again: Services are watched.
+    const edit = { spec: { selector: { 'forwardforward.dev/job-name': 'someone-else' }, publishNotReadyAddresses: false } };
+    await cluster.kube.request('PATCH', servicePath, { body: edit, contentType: PATCH_TYPES.merge });
+    await eventually(async () => {
+      const svc = await cluster.kube.request<Service>('GET', servicePath);
+      assert.deepEqual(svc.spec.selector, { 'forwardforward.dev/job-name': 'j' });
+      assert.equal(svc.spec.publishNotReadyAddresses, true);
+    });
+    await eventually(async () => assert.equal((await cluster.kube.request<Secret>('GET', secretPath)).data?.token, token));
+    await eventually(() => cluster.kube.request('GET', `/api/v1/namespaces/${ns}/configmaps/j-config`));
   });
 
   void it('creates a NetworkPolicy admitting the job\'s pods to both ports and metrics peers to the metrics port', async () => {

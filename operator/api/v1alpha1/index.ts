@@ -16,3 +16,4 @@ export { CRD_FILE, crdObject, renderCrdYaml } from './crd.js';
 export { groupCosts, layerCosts, layerGroups } from './layer-groups.js';
 export { finalGroup, groupLayers, isRing, peerGroups, scoresRoute, workerCount, type PeerGroups } from './workers.js';
 export { parseHostPort, parseWorkerArgs, workerArgs, type WorkerArgs, type WorkerPlace } from './worker-args.js';
+export { unsupportedFeatures } from './supported.js';
