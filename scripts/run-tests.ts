@@ -27,7 +27,11 @@ if (files.length === 0) {
   process.exit(1);
 }
 console.log(`running ${files.length} test files`);
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+// A hang fails in minutes: no test may run past TEST_TIMEOUT_MS, and a file whose tests
+// are done exits even if something it started (a lease renewal, a server) keeps running.
+const TEST_TIMEOUT_MS = 10 * 60_000;
+const flags = ['--test-reporter=spec', `--test-timeout=${TEST_TIMEOUT_MS}`, '--test-force-exit'];
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...flags, ...files], {
   stdio: 'inherit',
 });
 process.exit(result.status ?? 1);

@@ -10,7 +10,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { ATTEMPT_LABEL } from '../../operator/controller/labels.js';
 import { PATCH_TYPES } from '../../operator/kube/client.js';
 import {
-  createJob, eventually, getJob, jobsPath, lastCondition, listPods, newNamespace, patchJobSpec, podNames, setPodPhase, startCluster, type Cluster,
+  createJob, eventually, getJob, HOOK_TIMEOUT_MS, jobsPath, lastCondition, listPods, newNamespace, patchJobSpec, podNames, setPodPhase, startCluster,
+  stopEach, TEST_LEASE, type Cluster,
 } from './harness.js';
 
 let cluster: Cluster;
@@ -19,20 +20,19 @@ const log = createLogger({ component: 'operator-test' }, { level: 'warn' });
 const BACKOFF = { baseMs: 1500, maxMs: 3000 };
 const PROMETHEUS_PEER = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { app: 'prometheus' } } };
 
-async function start(): Promise<Operator> {
-  const op = await startOperator({
+// The operator is kept in `operator` before it leads, so `after` stops it even when it never does.
+async function start(): Promise<void> {
+  operator = await startOperator({
     kubeconfig: cluster.cp.kubeconfig,
     log,
     defaultMetrics: false,
-    leaseDurationMs: 2000,
-    renewDeadlineMs: 1500,
-    retryPeriodMs: 200,
+    ...TEST_LEASE,
     backoff: BACKOFF,
     metricsListen: '127.0.0.1:0',
     networkPolicy: { metricsPeers: [PROMETHEUS_PEER] },
   });
-  await eventually(() => assert.ok(op.isLeader()));
-  return op;
+  // A fresh API server on a loaded machine can take tens of seconds to answer its first writes.
+  await eventually(() => assert.ok(operator.isLeader(), 'the operator leads'), { timeoutMs: 60_000 });
 }
 
 async function pod(ns: string, name: string): Promise<V1Pod> {
@@ -62,15 +62,12 @@ async function uids(ns: string, job: string): Promise<Record<string, string>> {
 
 before(async () => {
   cluster = await startCluster();
-  operator = await start();
-});
+  await start();
+}, { timeout: HOOK_TIMEOUT_MS });
 
-after(async () => {
-  await operator?.stop();
-  await cluster?.cp.stop();
-});
+after(() => stopEach(() => operator?.stop(), () => cluster?.cp.stop()), { timeout: HOOK_TIMEOUT_MS });
 
-void describe('operator', () => {
+void describe('operator', { timeout: 15 * 60_000 }, () => {
   void it('creates a pod per group, the headless service, config and token, all owned by the job', async () => {
     const ns = await newNamespace(cluster.kube, 'create');
     const job = await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 } });
@@ -321,7 +318,7 @@ void describe('operator', () => {
     const before = await uids(ns, 'j');
     await operator.stop({ release: false });
     await setPodPhase(cluster.kube, { ns, name: 'j-g2-r0' }, 'Failed', { exitCode: 1 });
-    operator = await start();
+    await start();
     await eventually(async () => assert.equal((await pod(ns, 'j-g2-r0')).metadata?.labels?.[ATTEMPT_LABEL], '1'), { timeoutMs: 30_000 });
     const after = await uids(ns, 'j');
     assert.equal(Object.keys(after).length, 3, 'no duplicate pods');
