@@ -161,7 +161,8 @@ export class Reconciler {
   }
 
   private async applySupporting(pass: Pass): Promise<void> {
-    const token = await this.tokens.token(pass.job);
+    const token = await this.attempt(pass, { event: 'FailedGet', condition: 'ApplyFailed', what: 'reading the token Secret' }, this.tokens.token(pass.job));
+    if (token === undefined) return;
     for (const object of supportingObjects(pass.job, token, this.deps.networkPolicy?.metricsPeers)) {
       await this.attempt(pass, { event: 'FailedApply', condition: 'ApplyFailed', what: `applying ${object.kind} ${object.name}` }, apply(this.deps.kube, object));
     }
