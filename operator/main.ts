@@ -6,11 +6,11 @@
 //   forwardforward.dev  forwardforwardjobs/status      get patch update
 //   forwardforward.dev  forwardforwardjobs/finalizers  update                  (blockOwnerDeletion on owner references)
 //   ""                  pods                           get list watch create delete
-//   ""                  services                       list watch patch        (patch: server-side apply, which also creates)
-//   ""                  configmaps                     patch
-//   ""                  secrets                        get patch               (get: a live job keeps its token)
+//   ""                  services                       list watch create patch (server-side apply: patch, and create for a missing object)
+//   ""                  configmaps                     create patch
+//   ""                  secrets                        get create patch        (get: a live job keeps its token)
 //   ""                  events                         create patch
-//   networking.k8s.io   networkpolicies                patch                   (--network-policy)
+//   networking.k8s.io   networkpolicies                create patch            (--network-policy)
 //   coordination.k8s.io leases                         get create update       (the operator's namespace only)
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
