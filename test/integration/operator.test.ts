@@ -54,6 +54,13 @@ async function jobEvents(ns: string, job: string): Promise<Event[]> {
   return (await cluster.kube.request<{ items: Event[] }>('GET', `/api/v1/namespaces/${ns}/events`, { query })).items;
 }
 
+// Quota admission answers 403 until the quota controller has filled in status.used; wait for it.
+async function createQuota(ns: string, hard: Record<string, string>): Promise<void> {
+  const path = `/api/v1/namespaces/${ns}/resourcequotas`;
+  await cluster.kube.request('POST', path, { body: { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-pods' }, spec: { hard } } });
+  await eventually(async () => assert.ok((await cluster.kube.request<{ status?: { used?: object } }>('GET', `${path}/no-pods`)).status?.used));
+}
+
 async function uids(ns: string, job: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const p of await listPods(cluster.kube, ns, job)) out[p.metadata?.name ?? ''] = p.metadata?.uid ?? '';
@@ -108,25 +115,43 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
     assert.deepEqual(pods.map(env), want.map((l) => l.join(',')));
   });
 
-  void it('a worker.template the API server refuses: a Warning event with its message, Created=False, the rest still applied', async () => {
-    const ns = await newNamespace(cluster.kube, 'refused');
-    const template = { spec: { containers: [{ name: 'worker', imagePullPolicy: 'Sometimes' }] } };
-    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, worker: { template } });
-    await eventually(async () => {
-      const created = (await getJob(cluster.kube, ns, 'j')).status?.conditions?.find((c) => c.type === 'Created');
-      assert.equal(created?.status, 'False');
-      assert.equal(created?.reason, 'PodCreateFailed');
-      assert.match(created?.message ?? '', /creating pod j-g0-r0: .*imagePullPolicy.*Sometimes/);
+  // A 422 from the pod's own validation, a 403 from quota admission: the user sees both the same way.
+  const refusals = [
+    {
+      name: 'a worker.template the API server refuses (422)',
+      job: { worker: { template: { spec: { containers: [{ name: 'worker', imagePullPolicy: 'Sometimes' }] } } } },
+      quota: undefined,
+      wantMessage: /is invalid: spec\.containers\[0\]\.imagePullPolicy: Unsupported value: "Sometimes"/,
+    },
+    {
+      name: 'a ResourceQuota that allows no pods (403)',
+      job: {},
+      quota: { pods: '0' },
+      wantMessage: /is forbidden: exceeded quota: no-pods/,
+    },
+  ];
+  for (const c of refusals) {
+    void it(`${c.name}: a Warning event with the server's message, Created=False, the rest still applied`, async () => {
+      const ns = await newNamespace(cluster.kube, 'refused');
+      if (c.quota) await createQuota(ns, c.quota);
+      await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, ...c.job });
+      await eventually(async () => {
+        const created = (await getJob(cluster.kube, ns, 'j')).status?.conditions?.find((x) => x.type === 'Created');
+        assert.equal(created?.status, 'False');
+        assert.equal(created?.reason, 'PodCreateFailed');
+        assert.match(created?.message ?? '', /^creating pod j-g0-r0: /);
+        assert.match(created?.message ?? '', c.wantMessage);
+      });
+      const warnings = await eventually(async () => {
+        const found = (await jobEvents(ns, 'j')).filter((e) => e.type === 'Warning' && e.reason === 'FailedCreate');
+        assert.deepEqual([...new Set(found.map((e) => e.message.split(':')[0]))].sort(), ['creating pod j-g0-r0', 'creating pod j-g1-r0']);
+        return found;
+      });
+      for (const e of warnings) assert.match(e.message, c.wantMessage);
+      assert.deepEqual(await podNames(cluster.kube, ns, 'j'), []);
+      await cluster.kube.request('GET', `/api/v1/namespaces/${ns}/services/j`);
     });
-    const warnings = await eventually(async () => {
-      const found = (await jobEvents(ns, 'j')).filter((e) => e.type === 'Warning' && e.reason === 'FailedCreate');
-      assert.deepEqual([...new Set(found.map((e) => e.message.split(':')[0]))].sort(), ['creating pod j-g0-r0', 'creating pod j-g1-r0']);
-      return found;
-    });
-    for (const e of warnings) assert.match(e.message, /Unsupported value: "Sometimes"/);
-    assert.deepEqual(await podNames(cluster.kube, ns, 'j'), []);
-    await cluster.kube.request('GET', `/api/v1/namespaces/${ns}/services/j`);
-  });
+  }
 
   void it('a spec the workers cannot run fails at once, naming the field, before any pod exists', async () => {
     const ns = await newNamespace(cluster.kube, 'unsupported');
