@@ -19,7 +19,7 @@ import { podsToClean, type CleanPodPolicy } from './clean-pod-policy.js';
 import { isFinished, type Condition } from './conditions.js';
 import { evaluateDeadlines } from './deadline.js';
 import { desiredPod, slots } from './desired.js';
-import { recordEvents, type JobEvent } from './events.js';
+import { EventRecorder, type JobEvent } from './events.js';
 import { DEFAULT_BACKOFF, evaluateFailures, type BackoffOptions, type Failure } from './failure-policy.js';
 import type { Informer } from './informer.js';
 import { JOB_NAME_LABEL, podName } from './labels.js';
@@ -80,11 +80,13 @@ const RESYNC_MS = 60_000;
 
 export class Reconciler {
   private readonly tokens: TokenKeeper;
+  private readonly events: EventRecorder;
   private readonly now: () => Date;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? ((): Date => new Date());
     this.tokens = new TokenKeeper(deps.kube);
+    this.events = new EventRecorder(deps.kube, deps.log);
   }
 
   async reconcile(key: string): Promise<Result> {
@@ -98,7 +100,7 @@ export class Reconciler {
       if (!(await this.writeStatus(pass, snapshot, status))) return {};
       pass.events.push(...transitions(snapshot.conditions ?? [], status.conditions ?? []));
     }
-    await recordEvents(this.deps.kube, job, pass.events, this.deps.log);
+    await this.events.record(job, pass.events);
     return result(pass);
   }
 
