@@ -3,11 +3,13 @@
 // killing one group's worker once its checkpoint of chapter K exists, and compares.
 //   node --import tsx bench/kill-resume.ts [--job deploy/examples/mnist-quick.yaml] [--group 0] [--after-chapter 3]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { machineLine, printTable } from './machine.js';
+import { parse } from 'yaml';
+import type { BackendChoice } from '../worker/ff/backend.js';
+import { backendLine, machineLine, printTable } from './machine.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +59,8 @@ async function killAfterCheckpoint(dir: string, pid: Promise<number>): Promise<v
 const scratch = mkdtempSync(join(tmpdir(), 'ffjob-bench-kill-'));
 console.log(`kill-resume: ${values.job}, SIGKILL to group ${values.group} after its chapter-${values['after-chapter']} checkpoint`);
 console.log(machineLine());
+const jobSpec = (parse(readFileSync(values.job!, 'utf8')) as { spec: { worker?: { backend?: BackendChoice } } }).spec;
+console.log(await backendLine(jobSpec.worker?.backend));
 const calm = await start(join(scratch, 'undisturbed'), 0).done;
 const killedDir = join(scratch, 'killed');
 const killed = start(killedDir, 1);

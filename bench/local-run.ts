@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { RunSummary } from '../worker/cli/summary.js';
+import type { RunSummary } from '../cli/summary.js';
+import { benchBackend } from './machine.js';
 
 export function runLocal(job: unknown, scratch: string, name: string): RunSummary {
   const file = join(scratch, `${name}.yaml`);
@@ -15,7 +16,10 @@ export function runLocal(job: unknown, scratch: string, name: string): RunSummar
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (result.status !== 0) throw new Error(`${name}: ffjob exited ${result.status}`);
-  return JSON.parse(result.stdout) as RunSummary;
+  const summary = JSON.parse(result.stdout) as RunSummary;
+  const other = summary.groups.find((g) => benchBackend !== undefined && g.backend !== benchBackend);
+  if (other) throw new Error(`${name}: group ${other.group} ran on ${other.backend}, not ${benchBackend} as the table's header says`);
+  return summary;
 }
 
 /** CPU seconds every worker of a run used up to its last chapter (from the workers' chapter-done logs). */

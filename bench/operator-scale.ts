@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { V1Pod } from '@kubernetes/client-node';
 import { Informer } from '../operator/controller/informer.js';
 import { JOB_NAME_LABEL } from '../operator/controller/labels.js';
-import { createLogger } from '../worker/observe/log.js';
+import { createLogger } from '../observe/log.js';
 import { createJob, eventually, newNamespace, startCluster, type Cluster } from '../test/integration/harness.js';
 import { machineLine, printTable } from './machine.js';
 

@@ -11,9 +11,10 @@ import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import {
   CLASSIFIERS, defaultSpec, NEGATIVE_STRATEGIES, SCHEDULES, unsupportedFeatures, type ForwardForwardJobSpecInput,
-} from '../operator/api/v1alpha1/index.js';
+} from '../api/v1alpha1/index.js';
 import { runLocal } from './local-run.js';
-import { machineLine, printTable } from './machine.js';
+import type { BackendChoice } from '../worker/ff/backend.js';
+import { backendLine, machineLine, printTable } from './machine.js';
 
 const { values } = parseArgs({
   options: {
@@ -72,6 +73,7 @@ function sequential(v: Variant): ReturnType<typeof runLocal> {
 
 console.log(`pff: ${values.job} with layers [${values.layers}], ${values.epochs} epochs in ${values.chapters} chapters, workers 1 vs ${groups}`);
 console.log(machineLine());
+console.log(await backendLine((base.spec as { worker?: { backend?: BackendChoice } }).worker?.backend));
 const rows: (string | number)[][] = [];
 const skipped = new Set<string>();
 for (const v of variants) {

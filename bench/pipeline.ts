@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import type { RunSummary } from '../worker/cli/summary.js';
+import type { RunSummary } from '../cli/summary.js';
 import { runLocal, workersCpuSeconds } from './local-run.js';
-import { machineLine, printTable } from './machine.js';
+import type { BackendChoice } from '../worker/ff/backend.js';
+import { backendLine, machineLine, printTable } from './machine.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,6 +56,7 @@ const ideal = (exchange: string): number => {
 };
 console.log(`pipeline: ${values.job}, objective ${String(base.spec.model.objective ?? 'ff')}, ${epochs} epochs in ${chapters} chapters`);
 console.log(machineLine());
+console.log(await backendLine((base.spec as { worker?: { backend?: BackendChoice } }).worker?.backend));
 const sequential = run(1, 'weights');
 const rows = values.exchange.split(',').map((exchange) => {
   const pipelined = run(groups, exchange);

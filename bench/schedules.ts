@@ -10,9 +10,10 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import { SCHEDULES } from '../operator/api/v1alpha1/index.js';
+import { SCHEDULES } from '../api/v1alpha1/index.js';
 import { runLocal } from './local-run.js';
-import { machineLine, printTable } from './machine.js';
+import type { BackendChoice } from '../worker/ff/backend.js';
+import { backendLine, machineLine, printTable } from './machine.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +40,7 @@ base.spec.parallelism.workers = Number(values.workers);
 
 console.log(`runs: ${values.job}, ${values.workers} workers, ${base.spec.training.epochs} epochs in ${base.spec.training.chapters} chapters`);
 console.log(machineLine());
+console.log(await backendLine((base.spec as { worker?: { backend?: BackendChoice } }).worker?.backend));
 const rows = runs.map(({ name, schedule, exchange }) => {
   const job = structuredClone(base);
   job.spec.parallelism.schedule = schedule;

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The CLI runs the TypeScript sources through tsx so that the local runner, the pods and
-// the tests execute one and the same code without a separate build step.
-import { register } from 'tsx/esm/api';
+// `ffjob` runs the JavaScript that `npm run build` compiles into dist/ (npm ci runs the build
+// through the `prepare` script), so no TypeScript compiler is loaded at run time.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../worker/cli/main.ts');
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('ffjob: dist/ is missing: run `npm run build` (npm ci does) first\n');
+  process.exit(1);
+}
+await import(main.href);

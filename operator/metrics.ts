@@ -1,6 +1,6 @@
 // The operator's Prometheus metrics, on a private registry with the ffjob_operator_ prefix.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { collectProcessMetrics } from '../worker/observe/metrics.js';
+import { collectProcessMetrics } from '../observe/metrics.js';
 
 export class OperatorMetrics {
   readonly registry = new Registry();

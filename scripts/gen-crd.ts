@@ -1,9 +1,9 @@
-// Writes the ForwardForwardJob CRD generated from operator/api/v1alpha1 to deploy/crd.
+// Writes the ForwardForwardJob CRD generated from api/v1alpha1 to deploy/crd.
 // `--check` writes nothing and fails when the committed file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CRD_FILE, renderCrdYaml } from '../operator/api/v1alpha1/index.js';
+import { CRD_FILE, renderCrdYaml } from '../api/v1alpha1/index.js';
 
 const target = join(dirname(fileURLToPath(import.meta.url)), '..', CRD_FILE);
 const wanted = renderCrdYaml();

@@ -1,6 +1,8 @@
 // Runs every *.test.ts file under the given roots with node's test runner. Node 20's
 // `--test dir/` silently finds no .ts file and exits 0, so the files are listed here and an
-// empty list is an error.
+// empty list is an error. The tests run the sources through tsx, but the processes they start
+// (bin/ffjob.js, the operator) run the compiled dist/: an incremental build comes first so
+// they never run yesterday's program.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +28,8 @@ if (files.length === 0) {
   console.error(`no test files (*.test.ts) found under ${roots.join(', ')}`);
   process.exit(1);
 }
+const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 console.log(`running ${files.length} test files`);
 // A hang fails in minutes: Node 20's runner applies --test-timeout to each test file as a
 // whole (hooks included), and --test-force-exit ends a file whose tests are done even if

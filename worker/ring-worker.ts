@@ -4,7 +4,7 @@
 // layer on its own chapter, send it on to the worker after it at once. The worker of the
 // last chapter ends with the final model, evaluates it and writes it; the others stay up,
 // ready to send again what a restarted successor lost, until their successor has finished.
-import { peerGroups } from '../operator/api/v1alpha1/index.js';
+import { peerGroups } from '../api/v1alpha1/index.js';
 import { checkpointDue } from './checkpoint/checkpoint.js';
 import { loadDataset } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Logger } from './observe/log.js';
+import type { Logger } from '../observe/log.js';
 
 export async function writeTerminationMessage(path: string | undefined, message: object, log: Logger): Promise<void> {
   if (path === undefined || !existsSync(dirname(path))) return;

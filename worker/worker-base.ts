@@ -3,14 +3,14 @@
 // upstream that never comes up, and stop cleanly. The pipeline worker (worker.ts) and the
 // ring worker (ring-worker.ts) differ only in the order they train and exchange layers.
 import { join } from 'node:path';
-import { parseHostPort, type ForwardForwardJob, type WorkerArgs } from '../operator/api/v1alpha1/index.js';
+import { parseHostPort, type ForwardForwardJob, type WorkerArgs } from '../api/v1alpha1/index.js';
 import { checkCompatible, loadLatestCheckpoint, saveCheckpoint, type Checkpoint, type LoadedCheckpoint } from './checkpoint/checkpoint.js';
 import type { Dataset } from './data/mnist.js';
 import type { FFLayer } from './ff/ff-layer.js';
 import type { SoftmaxHead } from './ff/softmax-head.js';
-import type { LogFields, Logger } from './observe/log.js';
-import { WorkerMetrics } from './observe/metrics.js';
-import { startObservabilityServer } from './observe/http-server.js';
+import type { LogFields, Logger } from '../observe/log.js';
+import { WorkerMetrics } from '../observe/metrics.js';
+import { startObservabilityServer } from '../observe/http-server.js';
 import { fetchPeerStatus, publishBundle, type PublishResult } from './peer/peer-client.js';
 import { startPeerThread, type PeerThread, type PeerThreadEvents, type PeerThreadOptions } from './peer/peer-thread.js';
 import type { WeightBundle } from './peer/weight-bundle.js';

@@ -1,12 +1,12 @@
 // One worker process: trains one layer group of a ForwardForwardJob chapter by chapter,
 // receiving the previous group's weights and publishing its own to the next group.
 import { readFile } from 'node:fs/promises';
-import { parseJobYaml, scoresRoute, unsupportedFeatures, workerCount, type WorkerArgs } from '../operator/api/v1alpha1/index.js';
+import { parseJobYaml, scoresRoute, unsupportedFeatures, workerCount, type WorkerArgs } from '../api/v1alpha1/index.js';
 import { checkpointDue } from './checkpoint/checkpoint.js';
 import { loadDataset } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
-import { createLogger } from './observe/log.js';
+import { createLogger } from '../observe/log.js';
 import { fetchPeerStatus } from './peer/peer-client.js';
 import type { ExpectedTensor } from './peer/assembler.js';
 import { batchBytes } from './peer/activation-batch.js';

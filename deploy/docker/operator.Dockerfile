@@ -2,9 +2,19 @@
 # Image: ghcr.io/ffjob/operator:<version> (charts/ffjob's image.repository; tag = appVersion)
 # Build from the repository root:
 #   docker build -f deploy/docker/operator.Dockerfile -t ghcr.io/ffjob/operator:0.1.0 .
-# The operator runs its TypeScript sources through tsx, as in development: no build step,
-# so the image holds exactly the code the tests ran.
+# The sources are compiled with tsc in a build stage; the image runs plain JavaScript.
 ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=optional --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY api ./api
+COPY observe ./observe
+COPY operator ./operator
+COPY proto/gen ./proto/gen
+RUN npx tsc -p tsconfig.build.json
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -17,12 +27,9 @@ FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
-COPY operator ./operator
-# The operator shares the logger and the process metrics with the workers.
-COPY worker/observe ./worker/observe
-# The node image's unprivileged user; the chart runs it with a read-only root and /tmp
-# (tsx's compile cache) on an emptyDir.
+COPY package.json ./
+COPY --from=build /app/dist ./dist
+# The node image's unprivileged user; the chart runs it with a read-only root.
 USER 1000:1000
 EXPOSE 8080
-ENTRYPOINT ["node", "--import", "tsx", "operator/main.ts"]
+ENTRYPOINT ["node", "dist/operator/main.js"]

@@ -8,6 +8,18 @@
 ARG NODE_IMAGE=node:20-bookworm-slim
 ARG TFJS_VERSION=4.22.0
 
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=optional --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY api ./api
+COPY cli ./cli
+COPY observe ./observe
+COPY worker ./worker
+COPY proto/gen ./proto/gen
+RUN npx tsc -p tsconfig.build.json
+
 FROM ${NODE_IMAGE} AS deps
 ARG TFJS_VERSION
 WORKDIR /app
@@ -22,11 +34,9 @@ FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
+COPY package.json ./
 COPY bin ./bin
-COPY worker ./worker
-COPY operator/api ./operator/api
-COPY proto/gen ./proto/gen
+COPY --from=build /app/dist ./dist
 USER 1000:1000
 EXPOSE 7070 9090
 # The operator sets the arguments (`worker --job … --group …`) on each pod.

@@ -10,6 +10,18 @@ ARG NODE_IMAGE=node:20-bullseye-slim
 ARG CUDA_IMAGE=nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04
 ARG TFJS_VERSION=4.22.0
 
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=optional --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY api ./api
+COPY cli ./cli
+COPY observe ./observe
+COPY worker ./worker
+COPY proto/gen ./proto/gen
+RUN npx tsc -p tsconfig.build.json
+
 FROM ${NODE_IMAGE} AS deps
 ARG TFJS_VERSION
 WORKDIR /app
@@ -24,11 +36,9 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /usr/local/bin/node /usr/local/bin/node
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
+COPY package.json ./
 COPY bin ./bin
-COPY worker ./worker
-COPY operator/api ./operator/api
-COPY proto/gen ./proto/gen
+COPY --from=build /app/dist ./dist
 USER 1000:1000
 EXPOSE 7070 9090
 ENTRYPOINT ["node", "bin/ffjob.js"]

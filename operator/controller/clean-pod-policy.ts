@@ -2,7 +2,7 @@
 // that are still going (e.g. upstream groups after the last one failed) but keeps finished
 // pods and their logs; All deletes every pod; None keeps everything.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { CLEAN_POD_POLICIES } from '../api/v1alpha1/index.js';
+import type { CLEAN_POD_POLICIES } from '../../api/v1alpha1/index.js';
 import { isActive, isDeleting } from './pods.js';
 
 /** CleanPodPolicy is spec.runPolicy.cleanPodPolicy. */

@@ -2,7 +2,7 @@
 // lastTransitionTime means what it says, observedGeneration is always set and messages
 // stay bounded; the condition that most recently became True is kept last because the
 // CRD's Status column prints `.status.conditions[-1:].type`.
-import type { ForwardForwardJobStatus } from '../api/v1alpha1/index.js';
+import type { ForwardForwardJobStatus } from '../../api/v1alpha1/index.js';
 
 /** Condition is one entry of status.conditions. */
 export type Condition = NonNullable<ForwardForwardJobStatus['conditions']>[number];

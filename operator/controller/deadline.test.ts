@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeJob, makePod } from '../testing/builders.js';
+import { makeJob } from '../../api/v1alpha1/testing.js';
+import { makePod } from '../testing/builders.js';
 import { evaluateDeadlines } from './deadline.js';
 
 const t = (s: number): Date => new Date(s * 1000);

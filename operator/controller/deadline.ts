@@ -3,7 +3,7 @@
 // (unschedulable, pulling or failing to pull its image), measured from its creation so a
 // restarted pod gets the same allowance. Nothing here sets a timer.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ForwardForwardJob } from '../api/v1alpha1/index.js';
+import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import type { Failure } from './failure-policy.js';
 import { createdAt, isDeleting, phase, waitingReason } from './pods.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { groupLayers } from '../api/v1alpha1/index.js';
-import { makeJob } from '../testing/builders.js';
+import { groupLayers } from '../../api/v1alpha1/index.js';
+import { makeJob } from '../../api/v1alpha1/testing.js';
 import {
   desiredConfigMap, desiredNetworkPolicy, desiredPod, desiredPods, desiredSecret, desiredService, slots,
 } from './desired.js';

@@ -5,7 +5,7 @@ import type {
   V1Secret, V1Service, V1Volume,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { groupLayers, workerArgs, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { groupLayers, workerArgs, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import {
   ATTEMPT_LABEL, CONTAINER_NAME, configMapName, GROUP_LABEL, JOB_NAME_LABEL, networkPolicyName, podName, REPLICA_LABEL, secretName, serviceName,
 } from './labels.js';

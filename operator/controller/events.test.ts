@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KubeError, type Kube, type RequestInit } from '../kube/client.js';
-import { makeJob } from '../testing/builders.js';
-import { createLogger } from '../../worker/observe/log.js';
+import { makeJob } from '../../api/v1alpha1/testing.js';
+import { createLogger } from '../../observe/log.js';
 import { EventRecorder, type JobEvent } from './events.js';
 import { MAX_MESSAGE } from './conditions.js';
 

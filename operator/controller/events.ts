@@ -6,10 +6,10 @@
 // EventRecorder does, an event that repeats one already written (same job, type, reason
 // and message) raises that event's count and lastTimestamp instead of adding another.
 import { randomBytes } from 'node:crypto';
-import type { ForwardForwardJob } from '../api/v1alpha1/index.js';
+import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import { PATCH_TYPES, type Kube } from '../kube/client.js';
 import { ignoreNotFound } from '../kube/ignore.js';
-import type { Logger } from '../../worker/observe/log.js';
+import type { Logger } from '../../observe/log.js';
 import { boundMessage } from './conditions.js';
 
 /** JobEvent is one event to record. */

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeJob, makePod } from '../testing/builders.js';
+import { makeJob } from '../../api/v1alpha1/testing.js';
+import { makePod } from '../testing/builders.js';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ForwardForwardJob } from '../api/v1alpha1/index.js';
+import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import { backoffDelayMs, evaluateFailures, type RestartPolicy } from './failure-policy.js';
 
 interface Case {

@@ -5,7 +5,7 @@
 // only read their upstream's published weights, so the other groups keep training) after
 // an exponential back-off, and only once its count is in the stored status.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ForwardForwardJob } from '../api/v1alpha1/index.js';
+import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import type { Reason } from './conditions.js';
 import { attemptOf, finishedAt, isDeleting, phase, terminated } from './pods.js';
 

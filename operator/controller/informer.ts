@@ -6,7 +6,7 @@
 // changed, never the event type: the reconciler is level-triggered.
 import type { Kube, WatchEvent } from '../kube/client.js';
 import { isStatus, KubeError } from '../kube/client.js';
-import type { Logger } from '../../worker/observe/log.js';
+import type { Logger } from '../../observe/log.js';
 
 /** Meta is the part of an object the cache reads. */
 export interface Meta {

@@ -1,7 +1,7 @@
 // Names and labels the operator puts on what it creates. The label keys are the only way
 // pods and services are tied back to their job (informers select on JOB_NAME_LABEL), so
 // they live in one place.
-import { GROUP } from '../api/v1alpha1/index.js';
+import { GROUP } from '../../api/v1alpha1/index.js';
 
 /** JOB_NAME_LABEL is on every object a job owns; its value is the job's name. */
 export const JOB_NAME_LABEL = `${GROUP}/job-name`;

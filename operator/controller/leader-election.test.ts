@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '../../worker/observe/log.js';
+import { createLogger } from '../../observe/log.js';
 import { KubeError, type Kube } from '../kube/client.js';
 import { LeaderElector } from './leader-election.js';
 

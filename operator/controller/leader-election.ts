@@ -6,7 +6,7 @@
 // both win. A leader that stops cleanly releases the lease so another takes over at once.
 import type { Kube } from '../kube/client.js';
 import { ignoreConflict, ignoreNotFound } from '../kube/ignore.js';
-import type { Logger } from '../../worker/observe/log.js';
+import type { Logger } from '../../observe/log.js';
 
 export interface LeaderElectionOptions {
   namespace: string;

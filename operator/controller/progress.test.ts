@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeJob } from '../testing/builders.js';
+import { makeJob } from '../../api/v1alpha1/testing.js';
 import { jobProgress, type WorkerReport } from './progress.js';
 
 void describe('jobProgress', () => {

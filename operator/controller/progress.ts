@@ -3,7 +3,7 @@
 // another, each on the next worker, the newest chapter any worker finished), and the time left extrapolated from the time
 // those chapters took. Reading the workers is part of observing the job, like listing pods.
 import type { V1Pod } from '@kubernetes/client-node';
-import { isRing, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { isRing, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import { groupOf, phase } from './pods.js';
 
 /** WorkerReport is the part of a worker's /status the operator uses. */

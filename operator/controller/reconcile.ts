@@ -11,10 +11,10 @@
 // joined errors are thrown last so the queue retries the job with back-off.
 import { isDeepStrictEqual } from 'node:util';
 import type { V1NetworkPolicyPeer, V1Pod } from '@kubernetes/client-node';
-import { GROUP, PLURAL, unsupportedFeatures, VERSION, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { GROUP, PLURAL, unsupportedFeatures, VERSION, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import { PATCH_TYPES, type Kube } from '../kube/client.js';
 import { ignoreConflict, ignoreNotFound } from '../kube/ignore.js';
-import type { Logger } from '../../worker/observe/log.js';
+import type { Logger } from '../../observe/log.js';
 import { podsToClean, type CleanPodPolicy } from './clean-pod-policy.js';
 import { isFinished, type Condition } from './conditions.js';
 import { evaluateDeadlines } from './deadline.js';

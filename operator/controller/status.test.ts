@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeJob, makePod } from '../testing/builders.js';
+import { makeJob } from '../../api/v1alpha1/testing.js';
+import { makePod } from '../testing/builders.js';
 import { computeStatus, type Observation } from './status.js';
 
 const now = new Date('2024-01-01T00:00:10Z');

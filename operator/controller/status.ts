@@ -2,7 +2,7 @@
 // decided in this reconcile. The previous status contributes only what cannot be
 // observed again: times, transition history, and the restart counts.
 import type { V1Pod } from '@kubernetes/client-node';
-import { finalGroup, groupLayers, type ForwardForwardJob, type ForwardForwardJobStatus } from '../api/v1alpha1/index.js';
+import { finalGroup, groupLayers, type ForwardForwardJob, type ForwardForwardJobStatus } from '../../api/v1alpha1/index.js';
 import { isTrue, setCondition, type Condition, type ConditionUpdate } from './conditions.js';
 import { slots } from './desired.js';
 import type { Failure } from './failure-policy.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KubeError, type Kube } from '../kube/client.js';
-import { makeJob } from '../testing/builders.js';
+import { makeJob } from '../../api/v1alpha1/testing.js';
 import { supportingObjects, TokenKeeper } from './supporting.js';
 
 // A Kube that answers only the token Secret's GET, one answer per call: a token, undefined (404) or an error.

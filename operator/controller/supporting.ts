@@ -9,7 +9,7 @@
 // Secret was deleted, from the operator's memory) and only a new job gets a fresh one.
 import { randomBytes } from 'node:crypto';
 import type { V1NetworkPolicyPeer, V1Secret } from '@kubernetes/client-node';
-import type { ForwardForwardJob } from '../api/v1alpha1/index.js';
+import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import { PATCH_TYPES, type Kube } from '../kube/client.js';
 import { ignoreNotFound } from '../kube/ignore.js';
 import { desiredConfigMap, desiredNetworkPolicy, desiredSecret, desiredService, TOKEN_KEY } from './desired.js';

@@ -3,7 +3,7 @@
 // controller does). Checkpoints live on the checkpoint volume, so a resumed group
 // continues from its last chapter when that volume is persistent.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ForwardForwardJob } from '../api/v1alpha1/index.js';
+import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import { isDeleting } from './pods.js';
 
 /** isSuspended reads the spec. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeJob } from '../testing/builders.js';
+import { makeJob } from '../../api/v1alpha1/testing.js';
 import { evaluateTtl } from './ttl.js';
 
 const t = (s: number): Date => new Date(s * 1000);

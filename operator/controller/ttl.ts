@@ -1,6 +1,6 @@
 // ttlSecondsAfterFinished: a finished job is deleted (and its pods with it, by the garbage
 // collector) this long after completionTime. A requeue delay, never a timer.
-import type { ForwardForwardJob } from '../api/v1alpha1/index.js';
+import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
 
 /** TtlDecision: delete now, or look again after requeueAfterMs; neither when no TTL applies. */
 export interface TtlDecision {

@@ -1,15 +1,15 @@
-// The Dockerfiles, checked without a Docker daemon: multi-stage, a non-root final stage,
-// the CUDA 11.2 / cuDNN 8 base for the GPU worker, image names that match the chart and
-// the CRD's default, and — the part that breaks silently — every source file the entry
-// point imports (the whole static and dynamic import graph, as TypeScript resolves it)
-// lies under a path the final stage copies and .dockerignore keeps.
+// The Dockerfiles, checked without a Docker daemon: multi-stage, a non-root final stage that
+// runs the compiled dist/ (no tsx), the CUDA 11.2 / cuDNN 8 base for the GPU worker, image
+// names that match the chart and the CRD's default, and — the part that breaks silently —
+// every source file the entry point imports (the whole static and dynamic import graph, as
+// TypeScript resolves it) lies under a path the build stage copies and .dockerignore keeps.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import ts from 'typescript';
 import { parse } from 'yaml';
-import { DEFAULT_WORKER_IMAGE } from '../../operator/api/v1alpha1/index.js';
+import { DEFAULT_WORKER_IMAGE } from '../../api/v1alpha1/index.js';
 import { CHART, ROOT } from './chart.js';
 
 interface Image {
@@ -23,8 +23,8 @@ const chartImage = (parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as {
 const workerRepository = DEFAULT_WORKER_IMAGE.slice(0, DEFAULT_WORKER_IMAGE.lastIndexOf(':'));
 const IMAGES: Image[] = [
   { file: 'operator.Dockerfile', repository: chartImage, entries: ['operator/main.ts'] },
-  { file: 'worker-cpu.Dockerfile', repository: workerRepository, entries: ['bin/ffjob.js', 'worker/cli/main.ts', 'worker/worker.ts'] },
-  { file: 'worker-gpu.Dockerfile', repository: workerRepository, entries: ['bin/ffjob.js', 'worker/cli/main.ts', 'worker/worker.ts'] },
+  { file: 'worker-cpu.Dockerfile', repository: workerRepository, entries: ['cli/main.ts', 'worker/worker.ts'] },
+  { file: 'worker-gpu.Dockerfile', repository: workerRepository, entries: ['cli/main.ts', 'worker/worker.ts'] },
 ];
 
 const graphs = new Map<string, string[]>();
@@ -48,6 +48,14 @@ function finalStage(dockerfile: string): string {
   return dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 }
 
+/** buildStage returns the instructions of the stage named `build`, which compiles dist/. */
+function buildStage(dockerfile: string): string {
+  const start = dockerfile.search(/^FROM \S+ AS build$/m);
+  assert.ok(start >= 0, 'a build stage (FROM … AS build) compiles the sources');
+  const end = dockerfile.indexOf('\nFROM ', start);
+  return dockerfile.slice(start, end < 0 ? undefined : end);
+}
+
 /** copiedFromContext lists the sources of the final stage's COPY instructions that read the build context. */
 function copiedFromContext(stage: string): string[] {
   return [...stage.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap(([, args]) => args!.trim().split(/\s+/).slice(0, -1));
@@ -67,10 +75,14 @@ void describe('Dockerfiles', () => {
       const stage = finalStage(text);
       assert.match(stage, /^USER 1000:1000$/m, 'the final stage runs as uid 1000, the chart\'s and the worker pods\' runAsUser');
       assert.match(text, new RegExp(`^# Image: ${image.repository.replaceAll('.', '\\.')}:<version>`, 'm'));
-      const copied = copiedFromContext(stage);
+      assert.match(stage, /^COPY --from=build \/app\/dist \.\/dist$/m, 'the final stage takes the compiled program');
+      assert.doesNotMatch(stage, /tsx|\.ts\b/, 'nothing runs TypeScript at run time');
+      const build = buildStage(text);
+      assert.match(build, /^RUN npx tsc -p tsconfig\.build\.json$/m);
+      const copied = [...copiedFromContext(build), ...copiedFromContext(stage)];
       for (const c of copied) assert.equal(dockerignored(c), false, `${c} is copied but .dockerignore drops it`);
       const missing = importGraph(image.entries).filter((f) => !copied.some((c) => f === c || f.startsWith(`${c}/`)));
-      assert.deepEqual(missing, [], 'imported but not copied into the image');
+      assert.deepEqual(missing, [], 'imported but not copied into the build');
     });
   }
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { DEFAULT_WORKER_IMAGE } from '../../operator/api/v1alpha1/index.js';
+import { DEFAULT_WORKER_IMAGE } from '../../api/v1alpha1/index.js';
 import { INSTALL_FILE, renderInstall } from '../../scripts/render-install.js';
 import { DASHBOARD_FILES, GRAFANA_DIR } from '../observability/dashboards.js';
 import { CHART, find, grantsOf, helm, operatorGrants, render, renderText, ROOT, type K8sObject } from './chart.js';

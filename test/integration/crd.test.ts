@@ -3,7 +3,7 @@
 // so the CLI and the cluster never disagree about a job.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { API_VERSION, KIND, validateSpec } from '../../operator/api/v1alpha1/index.js';
+import { API_VERSION, KIND, validateSpec } from '../../api/v1alpha1/index.js';
 import { KubeError } from '../../operator/kube/client.js';
 import { eventually, jobsPath, newNamespace, startCluster, type Cluster } from './harness.js';
 

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod } from '@kubernetes/client-node';
-import { API_VERSION, CRD_NAME, crdObject, GROUP, KIND, PLURAL, VERSION, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import { API_VERSION, CRD_NAME, crdObject, GROUP, KIND, PLURAL, VERSION, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import { createKube, isStatus, loadConnection, PATCH_TYPES, type Kube } from '../../operator/kube/client.js';
 import { JOB_NAME_LABEL } from '../../operator/controller/labels.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';

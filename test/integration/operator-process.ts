@@ -1,11 +1,11 @@
-// The operator as its own process (`node --import tsx operator/main.ts …`), as a pod runs
-// it: the command line, the credentials and the RBAC it is given are the real ones.
+// The operator as its own process (`node dist/operator/main.js …`, compiled), as a pod runs
+// it: the program, the command line, the credentials and the RBAC it is given are the real ones.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePorts } from '../../worker/cli/ports.js';
+import { freePorts } from '../../cli/ports.js';
 
-const OPERATOR_MAIN = fileURLToPath(new URL('../../operator/main.ts', import.meta.url));
+const OPERATOR_MAIN = fileURLToPath(new URL('../../dist/operator/main.js', import.meta.url));
 
 export interface OperatorProcess {
   /** metricsUrl serves /metrics, /healthz and /readyz. */
@@ -22,7 +22,7 @@ export interface OperatorProcess {
 export async function startOperatorProcess(args: string[], env: Record<string, string> = {}): Promise<OperatorProcess> {
   const [port] = await freePorts(1);
   const metricsUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', OPERATOR_MAIN, ...args, `--metrics-listen=127.0.0.1:${port}`], {
+  const child = spawn(process.execPath, [OPERATOR_MAIN, ...args, `--metrics-listen=127.0.0.1:${port}`], {
     env: { ...process.env, FFJOB_LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

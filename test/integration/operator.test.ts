@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '../../worker/observe/log.js';
+import { createLogger } from '../../observe/log.js';
 import { startOperator, type Operator } from '../../operator/main.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ATTEMPT_LABEL } from '../../operator/controller/labels.js';

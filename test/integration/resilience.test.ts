@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import { createLogger } from '../../worker/observe/log.js';
+import { createLogger } from '../../observe/log.js';
 import { startOperator, type Operator } from '../../operator/main.js';
 import { Informer } from '../../operator/controller/informer.js';
 import type { Kube } from '../../operator/kube/client.js';

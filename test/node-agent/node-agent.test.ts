@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { JOB_NAME_LABEL } from '../../operator/controller/labels.js';
-import { createLogger } from '../../worker/observe/log.js';
+import { createLogger } from '../../observe/log.js';
 import { eventually, newNamespace, startCluster, type Cluster } from '../integration/harness.js';
 import { startNodeAgent, type NodeAgent } from './node-agent.js';
 

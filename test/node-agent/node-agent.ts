@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { isStatus, PATCH_TYPES, type Kube } from '../../operator/kube/client.js';
 import { Informer, keyOf } from '../../operator/controller/informer.js';
-import type { Logger } from '../../worker/observe/log.js';
+import type { Logger } from '../../observe/log.js';
 import { PodProcess, type Exit } from './pod-process.js';
 import { podMounts } from './volumes.js';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { writeTinyJob } from '../fixtures/tiny-mnist.js';
-import { startFfjob } from '../../worker/cli/testing.js';
+import { startFfjob } from '../../cli/testing.js';
 import { createJob, newNamespace, startCluster, type Cluster } from '../integration/harness.js';
 import { startOperatorProcess, type OperatorProcess } from '../integration/operator-process.js';
 import { DASHBOARD_FILES, panelQueries, readDashboard, substitute, variableQueries } from './dashboards.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { API_VERSION, defaultSpec, KIND, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import { API_VERSION, defaultSpec, KIND, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import { loadDataset } from './job-dataset.js';
 
 // Two 4×8 images (32 values each) and their labels, as IDX files.

@@ -2,7 +2,7 @@
 // The operator split the layers into groups by spec.dataset.inputSize without seeing the
 // data, so a set of another width would have this worker train layers other than those
 // status reports; it refuses to start instead.
-import type { ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import { imagesFile, loadMnist, mnistDataDir, type Dataset } from './mnist.js';
 
 export function loadDataset(job: ForwardForwardJob, split: 'train' | 'test'): Dataset {

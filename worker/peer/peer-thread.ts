@@ -78,12 +78,18 @@ export interface PeerThread {
   close(graceMs?: number): Promise<void>;
 }
 
-export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEvents = {}): Promise<PeerThread> {
-  // The thread runs TypeScript like the rest of the worker, so it registers tsx itself:
-  // module hooks registered on the main thread do not reach worker threads.
+// Compiled (dist/*.js) the thread loads its compiled entry. Run from the sources by tsx (the
+// tests), it registers tsx itself: module hooks registered on the main thread do not reach
+// worker threads.
+function startThread(options: PeerThreadOptions): Worker {
+  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./peer-thread-entry.js', import.meta.url), { workerData: options });
   const entry = new URL('./peer-thread-entry.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  const worker = new Worker(boot, { eval: true, workerData: options });
+  return new Worker(boot, { eval: true, workerData: options });
+}
+
+export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEvents = {}): Promise<PeerThread> {
+  const worker = startThread(options);
   const inbox = createInbox({ capacity: options.inboxCapacity ?? 4, sender: options.upstreamGroup === undefined ? 'any group' : `group ${options.upstreamGroup}` });
   const command = (c: ThreadCommand, transfer: ArrayBuffer[] = []): void => worker.postMessage(c, transfer);
   const activations = createActivationQueue((count) => command({ type: 'activation-release', count }));

@@ -1,6 +1,6 @@
 // What a group streams to the next under `exchange: activations`: exactly what the next
 // group would otherwise stage through the upstream layers (chapter-inputs.ts), per batch.
-import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
+import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import type { ActivationLayout } from '../peer/activation-batch.js';
 
 /**

@@ -1,7 +1,7 @@
 // The loop every trainer runs over a chapter's batches: each step at its learning rate, its
 // results gathered into report windows, and a yield to the event loop after each window so
 // that the metrics server of the same process stays responsive during a chapter.
-import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
+import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import { learningRateAt, totalSteps, type TrainingShape } from './chapter-plan.js';
 
 const REPORT_EVERY_STEPS = 25;

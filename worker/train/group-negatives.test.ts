@@ -3,7 +3,7 @@
 // trained with, which a downstream group stages its chapter with.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultSpec } from '../../operator/api/v1alpha1/index.js';
+import { defaultSpec } from '../../api/v1alpha1/index.js';
 import type { Dataset } from '../data/mnist.js';
 import { GroupTrainer, type ChapterNegatives } from './group-trainer.js';
 import { groupPlan } from './group-plan.js';

@@ -1,6 +1,6 @@
 // What one worker of a pipeline job does: which layers it trains, which it only runs forward
 // (received from the group before it), and whether it holds the readout.
-import { groupLayers, type ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
+import { groupLayers, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 
 export interface GroupPlan {
   group: number;

@@ -2,7 +2,7 @@
 // what it reports and what a checkpoint keeps, on the tiny MNIST subset.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultSpec } from '../../operator/api/v1alpha1/index.js';
+import { defaultSpec } from '../../api/v1alpha1/index.js';
 import type { Dataset } from '../data/mnist.js';
 import { unpackBatch } from '../peer/activation-batch.js';
 import { activationLayout } from './activation-layout.js';

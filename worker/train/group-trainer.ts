@@ -5,7 +5,7 @@
 // Yields to the event loop between report windows so that the metrics server of the same
 // process stays responsive during a chapter.
 import * as tf from '@tensorflow/tfjs-core';
-import { scoresRoute, type ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
+import { scoresRoute, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import type { Dataset } from '../data/mnist.js';
 import type { FFLayer, StepResult } from '../ff/ff-layer.js';
 import { overlayNeutral } from '../ff/label-overlay.js';

@@ -3,7 +3,7 @@
 // Written into a temporary folder and renamed into place, so a reader never sees half.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
+import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import type { NamedTensor } from '../named-tensor.js';
 
 export const MODEL_FORMAT = 'ffjob-forward-forward/v1';

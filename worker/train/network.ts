@@ -1,6 +1,6 @@
 // The FF layers and readout of a job, built the same way in every group so that a layer's
 // initial weights depend only on the job's seed and the layer's index.
-import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
+import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import { FFLayer } from '../ff/ff-layer.js';
 import type { OptimizerConfig } from '../ff/optimizer.js';
 import { SoftmaxHead } from '../ff/softmax-head.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultSpec } from '../../operator/api/v1alpha1/index.js';
+import { defaultSpec } from '../../api/v1alpha1/index.js';
 import { ringPlan, type RingPlan, type RingStep } from './ring-plan.js';
 
 function spec(o: { workers: number; layers: number; chapters: number; softmax?: boolean; federated?: boolean; testEvery?: number }) {

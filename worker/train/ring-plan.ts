@@ -5,7 +5,7 @@
 // it needs u's state after chapter c−1, which worker (c−1) mod N sends as soon as it has
 // finished u: a unit's state travels round the ring and no two workers ever train the same
 // unit at once, so with N ≥ units the wavefront takes C + units − 1 unit-chapters.
-import { finalGroup, peerGroups, type ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
+import { finalGroup, peerGroups, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 
 type Spec = Pick<ForwardForwardJobSpec, 'parallelism' | 'model' | 'training'>;
 

@@ -2,7 +2,7 @@
 // state that travels to the next worker.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultSpec } from '../../operator/api/v1alpha1/index.js';
+import { defaultSpec } from '../../api/v1alpha1/index.js';
 import type { Dataset } from '../data/mnist.js';
 import { accuracy } from './predict.js';
 import { ringPlan } from './ring-plan.js';

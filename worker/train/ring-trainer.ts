@@ -4,7 +4,7 @@
 // the same chapter), then the readout on all of them. Negatives come from this worker's own
 // opinion of each row, since it holds the whole model.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
+import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import type { Dataset } from '../data/mnist.js';
 import type { FFLayer, StepResult } from '../ff/ff-layer.js';
 import { overlayNeutral } from '../ff/label-overlay.js';

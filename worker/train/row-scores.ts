@@ -7,7 +7,7 @@ import type { Dataset } from '../data/mnist.js';
 import type { FFLayer } from '../ff/ff-layer.js';
 import { goodnessPerLabel } from '../ff/label-scores.js';
 import type { NamedTensor } from '../named-tensor.js';
-import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
+import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import { chooseNegatives, type NegativeStrategy } from './negatives.js';
 import { gatherRows } from './row-cache.js';
 

@@ -1,7 +1,7 @@
 // Reading a job file for the CLI: the same checks `ffjob validate` and `ffjob train --local`
 // report, worded as one message the user can act on.
 import { readFile } from 'node:fs/promises';
-import { parseJobYaml, SpecError, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import { parseJobYaml, SpecError, type ForwardForwardJob } from '../api/v1alpha1/index.js';
 import { UserError } from './user-error.js';
 
 async function readText(path: string): Promise<string> {

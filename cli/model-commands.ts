@@ -2,13 +2,13 @@
 // it on MNIST's test split or on IDX files, with the same prediction code as training.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultSpec } from '../../operator/api/v1alpha1/index.js';
-import { loadMnist, type Dataset } from '../data/mnist.js';
-import { initBackend } from '../ff/backend.js';
-import type { NamedTensor } from '../named-tensor.js';
-import { loadModel, type FFModelDescription } from '../train/model-files.js';
-import { buildHead, buildLayer } from '../train/network.js';
-import { accuracy, predictLabels, type Classifier } from '../train/predict.js';
+import { defaultSpec } from '../api/v1alpha1/index.js';
+import { loadMnist, type Dataset } from '../worker/data/mnist.js';
+import { initBackend } from '../worker/ff/backend.js';
+import type { NamedTensor } from '../worker/named-tensor.js';
+import { loadModel, type FFModelDescription } from '../worker/train/model-files.js';
+import { buildHead, buildLayer } from '../worker/train/network.js';
+import { accuracy, predictLabels, type Classifier } from '../worker/train/predict.js';
 import { UserError } from './user-error.js';
 
 export interface ModelOptions {

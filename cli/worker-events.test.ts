@@ -38,7 +38,17 @@ void describe('parseWorkerLine', () => {
     },
     { name: 'a ring worker done with its chapters', line: line({ msg: 'worker finished', chapters: 4 }), want: { kind: 'finished' } },
     { name: 'an error line carries its message', line: line({ level: 'error', msg: 'upstream never came up' }), want: { kind: 'error', message: 'upstream never came up' } },
-    { name: 'other messages are not events', line: line({ msg: 'backend ready', backend: 'wasm' }), want: undefined },
+    {
+      name: 'backend ready carries the backend and why the worker took it',
+      line: line({ msg: 'backend ready', backend: 'webgpu', reason: 'auto: a GPU adapter (NVIDIA H200)', skipped: [] }),
+      want: { kind: 'backend', backend: 'webgpu', reason: 'auto: a GPU adapter (NVIDIA H200)' },
+    },
+    {
+      name: 'backend ready from a worker that gives no reason: what auto skipped',
+      line: line({ msg: 'backend ready', backend: 'wasm', skipped: ['tensorflow: not installed'] }),
+      want: { kind: 'backend', backend: 'wasm', reason: 'skipped tensorflow: not installed' },
+    },
+    { name: 'other messages are not events', line: line({ msg: 'peer server listening', port: 7000 }), want: undefined },
     { name: 'text that is not JSON is not an event', line: 'Error: boom', want: undefined },
     { name: 'broken JSON is not an event', line: '{"msg":"progress"', want: undefined },
   ];

@@ -6,8 +6,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeTinyJob } from '../test/fixtures/tiny-mnist.js';
-import { runFfjob } from './cli/testing.js';
+import { writeTinyJob } from '../../fixtures/tiny-mnist.js';
+import { runFfjob } from '../../../cli/testing.js';
 
 async function freePort(): Promise<number> {
   const server = createServer();

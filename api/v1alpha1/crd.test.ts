@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { CRD_FILE, crdObject, renderCrdYaml } from './index.js';
 import type { OpenApiSchema } from './openapi.js';
 
-const root = new URL('../../../', import.meta.url);
+const root = new URL('../../', import.meta.url);
 
 function walk(node: OpenApiSchema, name: string, visit: (node: OpenApiSchema, name: string) => void): void {
   visit(node, name);

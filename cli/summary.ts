@@ -9,7 +9,7 @@ export interface RunSummary {
   testAccuracy: number | null;
   wallSeconds: number;
   modelPath: string;
-  groups: { group: number; layers: number[]; trainSeconds: number; restarts: number }[];
+  groups: { group: number; layers: number[]; trainSeconds: number; restarts: number; backend: string | null; backendReason: string | null }[];
   restarts: number;
 }
 
@@ -23,7 +23,10 @@ export function buildSummary(job: string, views: GroupView[], wallSeconds: numbe
     testAccuracy: views[finalGroup]?.testAccuracy ?? null,
     wallSeconds: round(wallSeconds, 2),
     modelPath,
-    groups: views.map((v) => ({ group: v.group, layers: v.layers, trainSeconds: round(v.trainSeconds, 2), restarts: v.restarts })),
+    groups: views.map((v) => ({
+      group: v.group, layers: v.layers, trainSeconds: round(v.trainSeconds, 2), restarts: v.restarts,
+      backend: v.backend?.name ?? null, backendReason: v.backend?.reason ?? null,
+    })),
     restarts: views.reduce((sum, v) => sum + v.restarts, 0),
   };
 }
@@ -37,7 +40,8 @@ export function summaryText(s: RunSummary): string {
     `  model          ${s.modelPath}`,
     ...s.groups.map((g) => {
       const restarts = g.restarts === 0 ? '' : ` · ${g.restarts} restart${g.restarts === 1 ? '' : 's'}`;
-      return `  group ${g.group}  ${layersLabel(g.layers)} · ${g.trainSeconds.toFixed(1)} s training${restarts}`;
+      const backend = g.backend === null ? '' : ` · backend ${g.backend} (${g.backendReason ?? ''})`;
+      return `  group ${g.group}  ${layersLabel(g.layers)} · ${g.trainSeconds.toFixed(1)} s training${restarts}${backend}`;
     }),
   ];
   return `${lines.join('\n')}\n`;

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runFfjob } from './testing.js';
+import { runFfjob } from '../../../cli/testing.js';
 
 const valid = `apiVersion: forwardforward.dev/v1alpha1
 kind: ForwardForwardJob

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { promtoolCheck } from '../../test/observability/prometheus.js';
+import { promtoolCheck } from '../test/observability/prometheus.js';
 import { WorkerMetrics } from './metrics.js';
 
 async function exercised(): Promise<string> {

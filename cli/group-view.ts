@@ -20,12 +20,14 @@ export interface GroupView {
   /** Seconds spent in chapters, from the workers' "chapter done" lines, across restarts. */
   trainSeconds: number;
   restarts: number;
+  /** The backend the worker said it runs on, and why; undefined until it says. */
+  backend: { name: string; reason: string } | undefined;
 }
 
 export function newGroupView(group: number, layers: number[], chapters: number): GroupView {
   return {
     group, layers, chapters, phase: 'starting', chapter: -1, step: 0, steps: 0,
-    loss: undefined, samplesPerSecond: 0, testAccuracy: undefined, trainSeconds: 0, restarts: 0,
+    loss: undefined, samplesPerSecond: 0, testAccuracy: undefined, trainSeconds: 0, restarts: 0, backend: undefined,
   };
 }
 
@@ -53,6 +55,8 @@ export function applyEvent(view: GroupView, event: WorkerEvent): GroupView {
       return { ...view, chapter: event.chapter, step: 1, steps: 1, phase: event.chapter === view.chapters - 1 ? 'finished' : view.phase };
     case 'finished':
       return { ...view, phase: 'finished' };
+    case 'backend':
+      return { ...view, backend: { name: event.backend, reason: event.reason } };
     case 'error':
       return view;
   }

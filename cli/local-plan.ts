@@ -2,7 +2,7 @@
 // the one the operator puts in a pod (api workerArgs) with loopback addresses in place of
 // Services and files under the run's folder.
 import { join } from 'node:path';
-import { unsupportedFeatures, workerArgs, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import { unsupportedFeatures, workerArgs, type ForwardForwardJob } from '../api/v1alpha1/index.js';
 import { UserError } from './user-error.js';
 
 export interface GroupPorts {

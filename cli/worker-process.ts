@@ -3,10 +3,11 @@
 // the last few kept for the failure report.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { packageRoot } from '../observe/package-root.js';
 
-const FFJOB_BIN = fileURLToPath(new URL('../../bin/ffjob.js', import.meta.url));
+export const FFJOB_BIN = join(packageRoot(import.meta.url), 'bin', 'ffjob.js');
 const TAIL_LINES = 15;
 
 export interface WorkerExit {

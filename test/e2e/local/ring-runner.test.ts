@@ -7,9 +7,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { writeTinyJob } from '../../test/fixtures/tiny-mnist.js';
-import type { RunSummary } from './summary.js';
-import { startFfjob } from './testing.js';
+import { writeTinyJob } from '../../fixtures/tiny-mnist.js';
+import type { RunSummary } from '../../../cli/summary.js';
+import { startFfjob } from '../../../cli/testing.js';
 
 type Line = Record<string, unknown> & { msg: string };
 

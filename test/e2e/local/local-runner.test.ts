@@ -6,8 +6,8 @@ import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { writeTinyJob } from '../../test/fixtures/tiny-mnist.js';
-import { onlyJsonObject, runFfjob, trainKillingOnce } from './testing.js';
+import { writeTinyJob } from '../../fixtures/tiny-mnist.js';
+import { onlyJsonObject, runFfjob, trainKillingOnce } from '../../../cli/testing.js';
 
 void describe('ffjob train --local (tiny job)', () => {
   let dir = '';
@@ -27,6 +27,10 @@ void describe('ffjob train --local (tiny job)', () => {
     assert.ok(summary.testAccuracy !== null && summary.testAccuracy > 0.5, `test accuracy ${summary.testAccuracy}`);
     assert.deepEqual(summary.groups.map((g) => g.layers), [[0], [1]]);
     assert.ok(summary.groups.every((g) => g.trainSeconds > 0 && g.restarts === 0));
+    for (const g of summary.groups) {
+      assert.ok(['tensorflow', 'webgpu', 'wasm', 'cpu'].includes(g.backend ?? ''), `group ${g.group} names its backend: ${g.backend}`);
+      assert.ok((g.backendReason ?? '') !== '', `group ${g.group} says why it runs on ${g.backend}`);
+    }
     assert.equal(summary.modelPath, join(run, 'model'));
     for (const f of ['model.json', 'weights.bin', 'ff.json']) assert.ok(existsSync(join(run, 'model', f)), f);
     for (const g of [0, 1]) assert.match(await readFile(join(run, 'logs', `group-${g}.log`), 'utf8'), /"msg":"chapter done"/);

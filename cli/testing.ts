@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunSummary } from './summary.js';
 
-export const FFJOB_BIN = fileURLToPath(new URL('../../bin/ffjob.js', import.meta.url));
+import { FFJOB_BIN } from './worker-process.js';
 
 export interface FfjobResult {
   code: number | null;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeJob } from '../../operator/testing/builders.js';
+import { makeJob } from '../api/v1alpha1/testing.js';
 import { localWorkerArgs } from './local-plan.js';
 
 const ports = [0, 1, 2].map((g) => ({ grpc: 7000 + g, metrics: 9000 + g }));

@@ -1,4 +1,4 @@
-// The worker's JSON log lines (worker/observe/log.ts) as typed events: the local runner's
+// The worker's JSON log lines (observe/log.ts) as typed events: the local runner's
 // only view of a worker, the same one a log collector gets from a pod.
 
 export type WorkerEvent =
@@ -7,6 +7,8 @@ export type WorkerEvent =
   | { kind: 'testAccuracy'; chapter: number; testAccuracy: number }
   | { kind: 'modelWritten'; modelPath: string; testAccuracy: number | undefined }
   | { kind: 'resumed'; chapter: number }
+  /** The TensorFlow.js backend the worker runs on, and why (what `auto` skipped, or that it was asked for). */
+  | { kind: 'backend'; backend: string; reason: string }
   /** A ring worker that has trained all its chapters (it may stay up to serve the next one). */
   | { kind: 'finished' }
   | { kind: 'error'; message: string };
@@ -33,7 +35,16 @@ function progressEvent(f: Fields): WorkerEvent | undefined {
   return { kind: 'progress', chapter, step, steps, samplesPerSecond: num(f, 'samplesPerSecond') ?? 0, loss: meanLoss(f.layers) };
 }
 
+// Workers log the reason; older ones only what auto skipped on the way.
+function backendEvent(f: Fields): WorkerEvent | undefined {
+  if (typeof f.backend !== 'string') return undefined;
+  if (typeof f.reason === 'string') return { kind: 'backend', backend: f.backend, reason: f.reason };
+  const skipped = Array.isArray(f.skipped) ? f.skipped.filter((s): s is string => typeof s === 'string') : [];
+  return { kind: 'backend', backend: f.backend, reason: skipped.length === 0 ? 'the first that started' : `skipped ${skipped.join('; ')}` };
+}
+
 const BY_MESSAGE: Record<string, (f: Fields) => WorkerEvent | undefined> = {
+  'backend ready': backendEvent,
   progress: progressEvent,
   'chapter done': (f) => {
     const chapter = num(f, 'chapter');

@@ -8,8 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { writeTinyJob } from '../../test/fixtures/tiny-mnist.js';
-import { onlyJsonObject, runFfjob, startFfjob, type FfjobResult } from './testing.js';
+import { writeTinyJob } from '../../fixtures/tiny-mnist.js';
+import { onlyJsonObject, runFfjob, startFfjob, type FfjobResult } from '../../../cli/testing.js';
 
 const logOf = (run: string, group: number): Promise<string> => readFile(join(run, 'logs', `group-${group}.log`), 'utf8');
 

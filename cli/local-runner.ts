@@ -4,7 +4,7 @@
 // are stopped.
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { finalGroup, groupLayers, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import { finalGroup, groupLayers, type ForwardForwardJob } from '../api/v1alpha1/index.js';
 import { ProgressDisplay, eventNote, type DisplayStream } from './display.js';
 import { applyEvent, newGroupView, type GroupView } from './group-view.js';
 import { readJob } from './job-file.js';

@@ -45,7 +45,7 @@ void describe('ProgressDisplay', () => {
 
 void describe('summary', () => {
   const views = [
-    { ...newGroupView(0, [0], 2), trainSeconds: 3.14159, restarts: 1 },
+    { ...newGroupView(0, [0], 2), trainSeconds: 3.14159, restarts: 1, backend: { name: 'wasm', reason: 'skipped tensorflow: not installed' } },
     { ...newGroupView(1, [1, 2], 2), trainSeconds: 2, testAccuracy: 0.8512 },
   ];
 
@@ -56,8 +56,8 @@ void describe('summary', () => {
       wallSeconds: 9.88,
       modelPath: '/runs/tiny/model',
       groups: [
-        { group: 0, layers: [0], trainSeconds: 3.14, restarts: 1 },
-        { group: 1, layers: [1, 2], trainSeconds: 2, restarts: 0 },
+        { group: 0, layers: [0], trainSeconds: 3.14, restarts: 1, backend: 'wasm', backendReason: 'skipped tensorflow: not installed' },
+        { group: 1, layers: [1, 2], trainSeconds: 2, restarts: 0, backend: null, backendReason: null },
       ],
       restarts: 1,
     });
@@ -68,10 +68,10 @@ void describe('summary', () => {
     assert.equal(buildSummary('tiny', ring, 1, { modelPath: '/m', finalGroup: 0 }).testAccuracy, 0.9);
   });
 
-  void it('prints accuracy as a percentage and each group\'s time', () => {
+  void it('prints accuracy as a percentage and each group\'s time and backend', () => {
     const text = summaryText(buildSummary('tiny', views, 9.876, { modelPath: '/runs/tiny/model', finalGroup: 1 }));
     assert.match(text, /test accuracy {2}85\.1%/);
-    assert.match(text, /group 0 {2}layers 0 · 3\.1 s training · 1 restart\n/);
+    assert.match(text, /group 0 {2}layers 0 · 3\.1 s training · 1 restart · backend wasm \(skipped tensorflow: not installed\)\n/);
     assert.match(text, /group 1 {2}layers 1-2 · 2\.0 s training\n/);
   });
 });
