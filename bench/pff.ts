@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import { CLASSIFIERS, defaultSpec, NEGATIVE_STRATEGIES, SCHEDULES, type ForwardForwardJobSpecInput } from '../api/v1alpha1/index.js';
-import { unsupportedFeatures } from '../worker/train/supported.js';
+import {
+  CLASSIFIERS, defaultSpec, NEGATIVE_STRATEGIES, SCHEDULES, unsupportedFeatures, type ForwardForwardJobSpecInput,
+} from '../api/v1alpha1/index.js';
 import { runLocal } from './local-run.js';
 import type { BackendChoice } from '../worker/ff/backend.js';
 import { backendLine, machineLine, printTable } from './machine.js';

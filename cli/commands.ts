@@ -1,6 +1,6 @@
 // The subcommands: each parses its own flags and returns the process exit code.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parseWorkerArgs } from '../worker/worker-args.js';
+import { parseWorkerArgs } from '../api/v1alpha1/index.js';
 import { runWorker } from '../worker/worker.js';
 import { readJob } from './job-file.js';
 import { runLocal } from './local-runner.js';

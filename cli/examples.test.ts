@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { unsupportedFeatures } from '../worker/train/supported.js';
+import { unsupportedFeatures } from '../api/v1alpha1/index.js';
 import { readJob } from './job-file.js';
 
 const EXAMPLES = 'deploy/examples';

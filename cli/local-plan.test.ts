@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makeJob } from '../api/v1alpha1/testing.js';
-import { workerArgs } from './local-plan.js';
+import { localWorkerArgs } from './local-plan.js';
 
 const ports = [0, 1, 2].map((g) => ({ grpc: 7000 + g, metrics: 9000 + g }));
 const paths = { jobFile: '/jobs/j.yaml', dir: '/runs/j' };
@@ -10,7 +10,7 @@ function flag(args: string[], f: string): string | undefined {
   return args.includes(f) ? args[args.indexOf(f) + 1] : undefined;
 }
 
-void describe('workerArgs (local runner)', () => {
+void describe('localWorkerArgs', () => {
   void it('addresses peers by schedule: a line for the pipeline, a ring (wrapping to worker 0) otherwise', () => {
     const pipeline = makeJob('j', 'ns').workers(3).obj();
     const ring = makeJob('j', 'ns').workers(3).obj();
@@ -22,7 +22,7 @@ void describe('workerArgs (local runner)', () => {
       { name: 'ring last worker sends to worker 0', job: ring, group: 2, wantUp: '127.0.0.1:7001', wantDown: '127.0.0.1:7000' },
     ];
     for (const c of cases) {
-      const args = workerArgs(c.job, paths, ports, c.group);
+      const args = localWorkerArgs(c.job, paths, ports, c.group);
       assert.equal(flag(args, '--upstream'), c.wantUp, c.name);
       assert.equal(flag(args, '--downstream'), c.wantDown, c.name);
       assert.equal(flag(args, '--listen'), `127.0.0.1:${7000 + c.group}`, c.name);
@@ -41,6 +41,6 @@ void describe('workerArgs (local runner)', () => {
       { name: 'adaptive first group', job: adaptive, group: 0, want: undefined },
       { name: 'random last group', job: random, group: 2, want: undefined },
     ];
-    for (const c of cases) assert.equal(flag(workerArgs(c.job, paths, ports, c.group), '--scores-to'), c.want, c.name);
+    for (const c of cases) assert.equal(flag(localWorkerArgs(c.job, paths, ports, c.group), '--scores-to'), c.want, c.name);
   });
 });

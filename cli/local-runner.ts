@@ -4,11 +4,11 @@
 // are stopped.
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { finalGroup, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { finalGroup, groupLayers, type ForwardForwardJob } from '../api/v1alpha1/index.js';
 import { ProgressDisplay, eventNote, type DisplayStream } from './display.js';
 import { applyEvent, newGroupView, type GroupView } from './group-view.js';
 import { readJob } from './job-file.js';
-import { checkLocalSupport, groupLayers, workerArgs, type GroupPorts } from './local-plan.js';
+import { checkLocalSupport, localWorkerArgs, type GroupPorts } from './local-plan.js';
 import { freePorts } from './ports.js';
 import { buildSummary, summaryText } from './summary.js';
 import { parseWorkerLine } from './worker-events.js';
@@ -161,12 +161,12 @@ class LocalRun {
 export async function runLocal(opts: LocalRunOptions): Promise<number> {
   const job = await readJob(opts.jobFile);
   checkLocalSupport(job);
-  const layers = groupLayers(job);
+  const layers = groupLayers(job.spec);
   const dir = resolve(opts.dir ?? join('runs', job.metadata.name ?? 'job'));
   await mkdir(join(dir, 'logs'), { recursive: true });
   const flat = await freePorts(layers.length * 2);
   const ports: GroupPorts[] = layers.map((_, g) => ({ grpc: flat[2 * g]!, metrics: flat[2 * g + 1]! }));
   const jobFile = resolve(opts.jobFile);
-  const args = layers.map((_, g) => workerArgs(job, { jobFile, dir }, ports, g));
+  const args = layers.map((_, g) => localWorkerArgs(job, { jobFile, dir }, ports, g));
   return new LocalRun(job, opts, { dir, args, layers }).run();
 }

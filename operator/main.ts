@@ -6,11 +6,11 @@
 //   forwardforward.dev  forwardforwardjobs/status      get patch update
 //   forwardforward.dev  forwardforwardjobs/finalizers  update                  (blockOwnerDeletion on owner references)
 //   ""                  pods                           get list watch create delete
-//   ""                  services                       list watch create
-//   ""                  configmaps                     create
-//   ""                  secrets                        create
+//   ""                  services                       list watch create patch (server-side apply: patch, and create for a missing object)
+//   ""                  configmaps                     create patch
+//   ""                  secrets                        get create patch        (get: a live job keeps its token)
 //   ""                  events                         create patch
-//   networking.k8s.io   networkpolicies                create                  (--network-policy)
+//   networking.k8s.io   networkpolicies                create patch            (--network-policy)
 //   coordination.k8s.io leases                         get create update       (the operator's namespace only)
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -88,9 +88,9 @@ class Controller {
     const owner = (o: V1Pod | V1Service): void => this.queue.add(`${o.metadata?.namespace}/${o.metadata?.labels?.[JOB_NAME_LABEL]}`);
     this.pods.onChange(owner);
     this.services.onChange(owner);
-    const { pods, services, jobs } = this;
+    const { pods, jobs } = this;
     const { backoff, networkPolicy } = opts;
-    this.reconciler = new Reconciler({ kube, jobs, pods, services, log, backoff, networkPolicy, onPodRestart: () => metrics.podRestarts.inc() });
+    this.reconciler = new Reconciler({ kube, jobs, pods, log, backoff, networkPolicy, onPodRestart: () => metrics.podRestarts.inc() });
     this.gauge = setInterval(() => this.observe(), 1000);
     this.gauge.unref();
   }

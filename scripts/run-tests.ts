@@ -31,7 +31,13 @@ if (files.length === 0) {
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 console.log(`running ${files.length} test files`);
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+// A hang fails in minutes: Node 20's runner applies --test-timeout to each test file as a
+// whole (hooks included), and --test-force-exit ends a file whose tests are done even if
+// something it started (a lease renewal, a server) still holds its event loop. The longest
+// file, test/e2e/faults.test.ts, took 3.6 min at load 9 under nice 19.
+const TEST_TIMEOUT_MS = 15 * 60_000;
+const flags = ['--test-reporter=spec', `--test-timeout=${TEST_TIMEOUT_MS}`, '--test-force-exit'];
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...flags, ...files], {
   stdio: 'inherit',
 });
 process.exit(result.status ?? 1);

@@ -3,7 +3,7 @@
 // upstream that never comes up, and stop cleanly. The pipeline worker (worker.ts) and the
 // ring worker (ring-worker.ts) differ only in the order they train and exchange layers.
 import { join } from 'node:path';
-import type { ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { parseHostPort, type ForwardForwardJob, type WorkerArgs } from '../api/v1alpha1/index.js';
 import { checkCompatible, loadLatestCheckpoint, saveCheckpoint, type Checkpoint, type LoadedCheckpoint } from './checkpoint/checkpoint.js';
 import type { Dataset } from './data/mnist.js';
 import type { FFLayer } from './ff/ff-layer.js';
@@ -19,7 +19,6 @@ import type { ChapterProgress } from './train/group-trainer.js';
 import { modelDescription, saveModel } from './train/model-files.js';
 import { accuracy } from './train/predict.js';
 import { writeTerminationMessage } from './termination-message.js';
-import { parseHostPort, type WorkerArgs } from './worker-args.js';
 
 export interface WorkerState {
   phase: PeerPhase;

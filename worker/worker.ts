@@ -1,7 +1,7 @@
 // One worker process: trains one layer group of a ForwardForwardJob chapter by chapter,
 // receiving the previous group's weights and publishing its own to the next group.
 import { readFile } from 'node:fs/promises';
-import { parseJobYaml, scoresRoute, workerCount } from '../api/v1alpha1/index.js';
+import { parseJobYaml, scoresRoute, unsupportedFeatures, workerCount, type WorkerArgs } from '../api/v1alpha1/index.js';
 import { checkpointDue } from './checkpoint/checkpoint.js';
 import { loadDataset } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
@@ -15,13 +15,11 @@ import { GroupTrainer, type ActivationIO, type ChapterNegatives } from './train/
 import { groupPlan } from './train/group-plan.js';
 import { chapterSteps } from './train/chapter-plan.js';
 import { streamedFeed } from './train/streamed-feed.js';
-import { unsupportedFeatures } from './train/supported.js';
 import { NEGATIVES_TENSOR } from './train/shipped-negatives.js';
 import { ScoresSender, scoresChapterFor, scoresDigest, scoresNeeded, scoresReceiver } from './negative-scores.js';
 import { SCORES_TENSOR } from './train/row-scores.js';
 import { RingWorker } from './ring-worker.js';
 import type { NamedTensor } from './named-tensor.js';
-import type { WorkerArgs } from './worker-args.js';
 import { WorkerBase } from './worker-base.js';
 
 // Streamed batches each side may hold: enough to ride out the other side's pauses (the
@@ -44,7 +42,7 @@ class Worker extends WorkerBase {
     const backend = await initBackend(this.job.spec.worker.backend);
     this.log.info('backend ready', { backend: backend.name, reason: backend.reason, skipped: backend.skipped });
     const train = loadDataset(this.job, 'train');
-    const plan = groupPlan(this.job.spec, train.inputSize, this.args.group);
+    const plan = groupPlan(this.job.spec, this.args.group);
     const test = plan.isLast ? loadDataset(this.job, 'test') : undefined;
     const trainer = new GroupTrainer(this.job.spec, plan, train);
     await this.startGroupServers(trainer, train);

@@ -11,7 +11,7 @@ const wantDefaults: ForwardForwardJobSpec = {
     peerNormalization: { weight: 0.03, momentum: 0.9 },
     classifier: { name: 'softmax', fromLayer: 1 },
   },
-  dataset: { name: 'mnist', path: '' },
+  dataset: { name: 'mnist', path: '', inputSize: 784 },
   training: {
     epochs: 10,
     batchSize: 100,

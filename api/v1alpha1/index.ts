@@ -14,4 +14,6 @@ export { parseJobYaml, SpecError } from './parse.js';
 export { MAX_CHAPTERS_PER_EPOCH, RULES, type Rule } from './rules.js';
 export { CRD_FILE, crdObject, renderCrdYaml } from './crd.js';
 export { groupCosts, layerCosts, layerGroups } from './layer-groups.js';
-export { finalGroup, isRing, peerGroups, scoresRoute, workerCount, workerLayers, type PeerGroups } from './workers.js';
+export { finalGroup, groupLayers, isRing, peerGroups, scoresRoute, workerCount, type PeerGroups } from './workers.js';
+export { parseHostPort, parseWorkerArgs, workerArgs, type WorkerArgs, type WorkerPlace } from './worker-args.js';
+export { unsupportedFeatures } from './supported.js';

@@ -3,6 +3,7 @@
 // same thing in TypeScript for the CLI. The rules run on a defaulted spec whose schema
 // errors are not blocking, so every field they read is present and well typed. Messages
 // say why, because the API server shows them as they are.
+import { MNIST_INPUT_SIZE } from './constants.js';
 import type { ForwardForwardJobSpec } from './schema.js';
 
 /** Rule is one cross-field constraint on spec. */
@@ -73,6 +74,12 @@ export const RULES: readonly Rule[] = [
     message: 'path is required when name is idx: it is the directory holding the IDX files',
     cel: "self.dataset.name != 'idx' || self.dataset.path != ''",
     holds: (s) => s.dataset.name !== 'idx' || s.dataset.path !== '',
+  },
+  {
+    path: 'spec.dataset.inputSize',
+    message: `inputSize must be ${MNIST_INPUT_SIZE} for mnist (28×28 images); other widths need an idx data set`,
+    cel: `self.dataset.name != 'mnist' || self.dataset.inputSize == ${MNIST_INPUT_SIZE}`,
+    holds: (s) => s.dataset.name !== 'mnist' || s.dataset.inputSize === MNIST_INPUT_SIZE,
   },
   {
     path: 'spec.training.chapters',

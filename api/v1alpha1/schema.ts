@@ -4,7 +4,7 @@
 // `kubectl explain` shows them as they are. A field with a `default` is filled in by the
 // API server (and by defaultSpec), so it is never listed as required.
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_WORKER_IMAGE } from './constants.js';
+import { DEFAULT_WORKER_IMAGE, MNIST_INPUT_SIZE } from './constants.js';
 import { KubeObject, NullableInteger, StringEnum } from './schema-helpers.js';
 
 /** Allowed values of the string fields, as const so the types are string unions. */
@@ -119,6 +119,16 @@ const Dataset = Type.Object(
       maxLength: 4096,
       default: '',
       description: 'path is the directory holding the IDX files; required when name is idx, mounted from a volume.',
+    }),
+    inputSize: Type.Integer({
+      minimum: 11,
+      maximum: 16777216,
+      default: MNIST_INPUT_SIZE,
+      description:
+        `inputSize is the width of one input row (an IDX image's rows × columns); the default ${MNIST_INPUT_SIZE} is ` +
+        "MNIST's 28×28. The split of layers into groups depends on it, so it is part of the spec rather than read " +
+        'from the data: set it for an idx data set of another width; each worker checks it against the IDX header ' +
+        'and refuses to start when they differ. It must exceed 10, as the label is written into the first 10 inputs.',
     }),
   },
   { default: {}, description: 'dataset is the training and test data.' },

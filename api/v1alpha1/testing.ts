@@ -33,6 +33,11 @@ export class JobBuilder {
     return this;
   }
 
+  dataset(d: NonNullable<Input['dataset']>): this {
+    this.input.dataset = d;
+    return this;
+  }
+
   runPolicy(p: NonNullable<Input['runPolicy']>): this {
     this.input.runPolicy = { ...this.input.runPolicy, ...p };
     return this;

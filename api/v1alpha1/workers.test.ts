@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultSpec, finalGroup, MNIST_INPUT_SIZE, peerGroups, scoresRoute, workerLayers } from './index.js';
+import { defaultSpec, finalGroup, groupLayers, peerGroups, scoresRoute } from './index.js';
 
 type Strategy = 'fixed' | 'random' | 'adaptive' | 'sampled';
 
@@ -47,8 +47,19 @@ void describe('workers per schedule', () => {
     for (const c of cases) assert.equal(finalGroup(c.spec), c.want, c.name);
   });
 
-  void it('workerLayers: pipeline groups, or every layer on every ring worker', () => {
-    assert.deepEqual(workerLayers(spec('pipeline', 3, 4), MNIST_INPUT_SIZE).length, 3);
-    assert.deepEqual(workerLayers(spec('rotating', 2, 4), MNIST_INPUT_SIZE), [[0, 1, 2], [0, 1, 2]]);
+  void it('groupLayers: pipeline groups weighed by the input width, or every layer on every ring worker', () => {
+    const wide = (inputSize: number, schedule: 'pipeline' | 'rotating' = 'pipeline') =>
+      defaultSpec({
+        model: { layers: [1000, 1000, 1000] },
+        dataset: inputSize === 784 ? {} : { name: 'idx', path: '/data', inputSize },
+        parallelism: { schedule, workers: 2 },
+      });
+    const cases = [
+      { name: 'mnist (784 wide): the first group takes two layers', spec: wide(784), want: [[0, 1], [2]] },
+      { name: 'a 3072-wide idx set: layer 0 costs enough to stand alone', spec: wide(3072), want: [[0], [1, 2]] },
+      { name: 'a ring: every worker holds every layer, whatever the width', spec: wide(3072, 'rotating'), want: [[0, 1, 2], [0, 1, 2]] },
+      { name: 'three groups of three layers: one each', spec: spec('pipeline', 3, 4), want: [[0], [1], [2]] },
+    ];
+    for (const c of cases) assert.deepEqual(groupLayers(c.spec), c.want, c.name);
   });
 });

@@ -63,9 +63,15 @@ export function finalGroup(spec: Spec): number {
   return isRing(spec) ? (spec.training.chapters - 1) % workerCount(spec) : workerCount(spec) - 1;
 }
 
-/** workerLayers is the layer indices each worker trains: its group, or (ring) all of them. */
-export function workerLayers(spec: Spec, inputSize: number): number[][] {
+/**
+ * groupLayers is the one answer to "which layers does group g own": the layer indices each
+ * worker trains, its pipeline group or (ring) every layer. The split weighs each layer by
+ * its input width, so it reads spec.dataset.inputSize, which the workers check against
+ * their data; the operator (status, FFJOB_LAYERS), the local runner and the workers all
+ * call this.
+ */
+export function groupLayers(spec: Spec & Pick<ForwardForwardJobSpec, 'dataset'>): number[][] {
   const { layers } = spec.model;
-  if (!isRing(spec)) return layerGroups(layers, inputSize, workerCount(spec));
+  if (!isRing(spec)) return layerGroups(layers, spec.dataset.inputSize, workerCount(spec));
   return Array.from({ length: workerCount(spec) }, () => layers.map((_, i) => i));
 }

@@ -48,6 +48,12 @@ export const REASONS = [
   'StartupDeadlineExceeded',
   /** InvalidJob: the job cannot be turned into pods (e.g. its name is too long for DNS). */
   'InvalidJob',
+  /** UnsupportedSpec: the workers cannot run a combination of options the API accepts; the message names the field. */
+  'UnsupportedSpec',
+  /** PodCreateFailed: the API server refused a worker pod (422 from an invalid worker.template, 403 from a quota or admission webhook). */
+  'PodCreateFailed',
+  /** ApplyFailed: the API server refused the job's Service, ConfigMap, token Secret or NetworkPolicy. */
+  'ApplyFailed',
   /** JobSuspended: runPolicy.suspend is true. */
   'JobSuspended',
   /** JobResumed: runPolicy.suspend went back to false. */
@@ -66,7 +72,8 @@ export interface ConditionUpdate {
   message: string;
 }
 
-function bound(message: string): string {
+/** boundMessage cuts a message (a condition's, an event's) to MAX_MESSAGE characters. */
+export function boundMessage(message: string): string {
   return message.length <= MAX_MESSAGE ? message : `${message.slice(0, MAX_MESSAGE - 1)}…`;
 }
 
@@ -81,7 +88,7 @@ export function setCondition(conditions: readonly Condition[], update: Condition
     type: update.type,
     status: update.status,
     reason: update.reason,
-    message: bound(update.message),
+    message: boundMessage(update.message),
     lastTransitionTime: flipped || !old?.lastTransitionTime ? now.toISOString() : old.lastTransitionTime,
     observedGeneration: generation,
   };

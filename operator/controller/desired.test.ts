@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { groupLayers } from '../../api/v1alpha1/index.js';
 import { makeJob } from '../../api/v1alpha1/testing.js';
 import {
-  desiredConfigMap, desiredNetworkPolicy, desiredPod, desiredPods, desiredSecret, desiredService, groupLayers, slots,
+  desiredConfigMap, desiredNetworkPolicy, desiredPod, desiredPods, desiredSecret, desiredService, slots,
 } from './desired.js';
 import { ATTEMPT_LABEL, GROUP_LABEL, JOB_NAME_LABEL, REPLICA_LABEL } from './labels.js';
+import { computeStatus } from './status.js';
 
 void describe('desired objects', () => {
   void it('desiredPods: one pod per group and replica, named stably', () => {
@@ -61,7 +63,21 @@ void describe('desired objects', () => {
     assert.deepEqual(container.command, ['node', 'bin/ffjob.js']);
     assert.equal(container.args![0], 'worker');
     const layers = container.env!.find((e) => e.name === 'FFJOB_LAYERS')?.value;
-    assert.equal(layers, groupLayers(job)[0]!.join(','));
+    assert.equal(layers, groupLayers(job.spec)[0]!.join(','));
+  });
+
+  void it('desiredPod: FFJOB_LAYERS and status.groups follow the input width, as the workers split the layers', () => {
+    const cases = [
+      { name: 'mnist, 784 wide', dataset: {}, want: [[0, 1], [2]] },
+      { name: 'idx, 3072 wide: layer 0 alone', dataset: { name: 'idx' as const, path: '/data', inputSize: 3072 }, want: [[0], [1, 2]] },
+    ];
+    for (const c of cases) {
+      const job = makeJob('j', 'ns').layers(1000, 1000, 1000).workers(2).dataset(c.dataset).obj();
+      const env = slots(job).map((s) => desiredPod(job, s, 0).spec!.containers[0]!.env!.find((e) => e.name === 'FFJOB_LAYERS')?.value);
+      assert.deepEqual(env, c.want.map((l) => l.join(',')), c.name);
+      const status = computeStatus(job, { pods: [], restarts: {}, restarting: false, suspended: false, created: false, now: new Date(0) });
+      assert.deepEqual(status.groups?.map((g) => g.layers), c.want, c.name);
+    }
   });
 
   void it('desiredPod: the last group of a sampled pipeline sends its scores to the first group', () => {
@@ -189,7 +205,7 @@ void describe('desired objects', () => {
     assert.equal(file.kind, 'ForwardForwardJob');
     assert.deepEqual(file.spec, job.spec);
     const secret = desiredSecret(job, 'tok');
-    assert.deepEqual(secret.stringData, { token: 'tok' });
+    assert.deepEqual(secret.data, { token: Buffer.from('tok').toString('base64') });
     for (const o of [svc, cm, secret]) assert.equal(o.metadata?.ownerReferences?.[0]?.controller, true);
   });
 

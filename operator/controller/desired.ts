@@ -5,7 +5,7 @@ import type {
   V1Secret, V1Service, V1Volume,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { MNIST_INPUT_SIZE, peerGroups, workerLayers, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
+import { groupLayers, workerArgs, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import {
   ATTEMPT_LABEL, CONTAINER_NAME, configMapName, GROUP_LABEL, JOB_NAME_LABEL, networkPolicyName, podName, REPLICA_LABEL, secretName, serviceName,
 } from './labels.js';
@@ -74,14 +74,18 @@ export function desiredConfigMap(job: ForwardForwardJob): V1ConfigMap {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(job, configMapName(jobName(job))), data: { 'job.yaml': stringify(file) } };
 }
 
-/** desiredSecret carries the peer token; it is created once and never regenerated, so `token` is passed in. */
+/**
+ * desiredSecret carries the peer token; a live job's token is never regenerated, so `token`
+ * is passed in. It is `data`, not `stringData`: applied on every reconcile, a write-only
+ * field would differ from what the API server stores each time.
+ */
 export function desiredSecret(job: ForwardForwardJob, token: string): V1Secret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'Opaque',
     metadata: meta(job, secretName(jobName(job))),
-    stringData: { [TOKEN_KEY]: token },
+    data: { [TOKEN_KEY]: Buffer.from(token).toString('base64') },
   };
 }
 
@@ -142,28 +146,21 @@ export function peerAddress(job: ForwardForwardJob, group: number, replica: numb
   return `${podName(name, group, replica)}.${serviceName(name)}.${job.metadata.namespace}.svc:${job.spec.worker.port}`;
 }
 
-function workerArgs(job: ForwardForwardJob, slot: Slot): string[] {
+// Replica r of a group talks to replica r of the groups around it.
+function args(job: ForwardForwardJob, slot: Slot): string[] {
   const { port, metricsPort } = job.spec.worker;
-  const args = [
+  return [
     'worker',
-    '--job', `${CONFIG_DIR}/job.yaml`,
-    '--group', String(slot.group),
-    '--listen', `0.0.0.0:${port}`,
-    '--metrics-listen', `0.0.0.0:${metricsPort}`,
-    '--dir', DATA_DIR,
+    ...workerArgs(job.spec, slot.group, {
+      jobFile: `${CONFIG_DIR}/job.yaml`,
+      dir: DATA_DIR,
+      listen: `0.0.0.0:${port}`,
+      metricsListen: `0.0.0.0:${metricsPort}`,
+      terminationLog: TERMINATION_MESSAGE_PATH,
+      tokenFile: `${CONFIG_DIR}/token/${TOKEN_KEY}`,
+      peer: (group) => peerAddress(job, group, slot.replica),
+    }),
   ];
-  // A pipeline's groups form a line, rotating and federated workers a ring (workers.ts).
-  const peers = peerGroups(job.spec, slot.group);
-  if (peers.upstream !== undefined) args.push('--upstream', peerAddress(job, peers.upstream, slot.replica));
-  if (peers.downstream !== undefined) args.push('--downstream', peerAddress(job, peers.downstream, slot.replica));
-  if (peers.scoresTo !== undefined) args.push('--scores-to', peerAddress(job, peers.scoresTo, slot.replica));
-  args.push('--token-file', `${CONFIG_DIR}/token/${TOKEN_KEY}`, '--termination-log', TERMINATION_MESSAGE_PATH);
-  return args;
-}
-
-/** groupLayers is the layer indices of each group, as the workers split them (every layer, on a ring). */
-export function groupLayers(job: ForwardForwardJob): number[][] {
-  return workerLayers(job.spec, MNIST_INPUT_SIZE);
 }
 
 /**
@@ -188,12 +185,12 @@ function container(job: ForwardForwardJob, slot: Slot): V1Container {
     name: CONTAINER_NAME,
     image,
     command: ['node', 'bin/ffjob.js'],
-    args: workerArgs(job, slot),
+    args: args(job, slot),
     env: [
       { name: 'FFJOB_JOB_NAME', value: jobName(job) },
       { name: 'FFJOB_GROUP', value: String(slot.group) },
       { name: 'FFJOB_REPLICA', value: String(slot.replica) },
-      { name: 'FFJOB_LAYERS', value: (groupLayers(job)[slot.group] ?? []).join(',') },
+      { name: 'FFJOB_LAYERS', value: (groupLayers(job.spec)[slot.group] ?? []).join(',') },
       { name: 'FFJOB_LOG_FORMAT', value: 'json' },
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },

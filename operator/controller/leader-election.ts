@@ -5,7 +5,7 @@
 // for renewDeadline. Every write carries the resourceVersion read, so two candidates never
 // both win. A leader that stops cleanly releases the lease so another takes over at once.
 import type { Kube } from '../kube/client.js';
-import { isStatus } from '../kube/client.js';
+import { ignoreConflict, ignoreNotFound } from '../kube/ignore.js';
 import type { Logger } from '../../observe/log.js';
 
 export interface LeaderElectionOptions {
@@ -114,11 +114,8 @@ export class LeaderElector {
 
   // True when this candidate holds the lease after the call.
   private async tryAcquireOrRenew(): Promise<boolean> {
-    let lease: Lease;
-    try {
-      lease = await this.kube.request<Lease>('GET', `${this.path}/${this.opts.name}`);
-    } catch (err) {
-      if (!isStatus(err, 404)) throw err;
+    const lease = await ignoreNotFound(this.kube.request<Lease>('GET', `${this.path}/${this.opts.name}`));
+    if (lease === undefined) {
       const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.opts.name, namespace: this.opts.namespace }, spec: this.spec(undefined) };
       return this.write('POST', this.path, body);
     }
@@ -134,13 +131,7 @@ export class LeaderElector {
 
   // A conflict means another candidate wrote first: not an error, just not ours.
   private async write(method: string, path: string, body: Lease | object): Promise<boolean> {
-    try {
-      await this.kube.request(method, path, { body });
-      return true;
-    } catch (err) {
-      if (isStatus(err, 409)) return false;
-      throw err;
-    }
+    return (await ignoreConflict(this.kube.request(method, path, { body }))) !== undefined;
   }
 
   private async release(): Promise<void> {

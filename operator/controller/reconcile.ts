@@ -1,25 +1,32 @@
 // The reconcile loop, in kubeflow/trainer's order: get the job (gone → return); snapshot
-// its status; list what it owns; build the desired objects (pure); create what is missing
-// and delete what must go; compute status from what is observed; write status only if it
-// changed; emit events after that write; return a requeue delay. It never branches on a
-// watch event type and may run any number of times for the same state.
-import { randomBytes } from 'node:crypto';
+// its status; list what it owns; build the desired objects (pure); apply the supporting
+// objects, create the missing pods and delete what must go; compute status from what is
+// observed; write status only if it changed; emit events after that write; return a
+// requeue delay. It never branches on a watch event type and may run any number of times
+// for the same state.
+//
+// A write the API server refuses (422 from an invalid worker.template, 403 from a quota or
+// an admission webhook) does not stop the pass: the rest is still written, each refusal
+// becomes a Warning event with the server's message and Created=False in status, and the
+// joined errors are thrown last so the queue retries the job with back-off.
 import { isDeepStrictEqual } from 'node:util';
-import type { V1NetworkPolicyPeer, V1Pod, V1Service } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
-import { isStatus, PATCH_TYPES, type Kube } from '../kube/client.js';
+import type { V1NetworkPolicyPeer, V1Pod } from '@kubernetes/client-node';
+import { GROUP, PLURAL, unsupportedFeatures, VERSION, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
+import { PATCH_TYPES, type Kube } from '../kube/client.js';
+import { ignoreConflict, ignoreNotFound } from '../kube/ignore.js';
 import type { Logger } from '../../observe/log.js';
 import { podsToClean, type CleanPodPolicy } from './clean-pod-policy.js';
 import { isFinished, type Condition } from './conditions.js';
 import { evaluateDeadlines } from './deadline.js';
-import { desiredConfigMap, desiredNetworkPolicy, desiredPod, desiredSecret, desiredService, slots } from './desired.js';
-import { recordEvents, type JobEvent } from './events.js';
+import { desiredPod, slots } from './desired.js';
+import { EventRecorder, type JobEvent } from './events.js';
 import { DEFAULT_BACKOFF, evaluateFailures, type BackoffOptions, type Failure } from './failure-policy.js';
 import type { Informer } from './informer.js';
 import { JOB_NAME_LABEL, podName } from './labels.js';
 import { isDeleting } from './pods.js';
 import { fetchReport, reportingPods, type WorkerReport } from './progress.js';
-import { computeStatus, type JobStatus } from './status.js';
+import { computeStatus, type JobStatus, type Observation } from './status.js';
+import { apply, FIELD_MANAGER, supportingObjects, TokenKeeper } from './supporting.js';
 import { isSuspended, podsToSuspend } from './suspend.js';
 import { evaluateTtl } from './ttl.js';
 
@@ -32,7 +39,6 @@ export interface ReconcilerDeps {
   kube: Kube;
   jobs: Informer<ForwardForwardJob>;
   pods: Informer<V1Pod>;
-  services: Informer<V1Service>;
   log: Logger;
   now?: () => Date;
   backoff?: BackoffOptions;
@@ -42,6 +48,12 @@ export interface ReconcilerDeps {
   networkPolicy?: { metricsPeers: V1NetworkPolicyPeer[] };
 }
 
+// A write the API server refused; `condition` is set for those that keep the job from being created.
+interface Refusal {
+  message: string;
+  condition?: NonNullable<Observation['refused']>['reason'];
+}
+
 // One reconcile's work in progress.
 interface Pass {
   job: ForwardForwardJob;
@@ -49,19 +61,32 @@ interface Pass {
   pods: V1Pod[];
   events: JobEvent[];
   requeue: number[];
+  refused: Refusal[];
+}
+
+/** RefusedWrites joins the writes the API server refused in one reconcile, so the queue backs off. */
+export class RefusedWrites extends Error {
+  constructor(readonly refusals: readonly string[]) {
+    super(refusals.join('; '));
+    this.name = 'RefusedWrites';
+  }
 }
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /** How often a running job's progress is refreshed from its workers. */
 const PROGRESS_REFRESH_MS = 15_000;
+/** How often an active job is looked at without an event, so drift in its ConfigMap, Secret or NetworkPolicy (not watched) is undone. */
+const RESYNC_MS = 60_000;
 
 export class Reconciler {
-  // Jobs (by uid) whose config and token were created (or found), to skip the calls.
-  private readonly ensured = new Set<string>();
+  private readonly tokens: TokenKeeper;
+  private readonly events: EventRecorder;
   private readonly now: () => Date;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? ((): Date => new Date());
+    this.tokens = new TokenKeeper(deps.kube);
+    this.events = new EventRecorder(deps.kube, deps.log);
   }
 
   async reconcile(key: string): Promise<Result> {
@@ -69,14 +94,14 @@ export class Reconciler {
     if (!cached || cached.metadata.deletionTimestamp) return {};
     const job = structuredClone(cached);
     const snapshot: JobStatus = structuredClone(job.status ?? {});
-    const pass: Pass = { job, ns: job.metadata.namespace ?? 'default', pods: this.ownedPods(job), events: [], requeue: [] };
+    const pass: Pass = { job, ns: job.metadata.namespace ?? 'default', pods: this.ownedPods(job), events: [], requeue: [], refused: [] };
     const status = isFinished(snapshot.conditions) ? await this.finished(pass) : await this.active(pass, snapshot);
     if (status && !isDeepStrictEqual(status, snapshot)) {
       if (!(await this.writeStatus(pass, snapshot, status))) return {};
       pass.events.push(...transitions(snapshot.conditions ?? [], status.conditions ?? []));
     }
-    await recordEvents(this.deps.kube, job, pass.events, this.deps.log);
-    return pass.requeue.length > 0 ? { requeueAfterMs: Math.max(0, Math.min(...pass.requeue)) } : {};
+    await this.events.record(job, pass.events);
+    return result(pass);
   }
 
   private ownedPods(job: ForwardForwardJob): V1Pod[] {
@@ -92,6 +117,7 @@ export class Reconciler {
   // A finished job: clean its pods per cleanPodPolicy, then wait out its TTL.
   private async finished(pass: Pass): Promise<undefined> {
     await this.deletePods(pass, podsToClean(pass.job.spec.runPolicy.cleanPodPolicy as CleanPodPolicy, pass.pods), 'job finished');
+    this.tokens.forget(pass.job);
     const ttl = evaluateTtl(pass.job, this.now());
     if (ttl.requeueAfterMs !== undefined) pass.requeue.push(ttl.requeueAfterMs);
     if (ttl.deleteNow) await this.deleteJob(pass);
@@ -106,19 +132,20 @@ export class Reconciler {
       await this.deletePods(pass, podsToSuspend(pass.pods), 'job suspended');
       return computeStatus(job, { ...base, pods: [], suspended: true, created: hasCondition(snapshot, 'Created') });
     }
-    const invalid = invalidName(job);
+    const invalid = invalidName(job) ?? unsupported(job);
     if (invalid) return this.fail(pass, base, invalid);
     const failures = evaluateFailures(job, pass.pods, snapshot.restarts ?? {}, { now, backoff: this.deps.backoff ?? DEFAULT_BACKOFF });
     const deadlines = evaluateDeadlines(job, pass.pods, snapshot.startTime, now);
     const fail = failures.fail ?? deadlines.fail;
     if (fail) return this.fail(pass, { ...base, restarts: failures.restarts }, fail);
     for (const ms of [failures.requeueAfterMs, deadlines.requeueAfterMs]) if (ms !== undefined) pass.requeue.push(ms);
-    await this.ensureSupporting(pass);
+    pass.requeue.push(RESYNC_MS);
+    await this.applySupporting(pass);
     await this.restart(pass, failures.deleteNow);
     const created = await this.createMissing(pass, failures.restarts, new Set([...failures.waiting, ...failures.deleteNow]));
     const restarting = failures.waiting.length + failures.deleteNow.length > 0;
     const reports = await this.workerReports(pass);
-    return computeStatus(job, { ...base, restarts: failures.restarts, restarting, suspended: false, created, reports });
+    return computeStatus(job, { ...base, restarts: failures.restarts, restarting, suspended: false, created, reports, refused: refusedCreate(pass) });
   }
 
   // Progress comes from the workers themselves; while any runs, look again a little later.
@@ -135,19 +162,12 @@ export class Reconciler {
     return computeStatus(pass.job, { ...base, fail, suspended: false, created: pass.pods.length > 0 });
   }
 
-  // The config map, token secret and network policy are created once (a token is never
-  // regenerated); the headless service is watched, so a deleted one comes back.
-  private async ensureSupporting(pass: Pass): Promise<void> {
-    const uid = pass.job.metadata.uid ?? '';
-    if (!this.ensured.has(uid)) {
-      await this.create(pass, 'configmaps', desiredConfigMap(pass.job));
-      await this.create(pass, 'secrets', desiredSecret(pass.job, randomBytes(32).toString('base64url')));
-      const policy = this.deps.networkPolicy;
-      if (policy) await this.create(pass, 'networkpolicies', desiredNetworkPolicy(pass.job, policy.metricsPeers), '/apis/networking.k8s.io/v1');
-      this.ensured.add(uid);
+  private async applySupporting(pass: Pass): Promise<void> {
+    const token = await this.attempt(pass, { event: 'FailedGet', condition: 'ApplyFailed', what: 'reading the token Secret' }, this.tokens.token(pass.job));
+    if (token === undefined) return;
+    for (const object of supportingObjects(pass.job, token, this.deps.networkPolicy?.metricsPeers)) {
+      await this.attempt(pass, { event: 'FailedApply', condition: 'ApplyFailed', what: `applying ${object.kind} ${object.name}` }, apply(this.deps.kube, object));
     }
-    const service = desiredService(pass.job);
-    if (!this.deps.services.store.has(`${pass.ns}/${service.metadata?.name}`)) await this.create(pass, 'services', service);
   }
 
   private async createMissing(pass: Pass, restarts: Record<string, number>, skip: Set<string>): Promise<boolean> {
@@ -155,7 +175,7 @@ export class Reconciler {
     let complete = true;
     for (const slot of slots(pass.job)) {
       if (present.has(slot.name) || skip.has(slot.name)) continue;
-      const created = await this.create(pass, 'pods', desiredPod(pass.job, slot, restarts[slot.name] ?? 0));
+      const created = await this.createPod(pass, desiredPod(pass.job, slot, restarts[slot.name] ?? 0));
       if (created) pass.events.push({ type: 'Normal', reason: 'SuccessfulCreate', message: `Created pod: ${slot.name}` });
       complete &&= created;
     }
@@ -180,32 +200,34 @@ export class Reconciler {
   }
 
   private async deletePod(pass: Pass, name: string): Promise<boolean> {
-    try {
-      await this.deps.kube.request('DELETE', `/api/v1/namespaces/${pass.ns}/pods/${name}`);
-      return true;
-    } catch (err) {
-      if (isStatus(err, 404)) return false;
-      throw err;
-    }
+    const deletion = ignoreNotFound(this.deps.kube.request('DELETE', `/api/v1/namespaces/${pass.ns}/pods/${name}`));
+    return (await this.attempt(pass, { event: 'FailedDelete', what: `deleting pod ${name}` }, deletion)) !== undefined;
   }
 
-  // Creates an object; AlreadyExists means a stale cache saw it missing, which is fine.
-  private async create(pass: Pass, resource: string, body: unknown, api = '/api/v1'): Promise<boolean> {
+  // AlreadyExists means a stale cache saw the pod missing, which is fine.
+  private async createPod(pass: Pass, pod: V1Pod): Promise<boolean> {
+    const name = pod.metadata?.name ?? '';
+    const creation = ignoreConflict(this.deps.kube.request('POST', `/api/v1/namespaces/${pass.ns}/pods`, { body: pod, query: { fieldManager: FIELD_MANAGER } }));
+    const what = { event: 'FailedCreate' as const, condition: 'PodCreateFailed' as const, what: `creating pod ${name}` };
+    return (await this.attempt(pass, what, creation.then(() => true))) ?? false;
+  }
+
+  // Runs one write; a refusal is recorded (event now, condition and error at the end of the pass) instead of thrown.
+  private async attempt<T>(pass: Pass, how: { event: string; condition?: Refusal['condition']; what: string }, write: Promise<T>): Promise<T | undefined> {
     try {
-      await this.deps.kube.request('POST', `${api}/namespaces/${pass.ns}/${resource}`, { body, query: { fieldManager: 'ffjob-operator' } });
-      return true;
+      return await write;
     } catch (err) {
-      if (isStatus(err, 409)) return true;
-      throw err;
+      const message = `${how.what}: ${(err as Error).message}`;
+      pass.refused.push({ message, condition: how.condition });
+      pass.events.push({ type: 'Warning', reason: how.event, message });
+      return undefined;
     }
   }
 
   private async deleteJob(pass: Pass): Promise<void> {
-    try {
-      await this.deps.kube.request('DELETE', `${jobPath(pass.job)}`, { body: { propagationPolicy: 'Background' } });
+    const deletion = ignoreNotFound(this.deps.kube.request('DELETE', `${jobPath(pass.job)}`, { body: { propagationPolicy: 'Background' } }));
+    if ((await this.attempt(pass, { event: 'FailedDelete', what: 'deleting the finished job' }, deletion)) !== undefined) {
       this.deps.log.info('deleted finished job after its TTL', { job: `${pass.ns}/${pass.job.metadata.name}` });
-    } catch (err) {
-      if (!isStatus(err, 404)) throw err;
     }
   }
 
@@ -213,18 +235,25 @@ export class Reconciler {
   private async writeStatus(pass: Pass, old: JobStatus, status: JobStatus): Promise<boolean> {
     const patch: Record<string, unknown> = { ...status };
     for (const key of Object.keys(old)) if (!(key in status)) patch[key] = null;
-    try {
-      await this.deps.kube.request('PATCH', `${jobPath(pass.job)}/status`, {
-        body: { status: patch },
-        contentType: PATCH_TYPES.merge,
-        query: { fieldManager: 'ffjob-operator' },
-      });
-      return true;
-    } catch (err) {
-      if (isStatus(err, 404)) return false;
-      throw err;
-    }
+    const write = this.deps.kube.request('PATCH', `${jobPath(pass.job)}/status`, {
+      body: { status: patch },
+      contentType: PATCH_TYPES.merge,
+      query: { fieldManager: FIELD_MANAGER },
+    });
+    return (await ignoreNotFound(write)) !== undefined;
   }
+}
+
+// The joined refusals, once status and events are written, so the queue backs off; else the next look.
+function result(pass: Pass): Result {
+  if (pass.refused.length > 0) throw new RefusedWrites(pass.refused.map((r) => r.message));
+  return pass.requeue.length > 0 ? { requeueAfterMs: Math.max(0, Math.min(...pass.requeue)) } : {};
+}
+
+// The first refusal that keeps the job from being created, for Created=False.
+function refusedCreate(pass: Pass): Observation['refused'] {
+  const refusal = pass.refused.find((r) => r.condition !== undefined);
+  return refusal?.condition ? { reason: refusal.condition, message: refusal.message } : undefined;
 }
 
 function jobPath(job: ForwardForwardJob): string {
@@ -242,6 +271,12 @@ function invalidName(job: ForwardForwardJob): Failure | undefined {
   const longest = podName(name, workers - 1, replicasPerGroup - 1);
   if (DNS_LABEL.test(name) && longest.length <= 63) return undefined;
   return { reason: 'InvalidJob', message: `metadata.name "${name}" must be a DNS label short enough for pod hostnames (${longest} is over 63 characters or invalid)` };
+}
+
+// A spec the API accepts but the workers cannot run fails before any pod is created.
+function unsupported(job: ForwardForwardJob): Failure | undefined {
+  const fields = unsupportedFeatures(job.spec);
+  return fields.length > 0 ? { reason: 'UnsupportedSpec', message: fields.join('; ') } : undefined;
 }
 
 /** transitions are the events for conditions whose status changed to True. */

@@ -2,9 +2,9 @@
 // decided in this reconcile. The previous status contributes only what cannot be
 // observed again: times, transition history, and the restart counts.
 import type { V1Pod } from '@kubernetes/client-node';
-import { finalGroup, type ForwardForwardJob, type ForwardForwardJobStatus } from '../../api/v1alpha1/index.js';
+import { finalGroup, groupLayers, type ForwardForwardJob, type ForwardForwardJobStatus } from '../../api/v1alpha1/index.js';
 import { isTrue, setCondition, type Condition, type ConditionUpdate } from './conditions.js';
-import { groupLayers, slots } from './desired.js';
+import { slots } from './desired.js';
 import type { Failure } from './failure-policy.js';
 import { groupOf, isDeleting, isReady, phase, terminated } from './pods.js';
 import { jobProgress, type WorkerReport } from './progress.js';
@@ -22,6 +22,8 @@ export interface Observation {
   suspended: boolean;
   /** created: the service, config, token and every pod have been created at least once. */
   created: boolean;
+  /** refused: why the API server refused an object of the job in this reconcile (Created=False). */
+  refused?: { reason: 'PodCreateFailed' | 'ApplyFailed'; message: string };
   now: Date;
   /** reports: what running workers said on /status (none when they could not be asked). */
   reports?: readonly WorkerReport[];
@@ -39,7 +41,7 @@ function groupPhase(pods: readonly V1Pod[], replicas: number): string {
 
 function groups(job: ForwardForwardJob, pods: readonly V1Pod[], restarts: Record<string, number>): Group[] {
   const replicas = job.spec.parallelism.replicasPerGroup;
-  return groupLayers(job).map((layers, index) => {
+  return groupLayers(job.spec).map((layers, index) => {
     const mine = pods.filter((p) => groupOf(p) === index);
     const previous = job.status?.groups?.find((g) => g.index === index) ?? {};
     const groupRestarts = slots(job)
@@ -80,7 +82,8 @@ function allRunning(job: ForwardForwardJob, pods: readonly V1Pod[]): boolean {
 function updates(job: ForwardForwardJob, o: Observation, had: readonly Condition[]): ConditionUpdate[] {
   const out: ConditionUpdate[] = [];
   const has = (type: Condition['type']): boolean => had.some((c) => c.type === type);
-  if (o.created) out.push({ type: 'Created', status: 'True', reason: 'JobCreated', message: 'the pods and their service were created' });
+  if (o.refused) out.push({ type: 'Created', status: 'False', ...o.refused });
+  else if (o.created) out.push({ type: 'Created', status: 'True', reason: 'JobCreated', message: 'the pods and their service were created' });
   if (o.suspended) out.push({ type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'runPolicy.suspend is true' });
   else if (has('Suspended')) out.push({ type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'runPolicy.suspend is false' });
   if (o.restarting) out.push({ type: 'Restarting', status: 'True', reason: 'WorkerRestarting', message: 'a failed layer group is being restarted' });

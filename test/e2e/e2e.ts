@@ -10,7 +10,7 @@ import { JOB_NAME_LABEL } from '../../operator/controller/labels.js';
 import { startOperator, type Operator } from '../../operator/main.js';
 import { createLogger } from '../../observe/log.js';
 import { writeTinyJob } from '../fixtures/tiny-mnist.js';
-import { eventually, getJob, newNamespace, startCluster, type Cluster } from '../integration/harness.js';
+import { eventually, getJob, newNamespace, startCluster, stopEach, type Cluster } from '../integration/harness.js';
 import { startNodeAgent, type NodeAgent } from '../node-agent/node-agent.js';
 
 export const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,7 +31,12 @@ export async function startE2E({ operator = true } = {}): Promise<E2E> {
   // and the agent's own files from them.
   const dir = await mkdtemp('/var/tmp/ffjob-e2e-');
   const cluster = await startCluster();
-  const agent = await startNodeAgent({ kube: cluster.kube, root: join(dir, 'node'), workDir: CHECKOUT, labelSelector: JOB_NAME_LABEL, log });
+  const agent = await startNodeAgent({ kube: cluster.kube, root: join(dir, 'node'), workDir: CHECKOUT, labelSelector: JOB_NAME_LABEL, log }).catch(
+    async (err: unknown) => {
+      await cluster.cp.stop();
+      throw err;
+    },
+  );
   const e2e: E2E = {
     ...cluster,
     agent,
@@ -43,13 +48,19 @@ export async function startE2E({ operator = true } = {}): Promise<E2E> {
       return e2e.operator;
     },
     async stop() {
-      await e2e.operator?.stop().catch(() => undefined);
-      await agent.stop();
-      await cluster.cp.stop();
-      await rm(dir, { recursive: true, force: true });
+      await stopEach(
+        () => e2e.operator?.stop(),
+        () => agent.stop(),
+        () => cluster.cp.stop(),
+        () => rm(dir, { recursive: true, force: true }),
+      );
     },
   };
-  if (operator) await e2e.startOperator();
+  // The caller's `after` has no e2e to stop when this throws, so a failed start stops it here.
+  if (operator) await e2e.startOperator().catch(async (err: unknown) => {
+    await e2e.stop();
+    throw err;
+  });
   return e2e;
 }
 
@@ -96,13 +107,31 @@ export async function workerStatus(e2e: E2E, ns: string, pod: string, metricsPor
   return (await res.json()) as WorkerStatus;
 }
 
-/** waitForWorker polls a pod's /status until `ready` holds, and returns that status. */
-export function waitForWorker(e2e: E2E, ns: string, pod: string, ready: (s: WorkerStatus) => boolean): Promise<WorkerStatus> {
-  return eventually(async () => {
-    const status = await workerStatus(e2e, ns, pod);
-    assert.ok(ready(status), `${pod}: ${JSON.stringify(status)}`);
-    return status;
-  }, { timeoutMs: 120_000, intervalMs: 100 });
+/**
+ * waitForWorker polls a pod's /status until `ready` holds, and returns that status. A
+ * worker that never answers is reported with its process's state and log tail: the last
+ * poll's error alone (ECONNREFUSED) cannot tell a slow start from a crash loop.
+ */
+export async function waitForWorker(e2e: E2E, ns: string, pod: string, ready: (s: WorkerStatus) => boolean): Promise<WorkerStatus> {
+  try {
+    return await eventually(async () => {
+      const status = await workerStatus(e2e, ns, pod);
+      assert.ok(ready(status), `${pod}: ${JSON.stringify(status)}`);
+      return status;
+    }, { timeoutMs: 120_000, intervalMs: 100 });
+  } catch (err) {
+    throw new Error(`${ns}/${pod}: ${(err as Error).message}\n${await processReport(e2e, ns, pod)}`, { cause: err });
+  }
+}
+
+async function processReport(e2e: E2E, ns: string, pod: string): Promise<string> {
+  const runs = e2e.agent.runsOf(ns, pod);
+  if (runs.length === 0) return 'the node agent never started a process for it';
+  const run = runs.at(-1)!;
+  const { exitCode, signalCode } = run.process.child;
+  const state = exitCode === null && signalCode === null ? 'still running' : `exited (code ${exitCode}, signal ${signalCode})`;
+  const tail = (await readFile(run.process.logPath, 'utf8').catch(() => '')).split('\n').slice(-20).join('\n');
+  return `${runs.length} process(es) started; the latest (pid ${run.process.child.pid}, ${run.ip}) is ${state}; its log ends:\n${tail}`;
 }
 
 /** podLog is the log of a pod's latest process. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ATTEMPT_LABEL, JOB_NAME_LABEL } from '../../operator/controller/labels.js';
 import { loadLatestCheckpoint } from '../../worker/checkpoint/checkpoint.js';
-import { eventually, listPods } from '../integration/harness.js';
+import { eventually, HOOK_TIMEOUT_MS, listPods } from '../integration/harness.js';
 import { applyTinyJob, CHECKOUT, finished, podLog, startE2E, waitForWorker, type E2E } from './e2e.js';
 
 let e2e: E2E;
@@ -19,11 +19,9 @@ let baseline: number | undefined;
 
 before(async () => {
   e2e = await startE2E();
-});
+}, { timeout: HOOK_TIMEOUT_MS });
 
-after(async () => {
-  await e2e?.stop();
-});
+after(() => e2e?.stop(), { timeout: HOOK_TIMEOUT_MS });
 
 async function succeeded(ns: string, name: string): Promise<number> {
   const job = await finished(e2e, ns, name, 240_000);

@@ -59,6 +59,8 @@ const INVALID: { name: string; spec: unknown; field: string }[] = [
     field: 'spec.model.classifier.name',
   },
   { name: 'idx without a path', spec: edit((s) => (s.dataset = { name: 'idx' })), field: 'spec.dataset.path' },
+  { name: 'mnist said to be 3072 wide', spec: edit((s) => (s.dataset = { inputSize: 3072 })), field: 'spec.dataset.inputSize' },
+  { name: 'an input narrower than the label', spec: edit((s) => (s.dataset = { name: 'idx', path: '/d', inputSize: 10 })), field: 'spec.dataset.inputSize' },
   { name: 'same port twice', spec: edit((s) => (s.worker = { port: 9090 })), field: 'spec.worker.metricsPort' },
   { name: 'negative learning rate', spec: edit((s) => (s.training = { optimizer: { learningRate: -1 } })), field: 'spec.training.optimizer.learningRate' },
   { name: 'unknown restart policy', spec: edit((s) => (s.runPolicy = { restartPolicy: 'Always' })), field: 'spec.runPolicy.restartPolicy' },

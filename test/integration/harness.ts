@@ -31,11 +31,25 @@ export function kubectlFor(cp: ControlPlane): Cluster['kubectl'] {
     });
 }
 
-/** startCluster starts the control plane and installs the CRD, waiting until it is served. */
+/**
+ * startCluster starts the control plane and installs the CRD, waiting until it is served.
+ * If the CRD never becomes served the control plane is stopped before the error is thrown:
+ * the caller's `after` has no cluster to stop, and its processes would keep the file alive.
+ */
 export async function startCluster(): Promise<Cluster> {
   const cp = await startControlPlane({ controllers: CONTROLLERS });
   const kube = createKube(loadConnection(cp.kubeconfig));
   const kubectl = kubectlFor(cp);
+  try {
+    await installCrd(kube);
+  } catch (err) {
+    await cp.stop();
+    throw err;
+  }
+  return { cp, kube, kubectl };
+}
+
+async function installCrd(kube: Kube): Promise<void> {
   await kube.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crdObject() });
   await eventually(async () => {
     const crd = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>(
@@ -44,8 +58,29 @@ export async function startCluster(): Promise<Cluster> {
     );
     assert.ok(crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'), 'CRD established');
     await kube.request('GET', `/apis/${GROUP}/${VERSION}/${PLURAL}`);
-  }, { timeoutMs: 30_000 });
-  return { cp, kube, kubectl };
+  }, { timeoutMs: 60_000 });
+}
+
+/**
+ * TEST_LEASE is the leader election timing of operators run inside a test process. They
+ * share its event loop with the test, tsx and each other, so on a loaded machine a pause
+ * of a few seconds is ordinary: with client-go's ratio but a 2 s lease, one such pause let
+ * a follower take the lease mid-test. 8 s keeps takeovers quick enough to test.
+ */
+export const TEST_LEASE = { leaseDurationMs: 8000, renewDeadlineMs: 6000, retryPeriodMs: 500 } as const;
+
+/** HOOK_TIMEOUT_MS bounds a before/after hook that starts or stops a control plane. */
+export const HOOK_TIMEOUT_MS = 240_000;
+
+/**
+ * stopEach runs every stop in order even when one fails, then throws the first failure: an
+ * `after` hook must not leave a control plane or an operator running because something
+ * stopped before it threw.
+ */
+export async function stopEach(...stops: (() => Promise<unknown> | undefined)[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const stop of stops) await Promise.resolve().then(stop).catch((err: unknown) => errors.push(err));
+  if (errors.length > 0) throw errors[0];
 }
 
 /** eventually retries `check` until it stops throwing, then returns its value. */

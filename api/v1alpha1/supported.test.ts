@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultSpec, type ForwardForwardJobSpecInput } from '../../api/v1alpha1/index.js';
-import { unsupportedFeatures } from './supported.js';
+import { defaultSpec, unsupportedFeatures, type ForwardForwardJobSpecInput } from './index.js';
 
 void test('unsupportedFeatures: every schedule and exchange runs; replicas are refused by field', () => {
   const cases: { name: string; parallelism: ForwardForwardJobSpecInput['parallelism']; want: RegExp[] }[] = [

@@ -1,6 +1,42 @@
-// The worker's command line. The local runner and the operator's pods pass exactly these
-// flags, so one entry point serves both.
+// The worker's command line, written once: the operator (pod args) and the local runner
+// build it with workerArgs, the worker reads it with parseWorkerArgs, so one entry point
+// serves both and a flag cannot be renamed on one side only.
 import { parseArgs } from 'node:util';
+import type { ForwardForwardJobSpec } from './schema.js';
+import { peerGroups } from './workers.js';
+
+/** WorkerPlace is where one worker runs: its files, its listen addresses and how it reaches its peers. */
+export interface WorkerPlace {
+  jobFile: string;
+  /** dir must be absolute, so every worker of a local run agrees on it. */
+  dir: string;
+  listen: string;
+  metricsListen: string;
+  terminationLog: string;
+  tokenFile?: string;
+  /** peer is the gRPC address of worker `group`, as this worker dials it. */
+  peer: (group: number) => string;
+}
+
+/**
+ * workerArgs is worker `group`'s `ffjob worker` flags. Upstream and downstream follow the
+ * schedule (workers.ts): the groups either side in a pipeline, the previous and next worker
+ * round a ring; a pipeline's last group also sends its row scores to the first when
+ * negatives follow the model (scoresRoute).
+ */
+export function workerArgs(spec: Pick<ForwardForwardJobSpec, 'parallelism' | 'model' | 'training'>, group: number, place: WorkerPlace): string[] {
+  const args = [
+    '--job', place.jobFile, '--group', String(group), '--dir', place.dir,
+    '--listen', place.listen, '--metrics-listen', place.metricsListen,
+    '--termination-log', place.terminationLog,
+  ];
+  const peers = peerGroups(spec, group);
+  if (peers.upstream !== undefined) args.push('--upstream', place.peer(peers.upstream));
+  if (peers.downstream !== undefined) args.push('--downstream', place.peer(peers.downstream));
+  if (peers.scoresTo !== undefined) args.push('--scores-to', place.peer(peers.scoresTo));
+  if (place.tokenFile !== undefined) args.push('--token-file', place.tokenFile);
+  return args;
+}
 
 export interface WorkerArgs {
   /** The job file (YAML as for kubectl, or JSON). */
