@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultSpec } from '../../api/v1alpha1/index.js';
 import type { Dataset } from '../data/mnist.js';
-import { GroupTrainer, type ChapterNegatives } from './group-trainer.js';
+import type { ChapterNegatives } from './group-negatives.js';
+import { GroupTrainer } from './group-trainer.js';
 import { groupPlan } from './group-plan.js';
 import { useTinyTrainingSet } from './testing.js';
 
@@ -40,7 +41,7 @@ void describe('GroupTrainer negatives in a pipeline', () => {
     void it(`${strategy}: the first group picks the wrong label the given scores favour, and ships it with its weights`, async () => {
       const trainer = await trained(strategy, 0, { scores: favouring(3) });
       // One epoch in one chapter: every row is in it.
-      assert.deepEqual(trainer.lastNegatives, shiftedBy(3));
+      assert.deepEqual(trainer.negatives.last, shiftedBy(3));
       const shipped = (await trainer.weightsForDownstream()).find((t) => t.name === 'negatives');
       assert.deepEqual(shipped?.values, shiftedBy(3));
     });
@@ -48,14 +49,14 @@ void describe('GroupTrainer negatives in a pipeline', () => {
 
   void it('the last group stages its chapter with the negatives shipped from upstream, and ships none', async () => {
     const trainer = await trained('adaptive', 1, { shipped: shiftedBy(7) });
-    assert.deepEqual(trainer.lastNegatives, shiftedBy(7));
+    assert.deepEqual(trainer.negatives.last, shiftedBy(7));
     assert.ok(!(await trainer.weightsForDownstream()).some((t) => t.name === 'negatives'));
   });
 
   void it('shipped negatives that do not cover the chapter (another chapter\'s) are not used', async () => {
     const partial = shiftedBy(7).fill(-1, 0, 100);
     const trainer = await trained('adaptive', 1, { shipped: partial });
-    const own = trainer.lastNegatives!;
+    const own = trainer.negatives.last!;
     assert.ok(own.every((label, row) => label >= 0 && label !== data.labels[row]), 'every row has its own wrong label');
     assert.notDeepEqual(own.subarray(100), partial.subarray(100));
   });

@@ -5,22 +5,21 @@
 // Yields to the event loop between report windows so that the metrics server of the same
 // process stays responsive during a chapter.
 import * as tf from '@tensorflow/tfjs-core';
-import { scoresRoute, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
+import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import type { Dataset } from '../data/mnist.js';
 import type { FFLayer, StepResult } from '../ff/ff-layer.js';
 import { overlayNeutral } from '../ff/label-overlay.js';
-import { unitLength } from '../ff/label-scores.js';
 import type { SoftmaxHead } from '../ff/softmax-head.js';
 import type { NamedTensor } from '../named-tensor.js';
 import { batchValues, type ActivationLayout } from '../peer/activation-batch.js';
 import { chapterRows, stagedBlocks, upstreamActivities, type ChapterInputs, type StepBlocks } from './chapter-inputs.js';
 import { runChapterSteps } from './chapter-loop.js';
 import { chapterSteps, DataOrder, type TrainingShape } from './chapter-plan.js';
+import { activitiesForDownstream, ownNeutral, readoutParts, splitRows, type GroupLayers, type StepInputs } from './downstream-activities.js';
+import { GroupNegatives, type ChapterNegatives } from './group-negatives.js';
 import type { GroupPlan } from './group-plan.js';
 import { buildHead, buildLayer } from './network.js';
 import { gatherRows } from './row-cache.js';
-import { RowScores } from './row-scores.js';
-import { NEGATIVES_TENSOR, negativesTable, negativesTensor, shippedNegatives } from './shipped-negatives.js';
 
 export interface LayerStats {
   layer: number;
@@ -51,27 +50,12 @@ export interface ActivationIO {
   sink?: { layout: ActivationLayout; send(step: number, values: Float32Array): Promise<void> };
 }
 
-/**
- * Where a chapter's negatives come from when not from this group's own scores: the whole
- * model's scores (a pipeline's first group follows the last group's), or the labels the
- * upstream group trained the chapter with (shipped-negatives.ts).
- */
-export interface ChapterNegatives {
-  /** [trainRows×classes] */
-  scores?: Float32Array;
-  /** [trainRows], −1 for a row the chapter does not hold. */
-  shipped?: Float32Array;
-}
-
 /** One step's rows, with their negative labels (when staged) or upstream activities. */
 interface StepBatch {
   rows: Int32Array;
   blocks: StepBlocks | undefined;
   negatives: Uint8Array | undefined;
 }
-
-/** A step's upstream activities as tensors, named as the blocks are. */
-type StepInputs = Partial<Record<'pos' | 'neg' | 'neutral' | 'features', tf.Tensor2D>>;
 
 interface StepTensors {
   /** The batch's training rows. */
@@ -86,14 +70,10 @@ export class GroupTrainer {
   readonly upstream: FFLayer[];
   readonly own: FFLayer[];
   readonly head: SoftmaxHead | undefined;
-  /** The readout's (or the held layers') class scores for each training row. */
-  private readonly scores: RowScores;
+  readonly negatives: GroupNegatives;
   private readonly order: DataOrder;
   readonly shape: TrainingShape;
-  /** Whether the weights this group publishes carry the negatives it trained with. */
-  private readonly shipsNegatives: boolean;
-  /** The negative label of every training row in the chapter staged last ([trainRows], −1 elsewhere). */
-  lastNegatives: Float32Array | undefined;
+  private readonly packing: GroupLayers;
 
   constructor(
     private readonly spec: ForwardForwardJobSpec,
@@ -106,9 +86,11 @@ export class GroupTrainer {
     const t = spec.training;
     this.shape = { rows: data.count, batchSize: t.batchSize, epochs: t.epochs, chapters: t.chapters, seed: t.seed };
     this.order = new DataOrder(this.shape);
-    this.scores = new RowScores(data);
-    // Under `exchange: activations` the negatives travel inside the streamed activities.
-    this.shipsNegatives = scoresRoute(spec) !== undefined && spec.parallelism.exchange === 'weights' && !plan.isLast;
+    this.negatives = new GroupNegatives(spec, plan, data, this.head !== undefined);
+    this.packing = {
+      objective: spec.model.objective, own: this.own, ownIndices: plan.layers, upstreamCount: this.upstream.length,
+      fromLayer: spec.model.classifier.fromLayer, classes: data.classes,
+    };
   }
 
   private get objective(): 'ff' | 'localSoftmax' {
@@ -156,8 +138,7 @@ export class GroupTrainer {
 
   private async stageChapter(chapter: number, steps: Int32Array[], from: ChapterNegatives): Promise<ChapterInputs> {
     const { rows, slotOf } = chapterRows(steps, this.data.count);
-    const negatives = await this.chapterNegatives(chapter, rows, from);
-    this.lastNegatives = negativesTable(rows, negatives, this.data.count);
+    const negatives = await this.negatives.forChapter(chapter, rows, from, this.layers);
     if (this.upstream.length === 0) return { rows, slotOf, negatives };
     const upstream = await upstreamActivities(this.data, rows, negatives, {
       layers: this.upstream,
@@ -168,29 +149,8 @@ export class GroupTrainer {
     return { rows, slotOf, negatives, upstream };
   }
 
-  private async chapterNegatives(chapter: number, rows: Int32Array, from: ChapterNegatives): Promise<Uint8Array> {
-    const byGoodness = this.head === undefined && this.objective === 'ff';
-    const shipped = from.shipped && shippedNegatives(from.shipped, rows, this.data);
-    // The last group's goodness scores are what the first group follows: they stay current
-    // even when the chapter's negatives come shipped.
-    if (shipped && !(byGoodness && this.plan.isLast)) return shipped;
-    // Scores followed from elsewhere make scoring by this group's own goodness wasted work.
-    const scoreWith = byGoodness && from.scores === undefined ? this.layers : undefined;
-    const own = await this.scores.chapterNegatives(this.spec, chapter, rows, { ...(scoreWith ? { scoreWith } : {}), ...(from.scores ? { scores: from.scores } : {}) });
-    return shipped ?? own;
-  }
-
-  /**
-   * The class scores of every training row after `chapter`, a copy the first group can
-   * follow: the readout's logits, or the goodness through every layer this group holds
-   * (scored now if the chapter's rows were not, as after chapter 0).
-   */
   async scoresAfter(chapter: number): Promise<NamedTensor> {
-    if (this.scores.values === undefined) {
-      const { rows } = chapterRows(this.stepsOf(chapter), this.data.count);
-      await this.scores.scoreByGoodness(this.layers, rows, { strategy: this.spec.model.negatives.strategy, fromLayer: this.spec.model.classifier.fromLayer });
-    }
-    return this.scores.snapshot();
+    return this.negatives.scoresSnapshot(this.layers, () => chapterRows(this.stepsOf(chapter), this.data.count).rows);
   }
 
   private async trainStep(batch: StepBatch, lr: number, downstream?: ActivationLayout): Promise<StepTensors & { outgoing?: Float32Array }> {
@@ -202,11 +162,11 @@ export class GroupTrainer {
       const results = this.objective === 'ff' ? this.trainOwnLayersFF(batch, labels, inputs, lr) : this.trainOwnLayersLocalSoftmax(rows, labels, inputs, lr);
       const stats = { losses: results.map((r) => r.loss), goodPos: results.map((r) => r.goodnessPos), goodNeg: results.flatMap((r) => r.goodnessNeg ?? []) };
       const needNeutral = this.head !== undefined || downstream?.tensors.some((t) => t.name === 'neutral' || t.name === 'features');
-      const neutral = needNeutral ? this.ownNeutral(rows, inputs, results) : [];
+      const neutral = needNeutral ? ownNeutral(this.packing, () => this.images(rows), inputs, results) : [];
       // Kept past the scope and read after it: webgpu in Node reads back only asynchronously.
-      if (downstream) packed = tf.keep(this.activitiesForDownstream(downstream, inputs, results, neutral));
+      if (downstream) packed = tf.keep(activitiesForDownstream(this.packing, downstream, { inputs, results, neutral }));
       if (this.head === undefined) return stats;
-      const features = tf.concat(this.readoutParts(inputs, neutral, this.own.length), 1) as tf.Tensor2D;
+      const features = tf.concat(readoutParts(this.packing, inputs, neutral, this.own.length), 1) as tf.Tensor2D;
       return { ...stats, logits: this.head.trainStep(features, labels, lr).logits };
     });
     const outgoing = packed && downstream ? await readActivities(packed, downstream) : undefined;
@@ -239,47 +199,6 @@ export class GroupTrainer {
     return results;
   }
 
-  /**
-   * Neutral-label activities of the own layers: those the training step gave (localSoftmax's
-   * h, layer 0's neutral share), the rest from a neutral pass.
-   */
-  private ownNeutral(rows: Int32Array, inputs: StepInputs, results: StepResult[]): tf.Tensor2D[] {
-    const known = this.objective === 'ff' ? (results[0]?.hNeutral ? [results[0].hNeutral] : []) : results.map((r) => r.h);
-    const own: tf.Tensor2D[] = [];
-    let h = inputs.neutral;
-    for (const [j, layer] of this.own.entries()) {
-      h = known[j] ?? layer.forward(h ?? overlayNeutral(this.images(rows), this.data.classes));
-      own.push(h);
-    }
-    return own;
-  }
-
-  /**
-   * Readout features of every layer from the classifier's first up to (not including) own
-   * layer `ownUpTo`: the upstream ones as they came, the own ones from their neutral rows.
-   */
-  private readoutParts(inputs: StepInputs, ownNeutral: tf.Tensor2D[], ownUpTo: number): tf.Tensor2D[] {
-    const from = this.spec.model.classifier.fromLayer;
-    return [
-      inputs.features,
-      inputs.neutral && this.upstream.length - 1 >= from ? unitLength(inputs.neutral) : undefined,
-      ...ownNeutral.slice(0, ownUpTo).flatMap((h, j) => (this.plan.layers[j]! >= from ? [unitLength(h)] : [])),
-    ].filter((t): t is tf.Tensor2D => t !== undefined);
-  }
-
-  /** What the next group trains on, as the upstream staging would give it (chapter-inputs.ts), packed in the wire's order. */
-  private activitiesForDownstream(layout: ActivationLayout, inputs: StepInputs, results: StepResult[], neutral: tf.Tensor2D[]): tf.Tensor1D {
-    const top = results[results.length - 1]!.h;
-    const [pos, neg] = this.objective === 'ff' ? splitRows(top) : [top, top];
-    const made: Record<string, () => tf.Tensor2D> = {
-      pos: () => pos,
-      neg: () => neg,
-      neutral: () => neutral[neutral.length - 1]!,
-      features: () => tf.concat(this.readoutParts(inputs, neutral, this.own.length - 1), 1) as tf.Tensor2D,
-    };
-    return tf.concat(layout.tensors.map((t) => tf.reshape(made[t.name]!(), [-1]))) as tf.Tensor1D;
-  }
-
   private images(rows: Int32Array): tf.Tensor2D {
     return tf.tensor2d(gatherRows(this.data.images, this.data.inputSize, rows), [rows.length, this.data.inputSize]);
   }
@@ -296,7 +215,7 @@ export class GroupTrainer {
         ...(this.objective === 'ff' ? { goodnessNeg: await mean((w) => w.goodNeg, j) } : {}),
       })),
     );
-    for (const w of window) if (w.logits) await this.scores.record(w.rows, w.logits);
+    for (const w of window) if (w.logits) await this.negatives.record(w.rows, w.logits);
     for (const w of window) tf.dispose([...w.losses, ...w.goodPos, ...w.goodNeg, ...(w.logits ? [w.logits] : [])]);
     const samples = window.reduce((n, w) => n + w.rows.length, 0);
     return { layers, samples, seconds, samplesPerSecond: samples / Math.max(seconds, 1e-9) };
@@ -305,13 +224,7 @@ export class GroupTrainer {
   /** Published downstream: the weights of every layer this group holds. */
   async weightsForDownstream(): Promise<NamedTensor[]> {
     const weights = await Promise.all(this.layers.map((l) => l.exportWeights()));
-    return [...weights.flat(), ...this.negativesForDownstream()];
-  }
-
-  /** The negatives the last chapter trained with, when they travel with the weights (none known: no row has one). */
-  private negativesForDownstream(): NamedTensor[] {
-    if (!this.shipsNegatives) return [];
-    return [negativesTensor(this.lastNegatives ?? new Float32Array(this.data.count).fill(-1))];
+    return [...weights.flat(), ...this.negatives.forDownstream()];
   }
 
   /** Loads the upstream layers from a bundle published by the previous group. */
@@ -326,18 +239,14 @@ export class GroupTrainer {
 
   /** What a checkpoint must hold to resume this group exactly. */
   async checkpointTensors(): Promise<NamedTensor[]> {
-    // The negatives too, so a resumed group publishes its last chapter again exactly.
-    const negatives = this.lastNegatives ? this.negativesForDownstream() : [];
     const states = await Promise.all([...this.layers.map((l) => l.exportState()), this.head?.exportWeights() ?? []]);
-    return [...states.flat(), ...this.scores.toTensors(), ...negatives];
+    return [...states.flat(), ...this.negatives.checkpointTensors()];
   }
 
   restoreCheckpoint(tensors: NamedTensor[]): void {
     for (const layer of this.layers) layer.importState(tensors);
     this.head?.importWeights(tensors);
-    this.scores.fromTensors(tensors);
-    const negatives = tensors.find((t) => t.name === NEGATIVES_TENSOR);
-    if (negatives) this.lastNegatives = Float32Array.from(negatives.values);
+    this.negatives.restore(tensors);
   }
 }
 
@@ -345,12 +254,6 @@ function stepInputs(blocks: StepBlocks | undefined, rows: number): StepInputs {
   const inputs: StepInputs = {};
   for (const [name, values] of blocks ?? []) inputs[name] = tf.tensor2d(values, [rows, values.length / rows]);
   return inputs;
-}
-
-/** Positive rows then negative rows, as the layers return them. */
-function splitRows(h: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-  const half = h.shape[0] / 2;
-  return tf.split(h, [half, half]) as [tf.Tensor2D, tf.Tensor2D];
 }
 
 /** The packed activities of one batch as the wire carries them; frees the tensor. */
