@@ -15,7 +15,6 @@ import { batchValues, type ActivationLayout } from '../peer/activation-batch.js'
 import { chapterRows, stagedBlocks, upstreamActivities, type ChapterInputs, type StepBlocks } from './chapter-inputs.js';
 import { runChapterSteps } from './chapter-loop.js';
 import { chapterSteps, DataOrder, type TrainingShape } from './chapter-plan.js';
-import { readScalars, windowLogits, windowMean } from './window-reads.js';
 import { activitiesForDownstream, ownNeutral, readoutParts, splitRows, type GroupLayers, type StepInputs } from './downstream-activities.js';
 import { GroupNegatives, type ChapterNegatives } from './group-negatives.js';
 import type { GroupPlan } from './group-plan.js';
@@ -109,26 +108,17 @@ export class GroupTrainer {
     // A fed group needs neither negatives nor staged activities: its inputs come made.
     const staged = io.feed ? undefined : await this.stageChapter(chapter, steps, from);
     let last: ChapterProgress = { chapter, step: 0, steps: steps.length, layers: [], samples: 0, seconds: 0, samplesPerSecond: 0 };
-    // One batch of outgoing activities in flight: its read-back (on webgpu, a wait for the GPU
-    // queue) overlaps the next step's kernels, and the sends stay in step order.
-    let sending: Promise<void> = Promise.resolve();
     const step = async (rows: Int32Array, globalStep: number, lr: number): Promise<StepTensors> => {
       const blocks = io.feed ? await io.feed(globalStep, rows) : staged!.upstream && stagedBlocks(staged!, rows);
       const negatives = staged && Uint8Array.from(rows, (r) => staged.negatives[staged.slotOf[r]!]!);
-      const { outgoing, ...tensors } = this.trainStep({ rows, blocks, negatives }, lr, io.sink?.layout);
-      await sending;
-      if (outgoing) {
-        sending = outgoing.then((values) => io.sink!.send(globalStep, values));
-        // Awaited at the next step; until then a failure must not count as unhandled.
-        sending.catch(() => undefined);
-      }
+      const { outgoing, ...tensors } = await this.trainStep({ rows, blocks, negatives }, lr, io.sink?.layout);
+      if (outgoing) await io.sink!.send(globalStep, outgoing);
       return tensors;
     };
     await runChapterSteps({ spec: this.spec, shape: this.shape, steps, firstStep: start }, step, async (window, done, seconds) => {
       last = { chapter, step: done, steps: steps.length, ...(await this.summarise(window, seconds)) };
       onProgress(last);
     });
-    await sending;
     return last;
   }
 
@@ -163,7 +153,7 @@ export class GroupTrainer {
     return this.negatives.scoresSnapshot(this.layers, () => chapterRows(this.stepsOf(chapter), this.data.count).rows);
   }
 
-  private trainStep(batch: StepBatch, lr: number, downstream?: ActivationLayout): StepTensors & { outgoing?: Promise<Float32Array> } {
+  private async trainStep(batch: StepBatch, lr: number, downstream?: ActivationLayout): Promise<StepTensors & { outgoing?: Float32Array }> {
     const { rows } = batch;
     let packed: tf.Tensor1D | undefined;
     const tensors = tf.tidy(() => {
@@ -179,7 +169,7 @@ export class GroupTrainer {
       const features = tf.concat(readoutParts(this.packing, inputs, neutral, this.own.length), 1) as tf.Tensor2D;
       return { ...stats, logits: this.head.trainStep(features, labels, lr).logits };
     });
-    const outgoing = packed && downstream ? readActivities(packed, downstream) : undefined;
+    const outgoing = packed && downstream ? await readActivities(packed, downstream) : undefined;
     return { ...tensors, rows, ...(outgoing ? { outgoing } : {}) };
   }
 
@@ -215,19 +205,18 @@ export class GroupTrainer {
 
   /** Means over the report window; records the readout's scores and frees the window. */
   private async summarise(window: StepTensors[], seconds: number): Promise<Pick<ChapterProgress, 'layers' | 'samples' | 'seconds' | 'samplesPerSecond'>> {
-    const own = this.own.length;
-    // Per step: every own layer's loss, then goodness of positives, then of negatives (ff).
-    const perStep = this.objective === 'ff' ? 3 * own : 2 * own;
-    const values = await readScalars(window.flatMap((w) => [...w.losses, ...w.goodPos, ...w.goodNeg]));
-    const layers = this.own.map((_, j) => ({
-      layer: this.plan.layers[j]!,
-      loss: windowMean(values, perStep, j),
-      goodnessPos: windowMean(values, perStep, own + j),
-      ...(this.objective === 'ff' ? { goodnessNeg: windowMean(values, perStep, 2 * own + j) } : {}),
-    }));
-    const scored = windowLogits(window);
-    if (scored) await this.negatives.record(scored.rows, scored.logits);
-    scored?.logits.dispose();
+    const mean = async (pick: (w: StepTensors) => tf.Scalar[], layer: number): Promise<number> =>
+      (await Promise.all(window.map(async (w) => (await pick(w)[layer]!.data())[0]!))).reduce((sum, v) => sum + v, 0) / window.length;
+    const layers = await Promise.all(
+      this.own.map(async (_, j) => ({
+        layer: this.plan.layers[j]!,
+        loss: await mean((w) => w.losses, j),
+        goodnessPos: await mean((w) => w.goodPos, j),
+        ...(this.objective === 'ff' ? { goodnessNeg: await mean((w) => w.goodNeg, j) } : {}),
+      })),
+    );
+    for (const w of window) if (w.logits) await this.negatives.record(w.rows, w.logits);
+    for (const w of window) tf.dispose([...w.losses, ...w.goodPos, ...w.goodNeg, ...(w.logits ? [w.logits] : [])]);
     const samples = window.reduce((n, w) => n + w.rows.length, 0);
     return { layers, samples, seconds, samplesPerSecond: samples / Math.max(seconds, 1e-9) };
   }

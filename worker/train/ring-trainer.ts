@@ -19,7 +19,6 @@ import { buildHead, buildLayer } from './network.js';
 import { HEAD_UNIT, type RingPlan } from './ring-plan.js';
 import { layerOutputs, type WantedOutputs } from './ring-inputs.js';
 import { gatherRows, type RowTable } from './row-cache.js';
-import { readScalars, windowLogits, windowMean } from './window-reads.js';
 import { RowScores } from './row-scores.js';
 import { ShardOrder } from './shard-order.js';
 
@@ -193,16 +192,16 @@ export class RingTrainer {
 
   /** Means over the report window; records the readout's scores and frees the window. */
   private async summarise(unit: string, window: StepScalars[], seconds: number): Promise<Omit<RingProgress, 'chapter' | 'unit' | 'step' | 'steps'>> {
-    const first = window[0]!;
-    const kinds = [(w: StepScalars) => w.loss, (w: StepScalars) => w.goodnessPos, (w: StepScalars) => w.goodnessNeg].filter((pick) => pick(first) !== undefined);
-    const values = await readScalars(window.flatMap((w) => kinds.map((pick) => pick(w)!)));
-    const [loss, goodnessPos, goodnessNeg] = kinds.map((_, k) => windowMean(values, kinds.length, k));
-    const layers = unit === HEAD_UNIT ? [] : [{ layer: this.layerIndex(unit), loss: loss!, goodnessPos: goodnessPos!, ...(goodnessNeg === undefined ? {} : { goodnessNeg }) }];
-    const scored = windowLogits(window);
-    if (scored) await this.scores.record(scored.rows, scored.logits);
-    scored?.logits.dispose();
+    const mean = async (pick: (w: StepScalars) => tf.Scalar | undefined): Promise<number | undefined> =>
+      window[0] && pick(window[0]) ? (await Promise.all(window.map(async (w) => (await pick(w)!.data())[0]!))).reduce((sum, v) => sum + v, 0) / window.length : undefined;
+    const loss = (await mean((w) => w.loss))!;
+    const goodnessNeg = await mean((w) => w.goodnessNeg);
+    const goodnessPos = (await mean((w) => w.goodnessPos))!;
+    const layers = unit === HEAD_UNIT ? [] : [{ layer: this.layerIndex(unit), loss, goodnessPos, ...(goodnessNeg === undefined ? {} : { goodnessNeg }) }];
+    for (const w of window) if (w.logits) await this.scores.record(w.rows, w.logits);
+    for (const w of window) tf.dispose([w.loss, w.goodnessPos, w.goodnessNeg, w.logits].filter((t) => t !== undefined));
     const samples = window.reduce((n, w) => n + w.rows.length, 0);
-    return { layers, ...(unit === HEAD_UNIT ? { readoutLoss: loss! } : {}), samples, seconds, samplesPerSecond: samples / Math.max(seconds, 1e-9) };
+    return { layers, ...(unit === HEAD_UNIT ? { readoutLoss: loss } : {}), samples, seconds, samplesPerSecond: samples / Math.max(seconds, 1e-9) };
   }
 
   /** A unit's whole state (weights, optimiser moments, step count): what travels round the ring. */
