@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { V1NetworkPolicyPeer, V1Pod, V1Service } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { GROUP, OBJECT_RULES, PLURAL, VERSION, type ForwardForwardJob } from '../api/v1alpha1/index.js';
 import { isStatus, PATCH_TYPES, type Kube } from '../kube/client.js';
 import type { Logger } from '../../worker/observe/log.js';
 import { podsToClean, type CleanPodPolicy } from './clean-pod-policy.js';
@@ -16,7 +16,7 @@ import { desiredConfigMap, desiredNetworkPolicy, desiredPod, desiredSecret, desi
 import { recordEvents, type JobEvent } from './events.js';
 import { DEFAULT_BACKOFF, evaluateFailures, type BackoffOptions, type Failure } from './failure-policy.js';
 import type { Informer } from './informer.js';
-import { JOB_NAME_LABEL, podName } from './labels.js';
+import { JOB_NAME_LABEL } from './labels.js';
 import { isDeleting } from './pods.js';
 import { fetchReport, reportingPods, type WorkerReport } from './progress.js';
 import { computeStatus, type JobStatus } from './status.js';
@@ -51,7 +51,6 @@ interface Pass {
   requeue: number[];
 }
 
-const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /** How often a running job's progress is refreshed from its workers. */
 const PROGRESS_REFRESH_MS = 15_000;
 
@@ -235,13 +234,12 @@ function hasCondition(status: JobStatus, type: Condition['type']): boolean {
   return status.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
 }
 
-// The service name must be a DNS label and each pod's hostname at most 63 characters.
+// The CRD refuses such names now; this catches objects stored before it did.
 function invalidName(job: ForwardForwardJob): Failure | undefined {
   const name = job.metadata.name ?? '';
-  const { workers, replicasPerGroup } = job.spec.parallelism;
-  const longest = podName(name, workers - 1, replicasPerGroup - 1);
-  if (DNS_LABEL.test(name) && longest.length <= 63) return undefined;
-  return { reason: 'InvalidJob', message: `metadata.name "${name}" must be a DNS label short enough for pod hostnames (${longest} is over 63 characters or invalid)` };
+  const broken = OBJECT_RULES.filter((r) => !r.holds({ metadata: { name }, spec: job.spec }));
+  if (broken.length === 0) return undefined;
+  return { reason: 'InvalidJob', message: `metadata.name "${name}": ${broken.map((r) => r.message).join('; ')}` };
 }
 
 /** transitions are the events for conditions whose status changed to True. */

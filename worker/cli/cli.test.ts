@@ -73,6 +73,22 @@ void describe('ffjob (user errors and validation)', () => {
     assert.match(r.stderr, /spec\.parallelism\.replicasPerGroup 2 is not implemented yet; use 1/);
   });
 
+  void it('an empty --dir is refused before anything is written or deleted', async () => {
+    const r = await runFfjob(['train', '--local', await file('ok-dir.yaml', valid), '--dir', '']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'ffjob: train: --dir must name a directory; leave it out to use runs/<job name>\n');
+  });
+
+  void it('a job name that climbs out of runs/ is refused by validate and train alike', async () => {
+    const path = await file('escape.yaml', valid.replace('name: quick', 'name: ../escape'));
+    const results = await Promise.all([runFfjob(['validate', path]), runFfjob(['train', '--local', path])]);
+    for (const r of results) {
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /metadata\.name: Invalid value: "\.\.\/escape": a lowercase RFC 1123 subdomain/);
+      assert.match(r.stderr, /metadata\.name: Invalid value: name must be a DNS-1035 label/);
+    }
+  });
+
   void it('bad flags and unknown commands are one line each', async () => {
     const results = await Promise.all([
       runFfjob(['train', '--local', 'job.yaml', '--restarts', 'many']),

@@ -59,6 +59,8 @@ const train: Command = async (argv) => {
   if (values.local !== true) {
     throw new UserError(`train: to train on a cluster, submit the job with \`kubectl apply -f ${jobFile}\`; to train on this machine, use \`ffjob train --local ${jobFile}\``);
   }
+  // An unset shell variable (`--dir "$RUN"`) would otherwise mean the current directory.
+  if (values.dir === '') throw new UserError('train: --dir must name a directory; leave it out to use runs/<job name>');
   return runLocal({
     jobFile,
     dir: typeof values.dir === 'string' ? values.dir : undefined,

@@ -1,7 +1,7 @@
 // The trained model on disk: TensorFlow.js's weights format (model.json with a
 // weightsManifest, plus weights.bin) and ff.json, which says how to run the FF layers.
 // Written into a temporary folder and renamed into place, so a reader never sees half.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ForwardForwardJobSpec } from '../../operator/api/v1alpha1/index.js';
 import type { NamedTensor } from '../named-tensor.js';
@@ -62,8 +62,31 @@ export async function saveModel(dir: string, description: FFModelDescription, te
   await writeFile(join(staging, 'model.json'), `${JSON.stringify(modelJson, null, 2)}\n`);
   await writeFile(join(staging, 'ff.json'), `${JSON.stringify(description, null, 2)}\n`);
   await mkdir(dirname(dir), { recursive: true });
+  await assertReplaceable(dir);
   await rm(dir, { recursive: true, force: true });
   await rename(staging, dir);
+}
+
+async function isModelDir(dir: string): Promise<boolean> {
+  try {
+    return (JSON.parse(await readFile(join(dir, 'ff.json'), 'utf8')) as { format?: unknown }).format === MODEL_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+// Replacing a model means deleting the folder first: only an empty one or a model this
+// project wrote (its ff.json says so) may go, never whatever else a path happens to name.
+async function assertReplaceable(dir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new Error(`cannot replace ${dir}: ${(err as Error).message}`);
+  }
+  if (entries.length === 0) return;
+  if (!(await isModelDir(dir))) throw new Error(`refusing to replace ${dir}: it exists and is not an FFJob model (no ff.json of format ${MODEL_FORMAT})`);
 }
 
 export async function loadModel(dir: string): Promise<{ description: FFModelDescription; tensors: NamedTensor[] }> {

@@ -11,7 +11,7 @@ export { CONDITION_STATUSES, ForwardForwardJobStatusSchema, type ForwardForwardJ
 export { type ForwardForwardJob, type ObjectMeta, validateJob } from './job.js';
 export { defaultSpec, SPEC_OPENAPI, validateSpec, type ForwardForwardJobSpecInput } from './validate.js';
 export { parseJobYaml, SpecError } from './parse.js';
-export { MAX_CHAPTERS_PER_EPOCH, RULES, type Rule } from './rules.js';
+export { MAX_CHAPTERS_PER_EPOCH, MAX_DNS_LABEL, OBJECT_RULES, RULES, workerNameSuffix, type ObjectRule, type Rule } from './rules.js';
 export { CRD_FILE, crdObject, renderCrdYaml } from './crd.js';
 export { groupCosts, layerCosts, layerGroups } from './layer-groups.js';
 export { finalGroup, isRing, peerGroups, scoresRoute, workerCount, workerLayers, type PeerGroups } from './workers.js';
