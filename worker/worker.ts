@@ -1,7 +1,7 @@
 // One worker process: trains one layer group of a ForwardForwardJob chapter by chapter,
 // receiving the previous group's weights and publishing its own to the next group.
 import { readFile } from 'node:fs/promises';
-import { parseJobYaml, scoresRoute, workerCount } from '../operator/api/v1alpha1/index.js';
+import { DIVERGED, parseJobYaml, scoresRoute, workerCount } from '../operator/api/v1alpha1/index.js';
 import { checkpointDue } from './checkpoint/checkpoint.js';
 import { loadDataset } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
@@ -11,6 +11,7 @@ import { fetchPeerStatus } from './peer/peer-client.js';
 import type { ExpectedTensor } from './peer/assembler.js';
 import { batchBytes } from './peer/activation-batch.js';
 import { activationLayout } from './train/activation-layout.js';
+import { checkTensors, DivergedError } from './train/divergence.js';
 import { GroupTrainer, type ActivationIO, type ChapterNegatives } from './train/group-trainer.js';
 import { groupPlan } from './train/group-plan.js';
 import { chapterSteps } from './train/chapter-plan.js';
@@ -23,6 +24,7 @@ import { RingWorker } from './ring-worker.js';
 import type { NamedTensor } from './named-tensor.js';
 import type { WorkerArgs } from './worker-args.js';
 import { WorkerBase } from './worker-base.js';
+import { writeTerminationMessage } from './termination-message.js';
 
 // Streamed batches each side may hold: enough to ride out the other side's pauses (the
 // last group's evaluation, a checkpoint) without letting either run far ahead.
@@ -266,6 +268,7 @@ class Worker extends WorkerBase {
     if (this.args.downstream === undefined) return;
     this.setPhase('publishing');
     const bundle = { job: this.name, fromGroup: this.args.group, chapter, tensors: trainer.weightsForDownstream() };
+    checkTensors(bundle.tensors, chapter);
     const result = await this.publishDownstream(bundle);
     this.log.info('published weights', { chapter, bytes: result.bytes, seconds: result.seconds });
   }
@@ -310,6 +313,7 @@ export async function runWorker(args: WorkerArgs): Promise<number> {
     return 0;
   } catch (err) {
     log.error((err as Error).message);
+    if (err instanceof DivergedError) await writeTerminationMessage(args.terminationLog, { reason: DIVERGED, message: err.message }, log);
     await worker?.shutdown();
     return 1;
   }

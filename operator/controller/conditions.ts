@@ -42,6 +42,8 @@ export const REASONS = [
   'BackoffLimitExceeded',
   /** WorkerFailed: a worker failed and the restart policy does not restart it. */
   'WorkerFailed',
+  /** Diverged: a layer's loss or weights became NaN or infinite; a restart would repeat it. */
+  'Diverged',
   /** DeadlineExceeded: runPolicy.activeDeadlineSeconds passed. */
   'DeadlineExceeded',
   /** StartupDeadlineExceeded: a pod stayed Pending (unschedulable, image pull…) past runPolicy.startupDeadlineSeconds. */

@@ -56,6 +56,18 @@ void describe('ffjob train --local (tiny job)', () => {
     assert.match(await readFile(join(run, 'logs', 'group-0.log'), 'utf8'), /"msg":"resumed from checkpoint"/);
   });
 
+  void it('stops a run whose first layer diverges: exit 1, the layer and chapter named, no restart, no model', async () => {
+    const diverging = await mkdtemp(join(dir, 'diverging-'));
+    const divergingJob = await writeTinyJob(diverging, (y) => y.replace('learningRate: 0.003', 'learningRate: 1.0e+30'));
+    const run = join(diverging, 'run');
+    const r = await runFfjob(['train', '--local', divergingJob, '--dir', run, '--restarts', '2']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /layer 0 diverged in chapter 0: its \w+ is (NaN|-?Infinity)/);
+    assert.doesNotMatch(r.stderr, /restarting it/);
+    assert.equal(existsSync(join(run, 'model')), false);
+    assert.match(await readFile(join(run, 'logs', 'group-0.termination'), 'utf8'), /"reason":"Diverged"/);
+  });
+
   void it('reports a worker that fails with its exit code and last log lines, and stops the others', async () => {
     const broken = await mkdtemp(join(dir, 'broken-'));
     const brokenJob = await writeTinyJob(broken);

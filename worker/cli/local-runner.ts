@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finalGroup, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import { divergedSince } from './diverged.js';
 import { ProgressDisplay, eventNote, type DisplayStream } from './display.js';
 import { applyEvent, newGroupView, type GroupView } from './group-view.js';
 import { readJob } from './job-file.js';
@@ -119,12 +120,20 @@ class LocalRun {
         if (last) this.settle({ kind: 'succeeded' });
         return;
       }
-      if (this.restartsLeft === 0) return this.settle({ kind: 'failed', group: g, exit, tail: proc.tail });
+      // A diverged group would replay its checkpoint into the same NaN: restarting it only costs time.
+      if (this.restartsLeft === 0 || (await divergedSince(this.terminationLog(g), proc.startedAt))) {
+        return this.settle({ kind: 'failed', group: g, exit, tail: proc.tail });
+      }
       this.restartsLeft -= 1;
       const view = this.views[g]!;
       this.views[g] = { ...view, phase: 'restarting', restarts: view.restarts + 1 };
       this.display.note(`group ${g} ${describeExit(exit)}; restarting it from its checkpoint (restart ${this.opts.restarts - this.restartsLeft} of ${this.opts.restarts})`);
     }
+  }
+
+  private terminationLog(g: number): string {
+    const args = this.args[g]!;
+    return args[args.indexOf('--termination-log') + 1]!;
   }
 
   private start(g: number): WorkerProcess {

@@ -21,6 +21,8 @@ export function describeExit(exit: WorkerExit): string {
 export class WorkerProcess {
   readonly exited: Promise<WorkerExit>;
   readonly tail: string[] = [];
+  /** startedAt (ms since the epoch) tells this run's termination message from an older one. */
+  readonly startedAt = Date.now();
   private readonly child: ChildProcess;
   private exit: WorkerExit | undefined;
 
