@@ -50,6 +50,8 @@ export const REASONS = [
   'StartupDeadlineExceeded',
   /** InvalidJob: the job cannot be turned into pods (e.g. its name is too long for DNS). */
   'InvalidJob',
+  /** HostAccessRefused: the worker template asks for host or identity access the operator does not allow. */
+  'HostAccessRefused',
   /** JobSuspended: runPolicy.suspend is true. */
   'JobSuspended',
   /** JobResumed: runPolicy.suspend went back to false. */

@@ -21,6 +21,7 @@ import { isDeleting } from './pods.js';
 import { fetchReport, reportingPods, type WorkerReport } from './progress.js';
 import { computeStatus, type JobStatus } from './status.js';
 import { isSuspended, podsToSuspend } from './suspend.js';
+import { hostAccessRefusal } from './template-policy.js';
 import { evaluateTtl } from './ttl.js';
 
 /** Result says when to look at the job again, if no event comes first. */
@@ -40,6 +41,8 @@ export interface ReconcilerDeps {
   onPodRestart?: () => void;
   /** networkPolicy, when set, gives each job a NetworkPolicy admitting these peers to the metrics port. */
   networkPolicy?: { metricsPeers: V1NetworkPolicyPeer[] };
+  /** allowHostAccess lets worker templates ask for host or identity access (template-policy.ts). */
+  allowHostAccess?: boolean;
 }
 
 // One reconcile's work in progress.
@@ -105,7 +108,7 @@ export class Reconciler {
       await this.deletePods(pass, podsToSuspend(pass.pods), 'job suspended');
       return computeStatus(job, { ...base, pods: [], suspended: true, created: hasCondition(snapshot, 'Created') });
     }
-    const invalid = invalidName(job);
+    const invalid = invalidName(job) ?? hostAccessRefusal(job, this.deps.allowHostAccess === true);
     if (invalid) return this.fail(pass, base, invalid);
     const failures = evaluateFailures(job, pass.pods, snapshot.restarts ?? {}, { now, backoff: this.deps.backoff ?? DEFAULT_BACKOFF });
     const deadlines = evaluateDeadlines(job, pass.pods, snapshot.startTime, now);

@@ -15,3 +15,5 @@ export { MAX_CHAPTERS_PER_EPOCH, MAX_DNS_LABEL, OBJECT_RULES, RULES, workerNameS
 export { CRD_FILE, crdObject, renderCrdYaml } from './crd.js';
 export { groupCosts, layerCosts, layerGroups } from './layer-groups.js';
 export { finalGroup, isRing, peerGroups, scoresRoute, workerCount, workerLayers, type PeerGroups } from './workers.js';
+export { HOST_ACCESS_RULES, hostAccessCel, hostAccessViolations, ruleMessage, type HostAccessRule } from './host-access.js';
+export { hostAccessBinding, hostAccessPolicy, POLICY_TEMPLATE_FILE, renderPolicyTemplate } from './admission-policy.js';
