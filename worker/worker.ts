@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { DIVERGED, parseJobYaml, scoresRoute, workerCount } from '../operator/api/v1alpha1/index.js';
 import { checkpointDue } from './checkpoint/checkpoint.js';
+import { checkpointIdentity } from './checkpoint/identity.js';
 import { loadDataset } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
@@ -115,16 +116,7 @@ class Worker extends WorkerBase {
   }
 
   private checkpointIdentity(trainer: GroupTrainer): Record<string, unknown> {
-    const t = this.job.spec.training;
-    return {
-      layers: this.job.spec.model.layers,
-      groupLayers: trainer.plan.layers,
-      batchSize: t.batchSize,
-      epochs: t.epochs,
-      chapters: t.chapters,
-      seed: t.seed,
-      classifier: this.job.spec.model.classifier.name,
-    };
+    return checkpointIdentity(this.job, { groupLayers: trainer.plan.layers });
   }
 
   /** Restores the newest good checkpoint; returns the first chapter still to train. */

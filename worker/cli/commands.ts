@@ -52,6 +52,7 @@ const train: Command = async (argv) => {
   const { values, positionals } = parse('train', argv, {
     local: { type: 'boolean' },
     dir: { type: 'string' },
+    fresh: { type: 'boolean' },
     restarts: { type: 'string', default: '0' },
     output: { type: 'string', default: 'text' },
   }, 1);
@@ -64,6 +65,7 @@ const train: Command = async (argv) => {
   return runLocal({
     jobFile,
     dir: typeof values.dir === 'string' ? values.dir : undefined,
+    fresh: values.fresh === true,
     restarts: count('train', 'restarts', values.restarts),
     output: outputFormat('train', values.output),
     stdout: process.stdout,

@@ -53,7 +53,8 @@ export function applyEvent(view: GroupView, event: WorkerEvent): GroupView {
       return { ...view, chapter: event.chapter, step: 1, steps: 1, phase: event.chapter === view.chapters - 1 ? 'finished' : view.phase };
     case 'finished':
       return { ...view, phase: 'finished' };
-    case 'error':
+    default:
+      // Errors and skipped checkpoints are notes (display.ts), not state.
       return view;
   }
 }

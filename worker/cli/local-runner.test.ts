@@ -2,7 +2,7 @@
 // then `ffjob eval` and `ffjob predict` on the model it wrote.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -54,6 +54,29 @@ void describe('ffjob train --local (tiny job)', () => {
     assert.deepEqual(summary.groups.map((g) => g.restarts), [1, 0]);
     assert.ok(summary.testAccuracy !== null && summary.testAccuracy > 0.5, `test accuracy ${summary.testAccuracy}`);
     assert.match(await readFile(join(run, 'logs', 'group-0.log'), 'utf8'), /"msg":"resumed from checkpoint"/);
+  });
+
+  void it('shows a checkpoint skipped as corrupt, refuses another run\'s checkpoints by field, and starts over with --fresh', async () => {
+    const again = await mkdtemp(join(dir, 'again-'));
+    const first = await writeTinyJob(again);
+    const run = join(again, 'run');
+    assert.equal((await runFfjob(['train', '--local', first, '--dir', run])).code, 0);
+    // A flipped bit in the newest checkpoint's header: chapter 1 would read as chapter 3.
+    const newest = join(run, 'checkpoints', 'group-0', 'chapter-000001.ffckpt');
+    const bytes = await readFile(newest);
+    bytes[bytes.indexOf('"chapter":1') + '"chapter":'.length] ^= 0x02;
+    await writeFile(newest, bytes);
+    const resumed = await runFfjob(['train', '--local', first, '--dir', run]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /group 0 skipped unusable checkpoint .*chapter-000001\.ffckpt: header checksum [0-9a-f]{8} does not match/);
+
+    const changed = await writeTinyJob(join(again, 'changed'), (y) => y.replace('learningRate: 0.003', 'learningRate: 0.004'));
+    const refused = await runFfjob(['train', '--local', changed, '--dir', run]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /belongs to another run: spec\.training\.optimizer\.learningRate is 0\.004 in the job but 0\.003 in the checkpoint/);
+    const fresh = await runFfjob(['train', '--local', changed, '--dir', run, '--fresh']);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.match(fresh.stderr, /--fresh: moved the previous checkpoints to .*run\/checkpoints-\d{4}-/);
   });
 
   void it('stops a run whose first layer diverges: exit 1, the layer and chapter named, no restart, no model', async () => {

@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finalGroup, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
 import { divergedSince } from './diverged.js';
+import { moveCheckpointsAside } from './fresh-start.js';
 import { ProgressDisplay, eventNote, type DisplayStream } from './display.js';
 import { applyEvent, newGroupView, type GroupView } from './group-view.js';
 import { readJob } from './job-file.js';
@@ -19,6 +20,8 @@ export interface LocalRunOptions {
   jobFile: string;
   /** Where checkpoints, logs and the model go; default runs/<job name>. */
   dir: string | undefined;
+  /** fresh moves the run's checkpoints aside first, so training starts over. */
+  fresh: boolean;
   /** Worker restarts allowed over the whole run. */
   restarts: number;
   output: 'text' | 'json';
@@ -173,6 +176,10 @@ export async function runLocal(opts: LocalRunOptions): Promise<number> {
   const layers = groupLayers(job);
   const dir = resolve(opts.dir ?? join('runs', job.metadata.name ?? 'job'));
   await mkdir(join(dir, 'logs'), { recursive: true });
+  if (opts.fresh) {
+    const moved = await moveCheckpointsAside(dir);
+    if (moved !== undefined) opts.stderr.write(`--fresh: moved the previous checkpoints to ${moved}\n`);
+  }
   const flat = await freePorts(layers.length * 2);
   const ports: GroupPorts[] = layers.map((_, g) => ({ grpc: flat[2 * g]!, metrics: flat[2 * g + 1]! }));
   const jobFile = resolve(opts.jobFile);

@@ -2,10 +2,12 @@
 export const USAGE = `ffjob: Forward-Forward training, on Kubernetes or on this machine
 
 usage:
-  ffjob train --local JOB.yaml [--dir DIR] [--restarts N] [--output text|json]
+  ffjob train --local JOB.yaml [--dir DIR] [--fresh] [--restarts N] [--output text|json]
       run the job here, one worker process per layer group; checkpoints, logs
       (DIR/logs/group-N.log) and the model go to DIR (default runs/<job name>);
-      a crashed worker restarts from its checkpoint up to N times in all (default 0)
+      a crashed worker restarts from its checkpoint up to N times in all (default 0);
+      a checkpoint of another run (other name, layers, learning rate...) is refused:
+      --fresh moves DIR/checkpoints aside and starts over
   ffjob train JOB.yaml
       on a cluster, submit the job with: kubectl apply -f JOB.yaml
   ffjob validate JOB.yaml
