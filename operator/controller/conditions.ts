@@ -52,6 +52,8 @@ export const REASONS = [
   'InvalidJob',
   /** HostAccessRefused: the worker template asks for host or identity access the operator does not allow. */
   'HostAccessRefused',
+  /** MemoryEstimateExceeded: a worker would need more memory than spec.worker.resources.limits.memory (or the default cap). */
+  'MemoryEstimateExceeded',
   /** JobSuspended: runPolicy.suspend is true. */
   'JobSuspended',
   /** JobResumed: runPolicy.suspend went back to false. */

@@ -21,6 +21,7 @@ import { isDeleting } from './pods.js';
 import { fetchReport, reportingPods, type WorkerReport } from './progress.js';
 import { computeStatus, type JobStatus } from './status.js';
 import { isSuspended, podsToSuspend } from './suspend.js';
+import { memoryRefusal } from './size-policy.js';
 import { hostAccessRefusal } from './template-policy.js';
 import { evaluateTtl } from './ttl.js';
 
@@ -108,7 +109,7 @@ export class Reconciler {
       await this.deletePods(pass, podsToSuspend(pass.pods), 'job suspended');
       return computeStatus(job, { ...base, pods: [], suspended: true, created: hasCondition(snapshot, 'Created') });
     }
-    const invalid = invalidName(job) ?? hostAccessRefusal(job, this.deps.allowHostAccess === true);
+    const invalid = invalidName(job) ?? hostAccessRefusal(job, this.deps.allowHostAccess === true) ?? memoryRefusal(job);
     if (invalid) return this.fail(pass, base, invalid);
     const failures = evaluateFailures(job, pass.pods, snapshot.restarts ?? {}, { now, backoff: this.deps.backoff ?? DEFAULT_BACKOFF });
     const deadlines = evaluateDeadlines(job, pass.pods, snapshot.startTime, now);

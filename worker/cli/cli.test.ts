@@ -73,6 +73,16 @@ void describe('ffjob (user errors and validation)', () => {
     assert.match(r.stderr, /spec\.parallelism\.replicasPerGroup 2 is not implemented yet; use 1/);
   });
 
+  void it('validate and train refuse a job whose workers cannot fit in memory, before starting anything', async () => {
+    const path = await file('huge.yaml', valid.replace('[64, 64]', '[65536, 65536]').replace('workers: 2', 'workers: 1'));
+    const results = await Promise.all([runFfjob(['validate', path]), runFfjob(['train', '--local', path, '--dir', join(dir, 'huge-run')])]);
+    for (const r of results) {
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /spec\.model\.layers: worker 0 needs at least 49\.3 GiB .*the default cap of 32\.0 GiB/);
+    }
+    assert.equal(results[1]!.stderr.includes('started'), false);
+  });
+
   void it('an empty --dir is refused before anything is written or deleted', async () => {
     const r = await runFfjob(['train', '--local', await file('ok-dir.yaml', valid), '--dir', '']);
     assert.equal(r.code, 1);

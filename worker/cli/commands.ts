@@ -2,7 +2,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseWorkerArgs } from '../worker-args.js';
 import { runWorker } from '../worker.js';
+import { knownInputSize } from '../../operator/api/v1alpha1/index.js';
 import { readJob } from './job-file.js';
+import { checkMemory } from './local-plan.js';
 import { runLocal } from './local-runner.js';
 import { evaluateModel, predictOne } from './model-commands.js';
 import { formatPercent } from './render.js';
@@ -77,6 +79,7 @@ const validate: Command = async (argv) => {
   const { positionals } = parse('validate', argv, {}, 1);
   const file = requireValue('validate', positionals[0], 'a job file (ffjob validate JOB.yaml)');
   const job = await readJob(file);
+  checkMemory(job, knownInputSize(job.spec));
   process.stdout.write(`${file}: OK (ForwardForwardJob ${job.metadata.name})\n`);
   return 0;
 };

@@ -3,13 +3,19 @@
 // a pod, with loopback addresses in place of Services.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { MNIST_INPUT_SIZE, peerGroups, workerLayers, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
+import { memoryProblems, MNIST_INPUT_SIZE, peerGroups, workerLayers, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
 import { unsupportedFeatures } from '../train/supported.js';
 import { UserError } from './user-error.js';
 
 export interface GroupPorts {
   grpc: number;
   metrics: number;
+}
+
+/** checkMemory refuses a job whose workers would outgrow their memory limit (memory-estimate.ts). */
+export function checkMemory(job: ForwardForwardJob, inputWidth: number): void {
+  const problems = memoryProblems(job.spec, inputWidth);
+  if (problems.length > 0) throw new UserError(problems.join('\n'));
 }
 
 /** checkLocalSupport refuses what the workers cannot run yet, naming the fields. */

@@ -10,7 +10,7 @@ import { moveCheckpointsAside } from './fresh-start.js';
 import { ProgressDisplay, eventNote, type DisplayStream } from './display.js';
 import { applyEvent, newGroupView, type GroupView } from './group-view.js';
 import { readJob } from './job-file.js';
-import { checkLocalSupport, groupLayers, workerArgs, type GroupPorts } from './local-plan.js';
+import { checkLocalSupport, checkMemory, groupLayers, inputSize, workerArgs, type GroupPorts } from './local-plan.js';
 import { freePorts } from './ports.js';
 import { buildSummary, summaryText } from './summary.js';
 import { parseWorkerLine } from './worker-events.js';
@@ -173,6 +173,7 @@ class LocalRun {
 export async function runLocal(opts: LocalRunOptions): Promise<number> {
   const job = await readJob(opts.jobFile);
   checkLocalSupport(job);
+  checkMemory(job, inputSize(job));
   const layers = groupLayers(job);
   const dir = resolve(opts.dir ?? join('runs', job.metadata.name ?? 'job'));
   await mkdir(join(dir, 'logs'), { recursive: true });

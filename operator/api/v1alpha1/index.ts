@@ -17,3 +17,4 @@ export { groupCosts, layerCosts, layerGroups } from './layer-groups.js';
 export { finalGroup, isRing, peerGroups, scoresRoute, workerCount, workerLayers, type PeerGroups } from './workers.js';
 export { HOST_ACCESS_RULES, hostAccessCel, hostAccessViolations, ruleMessage, type HostAccessRule } from './host-access.js';
 export { hostAccessBinding, hostAccessPolicy, POLICY_TEMPLATE_FILE, renderPolicyTemplate } from './admission-policy.js';
+export { DEFAULT_MEMORY_CAP, estimateWorker, knownInputSize, memoryProblems, parseMemory, RUNTIME_BYTES, type MemoryEstimate } from './memory-estimate.js';
