@@ -7,7 +7,7 @@
 import { peerGroups } from '../operator/api/v1alpha1/index.js';
 import { checkpointDue } from './checkpoint/checkpoint.js';
 import { checkpointIdentity } from './checkpoint/identity.js';
-import { loadDataset } from './data/job-dataset.js';
+import { loadDataset, loadTestSet } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
 import { fetchPeerStatus } from './peer/peer-client.js';
@@ -37,7 +37,7 @@ export class RingWorker extends WorkerBase {
     this.log.info('backend ready', { backend: backend.name, skipped: backend.skipped });
     const train = loadDataset(this.job, 'train');
     const plan = ringPlan(this.job.spec, this.args.group);
-    const test = plan.steps.some((s) => s.evaluate) ? loadDataset(this.job, 'test') : undefined;
+    const test = plan.steps.some((s) => s.evaluate) ? loadTestSet(this.job, train) : undefined;
     const trainer = new RingTrainer(this.job.spec, plan, train);
     this.units = plan.units;
     // Only the previous worker may publish here, and only one unit's whole state at a time.

