@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeTinyJob } from '../../test/fixtures/tiny-mnist.js';
-import { onlyJsonObject, runFfjob, trainKillingOnce } from './testing.js';
+import { firstCheckpoint, onlyJsonObject, runFfjob, startFfjob, trainKillingOnce } from './testing.js';
 
 void describe('ffjob train --local (tiny job)', () => {
   let dir = '';
@@ -77,6 +77,23 @@ void describe('ffjob train --local (tiny job)', () => {
     const fresh = await runFfjob(['train', '--local', changed, '--dir', run, '--fresh']);
     assert.equal(fresh.code, 0, fresh.stderr);
     assert.match(fresh.stderr, /--fresh: moved the previous checkpoints to .*run\/checkpoints-\d{4}-/);
+  });
+
+  void it('restarts a worker that stops advancing (SIGSTOP) after runPolicy.progressDeadlineSeconds, naming it', async () => {
+    const stuck = await mkdtemp(join(dir, 'stuck-'));
+    const stuckJob = await writeTinyJob(stuck, (y) => `${y}  runPolicy: {progressDeadlineSeconds: 4}\n`);
+    const run = join(stuck, 'run');
+    let stopped = false;
+    const r = await startFfjob(['train', '--local', stuckJob, '--dir', run, '--restarts', '1', '--output', 'json'], (chunk) => {
+      const pid = /group 1 started \(pid (\d+)\)/.exec(chunk)?.[1];
+      if (pid === undefined || stopped) return;
+      stopped = true;
+      // Stopped once it has a checkpoint, so the restart resumes from it.
+      void firstCheckpoint(join(run, 'checkpoints', 'group-1')).then(() => process.kill(Number(pid), 'SIGSTOP'));
+    }).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /group 1 made no progress for \d+ s at chapter \d, step \d+\/\d+ \(runPolicy\.progressDeadlineSeconds is 4\) and was stopped; restarting it from its checkpoint \(restart 1 of 1\)/);
+    assert.deepEqual(onlyJsonObject(r.stdout).groups.map((g) => g.restarts), [0, 1]);
   });
 
   void it('stops a run whose first layer diverges: exit 1, the layer and chapter named, no restart, no model', async () => {

@@ -66,6 +66,11 @@ export class WorkerProcess {
     return this.exit === undefined;
   }
 
+  /** kill ends the worker at once; SIGKILL also ends a stopped (SIGSTOP) process. */
+  kill(): void {
+    if (this.running) this.child.kill('SIGKILL');
+  }
+
   /** stop sends SIGTERM, then SIGKILL if the worker is still there after `graceMs`. */
   async stop(graceMs: number): Promise<WorkerExit> {
     if (this.running) this.child.kill('SIGTERM');
