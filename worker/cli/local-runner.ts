@@ -78,7 +78,8 @@ class LocalRun {
     this.restartsLeft = opts.restarts;
     this.display = new ProgressDisplay(opts.stderr);
     const { spec } = job;
-    this.watch = new ProgressWatch(layers.length, (g) => peerGroups(spec, g).upstream, isRing(spec), spec.training.chapters, Date.now());
+    const upstreamOf = (g: number): number | undefined => peerGroups(spec, g).upstream;
+    this.watch = new ProgressWatch({ groups: layers.length, upstreamOf, ring: isRing(spec), chapters: spec.training.chapters }, Date.now());
     this.stalls = layers.map(() => undefined);
   }
 

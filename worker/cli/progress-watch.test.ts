@@ -5,7 +5,7 @@ import type { WorkerEvent } from './worker-events.js';
 
 const progress = (chapter: number, step: number, steps = 10): WorkerEvent => ({ kind: 'progress', chapter, step, steps, samplesPerSecond: 1, loss: 0.5 });
 const done = (chapter: number): WorkerEvent => ({ kind: 'chapterDone', chapter, seconds: 1 });
-const pipeline = (): ProgressWatch => new ProgressWatch(2, (g) => (g > 0 ? g - 1 : undefined), false, 5, 0);
+const pipeline = (): ProgressWatch => new ProgressWatch({ groups: 2, upstreamOf: (g) => (g > 0 ? g - 1 : undefined), ring: false, chapters: 5 }, 0);
 const DEADLINE = 60_000;
 
 void describe('ProgressWatch', () => {
@@ -56,7 +56,7 @@ void describe('ProgressWatch', () => {
   });
 
   void it('on a ring only a worker stuck inside a chapter is blamed', () => {
-    const w = new ProgressWatch(2, (g) => (g + 1) % 2, true, 5, 0);
+    const w = new ProgressWatch({ groups: 2, upstreamOf: (g) => (g + 1) % 2, ring: true, chapters: 5 }, 0);
     w.observe(0, done(0), 0);
     w.observe(1, progress(1, 5), 0);
     assert.deepEqual(w.stalled(60_000, DEADLINE).map((s) => s.group), [1]);

@@ -26,17 +26,23 @@ export interface Stall {
   steps: number;
 }
 
+/** WatchedJob is the shape of the run: its groups, who feeds whom, and its length. */
+export interface WatchedJob {
+  groups: number;
+  upstreamOf: (g: number) => number | undefined;
+  ring: boolean;
+  chapters: number;
+}
+
 export class ProgressWatch {
   private readonly tracks: Track[];
+  private readonly upstreamOf: (g: number) => number | undefined;
+  private readonly ring: boolean;
+  private readonly chapters: number;
 
-  constructor(
-    groups: number,
-    private readonly upstreamOf: (g: number) => number | undefined,
-    private readonly ring: boolean,
-    private readonly chapters: number,
-    now: number,
-  ) {
-    this.tracks = Array.from({ length: groups }, () => ({ lastAdvanceMs: now, done: -1, chapter: -1, step: 0, steps: 0, midChapter: false, finished: false }));
+  constructor(job: WatchedJob, now: number) {
+    ({ upstreamOf: this.upstreamOf, ring: this.ring, chapters: this.chapters } = job);
+    this.tracks = Array.from({ length: job.groups }, () => ({ lastAdvanceMs: now, done: -1, chapter: -1, step: 0, steps: 0, midChapter: false, finished: false }));
   }
 
   /** started resets a group's clock: a (re)started worker has its start-up ahead of it. */
