@@ -28,6 +28,8 @@ export interface WorkerState {
   chapter: number;
   /** How many chapters are finished: what the operator's progress reads. */
   chaptersDone: number;
+  /** The step reached in `chapter`: with it, the operator's progress deadline sees a worker move. */
+  step: number;
   testAccuracy: number | undefined;
   stopping: boolean;
 }
@@ -46,7 +48,7 @@ export type PeerExtras = Omit<PeerThreadOptions, 'host' | 'port' | 'job' | 'chap
 const FINAL_GRACE_MS = 3000;
 
 export abstract class WorkerBase {
-  readonly state: WorkerState = { phase: 'starting', chapter: -1, chaptersDone: 0, testAccuracy: undefined, stopping: false };
+  readonly state: WorkerState = { phase: 'starting', chapter: -1, chaptersDone: 0, step: 0, testAccuracy: undefined, stopping: false };
   protected peer: PeerThread | undefined;
   protected readonly closers: (() => Promise<void>)[] = [];
   protected readonly metrics: WorkerMetrics;
@@ -163,6 +165,7 @@ export abstract class WorkerBase {
   /** Metrics and the progress log line the local runner reads; `extra` adds schedule-specific fields. */
   protected reportProgress(p: ChapterProgress, extra: LogFields = {}): void {
     checkStats(p.layers, p.chapter);
+    this.state.step = p.step;
     for (const l of p.layers) this.metrics.recordBatchStats(l.layer, l);
     this.metrics.recordSamples(p.samples, p.seconds);
     this.log.info('progress', { chapter: p.chapter, ...extra, step: p.step, steps: p.steps, samplesPerSecond: p.samplesPerSecond, layers: p.layers });

@@ -54,6 +54,8 @@ export const REASONS = [
   'HostAccessRefused',
   /** MemoryEstimateExceeded: a worker would need more memory than spec.worker.resources.limits.memory (or the default cap). */
   'MemoryEstimateExceeded',
+  /** ProgressDeadlineExceeded: a worker stalled past runPolicy.progressDeadlineSeconds with no restart left. */
+  'ProgressDeadlineExceeded',
   /** JobSuspended: runPolicy.suspend is true. */
   'JobSuspended',
   /** JobResumed: runPolicy.suspend went back to false. */

@@ -19,6 +19,7 @@ import type { Informer } from './informer.js';
 import { JOB_NAME_LABEL } from './labels.js';
 import { isDeleting } from './pods.js';
 import { fetchReport, reportingPods, type WorkerReport } from './progress.js';
+import { evaluateProgress } from './progress-deadline.js';
 import { computeStatus, type JobStatus } from './status.js';
 import { isSuspended, podsToSuspend } from './suspend.js';
 import { memoryRefusal } from './size-policy.js';
@@ -121,7 +122,12 @@ export class Reconciler {
     const created = await this.createMissing(pass, failures.restarts, new Set([...failures.waiting, ...failures.deleteNow]));
     const restarting = failures.waiting.length + failures.deleteNow.length > 0;
     const reports = await this.workerReports(pass);
-    return computeStatus(job, { ...base, restarts: failures.restarts, restarting, suspended: false, created, reports });
+    const progress = evaluateProgress(job, pass.pods, reports, { marks: snapshot.workerProgress ?? {}, restarts: failures.restarts }, now);
+    if (progress.fail) return this.fail(pass, { ...base, restarts: progress.restarts }, progress.fail);
+    for (const message of progress.messages) pass.events.push({ type: 'Warning', reason: 'ProgressDeadlineExceeded', message });
+    await this.deletePods(pass, progress.restartNow, 'progress deadline exceeded');
+    const status = computeStatus(job, { ...base, restarts: progress.restarts, restarting, suspended: false, created, reports });
+    return { ...status, workerProgress: progress.marks };
   }
 
   // Progress comes from the workers themselves; while any runs, look again a little later.
