@@ -75,7 +75,7 @@ const cases: Case[] = [
 void describe('evaluateProgress', () => {
   for (const c of cases) {
     void it(c.name, () => {
-      const got = evaluateProgress(c.job, pods, c.reports, { marks: c.marks, restarts: c.restarts ?? {} }, t(c.now));
+      const got = evaluateProgress(c.job, { pods, reports: c.reports }, { marks: c.marks, restarts: c.restarts ?? {} }, t(c.now));
       assert.deepEqual(got.restartNow, c.wantRestart);
       assert.equal(got.fail?.reason, c.wantFail);
       for (const [pod, since] of Object.entries(c.wantSince ?? {})) assert.equal(got.marks[pod]?.since, t(since).toISOString(), pod);

@@ -33,17 +33,26 @@ export interface ProgressDecision {
 // Phases in which a worker legitimately makes no progress of its own.
 const IDLE_PHASES: ReadonlySet<string> = new Set(['waiting', 'succeeded']);
 
+// A mark moves when the worker reports another chapter or step, and is renewed while the
+// worker is idle by design; an unanswered /status keeps the previous mark.
 function nextMark(report: WorkerReport | undefined, prev: ProgressMark | undefined, now: Date): ProgressMark {
-  const at = { chapter: report?.chapter ?? prev?.chapter ?? -1, step: report?.step ?? prev?.step ?? 0 };
+  const since = now.toISOString();
+  if (report?.chapter === undefined || report.step === undefined) return prev ?? { chapter: -1, step: 0, since };
+  const at = { chapter: report.chapter, step: report.step };
   const moved = prev === undefined || at.chapter !== prev.chapter || at.step !== prev.step;
-  const idle = report?.phase !== undefined && IDLE_PHASES.has(report.phase);
-  return { ...at, since: moved || idle ? now.toISOString() : prev.since };
+  const idle = report.phase !== undefined && IDLE_PHASES.has(report.phase);
+  return { ...at, since: moved || idle ? since : prev.since };
+}
+
+/** Observed is what one reconcile saw: the job's pods and what their workers reported. */
+export interface Observed {
+  pods: readonly V1Pod[];
+  reports: readonly WorkerReport[];
 }
 
 export function evaluateProgress(
   job: ForwardForwardJob,
-  pods: readonly V1Pod[],
-  reports: readonly WorkerReport[],
+  { pods, reports }: Observed,
   stored: { marks: Readonly<Record<string, ProgressMark>>; restarts: Readonly<Record<string, number>> },
   now: Date,
 ): ProgressDecision {

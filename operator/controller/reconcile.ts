@@ -19,7 +19,7 @@ import type { Informer } from './informer.js';
 import { JOB_NAME_LABEL } from './labels.js';
 import { isDeleting } from './pods.js';
 import { fetchReport, reportingPods, type WorkerReport } from './progress.js';
-import { evaluateProgress } from './progress-deadline.js';
+import { evaluateProgress, type ProgressDecision } from './progress-deadline.js';
 import { computeStatus, type JobStatus } from './status.js';
 import { isSuspended, podsToSuspend } from './suspend.js';
 import { memoryRefusal } from './size-policy.js';
@@ -110,7 +110,7 @@ export class Reconciler {
       await this.deletePods(pass, podsToSuspend(pass.pods), 'job suspended');
       return computeStatus(job, { ...base, pods: [], suspended: true, created: hasCondition(snapshot, 'Created') });
     }
-    const invalid = invalidName(job) ?? hostAccessRefusal(job, this.deps.allowHostAccess === true) ?? memoryRefusal(job);
+    const invalid = this.refusal(job);
     if (invalid) return this.fail(pass, base, invalid);
     const failures = evaluateFailures(job, pass.pods, snapshot.restarts ?? {}, { now, backoff: this.deps.backoff ?? DEFAULT_BACKOFF });
     const deadlines = evaluateDeadlines(job, pass.pods, snapshot.startTime, now);
@@ -122,12 +122,24 @@ export class Reconciler {
     const created = await this.createMissing(pass, failures.restarts, new Set([...failures.waiting, ...failures.deleteNow]));
     const restarting = failures.waiting.length + failures.deleteNow.length > 0;
     const reports = await this.workerReports(pass);
-    const progress = evaluateProgress(job, pass.pods, reports, { marks: snapshot.workerProgress ?? {}, restarts: failures.restarts }, now);
+    const progress = await this.stalledWorkers(pass, reports, { marks: snapshot.workerProgress ?? {}, restarts: failures.restarts }, now);
     if (progress.fail) return this.fail(pass, { ...base, restarts: progress.restarts }, progress.fail);
-    for (const message of progress.messages) pass.events.push({ type: 'Warning', reason: 'ProgressDeadlineExceeded', message });
-    await this.deletePods(pass, progress.restartNow, 'progress deadline exceeded');
     const status = computeStatus(job, { ...base, restarts: progress.restarts, restarting, suspended: false, created, reports });
     return { ...status, workerProgress: progress.marks };
+  }
+
+  // Refusals decided from the job alone, before any pod is created.
+  private refusal(job: ForwardForwardJob): Failure | undefined {
+    return invalidName(job) ?? hostAccessRefusal(job, this.deps.allowHostAccess === true) ?? memoryRefusal(job);
+  }
+
+  // The progress deadline (progress-deadline.ts): stalled pods are named and deleted, to be recreated.
+  private async stalledWorkers(pass: Pass, reports: WorkerReport[], stored: Parameters<typeof evaluateProgress>[2], now: Date): Promise<ProgressDecision> {
+    const progress = evaluateProgress(pass.job, { pods: pass.pods, reports }, stored, now);
+    if (progress.fail) return progress;
+    for (const message of progress.messages) pass.events.push({ type: 'Warning', reason: 'ProgressDeadlineExceeded', message });
+    await this.deletePods(pass, progress.restartNow, 'progress deadline exceeded');
+    return progress;
   }
 
   // Progress comes from the workers themselves; while any runs, look again a little later.
