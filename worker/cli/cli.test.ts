@@ -83,6 +83,14 @@ void describe('ffjob (user errors and validation)', () => {
     assert.equal(results[1]!.stderr.includes('started'), false);
   });
 
+  void it('validate refuses a host-network template as the chart\'s admission policy does, unless --allow-host-access', async () => {
+    const path = await file('host.yaml', `${valid}  worker: {template: {spec: {hostNetwork: true}}}\n`);
+    const refused = await runFfjob(['validate', path]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /host\.yaml: spec\.worker\.template hostNetwork gives worker pods access to the node/);
+    assert.equal((await runFfjob(['validate', '--allow-host-access', path])).code, 0);
+  });
+
   void it('an empty --dir is refused before anything is written or deleted', async () => {
     const r = await runFfjob(['train', '--local', await file('ok-dir.yaml', valid), '--dir', '']);
     assert.equal(r.code, 1);

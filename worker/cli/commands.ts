@@ -2,7 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseWorkerArgs } from '../worker-args.js';
 import { runWorker } from '../worker.js';
-import { knownInputSize } from '../../operator/api/v1alpha1/index.js';
+import { hostAccessViolations, knownInputSize } from '../../operator/api/v1alpha1/index.js';
 import { readJob } from './job-file.js';
 import { checkMemory } from './local-plan.js';
 import { runLocal } from './local-runner.js';
@@ -76,10 +76,13 @@ const train: Command = async (argv) => {
 };
 
 const validate: Command = async (argv) => {
-  const { positionals } = parse('validate', argv, {}, 1);
+  const { values, positionals } = parse('validate', argv, { 'allow-host-access': { type: 'boolean' } }, 1);
   const file = requireValue('validate', positionals[0], 'a job file (ffjob validate JOB.yaml)');
   const job = await readJob(file);
   checkMemory(job, knownInputSize(job.spec));
+  // As the chart's admission policy would, unless the cluster's admin allows host access.
+  const hostAccess = values['allow-host-access'] === true ? [] : hostAccessViolations(job.spec);
+  if (hostAccess.length > 0) throw new UserError(`${file}: ${hostAccess.join('\n')}`);
   process.stdout.write(`${file}: OK (ForwardForwardJob ${job.metadata.name})\n`);
   return 0;
 };

@@ -10,8 +10,10 @@ usage:
       --fresh moves DIR/checkpoints aside and starts over
   ffjob train JOB.yaml
       on a cluster, submit the job with: kubectl apply -f JOB.yaml
-  ffjob validate JOB.yaml
-      check a job file as the API server would; prints OK or every problem
+  ffjob validate JOB.yaml [--allow-host-access]
+      check a job file as the API server would; prints OK or every problem;
+      templates asking for host access are refused as the chart's admission
+      policy refuses them, unless --allow-host-access (the cluster allows them)
   ffjob eval --model DIR [--dataset-path DIR] [--output text|json]
       test accuracy of a saved model on MNIST's test set (or IDX files in DIR)
   ffjob predict --model DIR --index N [--dataset-path DIR] [--output text|json]

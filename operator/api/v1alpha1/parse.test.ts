@@ -50,6 +50,11 @@ const invalid: { name: string; text: string; wantErrors: string[] }[] = [
     wantErrors: ['spec.model.layers[1]: Invalid value: +Inf: must be a finite number (kubectl: json: unsupported value)'],
   },
   {
+    name: 'an alias bomb (billion laughs) is refused, not expanded',
+    text: `a: &a [x, x, x, x, x, x, x, x, x]\n${['b', 'c', 'd', 'e', 'f', 'g'].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`).join('\n')}\n`,
+    wantErrors: ['Excessive alias count indicates a resource exhaustion attack'],
+  },
+  {
     name: 'two jobs in one file are refused: ffjob runs one',
     text: `${quick}---\n${quick}`,
     wantErrors: ['holds 2 YAML documents; a job file holds one ForwardForwardJob'],

@@ -1,6 +1,6 @@
 // parseJobYaml: the CLI's way in. One job file in, one defaulted, validated job out, or a
 // SpecError that lists every problem at once (fixing one mistake per run is tedious).
-import { parseAllDocuments, type YAMLError } from 'yaml';
+import { isScalar, parseAllDocuments, type YAMLError } from 'yaml';
 import { goValue } from './field-errors.js';
 import type { ForwardForwardJob } from './job.js';
 import { validateJob } from './job.js';
@@ -24,7 +24,7 @@ function yamlProblems(text: string): { value: unknown; problems: string[] } {
   // An empty document (a trailing `---`, as Helm prints) is nothing, as kubectl takes it.
   const docs = parseAllDocuments(text, { version: '1.1' });
   const all = Array.isArray(docs) ? docs : [];
-  const filled = all.filter((d) => d.errors.length > 0 || (d.toJS() ?? null) !== null);
+  const filled = all.filter((d) => d.errors.length > 0 || !(d.contents === null || (isScalar(d.contents) && d.contents.value === null)));
   if (filled.length > 1) {
     return { value: undefined, problems: [`holds ${filled.length} YAML documents; a job file holds one ForwardForwardJob`] };
   }
@@ -36,7 +36,13 @@ function yamlProblems(text: string): { value: unknown; problems: string[] } {
     return at === undefined ? reason : `line ${at.line}, column ${at.col}: ${reason}`;
   });
   if (problems.length > 0) return { value: undefined, problems };
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    // The yaml library refuses alias bombs ("billion laughs") here, past its alias limit.
+    value = doc.toJS();
+  } catch (err) {
+    return { value: undefined, problems: [(err as Error).message] };
+  }
   return { value, problems: nonFinite(value, '') };
 }
 
