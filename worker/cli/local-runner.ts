@@ -2,7 +2,6 @@
 // over loopback, supervised the way the operator supervises pods: a crashed worker restarts
 // from its checkpoint while the restart budget lasts, otherwise the run fails and the rest
 // are stopped.
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finalGroup, isRing, peerGroups, type ForwardForwardJob } from '../../operator/api/v1alpha1/index.js';
 import { divergedSince } from './diverged.js';
@@ -12,6 +11,7 @@ import { applyEvent, newGroupView, type GroupView } from './group-view.js';
 import { readJob } from './job-file.js';
 import { checkLocalSupport, checkMemory, groupLayers, inputSize, workerArgs, type GroupPorts } from './local-plan.js';
 import { freePorts } from './ports.js';
+import { prepareRunDir } from './run-dir.js';
 import { ProgressWatch, type Stall } from './progress-watch.js';
 import { buildSummary, summaryText } from './summary.js';
 import { parseWorkerLine } from './worker-events.js';
@@ -206,7 +206,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<number> {
   checkMemory(job, inputSize(job));
   const layers = groupLayers(job);
   const dir = resolve(opts.dir ?? join('runs', job.metadata.name ?? 'job'));
-  await mkdir(join(dir, 'logs'), { recursive: true });
+  await prepareRunDir(dir);
   if (opts.fresh) {
     const moved = await moveCheckpointsAside(dir);
     if (moved !== undefined) opts.stderr.write(`--fresh: moved the previous checkpoints to ${moved}\n`);
