@@ -81,7 +81,7 @@ void describe('ffjob train --local (tiny job)', () => {
 
   void it('restarts a worker that stops advancing (SIGSTOP) after runPolicy.progressDeadlineSeconds, naming it', async () => {
     const stuck = await mkdtemp(join(dir, 'stuck-'));
-    const stuckJob = await writeTinyJob(stuck, (y) => `${y}  runPolicy: {progressDeadlineSeconds: 4}\n`);
+    const stuckJob = await writeTinyJob(stuck, (y) => `${y}  runPolicy: {progressDeadlineSeconds: 15}\n`);
     const run = join(stuck, 'run');
     let stopped = false;
     const r = await startFfjob(['train', '--local', stuckJob, '--dir', run, '--restarts', '1', '--output', 'json'], (chunk) => {
@@ -92,7 +92,7 @@ void describe('ffjob train --local (tiny job)', () => {
       void firstCheckpoint(join(run, 'checkpoints', 'group-1')).then(() => process.kill(Number(pid), 'SIGSTOP'));
     }).done;
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /group 1 made no progress for \d+ s at chapter \d, step \d+\/\d+ \(runPolicy\.progressDeadlineSeconds is 4\) and was stopped; restarting it from its checkpoint \(restart 1 of 1\)/);
+    assert.match(r.stderr, /group 1 made no progress for \d+ s at chapter \d, step \d+\/\d+ \(runPolicy\.progressDeadlineSeconds is 15\) and was stopped; restarting it from its checkpoint \(restart 1 of 1\)/);
     assert.deepEqual(onlyJsonObject(r.stdout).groups.map((g) => g.restarts), [0, 1]);
   });
 

@@ -79,7 +79,8 @@ class LocalRun {
     this.display = new ProgressDisplay(opts.stderr);
     const { spec } = job;
     const upstreamOf = (g: number): number | undefined => peerGroups(spec, g).upstream;
-    this.watch = new ProgressWatch({ groups: layers.length, upstreamOf, ring: isRing(spec), chapters: spec.training.chapters }, Date.now());
+    const downstreamOf = (g: number): number | undefined => peerGroups(spec, g).downstream;
+    this.watch = new ProgressWatch({ groups: layers.length, upstreamOf, downstreamOf, ring: isRing(spec), chapters: spec.training.chapters }, Date.now());
     this.stalls = layers.map(() => undefined);
   }
 

@@ -2,8 +2,9 @@
 // advancing. A worker counts as advancing when its chapter or step changes; one that has
 // finished a chapter and waits for its upstream group's next one is waiting, not stalled,
 // as long as that group has not handed the chapter over yet (it is then the one to blame,
-// if anyone). On a ring, chapters interleave, so only a worker stuck inside a chapter is
-// blamed.
+// if anyone); one that has trained a chapter and is handing it downstream waits on that
+// worker. On a ring, chapters interleave, so only a worker stuck inside a chapter, or at
+// its end with no one to hand it to, is blamed.
 import type { WorkerEvent } from './worker-events.js';
 
 interface Track {
@@ -30,6 +31,7 @@ export interface Stall {
 export interface WatchedJob {
   groups: number;
   upstreamOf: (g: number) => number | undefined;
+  downstreamOf: (g: number) => number | undefined;
   ring: boolean;
   chapters: number;
 }
@@ -37,17 +39,18 @@ export interface WatchedJob {
 export class ProgressWatch {
   private readonly tracks: Track[];
   private readonly upstreamOf: (g: number) => number | undefined;
+  private readonly downstreamOf: (g: number) => number | undefined;
   private readonly ring: boolean;
   private readonly chapters: number;
 
   constructor(job: WatchedJob, now: number) {
-    ({ upstreamOf: this.upstreamOf, ring: this.ring, chapters: this.chapters } = job);
+    ({ upstreamOf: this.upstreamOf, downstreamOf: this.downstreamOf, ring: this.ring, chapters: this.chapters } = job);
     this.tracks = Array.from({ length: job.groups }, () => ({ lastAdvanceMs: now, done: -1, chapter: -1, step: 0, steps: 0, midChapter: false, finished: false }));
   }
 
   /** started resets a group's clock: a (re)started worker has its start-up ahead of it. */
   started(g: number, now: number): void {
-    this.tracks[g] = { ...this.tracks[g]!, lastAdvanceMs: now, midChapter: false };
+    this.tracks[g] = { ...this.tracks[g]!, lastAdvanceMs: now, chapter: -1, step: 0, steps: 0, midChapter: false };
   }
 
   observe(g: number, event: WorkerEvent, now: number): void {
@@ -73,7 +76,12 @@ export class ProgressWatch {
   }
 
   private toBlame(g: number, t: Track): boolean {
+    // Start-up (backend, data, the first weights) is not progress; a worker is held to the
+    // deadline once it has trained or resumed something.
+    if (t.chapter < 0 && t.done < 0) return false;
     if (t.midChapter) return true;
+    // Trained but not done: handing its weights to a downstream worker, which may be the stuck one.
+    if (t.chapter > t.done) return this.downstreamOf(g) === undefined;
     if (this.ring) return false;
     const up = this.upstreamOf(g);
     if (up === undefined) return true;
