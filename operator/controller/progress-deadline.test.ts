@@ -22,6 +22,7 @@ interface Case {
   wantRestart: string[];
   wantFail?: string;
   wantSince?: Record<string, number>;
+  wantRequeueMs?: number;
 }
 
 const cases: Case[] = [
@@ -33,6 +34,7 @@ const cases: Case[] = [
     now: 100,
     wantRestart: [],
     wantSince: { 'j-g0-r0': 100, 'j-g1-r0': 100 },
+    wantRequeueMs: 60_000,
   },
   {
     name: 'a pod that answers nothing (SIGSTOP) for longer than the deadline is restarted and counted',
@@ -42,6 +44,8 @@ const cases: Case[] = [
     now: 61,
     wantRestart: ['j-g0-r0'],
     wantSince: { 'j-g0-r0': 0, 'j-g1-r0': 61 },
+    // The silent pod's deadline passed; the other's runs from now.
+    wantRequeueMs: 60_000,
   },
   {
     name: 'a worker waiting for its upstream is not stalled, however long it waits',
@@ -79,6 +83,7 @@ void describe('evaluateProgress', () => {
       assert.deepEqual(got.restartNow, c.wantRestart);
       assert.equal(got.fail?.reason, c.wantFail);
       for (const [pod, since] of Object.entries(c.wantSince ?? {})) assert.equal(got.marks[pod]?.since, t(since).toISOString(), pod);
+      if (c.wantRequeueMs !== undefined) assert.equal(got.requeueAfterMs, c.wantRequeueMs);
       if (c.wantRestart.length > 0) {
         assert.equal(got.restarts[c.wantRestart[0]!], 1);
         assert.match(got.messages[0]!, /^pod j-g0-r0 made no progress for 61 s at chapter 3, step 25 \(runPolicy\.progressDeadlineSeconds is 60\)$/);

@@ -28,6 +28,8 @@ export interface ProgressDecision {
   fail?: Failure;
   /** messages say which pod stalled where, for Warning events. */
   messages: string[];
+  /** requeueAfterMs is when the first running pod's deadline passes, if none has yet. */
+  requeueAfterMs?: number;
 }
 
 // Phases in which a worker legitimately makes no progress of its own.
@@ -62,8 +64,13 @@ export function evaluateProgress(
     const name = pod.metadata?.name ?? '';
     const mark = nextMark(reports.find((r) => r.pod === name), stored.marks[name], now);
     decision.marks[name] = mark;
-    const seconds = Math.round((now.getTime() - Date.parse(mark.since)) / 1000);
-    if (seconds < progressDeadlineSeconds) continue;
+    const elapsedMs = now.getTime() - Date.parse(mark.since);
+    const seconds = Math.round(elapsedMs / 1000);
+    if (elapsedMs < progressDeadlineSeconds * 1000) {
+      // A stuck worker changes nothing that would wake the reconciler: come back at its deadline.
+      decision.requeueAfterMs = Math.min(decision.requeueAfterMs ?? Infinity, progressDeadlineSeconds * 1000 - elapsedMs);
+      continue;
+    }
     decision.messages.push(`pod ${name} made no progress for ${seconds} s at chapter ${mark.chapter + 1}, step ${mark.step} (runPolicy.progressDeadlineSeconds is ${progressDeadlineSeconds})`);
     decision.restartNow.push(name);
     decision.restarts[name] = (decision.restarts[name] ?? 0) + 1;

@@ -137,6 +137,7 @@ export class Reconciler {
   private async stalledWorkers(pass: Pass, reports: WorkerReport[], stored: Parameters<typeof evaluateProgress>[2], now: Date): Promise<ProgressDecision> {
     const progress = evaluateProgress(pass.job, { pods: pass.pods, reports }, stored, now);
     if (progress.fail) return progress;
+    if (progress.requeueAfterMs !== undefined) pass.requeue.push(progress.requeueAfterMs);
     for (const message of progress.messages) pass.events.push({ type: 'Warning', reason: 'ProgressDeadlineExceeded', message });
     await this.deletePods(pass, progress.restartNow, 'progress deadline exceeded');
     return progress;
