@@ -1,8 +1,9 @@
 // The subcommands: each parses its own flags and returns the process exit code.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parseWorkerArgs } from '../api/v1alpha1/index.js';
+import { hostAccessViolations, parseWorkerArgs } from '../api/v1alpha1/index.js';
 import { runWorker } from '../worker/worker.js';
 import { readJob } from './job-file.js';
+import { checkMemory } from './local-plan.js';
 import { runLocal } from './local-runner.js';
 import { evaluateModel, predictOne } from './model-commands.js';
 import { formatPercent } from './render.js';
@@ -52,6 +53,7 @@ const train: Command = async (argv) => {
   const { values, positionals } = parse('train', argv, {
     local: { type: 'boolean' },
     dir: { type: 'string' },
+    fresh: { type: 'boolean' },
     restarts: { type: 'string', default: '0' },
     output: { type: 'string', default: 'text' },
   }, 1);
@@ -59,9 +61,12 @@ const train: Command = async (argv) => {
   if (values.local !== true) {
     throw new UserError(`train: to train on a cluster, submit the job with \`kubectl apply -f ${jobFile}\`; to train on this machine, use \`ffjob train --local ${jobFile}\``);
   }
+  // An unset shell variable (`--dir "$RUN"`) would otherwise mean the current directory.
+  if (values.dir === '') throw new UserError('train: --dir must name a directory; leave it out to use runs/<job name>');
   return runLocal({
     jobFile,
     dir: typeof values.dir === 'string' ? values.dir : undefined,
+    fresh: values.fresh === true,
     restarts: count('train', 'restarts', values.restarts),
     output: outputFormat('train', values.output),
     stdout: process.stdout,
@@ -70,9 +75,13 @@ const train: Command = async (argv) => {
 };
 
 const validate: Command = async (argv) => {
-  const { positionals } = parse('validate', argv, {}, 1);
+  const { values, positionals } = parse('validate', argv, { 'allow-host-access': { type: 'boolean' } }, 1);
   const file = requireValue('validate', positionals[0], 'a job file (ffjob validate JOB.yaml)');
   const job = await readJob(file);
+  checkMemory(job);
+  // As the chart's admission policy would, unless the cluster's admin allows host access.
+  const hostAccess = values['allow-host-access'] === true ? [] : hostAccessViolations(job.spec);
+  if (hostAccess.length > 0) throw new UserError(`${file}: ${hostAccess.join('\n')}`);
   process.stdout.write(`${file}: OK (ForwardForwardJob ${job.metadata.name})\n`);
   return 0;
 };

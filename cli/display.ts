@@ -24,6 +24,8 @@ export function eventNote(view: GroupView, event: WorkerEvent, live: boolean): s
       return `group ${view.group} resumed from checkpoint (chapter ${event.chapter + 1}/${view.chapters} done)`;
     case 'error':
       return `group ${view.group}: ${event.message}`;
+    case 'skippedCheckpoint':
+      return `group ${view.group} skipped unusable checkpoint ${event.path}: ${event.reason}`;
     case 'chapterDone':
       return live ? undefined : chapterLine(view, event.chapter, event.seconds);
     case 'testAccuracy':

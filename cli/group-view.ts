@@ -57,7 +57,8 @@ export function applyEvent(view: GroupView, event: WorkerEvent): GroupView {
       return { ...view, phase: 'finished' };
     case 'backend':
       return { ...view, backend: { name: event.backend, reason: event.reason } };
-    case 'error':
+    default:
+      // Errors and skipped checkpoints are notes (display.ts), not state.
       return view;
   }
 }

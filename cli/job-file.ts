@@ -1,13 +1,14 @@
 // Reading a job file for the CLI: the same checks `ffjob validate` and `ffjob train --local`
 // report, worded as one message the user can act on.
-import { readFile } from 'node:fs/promises';
 import { parseJobYaml, SpecError, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { decodeManifest, readManifestBytes } from './manifest-bytes.js';
 import { UserError } from './user-error.js';
 
 async function readText(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return decodeManifest(await readManifestBytes(path), path);
   } catch (err) {
+    if (err instanceof UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError(`job file not found: ${path}`);
     if (code === 'EISDIR') throw new UserError(`job file is a directory: ${path}`);

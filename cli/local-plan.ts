@@ -2,12 +2,18 @@
 // the one the operator puts in a pod (api workerArgs) with loopback addresses in place of
 // Services and files under the run's folder.
 import { join } from 'node:path';
-import { unsupportedFeatures, workerArgs, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { memoryProblems, unsupportedFeatures, workerArgs, type ForwardForwardJob } from '../api/v1alpha1/index.js';
 import { UserError } from './user-error.js';
 
 export interface GroupPorts {
   grpc: number;
   metrics: number;
+}
+
+/** checkMemory refuses a job whose workers would outgrow their memory limit (memory-estimate.ts). */
+export function checkMemory(job: ForwardForwardJob): void {
+  const problems = memoryProblems(job.spec);
+  if (problems.length > 0) throw new UserError(problems.join('\n'));
 }
 
 /** checkLocalSupport refuses what the workers cannot run yet, naming the fields. */

@@ -2,14 +2,17 @@
 // over loopback, supervised the way the operator supervises pods: a crashed worker restarts
 // from its checkpoint while the restart budget lasts, otherwise the run fails and the rest
 // are stopped.
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { finalGroup, groupLayers, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { finalGroup, groupLayers, isRing, peerGroups, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { divergedSince } from './diverged.js';
+import { moveCheckpointsAside } from './fresh-start.js';
 import { ProgressDisplay, eventNote, type DisplayStream } from './display.js';
 import { applyEvent, newGroupView, type GroupView } from './group-view.js';
 import { readJob } from './job-file.js';
-import { checkLocalSupport, localWorkerArgs, type GroupPorts } from './local-plan.js';
+import { checkLocalSupport, checkMemory, localWorkerArgs, type GroupPorts } from './local-plan.js';
 import { freePorts } from './ports.js';
+import { prepareRunDir } from './run-dir.js';
+import { ProgressWatch, type Stall } from './progress-watch.js';
 import { buildSummary, summaryText } from './summary.js';
 import { parseWorkerLine } from './worker-events.js';
 import { describeExit, WorkerProcess, type WorkerExit } from './worker-process.js';
@@ -18,6 +21,8 @@ export interface LocalRunOptions {
   jobFile: string;
   /** Where checkpoints, logs and the model go; default runs/<job name>. */
   dir: string | undefined;
+  /** fresh moves the run's checkpoints aside first, so training starts over. */
+  fresh: boolean;
   /** Worker restarts allowed over the whole run. */
   restarts: number;
   output: 'text' | 'json';
@@ -27,7 +32,7 @@ export interface LocalRunOptions {
 
 type Outcome =
   | { kind: 'succeeded' }
-  | { kind: 'failed'; group: number; exit: WorkerExit; tail: string[] }
+  | { kind: 'failed'; group: number; exit: WorkerExit; tail: string[]; how: string }
   | { kind: 'interrupted'; signal: string };
 
 // Long enough for a worker to close its gRPC server and flush its log.
@@ -53,6 +58,9 @@ class LocalRun {
   private settle: (o: Outcome) => void = () => undefined;
   private settled = false;
   private readonly display: ProgressDisplay;
+  private readonly watch: ProgressWatch;
+  /** stalls holds the workers stopped for missing their progress deadline, until they exit. */
+  private readonly stalls: (Stall | undefined)[];
 
   private readonly dir: string;
   private readonly args: string[][];
@@ -69,6 +77,11 @@ class LocalRun {
     this.processes = layers.map(() => undefined);
     this.restartsLeft = opts.restarts;
     this.display = new ProgressDisplay(opts.stderr);
+    const { spec } = job;
+    const upstreamOf = (g: number): number | undefined => peerGroups(spec, g).upstream;
+    const downstreamOf = (g: number): number | undefined => peerGroups(spec, g).downstream;
+    this.watch = new ProgressWatch({ groups: layers.length, upstreamOf, downstreamOf, ring: isRing(spec), chapters: spec.training.chapters }, Date.now());
+    this.stalls = layers.map(() => undefined);
   }
 
   async run(): Promise<number> {
@@ -102,10 +115,22 @@ class LocalRun {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     this.views.forEach((_, g) => void this.superviseGroup(g));
+    const deadlineMs = this.job.spec.runPolicy.progressDeadlineSeconds * 1000;
+    const watching = setInterval(() => this.stopStalled(deadlineMs), Math.min(5000, deadlineMs / 4));
     return outcome.finally(() => {
+      clearInterval(watching);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     });
+  }
+
+  // A stalled worker is killed; superviseGroup then restarts it or fails the run, as for a crash.
+  private stopStalled(deadlineMs: number): void {
+    for (const stall of this.watch.stalled(Date.now(), deadlineMs)) {
+      if (this.stalls[stall.group] !== undefined || this.settled) continue;
+      this.stalls[stall.group] = stall;
+      this.processes[stall.group]?.kill();
+    }
   }
 
   private async superviseGroup(g: number): Promise<void> {
@@ -114,22 +139,34 @@ class LocalRun {
     for (;;) {
       const proc = this.start(g);
       const exit = await proc.exited;
+      const stall = this.stalls[g];
+      this.stalls[g] = undefined;
       if (this.settled) return;
+      const how = stall ? stallText(stall, this.job.spec.runPolicy.progressDeadlineSeconds) : describeExit(exit);
       if (exit.code === 0) {
         if (last) this.settle({ kind: 'succeeded' });
         return;
       }
-      if (this.restartsLeft === 0) return this.settle({ kind: 'failed', group: g, exit, tail: proc.tail });
+      // A diverged group would replay its checkpoint into the same NaN: restarting it only costs time.
+      if (this.restartsLeft === 0 || (await divergedSince(this.terminationLog(g), proc.startedAt))) {
+        return this.settle({ kind: 'failed', group: g, exit, tail: proc.tail, how });
+      }
       this.restartsLeft -= 1;
       const view = this.views[g]!;
       this.views[g] = { ...view, phase: 'restarting', restarts: view.restarts + 1 };
-      this.display.note(`group ${g} ${describeExit(exit)}; restarting it from its checkpoint (restart ${this.opts.restarts - this.restartsLeft} of ${this.opts.restarts})`);
+      this.display.note(`group ${g} ${how}; restarting it from its checkpoint (restart ${this.opts.restarts - this.restartsLeft} of ${this.opts.restarts})`);
     }
+  }
+
+  private terminationLog(g: number): string {
+    const args = this.args[g]!;
+    return args[args.indexOf('--termination-log') + 1]!;
   }
 
   private start(g: number): WorkerProcess {
     const log = join(this.dir, 'logs', `group-${g}.log`);
     const proc = new WorkerProcess(this.args[g]!, log, (line) => this.onLine(g, line));
+    this.watch.started(g, Date.now());
     this.processes[g] = proc;
     const args = this.args[g]!;
     // Where to point curl or a Prometheus scrape at this worker.
@@ -142,6 +179,7 @@ class LocalRun {
   private onLine(g: number, line: string): void {
     const event = parseWorkerLine(line);
     if (event === undefined) return;
+    this.watch.observe(g, event, Date.now());
     const view = applyEvent(this.views[g]!, event);
     this.views[g] = view;
     // Once the run is decided, what the workers say while being stopped is only noise.
@@ -153,17 +191,27 @@ class LocalRun {
   private reportFailure(o: Extract<Outcome, { kind: 'failed' }>): void {
     const log = join(this.dir, 'logs', `group-${o.group}.log`);
     const tail = o.tail.map((l) => `  ${readable(l)}`).join('\n');
-    this.opts.stderr.write(`ffjob: group ${o.group} ${describeExit(o.exit)}; its last log lines (all in ${log}):\n${tail}\n`);
+    this.opts.stderr.write(`ffjob: group ${o.group} ${o.how}; its last log lines (all in ${log}):\n${tail}\n`);
   }
+}
+
+function stallText(stall: Stall, deadline: number): string {
+  const where = stall.chapter < 0 ? 'before its first chapter' : `at chapter ${stall.chapter + 1}, step ${stall.step}/${stall.steps}`;
+  return `made no progress for ${stall.seconds} s ${where} (runPolicy.progressDeadlineSeconds is ${deadline}) and was stopped`;
 }
 
 /** runLocal runs a job file on this machine and returns the process exit code. */
 export async function runLocal(opts: LocalRunOptions): Promise<number> {
   const job = await readJob(opts.jobFile);
   checkLocalSupport(job);
+  checkMemory(job);
   const layers = groupLayers(job.spec);
   const dir = resolve(opts.dir ?? join('runs', job.metadata.name ?? 'job'));
-  await mkdir(join(dir, 'logs'), { recursive: true });
+  await prepareRunDir(dir);
+  if (opts.fresh) {
+    const moved = await moveCheckpointsAside(dir);
+    if (moved !== undefined) opts.stderr.write(`--fresh: moved the previous checkpoints to ${moved}\n`);
+  }
   const flat = await freePorts(layers.length * 2);
   const ports: GroupPorts[] = layers.map((_, g) => ({ grpc: flat[2 * g]!, metrics: flat[2 * g + 1]! }));
   const jobFile = resolve(opts.jobFile);

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSpec } from '../api/v1alpha1/index.js';
-import { loadMnist, type Dataset } from '../worker/data/mnist.js';
+import { imagesFile, loadMnist, type Dataset } from '../worker/data/mnist.js';
 import { initBackend } from '../worker/ff/backend.js';
 import type { NamedTensor } from '../worker/named-tensor.js';
 import { loadModel, type FFModelDescription } from '../worker/train/model-files.js';
@@ -41,7 +41,8 @@ async function loadModelAndData(opts: ModelOptions): Promise<{ classifier: Class
     throw new UserError((err as Error).message);
   }
   if (test.inputSize !== description.inputSize) {
-    throw new UserError(`the model takes ${description.inputSize} inputs per row but the test images have ${test.inputSize}`);
+    const images = imagesFile('test', opts.datasetPath);
+    throw new UserError(`${images} holds images of ${test.inputSize} pixels but the model ${opts.model} takes ${description.inputSize} inputs per row`);
   }
   await initBackend('auto');
   return { classifier: classifierFrom(description, tensors), test, description };

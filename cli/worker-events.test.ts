@@ -20,6 +20,11 @@ void describe('parseWorkerLine', () => {
       line: line({ msg: 'progress', chapter: 3 }),
       want: undefined,
     },
+    {
+      name: 'a checkpoint skipped as corrupt is an event, so the runner can show it',
+      line: line({ level: 'warn', msg: 'skipped unusable checkpoint', path: '/r/chapter-000003.ffckpt', reason: 'header checksum 1 does not match' }),
+      want: { kind: 'skippedCheckpoint', path: '/r/chapter-000003.ffckpt', reason: 'header checksum 1 does not match' },
+    },
     { name: 'chapter done', line: line({ msg: 'chapter done', chapter: 1, seconds: 4.5 }), want: { kind: 'chapterDone', chapter: 1, seconds: 4.5 } },
     {
       name: 'test accuracy',

@@ -9,6 +9,8 @@ export type WorkerEvent =
   | { kind: 'resumed'; chapter: number }
   /** The TensorFlow.js backend the worker runs on, and why (what `auto` skipped, or that it was asked for). */
   | { kind: 'backend'; backend: string; reason: string }
+  /** A checkpoint that failed verification and was passed over for an older one, or a fresh start. */
+  | { kind: 'skippedCheckpoint'; path: string; reason: string }
   /** A ring worker that has trained all its chapters (it may stay up to serve the next one). */
   | { kind: 'finished' }
   | { kind: 'error'; message: string };
@@ -58,6 +60,7 @@ const BY_MESSAGE: Record<string, (f: Fields) => WorkerEvent | undefined> = {
   'model written': (f) =>
     typeof f.modelPath === 'string' ? { kind: 'modelWritten', modelPath: f.modelPath, testAccuracy: num(f, 'testAccuracy') } : undefined,
   'resumed from checkpoint': (f) => ({ kind: 'resumed', chapter: num(f, 'chapter') ?? -1 }),
+  'skipped unusable checkpoint': (f) => ({ kind: 'skippedCheckpoint', path: String(f.path ?? '?'), reason: String(f.reason ?? '?') }),
   'worker finished': () => ({ kind: 'finished' }),
 };
 

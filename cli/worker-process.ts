@@ -22,6 +22,8 @@ export function describeExit(exit: WorkerExit): string {
 export class WorkerProcess {
   readonly exited: Promise<WorkerExit>;
   readonly tail: string[] = [];
+  /** startedAt (ms since the epoch) tells this run's termination message from an older one. */
+  readonly startedAt = Date.now();
   private readonly child: ChildProcess;
   private exit: WorkerExit | undefined;
 
@@ -63,6 +65,11 @@ export class WorkerProcess {
 
   get running(): boolean {
     return this.exit === undefined;
+  }
+
+  /** kill ends the worker at once; SIGKILL also ends a stopped (SIGSTOP) process. */
+  kill(): void {
+    if (this.running) this.child.kill('SIGKILL');
   }
 
   /** stop sends SIGTERM, then SIGKILL if the worker is still there after `graceMs`. */

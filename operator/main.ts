@@ -52,6 +52,8 @@ export interface OperatorOptions {
   watchNamespace?: string;
   /** networkPolicy gives every job a NetworkPolicy; metricsPeers (operator, Prometheus) may reach the metrics port. */
   networkPolicy?: { metricsPeers: V1NetworkPolicyPeer[] };
+  /** allowHostAccess lets worker templates use host namespaces, hostPath, privilege or other service accounts. */
+  allowHostAccess?: boolean;
 }
 
 export interface Operator {
@@ -89,8 +91,8 @@ class Controller {
     this.pods.onChange(owner);
     this.services.onChange(owner);
     const { pods, jobs } = this;
-    const { backoff, networkPolicy } = opts;
-    this.reconciler = new Reconciler({ kube, jobs, pods, log, backoff, networkPolicy, onPodRestart: () => metrics.podRestarts.inc() });
+    const { backoff, networkPolicy, allowHostAccess } = opts;
+    this.reconciler = new Reconciler({ kube, jobs, pods, log, backoff, networkPolicy, allowHostAccess, onPodRestart: () => metrics.podRestarts.inc() });
     this.gauge = setInterval(() => this.observe(), 1000);
     this.gauge.unref();
   }
@@ -233,6 +235,8 @@ async function main(): Promise<void> {
       'network-policy': { type: 'boolean', default: false },
       // A NetworkPolicyPeer as JSON ({"namespaceSelector": …, "podSelector": …}); repeatable.
       'metrics-peer': { type: 'string', multiple: true, default: [] },
+      // Off: worker templates may not ask for the node's or another identity's rights.
+      'allow-host-access': { type: 'boolean', default: false },
     },
   });
   const op = await startOperator({
@@ -241,6 +245,7 @@ async function main(): Promise<void> {
     workers: Number(values.workers),
     leaseNamespace: values['lease-namespace'],
     watchNamespace: values['watch-namespace'],
+    allowHostAccess: values['allow-host-access'],
     ...(values['network-policy'] ? { networkPolicy: { metricsPeers: values['metrics-peer'].map(parsePeer) } } : {}),
   });
   let stopping = false;

@@ -1,25 +1,35 @@
-// Writes the ForwardForwardJob CRD generated from api/v1alpha1 to deploy/crd.
-// `--check` writes nothing and fails when the committed file is stale.
+// Writes the files generated from api/v1alpha1: the ForwardForwardJob CRD
+// (deploy/crd) and the worker host-access admission policy (a chart template).
+// `--check` writes nothing and fails when a committed file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CRD_FILE, renderCrdYaml } from '../api/v1alpha1/index.js';
+import { CRD_FILE, POLICY_TEMPLATE_FILE, renderCrdYaml, renderPolicyTemplate } from '../api/v1alpha1/index.js';
 
-const target = join(dirname(fileURLToPath(import.meta.url)), '..', CRD_FILE);
-const wanted = renderCrdYaml();
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const files: [string, string][] = [
+  [CRD_FILE, renderCrdYaml()],
+  [POLICY_TEMPLATE_FILE, renderPolicyTemplate()],
+];
 
-if (process.argv.includes('--check')) {
-  let current = '';
+function current(path: string): string {
   try {
-    current = readFileSync(target, 'utf8');
+    return readFileSync(join(root, path), 'utf8');
   } catch {
     // A missing file is just stale.
+    return '';
   }
-  if (current !== wanted) {
-    console.error(`${CRD_FILE} is stale: run 'npm run crd' and commit the result`);
+}
+
+if (process.argv.includes('--check')) {
+  const stale = files.filter(([path, wanted]) => current(path) !== wanted).map(([path]) => path);
+  if (stale.length > 0) {
+    console.error(`${stale.join(', ')} stale: run 'npm run crd' and commit the result`);
     process.exit(1);
   }
 } else {
-  writeFileSync(target, wanted);
-  console.log(`wrote ${CRD_FILE}`);
+  for (const [path, wanted] of files) {
+    writeFileSync(join(root, path), wanted);
+    console.log(`wrote ${path}`);
+  }
 }

@@ -6,6 +6,7 @@
 // ready to send again what a restarted successor lost, until their successor has finished.
 import { peerGroups } from '../api/v1alpha1/index.js';
 import { checkpointDue } from './checkpoint/checkpoint.js';
+import { checkpointIdentity } from './checkpoint/identity.js';
 import { loadDataset } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
@@ -57,17 +58,7 @@ export class RingWorker extends WorkerBase {
   }
 
   private checkpointIdentity(): Record<string, unknown> {
-    const { model, training: t, parallelism } = this.job.spec;
-    return {
-      layers: model.layers,
-      batchSize: t.batchSize,
-      epochs: t.epochs,
-      chapters: t.chapters,
-      seed: t.seed,
-      classifier: model.classifier.name,
-      schedule: parallelism.schedule,
-      workers: parallelism.workers,
-    };
+    return checkpointIdentity(this.job);
   }
 
   /** Restores the newest good checkpoint; returns the first chapter still to train. */

@@ -15,6 +15,7 @@ import { fetchPeerStatus, publishBundle, type PublishResult } from './peer/peer-
 import { startPeerThread, type PeerThread, type PeerThreadEvents, type PeerThreadOptions } from './peer/peer-thread.js';
 import type { WeightBundle } from './peer/weight-bundle.js';
 import type { PeerPhase } from './peer/worker-status.js';
+import { checkStats, checkTensors } from './train/divergence.js';
 import type { ChapterProgress } from './train/group-trainer.js';
 import { modelDescription, saveModel } from './train/model-files.js';
 import { accuracy } from './train/predict.js';
@@ -26,6 +27,8 @@ export interface WorkerState {
   chapter: number;
   /** How many chapters are finished: what the operator's progress reads. */
   chaptersDone: number;
+  /** The step reached in `chapter`: with it, the operator's progress deadline sees a worker move. */
+  step: number;
   testAccuracy: number | undefined;
   stopping: boolean;
 }
@@ -44,7 +47,7 @@ export type PeerExtras = Omit<PeerThreadOptions, 'host' | 'port' | 'job' | 'chap
 const FINAL_GRACE_MS = 3000;
 
 export abstract class WorkerBase {
-  readonly state: WorkerState = { phase: 'starting', chapter: -1, chaptersDone: 0, testAccuracy: undefined, stopping: false };
+  readonly state: WorkerState = { phase: 'starting', chapter: -1, chaptersDone: 0, step: 0, testAccuracy: undefined, stopping: false };
   protected peer: PeerThread | undefined;
   protected readonly closers: (() => Promise<void>)[] = [];
   protected readonly metrics: WorkerMetrics;
@@ -160,6 +163,8 @@ export abstract class WorkerBase {
 
   /** Metrics and the progress log line the local runner reads; `extra` adds schedule-specific fields. */
   protected reportProgress(p: ChapterProgress, extra: LogFields = {}): void {
+    checkStats(p.layers, p.chapter);
+    this.state.step = p.step;
     for (const l of p.layers) this.metrics.recordBatchStats(l.layer, l);
     this.metrics.recordSamples(p.samples, p.seconds);
     this.log.info('progress', { chapter: p.chapter, ...extra, step: p.step, steps: p.steps, samplesPerSecond: p.samplesPerSecond, layers: p.layers });
@@ -178,6 +183,7 @@ export abstract class WorkerBase {
   protected async writeModel(model: HeldModel, train: Dataset): Promise<void> {
     const modelDir = join(this.args.dir, 'model');
     const tensors = (await Promise.all([...model.layers.map((l) => l.exportWeights()), model.head?.exportWeights() ?? []])).flat();
+    checkTensors(tensors, this.state.chapter);
     await saveModel(modelDir, modelDescription(this.job.spec, this.name, train, this.state.testAccuracy), tensors);
     const message = { testAccuracy: this.state.testAccuracy, chapter: this.state.chapter, modelPath: modelDir };
     await writeTerminationMessage(this.args.terminationLog, message, this.log);

@@ -1,8 +1,9 @@
 // One worker process: trains one layer group of a ForwardForwardJob chapter by chapter,
 // receiving the previous group's weights and publishing its own to the next group.
 import { readFile } from 'node:fs/promises';
-import { parseJobYaml, scoresRoute, unsupportedFeatures, workerCount, type WorkerArgs } from '../api/v1alpha1/index.js';
+import { DIVERGED, parseJobYaml, scoresRoute, unsupportedFeatures, workerCount, type WorkerArgs } from '../api/v1alpha1/index.js';
 import { checkpointDue } from './checkpoint/checkpoint.js';
+import { checkpointIdentity } from './checkpoint/identity.js';
 import { loadDataset } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
@@ -11,6 +12,7 @@ import { fetchPeerStatus } from './peer/peer-client.js';
 import type { ExpectedTensor } from './peer/assembler.js';
 import { batchBytes } from './peer/activation-batch.js';
 import { activationLayout } from './train/activation-layout.js';
+import { checkTensors, DivergedError } from './train/divergence.js';
 import type { ChapterNegatives } from './train/group-negatives.js';
 import { GroupTrainer, type ActivationIO } from './train/group-trainer.js';
 import { groupPlan } from './train/group-plan.js';
@@ -22,6 +24,7 @@ import { SCORES_TENSOR } from './train/row-scores.js';
 import { RingWorker } from './ring-worker.js';
 import type { NamedTensor } from './named-tensor.js';
 import { WorkerBase } from './worker-base.js';
+import { writeTerminationMessage } from './termination-message.js';
 
 // Streamed batches each side may hold: enough to ride out the other side's pauses (the
 // last group's evaluation, a checkpoint) without letting either run far ahead.
@@ -112,16 +115,7 @@ class Worker extends WorkerBase {
   }
 
   private checkpointIdentity(trainer: GroupTrainer): Record<string, unknown> {
-    const t = this.job.spec.training;
-    return {
-      layers: this.job.spec.model.layers,
-      groupLayers: trainer.plan.layers,
-      batchSize: t.batchSize,
-      epochs: t.epochs,
-      chapters: t.chapters,
-      seed: t.seed,
-      classifier: this.job.spec.model.classifier.name,
-    };
+    return checkpointIdentity(this.job, { groupLayers: trainer.plan.layers });
   }
 
   /** Restores the newest good checkpoint; returns the first chapter still to train. */
@@ -265,6 +259,7 @@ class Worker extends WorkerBase {
     if (this.args.downstream === undefined) return;
     this.setPhase('publishing');
     const bundle = { job: this.name, fromGroup: this.args.group, chapter, tensors: await trainer.weightsForDownstream() };
+    checkTensors(bundle.tensors, chapter);
     const result = await this.publishDownstream(bundle);
     this.log.info('published weights', { chapter, bytes: result.bytes, seconds: result.seconds });
   }
@@ -309,6 +304,7 @@ export async function runWorker(args: WorkerArgs): Promise<number> {
     return 0;
   } catch (err) {
     log.error((err as Error).message);
+    if (err instanceof DivergedError) await writeTerminationMessage(args.terminationLog, { reason: DIVERGED, message: err.message }, log);
     await worker?.shutdown();
     return 1;
   }

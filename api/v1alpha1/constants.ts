@@ -24,3 +24,9 @@ export const CRD_NAME = `${PLURAL}.${GROUP}`;
 export const DEFAULT_WORKER_IMAGE = 'ghcr.io/ffjob/worker:0.1.0';
 /** MNIST_INPUT_SIZE is the input width of the shipped data set (28×28 pixels). */
 export const MNIST_INPUT_SIZE = 784;
+/**
+ * DIVERGED is the `reason` of the termination message a worker leaves when a layer's loss or
+ * weights stop being finite (`{"reason":"Diverged","message":…}`); the operator fails the job
+ * with the same reason, since a restart from the checkpoint would diverge again.
+ */
+export const DIVERGED = 'Diverged';

@@ -3,7 +3,8 @@
 import { stringify } from 'yaml';
 import { CRD_NAME, GROUP, KIND, LIST_KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from './constants.js';
 import { toOpenApi, type OpenApiSchema } from './openapi.js';
-import { fieldPath, RULES } from './rules.js';
+import { DNS_SUBDOMAIN_MAX } from './metadata-name.js';
+import { fieldPath, OBJECT_RULES, RULES } from './rules.js';
 import { ForwardForwardJobStatusSchema } from './status.js';
 import { SPEC_OPENAPI } from './validate.js';
 
@@ -25,10 +26,19 @@ function rootSchema(): OpenApiSchema {
     properties: {
       apiVersion: { type: 'string', description: 'apiVersion is the versioned schema of this object.' },
       kind: { type: 'string', description: 'kind is the REST resource this object represents.' },
-      metadata: { type: 'object' },
+      // name's maxLength is the API server's own limit; declaring it keeps the CEL cost of
+      // OBJECT_RULES (a regex on the name) within budget.
+      metadata: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', maxLength: DNS_SUBDOMAIN_MAX },
+          generateName: { type: 'string', maxLength: DNS_SUBDOMAIN_MAX },
+        },
+      },
       spec: specWithRules(),
       status: toOpenApi(ForwardForwardJobStatusSchema),
     },
+    'x-kubernetes-validations': OBJECT_RULES.map((r) => ({ rule: r.cel, message: r.message, fieldPath: `.${r.path}` })),
   };
 }
 

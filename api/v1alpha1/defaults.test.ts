@@ -31,6 +31,7 @@ const wantDefaults: ForwardForwardJobSpec = {
     restartPolicy: 'OnFailure',
     restartScope: 'Group',
     startupDeadlineSeconds: 600,
+    progressDeadlineSeconds: 600,
     schedulerName: '',
     priorityClassName: '',
   },

@@ -37,7 +37,8 @@ export function goValue(value: unknown): string {
  * is below -4 or at least 6 ("1e-08", "1.5e+06"), unlike JavaScript's thresholds.
  */
 export function goFloat(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
   const [mantissa, expText] = value.toExponential().split('e');
   const exp = Number(expText);
   if (exp < -4 || exp >= 6) {

@@ -99,3 +99,58 @@ export const RULES: readonly Rule[] = [
 export function fieldPath(rule: Rule): string {
   return rule.path.slice('spec'.length);
 }
+
+/** NamedObject is what an object rule reads: the name the API server stores and the defaulted spec. */
+export interface NamedObject {
+  metadata: { name: string };
+  spec: ForwardForwardJobSpec;
+}
+
+/** ObjectRule is a rule on the whole object (self = the object), for rules that read metadata.name. */
+export interface ObjectRule {
+  path: string;
+  message: string;
+  cel: string;
+  holds: (obj: NamedObject) => boolean;
+}
+
+/** MAX_DNS_LABEL is the longest DNS label (RFC 1035), so the longest Service name and pod hostname. */
+export const MAX_DNS_LABEL = 63;
+
+const DNS_1035_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
+
+/**
+ * workerNameSuffix is what the operator appends to the job name for its last pod,
+ * `-g<workers-1>-r<replicasPerGroup-1>`: the longest name it derives.
+ */
+export function workerNameSuffix(spec: Pick<ForwardForwardJobSpec, 'parallelism'>): string {
+  return `-g${spec.parallelism.workers - 1}-r${spec.parallelism.replicasPerGroup - 1}`;
+}
+
+/**
+ * OBJECT_RULES check metadata.name against what the operator derives from it: the job's
+ * headless Service is named after the job (a Service name is a DNS-1035 label), and each
+ * worker pod is `<name>-g<G>-r<R>` with the pod name as its hostname (a DNS label, at most
+ * 63 characters). The API server itself only asks for a DNS subdomain of up to 253
+ * characters, which lets in names that would fail only later, pod by pod.
+ */
+export const OBJECT_RULES: readonly ObjectRule[] = [
+  {
+    path: 'metadata.name',
+    message:
+      'name must be a DNS-1035 label (lower-case letters, digits and \'-\', starting with a letter and ending with a letter ' +
+      'or digit): it names the job\'s Service and its worker pods',
+    cel: `self.metadata.name.matches('${DNS_1035_LABEL}')`,
+    holds: (o) => new RegExp(DNS_1035_LABEL).test(o.metadata.name),
+  },
+  {
+    path: 'metadata.name',
+    message:
+      `name is too long for the worker pod names: <name>-g<workers-1>-r<replicasPerGroup-1> must be at most ${MAX_DNS_LABEL} ` +
+      'characters because a pod\'s name is its hostname',
+    cel:
+      'size(self.metadata.name) + size(string(self.spec.parallelism.workers - 1)) + ' +
+      `size(string(self.spec.parallelism.replicasPerGroup - 1)) + 4 <= ${MAX_DNS_LABEL}`,
+    holds: (o) => o.metadata.name.length + workerNameSuffix(o.spec).length <= MAX_DNS_LABEL,
+  },
+];

@@ -324,6 +324,15 @@ const RunPolicy = Type.Object(
       default: 600,
       description: 'startupDeadlineSeconds is how long all workers may take to become ready before the job fails.',
     }),
+    progressDeadlineSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 86400,
+      default: 600,
+      description:
+        'progressDeadlineSeconds is how long a training worker may go without its chapter or step advancing (as ' +
+        'Deployments have) before it is reported as stalled by name and restarted, or the job failed, per restartPolicy and ' +
+        'backoffLimit. A worker waiting for an upstream group that is itself advancing is not stalled.',
+    }),
     schedulerName: Type.String({ maxLength: 253, default: '', description: 'schedulerName is the pods\' scheduler; empty means the default.' }),
     priorityClassName: Type.String({ maxLength: 253, default: '', description: 'priorityClassName is the pods\' priority class; empty means none.' }),
   },

@@ -42,6 +42,8 @@ export const REASONS = [
   'BackoffLimitExceeded',
   /** WorkerFailed: a worker failed and the restart policy does not restart it. */
   'WorkerFailed',
+  /** Diverged: a layer's loss or weights became NaN or infinite; a restart would repeat it. */
+  'Diverged',
   /** DeadlineExceeded: runPolicy.activeDeadlineSeconds passed. */
   'DeadlineExceeded',
   /** StartupDeadlineExceeded: a pod stayed Pending (unschedulable, image pull…) past runPolicy.startupDeadlineSeconds. */
@@ -54,6 +56,12 @@ export const REASONS = [
   'PodCreateFailed',
   /** ApplyFailed: the API server refused the job's Service, ConfigMap, token Secret or NetworkPolicy. */
   'ApplyFailed',
+  /** HostAccessRefused: the worker template asks for host or identity access the operator does not allow. */
+  'HostAccessRefused',
+  /** MemoryEstimateExceeded: a worker would need more memory than spec.worker.resources.limits.memory (or the default cap). */
+  'MemoryEstimateExceeded',
+  /** ProgressDeadlineExceeded: a worker stalled past runPolicy.progressDeadlineSeconds with no restart left. */
+  'ProgressDeadlineExceeded',
   /** JobSuspended: runPolicy.suspend is true. */
   'JobSuspended',
   /** JobResumed: runPolicy.suspend went back to false. */

@@ -31,6 +31,17 @@ void describe('evaluateFailures', () => {
       want: { restarts: {}, deleteNow: [], waiting: [], fail: undefined },
     },
     {
+      name: 'a worker that diverged fails the job at once with its message, though restarts are left',
+      job: job('OnFailure'),
+      pods: [
+        makePod('j', 0).running().obj(),
+        makePod('j', 1).failed(1, t(0), 'Error', '{"reason":"Diverged","message":"layer 1 diverged in chapter 2: its loss is NaN"}').obj(),
+      ],
+      stored: {},
+      now: t(10),
+      want: { restarts: { 'j-g1-r0': 1 }, deleteNow: [], waiting: [], fail: 'Diverged' },
+    },
+    {
       name: 'a new failure is counted but not acted on until the count is stored',
       job: job('OnFailure'),
       pods: [makePod('j', 0).running().obj(), makePod('j', 1).failed(1, t(0)).obj()],

@@ -7,6 +7,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import type { Reason } from './conditions.js';
+import { divergedFailure } from './divergence.js';
 import { attemptOf, finishedAt, isDeleting, phase, terminated } from './pods.js';
 
 /** RestartPolicy is spec.runPolicy.restartPolicy (see its description in the schema). */
@@ -76,6 +77,8 @@ export function evaluateFailures(
   }
   const decision: FailureDecision = { restarts, deleteNow: [], waiting: [] };
   const total = Object.values(restarts).reduce((a, b) => a + b, 0);
+  const diverged = divergedFailure(failed);
+  if (diverged) return { ...decision, fail: diverged };
   const fatal = failed.find((p) => permanent(policy, p));
   if (fatal) return { ...decision, fail: { reason: 'WorkerFailed', message: `${describe(fatal)}; restartPolicy is ${policy}` } };
   if (total > backoffLimit && failed.length > 0) {

@@ -10,6 +10,11 @@ import { groupOf, phase } from './pods.js';
 export interface WorkerReport {
   group: number;
   chaptersDone: number;
+  /** pod, phase, chapter and step feed the progress deadline (progress-deadline.ts). */
+  pod?: string;
+  phase?: string;
+  chapter?: number;
+  step?: number;
 }
 
 export interface Progress {
@@ -43,10 +48,13 @@ export function reportingPods(pods: readonly V1Pod[]): V1Pod[] {
 export async function fetchReport(pod: V1Pod, metricsPort: number, timeoutMs = 1000): Promise<WorkerReport | undefined> {
   try {
     const res = await fetch(`http://${pod.status?.podIP}:${metricsPort}/status`, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await res.json()) as { chaptersDone?: unknown };
+    const body = (await res.json()) as { chaptersDone?: unknown; phase?: unknown; chapter?: unknown; step?: unknown };
     const group = groupOf(pod);
     if (!res.ok || typeof body.chaptersDone !== 'number' || group < 0) return undefined;
-    return { group, chaptersDone: body.chaptersDone };
+    const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+    const report: WorkerReport = { group, chaptersDone: body.chaptersDone, pod: pod.metadata?.name ?? '', chapter: num(body.chapter), step: num(body.step) };
+    if (typeof body.phase === 'string') report.phase = body.phase;
+    return report;
   } catch {
     return undefined;
   }

@@ -11,7 +11,7 @@
 // joined errors are thrown last so the queue retries the job with back-off.
 import { isDeepStrictEqual } from 'node:util';
 import type { V1NetworkPolicyPeer, V1Pod } from '@kubernetes/client-node';
-import { GROUP, PLURAL, unsupportedFeatures, VERSION, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
+import { GROUP, OBJECT_RULES, PLURAL, unsupportedFeatures, VERSION, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import { PATCH_TYPES, type Kube } from '../kube/client.js';
 import { ignoreConflict, ignoreNotFound } from '../kube/ignore.js';
 import type { Logger } from '../../observe/log.js';
@@ -22,12 +22,15 @@ import { desiredPod, slots } from './desired.js';
 import { EventRecorder, type JobEvent } from './events.js';
 import { DEFAULT_BACKOFF, evaluateFailures, type BackoffOptions, type Failure } from './failure-policy.js';
 import type { Informer } from './informer.js';
-import { JOB_NAME_LABEL, podName } from './labels.js';
+import { JOB_NAME_LABEL } from './labels.js';
 import { isDeleting } from './pods.js';
 import { fetchReport, reportingPods, type WorkerReport } from './progress.js';
+import { evaluateProgress, type ProgressDecision } from './progress-deadline.js';
 import { computeStatus, type JobStatus, type Observation } from './status.js';
 import { apply, FIELD_MANAGER, supportingObjects, TokenKeeper } from './supporting.js';
 import { isSuspended, podsToSuspend } from './suspend.js';
+import { memoryRefusal } from './size-policy.js';
+import { hostAccessRefusal } from './template-policy.js';
 import { evaluateTtl } from './ttl.js';
 
 /** Result says when to look at the job again, if no event comes first. */
@@ -46,6 +49,8 @@ export interface ReconcilerDeps {
   onPodRestart?: () => void;
   /** networkPolicy, when set, gives each job a NetworkPolicy admitting these peers to the metrics port. */
   networkPolicy?: { metricsPeers: V1NetworkPolicyPeer[] };
+  /** allowHostAccess lets worker templates ask for host or identity access (template-policy.ts). */
+  allowHostAccess?: boolean;
 }
 
 // A write the API server refused; `condition` is set for those that keep the job from being created.
@@ -72,7 +77,6 @@ export class RefusedWrites extends Error {
   }
 }
 
-const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /** How often a running job's progress is refreshed from its workers. */
 const PROGRESS_REFRESH_MS = 15_000;
 /** How often an active job is looked at without an event, so drift in its ConfigMap, Secret or NetworkPolicy (not watched) is undone. */
@@ -132,7 +136,7 @@ export class Reconciler {
       await this.deletePods(pass, podsToSuspend(pass.pods), 'job suspended');
       return computeStatus(job, { ...base, pods: [], suspended: true, created: hasCondition(snapshot, 'Created') });
     }
-    const invalid = invalidName(job) ?? unsupported(job);
+    const invalid = this.refusal(job);
     if (invalid) return this.fail(pass, base, invalid);
     const failures = evaluateFailures(job, pass.pods, snapshot.restarts ?? {}, { now, backoff: this.deps.backoff ?? DEFAULT_BACKOFF });
     const deadlines = evaluateDeadlines(job, pass.pods, snapshot.startTime, now);
@@ -145,7 +149,25 @@ export class Reconciler {
     const created = await this.createMissing(pass, failures.restarts, new Set([...failures.waiting, ...failures.deleteNow]));
     const restarting = failures.waiting.length + failures.deleteNow.length > 0;
     const reports = await this.workerReports(pass);
-    return computeStatus(job, { ...base, restarts: failures.restarts, restarting, suspended: false, created, reports, refused: refusedCreate(pass) });
+    const progress = await this.stalledWorkers(pass, reports, { marks: snapshot.workerProgress ?? {}, restarts: failures.restarts }, now);
+    if (progress.fail) return this.fail(pass, { ...base, restarts: progress.restarts }, progress.fail);
+    const status = computeStatus(job, { ...base, restarts: progress.restarts, restarting, suspended: false, created, reports, refused: refusedCreate(pass) });
+    return { ...status, workerProgress: progress.marks };
+  }
+
+  // Refusals decided from the job alone, before any pod is created.
+  private refusal(job: ForwardForwardJob): Failure | undefined {
+    return invalidName(job) ?? unsupported(job) ?? hostAccessRefusal(job, this.deps.allowHostAccess === true) ?? memoryRefusal(job);
+  }
+
+  // The progress deadline (progress-deadline.ts): stalled pods are named and deleted, to be recreated.
+  private async stalledWorkers(pass: Pass, reports: WorkerReport[], stored: Parameters<typeof evaluateProgress>[2], now: Date): Promise<ProgressDecision> {
+    const progress = evaluateProgress(pass.job, { pods: pass.pods, reports }, stored, now);
+    if (progress.fail) return progress;
+    if (progress.requeueAfterMs !== undefined) pass.requeue.push(progress.requeueAfterMs);
+    for (const message of progress.messages) pass.events.push({ type: 'Warning', reason: 'ProgressDeadlineExceeded', message });
+    await this.deletePods(pass, progress.restartNow, 'progress deadline exceeded');
+    return progress;
   }
 
   // Progress comes from the workers themselves; while any runs, look again a little later.
@@ -264,13 +286,12 @@ function hasCondition(status: JobStatus, type: Condition['type']): boolean {
   return status.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
 }
 
-// The service name must be a DNS label and each pod's hostname at most 63 characters.
+// The CRD refuses such names now; this catches objects stored before it did.
 function invalidName(job: ForwardForwardJob): Failure | undefined {
   const name = job.metadata.name ?? '';
-  const { workers, replicasPerGroup } = job.spec.parallelism;
-  const longest = podName(name, workers - 1, replicasPerGroup - 1);
-  if (DNS_LABEL.test(name) && longest.length <= 63) return undefined;
-  return { reason: 'InvalidJob', message: `metadata.name "${name}" must be a DNS label short enough for pod hostnames (${longest} is over 63 characters or invalid)` };
+  const broken = OBJECT_RULES.filter((r) => !r.holds({ metadata: { name }, spec: job.spec }));
+  if (broken.length === 0) return undefined;
+  return { reason: 'InvalidJob', message: `metadata.name "${name}": ${broken.map((r) => r.message).join('; ')}` };
 }
 
 // A spec the API accepts but the workers cannot run fails before any pod is created.

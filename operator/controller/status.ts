@@ -8,9 +8,10 @@ import { slots } from './desired.js';
 import type { Failure } from './failure-policy.js';
 import { groupOf, isDeleting, isReady, phase, terminated } from './pods.js';
 import { jobProgress, type WorkerReport } from './progress.js';
+import type { ProgressMark } from './progress-deadline.js';
 
 /** JobStatus adds the operator's restart counts (pod name → failures counted) to the stored status. */
-export type JobStatus = ForwardForwardJobStatus & { restarts?: Record<string, number> };
+export type JobStatus = ForwardForwardJobStatus & { restarts?: Record<string, number>; workerProgress?: Record<string, ProgressMark> };
 
 /** Observation is what one reconcile saw and decided. */
 export interface Observation {

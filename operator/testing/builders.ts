@@ -45,8 +45,8 @@ export class PodBuilder {
     return this;
   }
 
-  failed(exitCode = 1, at = new Date(0), reason = 'Error'): this {
-    this.pod.status = { phase: 'Failed', containerStatuses: [this.status({ terminated: { exitCode, reason, finishedAt: at } })] };
+  failed(exitCode = 1, at = new Date(0), reason = 'Error', message = ''): this {
+    this.pod.status = { phase: 'Failed', containerStatuses: [this.status({ terminated: { exitCode, reason, message, finishedAt: at } })] };
     return this;
   }
 

@@ -95,6 +95,16 @@ void describe('charts/ffjob rendered', () => {
     assert.ok(!off.some((a) => a.startsWith('--network-policy') || a.startsWith('--metrics-peer')), off.join(' '));
   });
 
+  void it('installs the worker host-access policy and no --allow-host-access by default; allowHostAccess swaps them', () => {
+    const byDefault = render(NS);
+    assert.equal(find(byDefault, 'ValidatingAdmissionPolicy').metadata.name, 'ffjob-worker-host-access');
+    assert.equal((find(byDefault, 'ValidatingAdmissionPolicyBinding') as K8sObject & { spec: { policyName: string } }).spec.policyName, 'ffjob-worker-host-access');
+    assert.ok(!deployment(byDefault).container.args.includes('--allow-host-access'));
+    const allowed = render(NS, ['workerPolicy.allowHostAccess=true']);
+    assert.equal(allowed.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy')).length, 0);
+    assert.ok(deployment(allowed).container.args.includes('--allow-host-access'));
+  });
+
   void it('the images are the chart appVersion, the tag of the worker image the CRD defaults to', () => {
     const { appVersion } = parse(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as { appVersion: string };
     assert.equal(deployment(render(NS)).container.image, `ghcr.io/ffjob/operator:${appVersion}`);

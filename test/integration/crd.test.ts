@@ -3,7 +3,7 @@
 // so the CLI and the cluster never disagree about a job.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { API_VERSION, KIND, validateSpec } from '../../api/v1alpha1/index.js';
+import { API_VERSION, KIND, validateJob, validateSpec } from '../../api/v1alpha1/index.js';
 import { KubeError } from '../../operator/kube/client.js';
 import { eventually, jobsPath, newNamespace, startCluster, type Cluster } from './harness.js';
 
@@ -26,7 +26,10 @@ interface Cause {
 
 // The API server's rejection: the message kubectl prints, and its causes.
 async function rejection(spec: unknown): Promise<{ message: string; causes: string[] }> {
-  const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name: 'bad', namespace: ns }, spec };
+  return rejectionOf({ apiVersion: API_VERSION, kind: KIND, metadata: { name: 'bad', namespace: ns }, spec });
+}
+
+async function rejectionOf(body: Record<string, unknown>): Promise<{ message: string; causes: string[] }> {
   try {
     await cluster.kube.request('POST', jobsPath(ns), { body, query: { fieldValidation: 'Strict', dryRun: 'All' } });
   } catch (err) {
@@ -90,6 +93,41 @@ void describe('CRD', () => {
       for (const line of cli) assert.ok(got.message.includes(line), `API server: ${got.message}\nmissing CLI line: ${line}`);
     });
   }
+
+  // Names the API server alone lets through (a dotted subdomain, a leading digit, too long
+  // for <name>-g<G>-r<R>) and names it refuses itself (a path, over 253 bytes).
+  const NAMES: { name: string; metadata: string; parallelism?: Record<string, number> }[] = [
+    { name: 'a path out of the run folder', metadata: '../escape' },
+    { name: 'a dotted subdomain', metadata: 'a.b' },
+    { name: 'a leading digit', metadata: '1st' },
+    { name: 'upper case', metadata: 'Mnist' },
+    { name: '58 characters, one too many for -g0-r0', metadata: 'a'.repeat(58) },
+    { name: '57 characters with 4 workers of 64 replicas', metadata: 'a'.repeat(57), parallelism: { workers: 4, replicasPerGroup: 64 } },
+    { name: 'over 253 bytes', metadata: 'a'.repeat(254) },
+    { name: 'empty', metadata: '' },
+  ];
+  for (const c of NAMES) {
+    void it(`rejects a metadata.name that is ${c.name}, with the CLI's messages`, async () => {
+      const body = {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        metadata: { name: c.metadata, namespace: ns },
+        spec: { model: { layers: [100, 100, 100, 100] }, parallelism: c.parallelism ?? {} },
+      };
+      const got = await rejectionOf(body);
+      const cli = validateJob({ ...body, metadata: { name: c.metadata } });
+      assert.ok(got.causes.length > 0, 'rejected');
+      assert.ok(got.causes.every((m) => m.startsWith('metadata.name:') || m.startsWith('<nil>:')), got.causes.join(' | '));
+      assert.equal(got.causes.length, cli.length, `${got.message}\nvs CLI:\n${cli.join('\n')}`);
+      for (const line of cli) assert.ok(got.message.includes(line), `API server: ${got.message}\nmissing CLI line: ${line}`);
+    });
+  }
+
+  void it('accepts the longest name that fits, as the CLI does', async () => {
+    const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name: 'a'.repeat(57), namespace: ns }, spec: base() };
+    assert.deepEqual(await rejectionOf(body), { message: '', causes: [] });
+    assert.deepEqual(validateJob({ ...body, metadata: { name: 'a'.repeat(57) } }), []);
+  });
 
   void it('rejects an unknown field under strict validation, as the CLI does', async () => {
     const spec = edit((s) => (s.training = { epoch: 3 }));

@@ -304,6 +304,38 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
     }, { timeoutMs: 10_000 });
   });
 
+  void it('a template asking for hostNetwork, or workers too big for their memory limit, fail the job before any pod exists', async () => {
+    const ns = await newNamespace(cluster.kube, 'refused');
+    await createJob(cluster.kube, ns, 'host', { worker: { template: { spec: { hostNetwork: true } } } });
+    await createJob(cluster.kube, ns, 'big', { model: { layers: [8000, 8000] }, worker: { resources: { limits: { memory: '256Mi' } } } });
+    const want = { host: ['HostAccessRefused', /^spec\.worker\.template hostNetwork gives worker pods access to the node/], big: ['MemoryEstimateExceeded', /^spec\.model\.layers: worker 0 needs at least/] } as const;
+    for (const [name, [reason, message]] of Object.entries(want)) {
+      const failed = await eventually(async () => {
+        const job = await getJob(cluster.kube, ns, name);
+        assert.equal(lastCondition(job), 'Failed');
+        return job;
+      });
+      assert.equal(failed.status?.conditions?.at(-1)?.reason, reason);
+      assert.match(failed.status?.conditions?.at(-1)?.message ?? '', message);
+    }
+    assert.deepEqual(await podNames(cluster.kube, ns), []);
+  });
+
+  void it('a running worker that reports no progress past progressDeadlineSeconds fails the job when no restart is left', async () => {
+    const ns = await newNamespace(cluster.kube, 'stalled');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 1 }, runPolicy: { progressDeadlineSeconds: 2, backoffLimit: 0 } });
+    await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 1));
+    // No worker answers /status here: its chapter and step never move.
+    await setPodPhase(cluster.kube, { ns, name: 'j-g0-r0' }, 'Running');
+    const failed = await eventually(async () => {
+      const job = await getJob(cluster.kube, ns, 'j');
+      assert.equal(lastCondition(job), 'Failed');
+      return job;
+    }, { timeoutMs: 40_000, intervalMs: 500 });
+    assert.equal(failed.status?.conditions?.at(-1)?.reason, 'ProgressDeadlineExceeded');
+    assert.match(failed.status?.conditions?.at(-1)?.message ?? '', /^pod j-g0-r0 made no progress for \d+ s .*backoffLimit is 0$/);
+  });
+
   void it('activeDeadlineSeconds fails a running job with DeadlineExceeded', async () => {
     const ns = await newNamespace(cluster.kube, 'active');
     await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 1 }, runPolicy: { activeDeadlineSeconds: 2 } });

@@ -64,14 +64,14 @@ void describe('checkpoint store', () => {
     assert.deepEqual(readdirSync(dir).sort(), ['chapter-000009.ffckpt', 'chapter-000010.ffckpt']);
   });
 
-  void it('names the mismatching field, the file and both values', () => {
+  void it('names every mismatching field, the file and both values, and how to start over', () => {
     const loaded = { path: '/x/chapter-000003.ffckpt', meta: { chapter: 3, layers: [1000, 1000], schedule: 'pipeline' } };
     assert.doesNotThrow(() => checkCompatible(loaded, { layers: [1000, 1000], schedule: 'pipeline' }));
-    assert.throws(() => checkCompatible(loaded, { schedule: 'pipeline', layers: [500, 500] }), {
-      message: 'checkpoint /x/chapter-000003.ffckpt was written for layers [1000,1000] but the job has [500,500]',
-    });
-    assert.throws(() => checkCompatible(loaded, { seed: 7 }), {
-      message: 'checkpoint /x/chapter-000003.ffckpt was written without seed but the job has 7',
+    assert.throws(() => checkCompatible(loaded, { schedule: 'rotating', layers: [500, 500], seed: 7 }), {
+      message:
+        'checkpoint /x/chapter-000003.ffckpt belongs to another run: schedule is rotating in the job but pipeline in the checkpoint; ' +
+        'layers is [500,500] in the job but [1000,1000] in the checkpoint; seed is 7 in the job but absent in the checkpoint. ' +
+        "To start over on purpose, run ffjob train --local with --fresh (it moves the run's checkpoints aside) or give the job another checkpoint directory",
     });
   });
 });

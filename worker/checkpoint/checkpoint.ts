@@ -91,16 +91,19 @@ export async function loadLatestCheckpoint(dir: string): Promise<LoadResult> {
 }
 
 /**
- * checkCompatible throws unless every field of `expected` equals the checkpoint's meta
- * field of the same name, naming the first field that differs.
+ * checkCompatible throws unless every field of `expected` equals the checkpoint's meta field
+ * of the same name, naming every field that differs: resuming another run's weights under
+ * a changed objective or learning rate would silently train something nobody asked for.
  */
 export function checkCompatible(checkpoint: { path: string; meta: CheckpointMeta }, expected: Record<string, unknown>): void {
-  for (const [field, want] of Object.entries(expected)) {
-    const got = checkpoint.meta[field];
-    if (isDeepStrictEqual(got, want)) continue;
-    const written = got === undefined ? `without ${field}` : `for ${field} ${show(got)}`;
-    throw new Error(`checkpoint ${checkpoint.path} was written ${written} but the job has ${show(want)}`);
-  }
+  const differs = Object.entries(expected)
+    .filter(([field, want]) => !isDeepStrictEqual(checkpoint.meta[field], want))
+    .map(([field, want]) => `${field} is ${show(want)} in the job but ${checkpoint.meta[field] === undefined ? 'absent' : show(checkpoint.meta[field])} in the checkpoint`);
+  if (differs.length === 0) return;
+  throw new Error(
+    `checkpoint ${checkpoint.path} belongs to another run: ${differs.join('; ')}. To start over on purpose, ` +
+      'run ffjob train --local with --fresh (it moves the run\'s checkpoints aside) or give the job another checkpoint directory',
+  );
 }
 
 function show(value: unknown): string {

@@ -19,7 +19,7 @@ void describe('checkpoint format', () => {
 
   void it('writes float32 little-endian right after the header', () => {
     const file = Buffer.concat(encodeCheckpoint(sample));
-    const payloadStart = 12 + file.readUInt32LE(8);
+    const payloadStart = 16 + file.readUInt32LE(8);
     assert.equal(file.readFloatLE(payloadStart + 2 * 4), 3.5);
     assert.equal(file.length - payloadStart, 9 * 4);
   });
@@ -37,5 +37,15 @@ void describe('checkpoint format', () => {
     const flipped = Buffer.from(file);
     flipped[flipped.length - 1] ^= 0x01;
     assert.throws(() => decodeCheckpoint(flipped), /payload checksum [0-9a-f]{64} does not match/);
+  });
+
+  void it('catches a flipped bit in the header that still parses: chapter 1 read as chapter 3', () => {
+    const file = Buffer.concat(encodeCheckpoint(sample));
+    const at = file.indexOf('"chapter":1');
+    assert.ok(at > 0);
+    const flipped = Buffer.from(file);
+    flipped[at + '"chapter":'.length] ^= 0x02;
+    assert.equal(flipped.toString('latin1', at, at + 11), '"chapter":3');
+    assert.throws(() => decodeCheckpoint(flipped), /header checksum [0-9a-f]{8} does not match the stored [0-9a-f]{8}/);
   });
 });

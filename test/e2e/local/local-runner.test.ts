@@ -2,12 +2,12 @@
 // then `ffjob eval` and `ffjob predict` on the model it wrote.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeTinyJob } from '../../fixtures/tiny-mnist.js';
-import { onlyJsonObject, runFfjob, trainKillingOnce } from '../../../cli/testing.js';
+import { firstCheckpoint, onlyJsonObject, runFfjob, startFfjob, trainKillingOnce } from '../../../cli/testing.js';
 
 void describe('ffjob train --local (tiny job)', () => {
   let dir = '';
@@ -58,6 +58,58 @@ void describe('ffjob train --local (tiny job)', () => {
     assert.deepEqual(summary.groups.map((g) => g.restarts), [1, 0]);
     assert.ok(summary.testAccuracy !== null && summary.testAccuracy > 0.5, `test accuracy ${summary.testAccuracy}`);
     assert.match(await readFile(join(run, 'logs', 'group-0.log'), 'utf8'), /"msg":"resumed from checkpoint"/);
+  });
+
+  void it('shows a checkpoint skipped as corrupt, refuses another run\'s checkpoints by field, and starts over with --fresh', async () => {
+    const again = await mkdtemp(join(dir, 'again-'));
+    const first = await writeTinyJob(again);
+    const run = join(again, 'run');
+    assert.equal((await runFfjob(['train', '--local', first, '--dir', run])).code, 0);
+    // A flipped bit in the newest checkpoint's header: chapter 1 would read as chapter 3.
+    const newest = join(run, 'checkpoints', 'group-0', 'chapter-000001.ffckpt');
+    const bytes = await readFile(newest);
+    bytes[bytes.indexOf('"chapter":1') + '"chapter":'.length] ^= 0x02;
+    await writeFile(newest, bytes);
+    const resumed = await runFfjob(['train', '--local', first, '--dir', run]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /group 0 skipped unusable checkpoint .*chapter-000001\.ffckpt: header checksum [0-9a-f]{8} does not match/);
+
+    const changed = await writeTinyJob(join(again, 'changed'), (y) => y.replace('learningRate: 0.003', 'learningRate: 0.004'));
+    const refused = await runFfjob(['train', '--local', changed, '--dir', run]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /belongs to another run: spec\.training\.optimizer\.learningRate is 0\.004 in the job but 0\.003 in the checkpoint/);
+    const fresh = await runFfjob(['train', '--local', changed, '--dir', run, '--fresh']);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.match(fresh.stderr, /--fresh: moved the previous checkpoints to .*run\/checkpoints-\d{4}-/);
+  });
+
+  void it('restarts a worker that stops advancing (SIGSTOP) after runPolicy.progressDeadlineSeconds, naming it', async () => {
+    const stuck = await mkdtemp(join(dir, 'stuck-'));
+    const stuckJob = await writeTinyJob(stuck, (y) => `${y}  runPolicy: {progressDeadlineSeconds: 15}\n`);
+    const run = join(stuck, 'run');
+    let stopped = false;
+    const r = await startFfjob(['train', '--local', stuckJob, '--dir', run, '--restarts', '1', '--output', 'json'], (chunk) => {
+      const pid = /group 1 started \(pid (\d+)\)/.exec(chunk)?.[1];
+      if (pid === undefined || stopped) return;
+      stopped = true;
+      // Stopped once it has a checkpoint, so the restart resumes from it.
+      void firstCheckpoint(join(run, 'checkpoints', 'group-1')).then(() => process.kill(Number(pid), 'SIGSTOP'));
+    }).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /group 1 made no progress for \d+ s at chapter \d, step \d+\/\d+ \(runPolicy\.progressDeadlineSeconds is 15\) and was stopped; restarting it from its checkpoint \(restart 1 of 1\)/);
+    assert.deepEqual(onlyJsonObject(r.stdout).groups.map((g) => g.restarts), [0, 1]);
+  });
+
+  void it('stops a run whose first layer diverges: exit 1, the layer and chapter named, no restart, no model', async () => {
+    const diverging = await mkdtemp(join(dir, 'diverging-'));
+    const divergingJob = await writeTinyJob(diverging, (y) => y.replace('learningRate: 0.003', 'learningRate: 1.0e+30'));
+    const run = join(diverging, 'run');
+    const r = await runFfjob(['train', '--local', divergingJob, '--dir', run, '--restarts', '2']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /layer 0 diverged in chapter 0: its \w+ is (NaN|-?Infinity)/);
+    assert.doesNotMatch(r.stderr, /restarting it/);
+    assert.equal(existsSync(join(run, 'model')), false);
+    assert.match(await readFile(join(run, 'logs', 'group-0.termination'), 'utf8'), /"reason":"Diverged"/);
   });
 
   void it('reports a worker that fails with its exit code and last log lines, and stops the others', async () => {

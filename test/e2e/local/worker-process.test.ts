@@ -47,7 +47,7 @@ void test('a checkpoint written for another network is refused by name and left 
     const wider = await writeTinyJob(join(dir, 'wider'), (y) => oneGroup(y).replace('layers: [128, 128]', 'layers: [96, 128]'));
     const result = await runFfjob(await workerArgs(dir, wider, 0));
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /chapter-000000\.ffckpt was written for layers \[128,128\] but the job has \[96,128\]/);
+    assert.match(result.stderr, /chapter-000000\.ffckpt belongs to another run: spec\.model\.layers is \[96,128\] in the job but \[128,128\] in the checkpoint/);
     assert.deepEqual(await readdir(join(dir, 'checkpoints', 'group-0')), ['chapter-000000.ffckpt']);
   } finally {
     await rm(dir, { recursive: true, force: true });
