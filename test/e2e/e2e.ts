@@ -43,8 +43,13 @@ export async function startE2E({ operator = true } = {}): Promise<E2E> {
     dir,
     operator: undefined,
     async startOperator() {
-      // Restart back-off shortened from 10 s so a restarted group does not idle the test.
-      e2e.operator = await startOperator({ kubeconfig: cluster.cp.kubeconfig, log, defaultMetrics: false, backoff: { baseMs: 1000, maxMs: 5000 } });
+      // Restart back-off shortened from 10 s so a restarted group does not idle the test. This
+      // cluster's admin allows host access (--allow-host-access): the fault tests keep checkpoints
+      // on a hostPath to read them from the host afterwards. The refusal itself is tested in
+      // test/integration/host-access.test.ts.
+      e2e.operator = await startOperator({
+        kubeconfig: cluster.cp.kubeconfig, log, defaultMetrics: false, backoff: { baseMs: 1000, maxMs: 5000 }, allowHostAccess: true,
+      });
       return e2e.operator;
     },
     async stop() {

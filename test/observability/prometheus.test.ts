@@ -63,12 +63,13 @@ before(async () => {
     { job_name: 'ffjob-operator', static_configs: [{ targets: [new URL(operator.metricsUrl).host], labels: OPERATOR_LABELS }] },
     { job_name: 'ffjob-workers', file_sd_configs: [{ files: [targetsFile], refresh_interval: '1s' }] },
   ], SCRAPE_SECONDS);
-  // Sixteen chapters rather than the fixture's two: on a quiet machine a short run ends within
-  // a few scrapes, and rate() over a histogram needs an increase between two of them (eight
-  // chapters still failed one CI run in two). Activations stream, so that their panels have
-  // data; weights still travel after every chapter.
+  // Sixty-four chapters rather than the fixture's two: rate() over a per-chapter histogram
+  // (transfers, checkpoint writes) needs an increase between two scrapes, and on a fast, quiet
+  // host sixteen chapters (~0.25 s each) ended within four 1 s scrapes: the transfer and
+  // checkpoint panels failed four runs in five there, and passed at 64. Activations stream,
+  // so that their panels have data; weights still travel after every chapter.
   const job = await writeTinyJob(dir, (y) =>
-    y.replace('epochs: 4', 'epochs: 16').replace('chapters: 2', 'chapters: 16').replace('workers: 2', 'workers: 2\n    exchange: activations'),
+    y.replace('epochs: 4', 'epochs: 64').replace('chapters: 2', 'chapters: 64').replace('workers: 2', 'workers: 2\n    exchange: activations'),
   );
   window.start = Date.now() / 1000;
   let stderr = '';
