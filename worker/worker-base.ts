@@ -31,6 +31,8 @@ export interface WorkerState {
   step: number;
   testAccuracy: number | undefined;
   stopping: boolean;
+  /** Checkpoints found unusable at start, on /status so the operator can tell them as events. */
+  skippedCheckpoints: { path: string; reason: string }[];
 }
 
 /** The layers (and readout) a worker can run forward: what it evaluates and writes. */
@@ -47,7 +49,7 @@ export type PeerExtras = Omit<PeerThreadOptions, 'host' | 'port' | 'job' | 'chap
 const FINAL_GRACE_MS = 3000;
 
 export abstract class WorkerBase {
-  readonly state: WorkerState = { phase: 'starting', chapter: -1, chaptersDone: 0, step: 0, testAccuracy: undefined, stopping: false };
+  readonly state: WorkerState = { phase: 'starting', chapter: -1, chaptersDone: 0, step: 0, testAccuracy: undefined, stopping: false, skippedCheckpoints: [] };
   protected peer: PeerThread | undefined;
   protected readonly closers: (() => Promise<void>)[] = [];
   protected readonly metrics: WorkerMetrics;
@@ -105,6 +107,7 @@ export abstract class WorkerBase {
   protected async resumeFromCheckpoint(identity: Record<string, unknown>, restore: (c: LoadedCheckpoint) => void): Promise<LoadedCheckpoint | undefined> {
     const { checkpoint, skipped } = await loadLatestCheckpoint(this.checkpointDir());
     for (const s of skipped) this.log.warn('skipped unusable checkpoint', { path: s.path, reason: s.reason });
+    this.state.skippedCheckpoints = skipped.map((s) => ({ path: s.path, reason: s.reason }));
     if (!checkpoint) return undefined;
     checkCompatible(checkpoint, identity);
     restore(checkpoint);

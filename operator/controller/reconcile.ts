@@ -28,6 +28,7 @@ import { fetchReport, reportingPods, type WorkerReport } from './progress.js';
 import { evaluateProgress, type ProgressDecision } from './progress-deadline.js';
 import { computeStatus, type JobStatus, type Observation } from './status.js';
 import { apply, FIELD_MANAGER, supportingObjects, TokenKeeper } from './supporting.js';
+import { skippedCheckpointEvents } from './skipped-checkpoints.js';
 import { isSuspended, podsToSuspend } from './suspend.js';
 import { memoryRefusal } from './size-policy.js';
 import { hostAccessRefusal } from './template-policy.js';
@@ -84,6 +85,8 @@ const RESYNC_MS = 60_000;
 
 export class Reconciler {
   private readonly tokens: TokenKeeper;
+  // Skipped checkpoints already told as events (skipped-checkpoints.ts), by pod and path.
+  private readonly toldSkips = new Set<string>();
   private readonly events: EventRecorder;
   private readonly now: () => Date;
 
@@ -149,6 +152,7 @@ export class Reconciler {
     const created = await this.createMissing(pass, failures.restarts, new Set([...failures.waiting, ...failures.deleteNow]));
     const restarting = failures.waiting.length + failures.deleteNow.length > 0;
     const reports = await this.workerReports(pass);
+    pass.events.push(...skippedCheckpointEvents(reports, this.toldSkips));
     const progress = await this.stalledWorkers(pass, reports, { marks: snapshot.workerProgress ?? {}, restarts: failures.restarts }, now);
     if (progress.fail) return this.fail(pass, { ...base, restarts: progress.restarts }, progress.fail);
     const status = computeStatus(job, { ...base, restarts: progress.restarts, restarting, suspended: false, created, reports, refused: refusedCreate(pass) });
