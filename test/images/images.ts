@@ -8,8 +8,6 @@ import { fileURLToPath } from 'node:url';
 
 const BUILD_SCRIPT = fileURLToPath(new URL('./build.sh', import.meta.url));
 
-/** IMAGE_NAMES are the images the test command builds (worker-gpu: see build.sh). */
-export const IMAGE_NAMES = ['operator', 'worker-cpu'] as const;
 
 /** ImageConfig is the part of an image's OCI config that running it needs. */
 export interface ImageConfig {
@@ -67,12 +65,16 @@ export function builtImage(dir: string, name: string): BuiltImage {
   };
 }
 
+/** Images are the test command's images by name: always these two, worker-gpu when build.sh builds it. */
+export type Images = Record<'operator' | 'worker-cpu', BuiltImage> & { 'worker-gpu'?: BuiltImage };
+
 /** ensureImages builds (or reuses) the test command's images and returns them by name. */
-export async function ensureImages(): Promise<Record<(typeof IMAGE_NAMES)[number], BuiltImage>> {
-  const r = await buildImages(IMAGE_NAMES);
+export async function ensureImages(): Promise<Images> {
+  const r = await buildImages([]);
   if (r.code !== 0) throw new Error(`test/images/build.sh failed (exit ${r.code}):\n${r.stderr}`);
   const dir = r.stdout.trim();
-  return { operator: builtImage(dir, 'operator'), 'worker-cpu': builtImage(dir, 'worker-cpu') };
+  const names = readFileSync(join(dir, 'names'), 'utf8').split('\n').filter((n) => n !== '');
+  return Object.fromEntries(names.map((n) => [n, builtImage(dir, n)])) as Images;
 }
 
 /**
