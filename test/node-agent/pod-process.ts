@@ -104,6 +104,8 @@ export class PodProcess {
   private readonly fallbackToLogs: boolean;
   /** containerId names the runc container in image mode. */
   private readonly containerId: string | undefined;
+  /** pidFile is where runc writes the container's first process id, in image mode. */
+  private readonly pidFile: string;
 
   constructor(opts: PodProcessOptions) {
     const container = opts.pod.spec?.containers[0];
@@ -117,6 +119,7 @@ export class PodProcess {
     chmodSync(this.messagePath, 0o666);
     const mounts = [...opts.mounts, { source: this.messagePath, target: container.terminationMessagePath ?? '/dev/termination-log', readOnly: false }];
     const log = openSync(this.logPath, 'a');
+    this.pidFile = join(opts.podDir, 'container.pid');
     this.containerId = opts.image ? `ffjob-${opts.pod.metadata?.uid ?? opts.pod.metadata?.name}` : undefined;
     this.child = opts.image ? this.spawnContainer(opts, container, mounts, log) : spawnProcess(opts, container, mounts, log);
     closeSync(log);
@@ -133,9 +136,7 @@ export class PodProcess {
   /** kill signals the container (or the process group); it is a no-op once the process has exited. */
   kill(signal: NodeJS.Signals): void {
     if (this.child.exitCode !== null || this.child.signalCode !== null || this.child.pid === undefined) return;
-    // The container's processes are runc's children in their own PID namespace, out of
-    // reach of a signal to runc's process group.
-    if (this.containerId) spawnSync('runc', ['kill', this.containerId, signal], { stdio: 'ignore' });
+    if (this.containerId) this.killContainer(signal);
     try {
       process.kill(-this.child.pid, signal);
     } catch {
@@ -160,10 +161,30 @@ export class PodProcess {
     mkdirSync(bundle, { recursive: true });
     const spec = ociSpec({ pod: opts.pod, container, image, env: podEnv(opts.pod, container, opts.ip), mounts, argv: (argv) => narrowListen(argv, opts.ip) });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
-    return spawn('runc', ['run', '--bundle', bundle, this.containerId as string], { stdio: ['ignore', log, log], detached: true });
+    return spawn('runc', ['run', '--bundle', bundle, '--pid-file', this.pidFile, this.containerId as string], { stdio: ['ignore', log, log], detached: true });
+  }
+
+  // The container's processes are runc's children in their own PID namespace, out of reach
+  // of a signal to runc's process group. Its first process is signalled directly, at once
+  // (a test kills mid-chapter, and a tiny job's chapter lasts a fraction of a second); the
+  // kernel delivers to it what `runc kill` would. Before runc has written the id, runc kill.
+  private killContainer(signal: NodeJS.Signals): void {
+    const pid = existsSync(this.pidFile) ? Number(readFileSync(this.pidFile, 'utf8')) : 0;
+    if (pid > 0) {
+      try {
+        process.kill(pid, signal);
+        return;
+      } catch {
+        // Gone already: runc kill below says so harmlessly.
+      }
+    }
+    spawnSync('runc', ['kill', this.containerId as string, signal], { stdio: 'ignore' });
   }
 
   private exit(code: number | null, signal: NodeJS.Signals | null): Exit {
+    // runc run removes its container on a clean exit but not after a SIGKILL; a kubelet
+    // removes a dead container too.
+    if (this.containerId) spawnSync('runc', ['delete', '--force', this.containerId], { stdio: 'ignore' });
     const exitCode = code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0);
     let message = readFileSync(this.messagePath, 'utf8');
     if (message.trim() === '' && exitCode !== 0 && this.fallbackToLogs) message = tail(readFileSync(this.logPath, 'utf8'), FALLBACK_LINES);
