@@ -12,7 +12,8 @@
 #   rootfs/      its unpacked root file system, for runc
 #
 # Usage: build.sh [NAME...]   (default: operator, worker-cpu and, unless it is CUDA-based,
-# worker-gpu); the names built go to $FFJOB_CACHE/images/names, one a line
+# worker-gpu); the names built go to $FFJOB_CACHE/images/names, one a line, and the
+# base's name to $FFJOB_CACHE/images/base
 # Environment:
 #   FFJOB_CACHE          cache root (default: $HOME/.cache/ffjob)
 #   FFJOB_DOCKERFILE_DIR where NAME.Dockerfile is read from (default: deploy/docker); the
@@ -155,4 +156,5 @@ build_image() {
 
 for name in "${NAMES[@]}"; do build_image "$name"; done
 printf '%s\n' "${NAMES[@]}" > "$CACHE/names"
+echo "$BASE_REF" > "$CACHE/base"
 echo "$CACHE"
