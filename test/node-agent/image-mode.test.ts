@@ -10,7 +10,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { JOB_NAME_LABEL } from '../../operator/controller/labels.js';
 import { createLogger } from '../../observe/log.js';
 import { ensureImages } from '../images/images.js';
-import { eventually, newNamespace, startCluster, type Cluster } from '../integration/harness.js';
+import { eventually, newNamespace, podFinished, startCluster, type Cluster } from '../integration/harness.js';
 import { startNodeAgent, type NodeAgent } from './node-agent.js';
 
 const VERSION = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -55,12 +55,8 @@ function restricted(name: string, command: string[]): V1Pod {
   };
 }
 
-async function finished(ns: string, name: string): Promise<V1Pod> {
-  return eventually(async () => {
-    const p = await cluster.kube.request<V1Pod>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
-    assert.ok(p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', `${name} is ${p.status?.phase}`);
-    return p;
-  }, { timeoutMs: 60_000 });
+function finished(ns: string, name: string): Promise<V1Pod> {
+  return podFinished(cluster.kube, ns, name, 60_000);
 }
 
 void describe('node agent, image mode', () => {

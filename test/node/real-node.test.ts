@@ -12,7 +12,7 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { ensureImages } from '../images/images.js';
 import { createKube, loadConnection, type Kube } from '../../operator/kube/client.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
-import { eventually } from '../integration/harness.js';
+import { eventually, podFinished } from '../integration/harness.js';
 
 const START_NODE = fileURLToPath(new URL('./start-node.sh', import.meta.url));
 const VERSION = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -64,11 +64,7 @@ void describe('a real node (kubelet, containerd, CNI bridge)', () => {
       },
     };
     await kube.request('POST', '/api/v1/namespaces/default/pods', { body: pod });
-    const done = await eventually(async () => {
-      const p = await kube.request<V1Pod>('GET', '/api/v1/namespaces/default/pods/probe');
-      assert.ok(p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', `probe is ${p.status?.phase}`);
-      return p;
-    }, { timeoutMs: 120_000, intervalMs: 1000 });
+    const done = await podFinished(kube, 'default', 'probe', 120_000);
     // The pod's address comes from the CNI bridge's range, not the host's.
     assert.match(done.status?.podIP ?? '', /^10\.244\.0\.\d+$/);
     const terminated = done.status?.containerStatuses?.[0]?.state?.terminated;
