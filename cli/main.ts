@@ -1,6 +1,7 @@
 // `ffjob`: the one entry point for people (train, validate, eval, predict) and for pods and
 // the local runner (worker). Every error ends here as one line on stderr and a non-zero
 // exit; set FFJOB_DEBUG=1 to see the stack of an unexpected one.
+import { packageVersion } from '../observe/version.js';
 import { COMMANDS } from './commands.js';
 import { USAGE } from './usage.js';
 import { errorLine, UserError } from './user-error.js';
@@ -22,6 +23,10 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (name === '--version') {
+    process.stdout.write(`ffjob ${packageVersion(import.meta.url)}\n`);
     return 0;
   }
   if (name === undefined) {

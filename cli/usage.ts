@@ -21,7 +21,7 @@ usage:
   ffjob worker --job FILE --group N --listen HOST:PORT --metrics-listen HOST:PORT --dir DIR ...
       [--upstream HOST:PORT] [--downstream HOST:PORT] [--scores-to HOST:PORT] [--token-file FILE]
       one worker process: what each pod (and the local runner) starts
-  ffjob --help
+  ffjob --help | --version
 
 FFJOB_LOG_FORMAT=json|text and FFJOB_LOG_LEVEL=debug|info|warn|error shape worker logs;
 FFJOB_DEBUG=1 adds the stack trace to an unexpected error.

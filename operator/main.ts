@@ -22,6 +22,7 @@ import type { V1NetworkPolicyPeer, V1Pod, V1Service } from '@kubernetes/client-n
 import { GROUP, PLURAL, VERSION, type ForwardForwardJob } from '../api/v1alpha1/index.js';
 import { createKube, loadConnection, type Connection, type Kube } from './kube/client.js';
 import { createLogger, type Logger } from '../observe/log.js';
+import { packageVersion } from '../observe/version.js';
 import { Informer, keyOf } from './controller/informer.js';
 import { JOB_NAME_LABEL } from './controller/labels.js';
 import { LeaderElector, type LeaderElectionOptions } from './controller/leader-election.js';
@@ -237,8 +238,13 @@ async function main(): Promise<void> {
       'metrics-peer': { type: 'string', multiple: true, default: [] },
       // Off: worker templates may not ask for the node's or another identity's rights.
       'allow-host-access': { type: 'boolean', default: false },
+      version: { type: 'boolean', default: false },
     },
   });
+  if (values.version) {
+    process.stdout.write(`ffjob-operator ${packageVersion(import.meta.url)}\n`);
+    return;
+  }
   const op = await startOperator({
     kubeconfig: values.kubeconfig,
     metricsListen: values['metrics-listen'],

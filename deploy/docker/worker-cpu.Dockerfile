@@ -25,9 +25,10 @@ ARG TFJS_VERSION
 WORKDIR /app
 COPY package.json package-lock.json ./
 # tfjs-node's install script fetches libtensorflow for the CPU; tfjs-node-gpu (the other
-# optional dependency) belongs to the GPU image only.
+# optional dependency) belongs to the GPU image only. An empty TFJS_VERSION leaves it out
+# (for builds that cannot reach that download); the worker then starts wasm.
 RUN npm ci --omit=dev --omit=optional --ignore-scripts \
- && npm install --omit=dev --no-save "@tensorflow/tfjs-node@${TFJS_VERSION}" \
+ && if [ -n "${TFJS_VERSION}" ]; then npm install --omit=dev --no-save "@tensorflow/tfjs-node@${TFJS_VERSION}"; fi \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE}

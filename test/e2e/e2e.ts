@@ -1,20 +1,32 @@
 // Shared pieces of the e2e tests: the integration harness's control plane, the test node
 // agent running the pods as local processes, and the operator; jobs applied with kubectl.
+// FFJOB_E2E_IMAGES=1 runs the pods from the built worker image under runc instead
+// (test/images/build.sh builds or reuses it), with the pods' security settings applied.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
-import { JOB_NAME_LABEL } from '../../operator/controller/labels.js';
+import { CONTAINER_NAME, JOB_NAME_LABEL } from '../../operator/controller/labels.js';
 import { startOperator, type Operator } from '../../operator/main.js';
 import { createLogger } from '../../observe/log.js';
 import { writeTinyJob } from '../fixtures/tiny-mnist.js';
 import { eventually, getJob, newNamespace, startCluster, stopEach, type Cluster } from '../integration/harness.js';
+import { ensureImages } from '../images/images.js';
 import { startNodeAgent, type NodeAgent } from '../node-agent/node-agent.js';
+import type { ImageRun } from '../node-agent/oci-spec.js';
 
 export const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
 export const log = createLogger({ component: 'e2e' }, { level: 'error' });
+/** IMAGE_MODE: the pods run from the built worker image instead of from the checkout. */
+export const IMAGE_MODE = process.env.FFJOB_E2E_IMAGES === '1';
+
+async function workerImage(): Promise<ImageRun | undefined> {
+  if (!IMAGE_MODE) return undefined;
+  const { rootfs, config } = (await ensureImages())['worker-cpu'];
+  return { rootfs, config };
+}
 
 export interface E2E extends Cluster {
   agent: NodeAgent;
@@ -31,7 +43,8 @@ export async function startE2E({ operator = true } = {}): Promise<E2E> {
   // and the agent's own files from them.
   const dir = await mkdtemp('/var/tmp/ffjob-e2e-');
   const cluster = await startCluster();
-  const agent = await startNodeAgent({ kube: cluster.kube, root: join(dir, 'node'), workDir: CHECKOUT, labelSelector: JOB_NAME_LABEL, log }).catch(
+  const image = await workerImage();
+  const agent = await startNodeAgent({ kube: cluster.kube, root: join(dir, 'node'), workDir: CHECKOUT, labelSelector: JOB_NAME_LABEL, log, ...(image ? { image } : {}) }).catch(
     async (err: unknown) => {
       await cluster.cp.stop();
       throw err;
@@ -77,7 +90,24 @@ export async function tinyJobYaml(e2e: E2E, name: string, edit: (spec: JobSpec, 
   const job = parse(await readFile(await writeTinyJob(join(e2e.dir, name)), 'utf8')) as JobSpec;
   job.metadata.name = name;
   edit(job.spec, ns);
+  if (IMAGE_MODE) mountDataset(job.spec);
   return stringify(job);
+}
+
+/**
+ * mountDataset shows a container the tiny data set at the path the job names, read-only,
+ * as a node-local data set is mounted: a hostPath volume added through the job's template
+ * (after the test's own edits, which may replace the template).
+ */
+function mountDataset(spec: JobSpec): void {
+  const path = spec.dataset.path as string;
+  const template = (spec.worker.template ??= {});
+  template.spec ??= {};
+  (template.spec.volumes ??= []).push({ name: 'tiny-dataset', hostPath: { path, type: 'Directory' } });
+  const containers = (template.spec.containers ??= []) as JobSpec[];
+  let worker = containers.find((c) => c.name === CONTAINER_NAME);
+  if (!worker) containers.push((worker = { name: CONTAINER_NAME }));
+  (worker.volumeMounts ??= []).push({ name: 'tiny-dataset', mountPath: path, readOnly: true });
 }
 
 /** applyTinyJob applies the tiny job with kubectl in a new namespace and returns the namespace. */

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { chmod, chown, mkdir } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -59,6 +60,12 @@ void describe('faults', () => {
 
   void it('a worker killed mid-chapter is replaced and resumes from its checkpoint; the accuracy holds', async (t) => {
     const volume = join(e2e.dir, 'checkpoints-kill');
+    // As a node's directory for non-root pods must be: group-writable by their fsGroup
+    // (1000), setgid so the subPath folders a kubelet makes in it are too. DirectoryOrCreate
+    // alone makes it root's, 0755, and the workers (uid 1000) could not checkpoint.
+    await mkdir(volume);
+    await chown(volume, 0, 1000);
+    await chmod(volume, 0o2775);
     const ns = await applyTinyJob(e2e, 'kill', (spec) => (spec.checkpoint = { volume: { hostPath: { path: volume, type: 'DirectoryOrCreate' } } }));
     // Chapter 1 of 2 is under way: chapter 0 is checkpointed, chapter 1 is not.
     await waitForWorker(e2e, ns, 'kill-g1-r0', (s) => s.chapter === 1 && s.phase === 'training');

@@ -129,6 +129,15 @@ export async function listPods(kube: Kube, ns: string, job?: string): Promise<V1
   return (await kube.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods`, { query: { labelSelector: selector } })).items;
 }
 
+/** podFinished waits until a pod's phase is Succeeded or Failed and returns it. */
+export function podFinished(kube: Kube, ns: string, name: string, timeoutMs: number): Promise<V1Pod> {
+  return eventually(async () => {
+    const p = await kube.request<V1Pod>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
+    assert.ok(p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', `${name} is ${p.status?.phase}`);
+    return p;
+  }, { timeoutMs });
+}
+
 /** podNames lists the job's pods that are not being deleted, sorted. */
 export async function podNames(kube: Kube, ns: string, job?: string): Promise<string[]> {
   return (await listPods(kube, ns, job)).filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.name ?? '').sort();

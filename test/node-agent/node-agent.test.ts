@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { JOB_NAME_LABEL } from '../../operator/controller/labels.js';
 import { createLogger } from '../../observe/log.js';
-import { eventually, newNamespace, startCluster, type Cluster } from '../integration/harness.js';
+import { eventually, newNamespace, podFinished, startCluster, type Cluster } from '../integration/harness.js';
 import { startNodeAgent, type NodeAgent } from './node-agent.js';
 
 let cluster: Cluster;
@@ -41,12 +41,8 @@ async function create(ns: string, p: V1Pod): Promise<void> {
   await cluster.kube.request('POST', `/api/v1/namespaces/${ns}/pods`, { body: p });
 }
 
-async function finished(ns: string, name: string): Promise<V1Pod> {
-  return eventually(async () => {
-    const p = await cluster.kube.request<V1Pod>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
-    assert.ok(p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', `${name} is ${p.status?.phase}`);
-    return p;
-  }, { timeoutMs: 30_000 });
+function finished(ns: string, name: string): Promise<V1Pod> {
+  return podFinished(cluster.kube, ns, name, 30_000);
 }
 
 void describe('node agent', () => {

@@ -6,8 +6,10 @@
 // termination messages back through the API. Deleting a pod stops its process (SIGTERM,
 // then SIGKILL after the grace period), removes its own directory and then the pod.
 //
-// Not a kubelet: one container per pod, no images, no liveness probes, no resource limits,
-// no restarts in place (the operator's pods use restartPolicy Never). Test infrastructure.
+// Not a kubelet: one container per pod, no liveness probes, no resource limits, no restarts
+// in place (the operator's pods use restartPolicy Never). Test infrastructure. By default
+// there are no images either; with `image` set, every pod's container runs from that one
+// image under runc, with the pod's security settings and fsGroup applied (oci-spec.ts).
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +17,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { isStatus, PATCH_TYPES, type Kube } from '../../operator/kube/client.js';
 import { Informer, keyOf } from '../../operator/controller/informer.js';
 import type { Logger } from '../../observe/log.js';
+import type { ImageRun } from './oci-spec.js';
 import { PodProcess, type Exit } from './pod-process.js';
 import { podMounts } from './volumes.js';
 
@@ -28,6 +31,8 @@ export interface NodeAgentOptions {
   labelSelector: string;
   log: Logger;
   nodeName?: string;
+  /** image, when set, is the image every pod's container runs from (image mode). */
+  image?: ImageRun;
 }
 
 /** RunningPod is what a test may inspect or kill. */
@@ -196,10 +201,12 @@ export class NodeAgent {
     const n = this.nextIp++;
     const ip = `127.${this.subnet}.${n >> 8}.${n & 255}`;
     const podDir = join(this.opts.root, 'pods', uid);
-    const mounts = await podMounts(this.kube, pod, { podDir, claimsDir: join(this.opts.root, 'claims') });
+    // A kubelet gives writable volumes to the pod's fsGroup; the process mode runs as root and needs none.
+    const fsGroup = this.opts.image ? pod.spec?.securityContext?.fsGroup : undefined;
+    const mounts = await podMounts(this.kube, pod, { podDir, claimsDir: join(this.opts.root, 'claims'), fsGroup });
     const hosts = join(podDir, 'hosts');
     await this.writeHosts(hosts, pod, ip);
-    const proc = new PodProcess({ pod, ip, podDir, mounts: [...mounts, { source: hosts, target: '/etc/hosts', readOnly: true }], workDir: this.opts.workDir });
+    const proc = new PodProcess({ pod, ip, podDir, mounts: [...mounts, { source: hosts, target: '/etc/hosts', readOnly: true }], workDir: this.opts.workDir, image: this.opts.image });
     const run: RunningPod = { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid, ip, podDir, process: proc };
     this.runs.set(uid, run);
     await this.refreshHosts();

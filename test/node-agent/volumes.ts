@@ -2,7 +2,8 @@
 // projected/configMap/secret contents live under the pod's own directory (removed with the
 // pod), hostPath is the host path itself, and a persistentVolumeClaim is one directory per
 // claim under the agent's root, so a recreated pod finds what its predecessor wrote there.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import type { V1ConfigMap, V1KeyToPath, V1Pod, V1Secret, V1Volume } from '@kubernetes/client-node';
 import type { Kube } from '../../operator/kube/client.js';
@@ -64,10 +65,41 @@ async function writeFiles(dir: string, files: Files): Promise<void> {
   }
 }
 
+// As a kubelet: an emptyDir is open to every uid, fsGroup then owns emptyDirs and claims;
+// a hostPath is left as it is (created 0755, root's, when DirectoryOrCreate makes it).
+async function setOwnership(dir: string, volume: V1Volume, fsGroup: number | undefined): Promise<void> {
+  if (volume.emptyDir) await chmod(dir, 0o777);
+  if (fsGroup !== undefined && (volume.emptyDir || volume.persistentVolumeClaim)) await giveToGroup(dir, fsGroup);
+}
+
+// A kubelet makes a missing subPath with its volume's mode (and the group that setgid gives
+// it), so a uid that can write the volume can write the subPath too.
+async function subPathDir(volumeDir: string, subPath: string): Promise<string> {
+  const dir = join(volumeDir, subPath);
+  if (existsSync(dir)) return dir;
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, (await stat(volumeDir)).mode & 0o7777);
+  return dir;
+}
+
 /** VolumeRoots: where the pod's own volumes go and where claims persist. */
 export interface VolumeRoots {
   podDir: string;
   claimsDir: string;
+  /** fsGroup, when set, owns the emptyDir and claim volumes, as a kubelet arranges. */
+  fsGroup?: number;
+}
+
+/**
+ * giveToGroup does what a kubelet does for fsGroup (fsGroupChangePolicy Always): every file
+ * gets the group, group read-write, and directories the setgid bit so new files inherit it.
+ */
+async function giveToGroup(path: string, gid: number): Promise<void> {
+  const info = await stat(path);
+  await chown(path, info.uid, gid);
+  await chmod(path, (info.mode & 0o7777) | 0o060 | (info.isDirectory() ? 0o2010 : 0));
+  if (!info.isDirectory()) return;
+  for (const entry of await readdir(path)) await giveToGroup(join(path, entry), gid);
 }
 
 /** volumeDir materialises one volume and returns its local directory. */
@@ -81,6 +113,7 @@ export async function volumeDir(kube: Kube, pod: V1Pod, volume: V1Volume, roots:
   await mkdir(dir, { recursive: true });
   const files = await projectedFiles(kube, ns, volume);
   if (files) await writeFiles(dir, files);
+  await setOwnership(dir, volume, roots.fsGroup);
   return dir;
 }
 
@@ -92,8 +125,7 @@ export async function podMounts(kube: Kube, pod: V1Pod, roots: VolumeRoots): Pro
   for (const m of pod.spec?.containers[0]?.volumeMounts ?? []) {
     const dir = dirs.get(m.name);
     if (dir === undefined) throw new Error(`volumeMount ${m.name} names no volume`);
-    const source = m.subPath ? join(dir, m.subPath) : dir;
-    await mkdir(source, { recursive: true });
+    const source = m.subPath ? await subPathDir(dir, m.subPath) : dir;
     mounts.push({ source, target: m.mountPath, readOnly: m.readOnly ?? false });
   }
   return mounts;
