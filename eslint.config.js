@@ -7,10 +7,19 @@ const forbidden = (folders, why) => ({
   'no-restricted-imports': ['error', { patterns: [{ regex: `(^|/)(${folders.join('|')})/`, message: why }] }],
 });
 const boundaries = [
-  { files: ['operator/**/*.ts'], rules: forbidden(['worker', 'cli'], 'operator/ must not import worker/ or cli/: share through api/, observe/ or proto/.') },
-  { files: ['worker/**/*.ts'], rules: forbidden(['operator', 'cli'], 'worker/ must not import operator/ or cli/: share through api/, observe/ or proto/.') },
+  {
+    files: ['operator/**/*.ts'],
+    rules: forbidden(['worker', 'cli'], 'operator/ must not import worker/ or cli/: share through api/, observe/ or proto/.'),
+  },
+  {
+    files: ['worker/**/*.ts'],
+    rules: forbidden(['operator', 'cli'], 'worker/ must not import operator/ or cli/: share through api/, observe/ or proto/.'),
+  },
   { files: ['cli/**/*.ts'], rules: forbidden(['operator'], 'cli/ must not import operator/: share through api/ or observe/.') },
-  { files: ['api/**/*.ts', 'observe/**/*.ts'], rules: forbidden(['operator', 'worker', 'cli'], 'api/ and observe/ are shared by every program and import none of them.') },
+  {
+    files: ['api/**/*.ts', 'observe/**/*.ts'],
+    rules: forbidden(['operator', 'worker', 'cli'], 'api/ and observe/ are shared by every program and import none of them.'),
+  },
 ];
 
 export default tseslint.config(

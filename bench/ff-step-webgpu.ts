@@ -19,7 +19,9 @@ import { machineLine, median, printTable } from './machine.js';
 
 const { values } = parseArgs({
   options: {
-    repeats: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, shapes: { type: 'string' },
+    repeats: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    shapes: { type: 'string' },
     steps: { type: 'string', default: 'trainStep,trainStepOnImages,trainStepLocalSoftmax' },
   },
 });
@@ -53,15 +55,31 @@ async function timedStep(step: () => StepResult): Promise<number> {
 
 async function measure(shape: Shape, kernels: StepKernels, kind: Step): Promise<{ ms: number; dispatches: number }> {
   const classes = 10;
-  const layer = new FFLayer('bench', {
-    inputSize: shape.inputs, units: shape.units, goodness: { threshold: 1, sharpness: 10 },
-    peerWeight: 0.03, peerMomentum: 0.9, optimizer: adam, labelSlots: kind === 'trainStepOnImages' ? classes : 0,
-    blockClasses: kind === 'trainStepLocalSoftmax' ? classes : 0,
-  }, 1, kernels);
+  const layer = new FFLayer(
+    'bench',
+    {
+      inputSize: shape.inputs,
+      units: shape.units,
+      goodness: { threshold: 1, sharpness: 10 },
+      peerWeight: 0.03,
+      peerMomentum: 0.9,
+      optimizer: adam,
+      labelSlots: kind === 'trainStepOnImages' ? classes : 0,
+      blockClasses: kind === 'trainStepLocalSoftmax' ? classes : 0,
+    },
+    1,
+    kernels,
+  );
   const xPos = tf.randomUniform([shape.batch, shape.inputs], 0, 1, 'float32', 1) as tf.Tensor2D;
   const xNeg = tf.randomUniform([shape.batch, shape.inputs], 0, 1, 'float32', 2) as tf.Tensor2D;
-  const yPos = tf.tensor1d(Array.from({ length: shape.batch }, (_, i) => i % classes), 'int32');
-  const yNeg = tf.tensor1d(Array.from({ length: shape.batch }, (_, i) => (i + 3) % classes), 'int32');
+  const yPos = tf.tensor1d(
+    Array.from({ length: shape.batch }, (_, i) => i % classes),
+    'int32',
+  );
+  const yNeg = tf.tensor1d(
+    Array.from({ length: shape.batch }, (_, i) => (i + 3) % classes),
+    'int32',
+  );
   const steps: Record<Step, () => StepResult> = {
     trainStep: () => layer.trainStep(xPos, xNeg, 1e-3),
     trainStepOnImages: () => layer.trainStepOnImages(xPos, yPos, yNeg, 1e-3),
@@ -90,8 +108,13 @@ for (const shape of chosen) {
     const plain = await measure(shape, tfjsStepKernels, kind);
     const fused = await measure(shape, webgpuStepKernels, kind);
     rows.push([
-      `batch ${shape.batch}, ${shape.inputs}→${shape.units}`, kind, plain.dispatches, fused.dispatches,
-      plain.ms.toFixed(2), fused.ms.toFixed(2), (plain.ms / fused.ms).toFixed(2),
+      `batch ${shape.batch}, ${shape.inputs}→${shape.units}`,
+      kind,
+      plain.dispatches,
+      fused.dispatches,
+      plain.ms.toFixed(2),
+      fused.ms.toFixed(2),
+      (plain.ms / fused.ms).toFixed(2),
     ]);
   }
 }

@@ -42,10 +42,20 @@ function timeIt(fn: () => void): number {
 }
 
 function benchLayer(shape: Shape, labelSlots: number): FFLayer {
-  return new FFLayer('bench', {
-    inputSize: shape.inputs, units: shape.units, goodness: { threshold: 1, sharpness: 10 },
-    peerWeight: 0.03, peerMomentum: 0.9, optimizer: adam, labelSlots, blockClasses: 0,
-  }, 1);
+  return new FFLayer(
+    'bench',
+    {
+      inputSize: shape.inputs,
+      units: shape.units,
+      goodness: { threshold: 1, sharpness: 10 },
+      peerWeight: 0.03,
+      peerMomentum: 0.9,
+      optimizer: adam,
+      labelSlots,
+      blockClasses: 0,
+    },
+    1,
+  );
 }
 
 /** The two matMuls of x rows: forward xW and dW = xᵀδ. */
@@ -65,8 +75,14 @@ function floorOf(x: tf.Tensor2D, w: tf.Tensor2D, delta: tf.Tensor2D): number {
 function measureImages(shape: Shape): { step: number; floor: number } {
   const layer = benchLayer(shape, 10);
   const x = tf.randomUniform([shape.batch, shape.inputs]) as tf.Tensor2D;
-  const yPos = tf.tensor1d(Array.from({ length: shape.batch }, (_, i) => i % 10), 'int32');
-  const yNeg = tf.tensor1d(Array.from({ length: shape.batch }, (_, i) => (i + 3) % 10), 'int32');
+  const yPos = tf.tensor1d(
+    Array.from({ length: shape.batch }, (_, i) => i % 10),
+    'int32',
+  );
+  const yNeg = tf.tensor1d(
+    Array.from({ length: shape.batch }, (_, i) => (i + 3) % 10),
+    'int32',
+  );
   const delta = tf.randomUniform([shape.batch, shape.units]) as tf.Tensor2D;
   const step = timeIt(() => tf.tidy(() => layer.trainStepOnImages(x, yPos, yNeg, 1e-3).loss.dataSync()));
   const floor = floorOf(x, layer.w.value as tf.Tensor2D, delta);

@@ -47,10 +47,20 @@ const key = (s: Shape): string => `${s.batch}x${s.inputs}x${s.units}`;
 
 async function stepMs(shape: Shape): Promise<number> {
   const adam = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
-  const layer = new FFLayer('bench', {
-    inputSize: shape.inputs, units: shape.units, goodness: { threshold: 1, sharpness: 10 },
-    peerWeight: 0.03, peerMomentum: 0.9, optimizer: adam, labelSlots: 0, blockClasses: 0,
-  }, 1);
+  const layer = new FFLayer(
+    'bench',
+    {
+      inputSize: shape.inputs,
+      units: shape.units,
+      goodness: { threshold: 1, sharpness: 10 },
+      peerWeight: 0.03,
+      peerMomentum: 0.9,
+      optimizer: adam,
+      labelSlots: 0,
+      blockClasses: 0,
+    },
+    1,
+  );
   const xPos = tf.randomUniform([shape.batch, shape.inputs]) as tf.Tensor2D;
   const xNeg = tf.randomUniform([shape.batch, shape.inputs]) as tf.Tensor2D;
   const times: number[] = [];
@@ -70,7 +80,9 @@ async function stepMs(shape: Shape): Promise<number> {
 function torchTimes(): { device: string; ms: Map<string, number> } | { missing: string } {
   const probe = spawnSync(values.python, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return { missing: `no PyTorch (${values.python} -c "import torch" failed)` };
-  const run = spawnSync(values.python, ['bench/ff_step_torch.py', '--shapes', SHAPES.map(key).join(','), '--repeats', String(repeats)], { encoding: 'utf8' });
+  const run = spawnSync(values.python, ['bench/ff_step_torch.py', '--shapes', SHAPES.map(key).join(','), '--repeats', String(repeats)], {
+    encoding: 'utf8',
+  });
   if (run.status !== 0) return { missing: `bench/ff_step_torch.py failed: ${run.stderr.trim().split('\n').at(-1)}` };
   const out = JSON.parse(run.stdout) as { device: string; rows: { shape: string; ms: number }[] };
   return { device: out.device, ms: new Map(out.rows.map((r) => [r.shape, r.ms])) };
@@ -89,7 +101,12 @@ if (!values['no-steps']) {
   for (const shape of SHAPES) {
     const ms = await stepMs(shape);
     const ref = 'ms' in torch ? torch.ms.get(key(shape)) : undefined;
-    rows.push([`batch ${shape.batch}, ${shape.inputs}→${shape.units}`, ms.toFixed(2), ref?.toFixed(2) ?? '–', ref ? (ms / ref).toFixed(1) : '–']);
+    rows.push([
+      `batch ${shape.batch}, ${shape.inputs}→${shape.units}`,
+      ms.toFixed(2),
+      ref?.toFixed(2) ?? '–',
+      ref ? (ms / ref).toFixed(1) : '–',
+    ]);
   }
   printTable(['shape (rows = 2 × batch)', `tfjs ${backend.name} ms`, 'PyTorch fp32 ms', 'ratio'], rows);
 }

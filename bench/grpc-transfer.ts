@@ -69,7 +69,9 @@ async function main(): Promise<void> {
     const label = `${chunkBytes / KiB} KiB`.padEnd(10);
     const med = median(seconds);
     const best = Math.min(...seconds);
-    console.log(`${label} ${(mb / med).toFixed(0).padStart(12)} ${(mb / best).toFixed(0).padStart(12)} ${(med * 1000).toFixed(1).padStart(17)}`);
+    console.log(
+      `${label} ${(mb / med).toFixed(0).padStart(12)} ${(mb / best).toFixed(0).padStart(12)} ${(med * 1000).toFixed(1).padStart(17)}`,
+    );
   }
   child.stdin?.end();
   await once(child, 'exit');

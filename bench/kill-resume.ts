@@ -26,9 +26,13 @@ interface Outcome {
 }
 
 function start(dir: string, restarts: number): { child: ChildProcess; done: Promise<Outcome> } {
-  const child = spawn(process.execPath, ['bin/ffjob.js', 'train', '--local', values.job, '--dir', dir, '--output', 'json', '--restarts', String(restarts)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/ffjob.js', 'train', '--local', values.job, '--dir', dir, '--output', 'json', '--restarts', String(restarts)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const done = new Promise<Outcome>((resolve, reject) => {

@@ -20,7 +20,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const log = createLogger({ component: 'bench' }, { level: 'error' });
 
 function memoryKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
   return Number(line?.split(/\s+/)[1] ?? NaN);
 }
 
@@ -44,32 +46,42 @@ async function scenario(cluster: Cluster, pods: Informer<V1Pod>, jobs: number): 
   const names = Array.from({ length: jobs }, (_, i) => `job-${i}`);
   const t0 = performance.now();
   await inBatches(names, 25, (name) => createJob(cluster.kube, ns, name, { parallelism: { workers: WORKERS } }));
-  await eventually(() => {
-    if (count() < want) throw new Error(`${count()}/${want} pods`);
-  }, { timeoutMs: 120_000, intervalMs: 10 });
+  await eventually(
+    () => {
+      if (count() < want) throw new Error(`${count()}/${want} pods`);
+    },
+    { timeoutMs: 120_000, intervalMs: 10 },
+  );
   return performance.now() - t0;
 }
 
 async function main(): Promise<void> {
   const cluster = await startCluster();
   const port = await freePort();
-  const operator = spawn(process.execPath, ['--import', 'tsx', 'operator/main.ts', '--kubeconfig', cluster.cp.kubeconfig, '--metrics-listen', `127.0.0.1:${port}`], {
-    cwd: ROOT,
-    env: { ...process.env, FFJOB_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const operator = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'operator/main.ts', '--kubeconfig', cluster.cp.kubeconfig, '--metrics-listen', `127.0.0.1:${port}`],
+    {
+      cwd: ROOT,
+      env: { ...process.env, FFJOB_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const pods = new Informer<V1Pod>(cluster.kube, { path: '/api/v1/pods', labelSelector: JOB_NAME_LABEL, log });
   try {
     pods.start();
     await pods.waitForSync();
     // Leader, informers synced, workers running.
-    await eventually(async () => {
-      await cluster.kube.request('GET', '/apis/coordination.k8s.io/v1/namespaces/default/leases/ffjob-operator');
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-      if (!res.ok) throw new Error(`readyz ${res.status}`);
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      if (!/^ffjob_operator_leader 1$/m.test(metrics)) throw new Error('not leader yet');
-    }, { timeoutMs: 30_000 });
+    await eventually(
+      async () => {
+        await cluster.kube.request('GET', '/apis/coordination.k8s.io/v1/namespaces/default/leases/ffjob-operator');
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        if (!res.ok) throw new Error(`readyz ${res.status}`);
+        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        if (!/^ffjob_operator_leader 1$/m.test(metrics)) throw new Error('not leader yet');
+      },
+      { timeoutMs: 30_000 },
+    );
     const idleKiB = memoryKiB(operator.pid ?? 0, 'VmRSS');
     const rows: (string | number)[][] = [];
     // The first job after start-up also waits for the API server's watch cache of the new

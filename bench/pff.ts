@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import {
-  CLASSIFIERS, defaultSpec, NEGATIVE_STRATEGIES, SCHEDULES, unsupportedFeatures, type ForwardForwardJobSpecInput,
+  CLASSIFIERS,
+  defaultSpec,
+  NEGATIVE_STRATEGIES,
+  SCHEDULES,
+  unsupportedFeatures,
+  type ForwardForwardJobSpecInput,
 } from '../api/v1alpha1/index.js';
 import { runLocal } from './local-run.js';
 import type { BackendChoice } from '../worker/ff/backend.js';
@@ -34,7 +39,9 @@ interface Variant {
 }
 
 const variants: Variant[] = SCHEDULES.flatMap((schedule) => [
-  ...NEGATIVE_STRATEGIES.flatMap((negatives) => CLASSIFIERS.map((classifier) => ({ schedule, objective: 'ff' as const, negatives, classifier }))),
+  ...NEGATIVE_STRATEGIES.flatMap((negatives) =>
+    CLASSIFIERS.map((classifier) => ({ schedule, objective: 'ff' as const, negatives, classifier })),
+  ),
   { schedule, objective: 'localSoftmax' as const, negatives: '-' as const, classifier: 'softmax' as const },
 ]);
 
@@ -71,7 +78,9 @@ function sequential(v: Variant): ReturnType<typeof runLocal> {
   return sequentialRuns.get(name)!;
 }
 
-console.log(`pff: ${values.job} with layers [${values.layers}], ${values.epochs} epochs in ${values.chapters} chapters, workers 1 vs ${groups}`);
+console.log(
+  `pff: ${values.job} with layers [${values.layers}], ${values.epochs} epochs in ${values.chapters} chapters, workers 1 vs ${groups}`,
+);
 console.log(machineLine());
 console.log(await backendLine((base.spec as { worker?: { backend?: BackendChoice } }).worker?.backend));
 const rows: (string | number)[][] = [];
@@ -85,8 +94,17 @@ for (const v of variants) {
   const one = sequential(v);
   const many = runLocal(jobOf(v, groups), scratch, `${v.schedule}-${v.objective}-${v.negatives}-${v.classifier}-w${groups}`);
   const percent = (x: number | null): string => (x === null ? '-' : (100 * x).toFixed(2));
-  rows.push([v.schedule, v.objective, v.negatives, v.classifier, one.wallSeconds.toFixed(1), percent(one.testAccuracy),
-    many.wallSeconds.toFixed(1), percent(many.testAccuracy), (one.wallSeconds / many.wallSeconds).toFixed(2)]);
+  rows.push([
+    v.schedule,
+    v.objective,
+    v.negatives,
+    v.classifier,
+    one.wallSeconds.toFixed(1),
+    percent(one.testAccuracy),
+    many.wallSeconds.toFixed(1),
+    percent(many.testAccuracy),
+    (one.wallSeconds / many.wallSeconds).toFixed(2),
+  ]);
 }
 printTable(['schedule', 'objective', 'negatives', 'classifier', 'w1 s', 'w1 acc %', `w${groups} s`, `w${groups} acc %`, 'speed-up'], rows);
 for (const s of skipped) console.log(`not run: ${s}`);

@@ -73,6 +73,18 @@ const rows = values.exchange.split(',').map((exchange) => {
 });
 printTable(
   ['workers', 'exchange', 'wall s', 'CPU s', 'test accuracy %', 'Δ points', 'speed-up', 'ideal'],
-  [[1, '-', sequential.wallSeconds.toFixed(1), sequential.cpuSeconds.toFixed(0), (100 * sequential.testAccuracy).toFixed(2), '0.00', '1.00', '1.00'], ...rows],
+  [
+    [
+      1,
+      '-',
+      sequential.wallSeconds.toFixed(1),
+      sequential.cpuSeconds.toFixed(0),
+      (100 * sequential.testAccuracy).toFixed(2),
+      '0.00',
+      '1.00',
+      '1.00',
+    ],
+    ...rows,
+  ],
 );
 console.log(`CPU s: every worker process, all threads, to its last chapter. Runs in ${scratch}`);

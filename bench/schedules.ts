@@ -27,18 +27,23 @@ const { values } = parseArgs({
 
 const runs = values.runs.split(',').map((run) => {
   const [schedule = '', exchange = 'weights'] = run.split(':');
-  if (!(SCHEDULES as readonly string[]).includes(schedule)) throw new Error(`--runs: "${run}": the schedule is not one of ${SCHEDULES.join(', ')}`);
+  if (!(SCHEDULES as readonly string[]).includes(schedule))
+    throw new Error(`--runs: "${run}": the schedule is not one of ${SCHEDULES.join(', ')}`);
   if (schedule !== 'pipeline' && exchange !== 'weights') throw new Error(`--runs: "${run}": a ${schedule} ring exchanges weights only`);
   return { name: run, schedule, exchange };
 });
 
 const scratch = mkdtempSync(join(os.tmpdir(), 'ffjob-bench-schedules-'));
-const base = parse(readFileSync(values.job, 'utf8')) as { spec: { training: Record<string, number>; parallelism: Record<string, unknown> } };
+const base = parse(readFileSync(values.job, 'utf8')) as {
+  spec: { training: Record<string, number>; parallelism: Record<string, unknown> };
+};
 if (values.epochs) base.spec.training.epochs = Number(values.epochs);
 if (values.chapters) base.spec.training.chapters = Number(values.chapters);
 base.spec.parallelism.workers = Number(values.workers);
 
-console.log(`runs: ${values.job}, ${values.workers} workers, ${base.spec.training.epochs} epochs in ${base.spec.training.chapters} chapters`);
+console.log(
+  `runs: ${values.job}, ${values.workers} workers, ${base.spec.training.epochs} epochs in ${base.spec.training.chapters} chapters`,
+);
 console.log(machineLine());
 console.log(await backendLine((base.spec as { worker?: { backend?: BackendChoice } }).worker?.backend));
 const rows = runs.map(({ name, schedule, exchange }) => {

@@ -50,16 +50,23 @@ function requireValue(command: string, value: unknown, what: string): string {
 }
 
 const train: Command = async (argv) => {
-  const { values, positionals } = parse('train', argv, {
-    local: { type: 'boolean' },
-    dir: { type: 'string' },
-    fresh: { type: 'boolean' },
-    restarts: { type: 'string', default: '0' },
-    output: { type: 'string', default: 'text' },
-  }, 1);
+  const { values, positionals } = parse(
+    'train',
+    argv,
+    {
+      local: { type: 'boolean' },
+      dir: { type: 'string' },
+      fresh: { type: 'boolean' },
+      restarts: { type: 'string', default: '0' },
+      output: { type: 'string', default: 'text' },
+    },
+    1,
+  );
   const jobFile = requireValue('train', positionals[0], 'a job file (ffjob train --local JOB.yaml)');
   if (values.local !== true) {
-    throw new UserError(`train: to train on a cluster, submit the job with \`kubectl apply -f ${jobFile}\`; to train on this machine, use \`ffjob train --local ${jobFile}\``);
+    throw new UserError(
+      `train: to train on a cluster, submit the job with \`kubectl apply -f ${jobFile}\`; to train on this machine, use \`ffjob train --local ${jobFile}\``,
+    );
   }
   // An unset shell variable (`--dir "$RUN"`) would otherwise mean the current directory.
   if (values.dir === '') throw new UserError('train: --dir must name a directory; leave it out to use runs/<job name>');

@@ -37,15 +37,26 @@ void describe('ProgressDisplay', () => {
   void it('reports chapters and accuracy as lines only when not on a terminal', () => {
     const v = { ...newGroupView(1, [1], 2), loss: 0.25 };
     assert.equal(eventNote(v, { kind: 'chapterDone', chapter: 1, seconds: 2 }, true), undefined);
-    assert.equal(eventNote(v, { kind: 'chapterDone', chapter: 1, seconds: 2 }, false), 'group 1 · layers 1 · chapter 2/2 done in 2.0 s · loss 0.25');
-    assert.equal(eventNote(v, { kind: 'testAccuracy', chapter: 1, testAccuracy: 0.5 }, false), 'group 1 · test accuracy 50.0% after chapter 2/2');
+    assert.equal(
+      eventNote(v, { kind: 'chapterDone', chapter: 1, seconds: 2 }, false),
+      'group 1 · layers 1 · chapter 2/2 done in 2.0 s · loss 0.25',
+    );
+    assert.equal(
+      eventNote(v, { kind: 'testAccuracy', chapter: 1, testAccuracy: 0.5 }, false),
+      'group 1 · test accuracy 50.0% after chapter 2/2',
+    );
     assert.equal(eventNote(v, { kind: 'resumed', chapter: 0 }, true), 'group 1 resumed from checkpoint (chapter 1/2 done)');
   });
 });
 
 void describe('summary', () => {
   const views = [
-    { ...newGroupView(0, [0], 2), trainSeconds: 3.14159, restarts: 1, backend: { name: 'wasm', reason: 'skipped tensorflow: not installed' } },
+    {
+      ...newGroupView(0, [0], 2),
+      trainSeconds: 3.14159,
+      restarts: 1,
+      backend: { name: 'wasm', reason: 'skipped tensorflow: not installed' },
+    },
     { ...newGroupView(1, [1, 2], 2), trainSeconds: 2, testAccuracy: 0.8512 },
   ];
 
@@ -64,11 +75,14 @@ void describe('summary', () => {
   });
 
   void it('a ring run takes the accuracy from the worker of the last chapter, not the last worker', () => {
-    const ring = [{ ...newGroupView(0, [0, 1], 3), testAccuracy: 0.9 }, { ...newGroupView(1, [0, 1], 3), testAccuracy: 0.7 }];
+    const ring = [
+      { ...newGroupView(0, [0, 1], 3), testAccuracy: 0.9 },
+      { ...newGroupView(1, [0, 1], 3), testAccuracy: 0.7 },
+    ];
     assert.equal(buildSummary('tiny', ring, 1, { modelPath: '/m', finalGroup: 0 }).testAccuracy, 0.9);
   });
 
-  void it('prints accuracy as a percentage and each group\'s time and backend', () => {
+  void it("prints accuracy as a percentage and each group's time and backend", () => {
     const text = summaryText(buildSummary('tiny', views, 9.876, { modelPath: '/runs/tiny/model', finalGroup: 1 }));
     assert.match(text, /test accuracy {2}85\.1%/);
     assert.match(text, /group 0 {2}layers 0 · 3\.1 s training · 1 restart · backend wasm \(skipped tensorflow: not installed\)\n/);

@@ -29,7 +29,9 @@ export function eventNote(view: GroupView, event: WorkerEvent, live: boolean): s
     case 'chapterDone':
       return live ? undefined : chapterLine(view, event.chapter, event.seconds);
     case 'testAccuracy':
-      return live ? undefined : `group ${view.group} · test accuracy ${formatPercent(event.testAccuracy)} after chapter ${event.chapter + 1}/${view.chapters}`;
+      return live
+        ? undefined
+        : `group ${view.group} · test accuracy ${formatPercent(event.testAccuracy)} after chapter ${event.chapter + 1}/${view.chapters}`;
     default:
       return undefined;
   }

@@ -26,8 +26,19 @@ export interface GroupView {
 
 export function newGroupView(group: number, layers: number[], chapters: number): GroupView {
   return {
-    group, layers, chapters, phase: 'starting', chapter: -1, step: 0, steps: 0,
-    loss: undefined, samplesPerSecond: 0, testAccuracy: undefined, trainSeconds: 0, restarts: 0, backend: undefined,
+    group,
+    layers,
+    chapters,
+    phase: 'starting',
+    chapter: -1,
+    step: 0,
+    steps: 0,
+    loss: undefined,
+    samplesPerSecond: 0,
+    testAccuracy: undefined,
+    trainSeconds: 0,
+    restarts: 0,
+    backend: undefined,
   };
 }
 
@@ -36,13 +47,21 @@ export function applyEvent(view: GroupView, event: WorkerEvent): GroupView {
   switch (event.kind) {
     case 'progress':
       return {
-        ...view, phase: 'training', chapter: event.chapter, step: event.step, steps: event.steps,
-        loss: event.loss ?? view.loss, samplesPerSecond: event.samplesPerSecond,
+        ...view,
+        phase: 'training',
+        chapter: event.chapter,
+        step: event.step,
+        steps: event.steps,
+        loss: event.loss ?? view.loss,
+        samplesPerSecond: event.samplesPerSecond,
       };
     case 'chapterDone': {
       const finished = event.chapter === view.chapters - 1;
       return {
-        ...view, chapter: event.chapter, step: view.steps, trainSeconds: view.trainSeconds + event.seconds,
+        ...view,
+        chapter: event.chapter,
+        step: view.steps,
+        trainSeconds: view.trainSeconds + event.seconds,
         phase: finished ? 'finished' : view.phase,
       };
     }

@@ -80,7 +80,10 @@ class LocalRun {
     const { spec } = job;
     const upstreamOf = (g: number): number | undefined => peerGroups(spec, g).upstream;
     const downstreamOf = (g: number): number | undefined => peerGroups(spec, g).downstream;
-    this.watch = new ProgressWatch({ groups: layers.length, upstreamOf, downstreamOf, ring: isRing(spec), chapters: spec.training.chapters }, Date.now());
+    this.watch = new ProgressWatch(
+      { groups: layers.length, upstreamOf, downstreamOf, ring: isRing(spec), chapters: spec.training.chapters },
+      Date.now(),
+    );
     this.stalls = layers.map(() => undefined);
   }
 
@@ -88,7 +91,8 @@ class LocalRun {
     const started = performance.now();
     const outcome = await this.supervise();
     await Promise.all(this.processes.map((p) => p?.stop(STOP_GRACE_MS)));
-    if (outcome.kind === 'interrupted') this.display.note(`stopped by ${outcome.signal}; checkpoints are in ${join(this.dir, 'checkpoints')}`);
+    if (outcome.kind === 'interrupted')
+      this.display.note(`stopped by ${outcome.signal}; checkpoints are in ${join(this.dir, 'checkpoints')}`);
     this.display.close();
     if (outcome.kind === 'interrupted') return EXIT_INTERRUPTED;
     if (outcome.kind === 'failed') {
@@ -154,7 +158,9 @@ class LocalRun {
       this.restartsLeft -= 1;
       const view = this.views[g]!;
       this.views[g] = { ...view, phase: 'restarting', restarts: view.restarts + 1 };
-      this.display.note(`group ${g} ${how}; restarting it from its checkpoint (restart ${this.opts.restarts - this.restartsLeft} of ${this.opts.restarts})`);
+      this.display.note(
+        `group ${g} ${how}; restarting it from its checkpoint (restart ${this.opts.restarts - this.restartsLeft} of ${this.opts.restarts})`,
+      );
     }
   }
 

@@ -10,13 +10,21 @@ const text = 'kind: ForwardForwardJob\n';
 const decodes: { name: string; bytes: Buffer; want?: string; wantError?: RegExp }[] = [
   { name: 'plain UTF-8 is read as it is', bytes: Buffer.from(text), want: text },
   { name: 'a UTF-8 byte-order mark is dropped', bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), want: text },
-  { name: 'UTF-16LE with a byte-order mark is decoded, as kubectl does', bytes: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]), want: text },
+  {
+    name: 'UTF-16LE with a byte-order mark is decoded, as kubectl does',
+    bytes: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]),
+    want: text,
+  },
   {
     name: 'UTF-16BE with a byte-order mark is decoded too',
     bytes: Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]),
     want: text,
   },
-  { name: 'UTF-16 without a mark is refused, as kubectl refuses it', bytes: Buffer.from(text, 'utf16le'), wantError: /job\.yaml contains NUL bytes: it is not UTF-8 text/ },
+  {
+    name: 'UTF-16 without a mark is refused, as kubectl refuses it',
+    bytes: Buffer.from(text, 'utf16le'),
+    wantError: /job\.yaml contains NUL bytes: it is not UTF-8 text/,
+  },
   { name: 'Latin-1 bytes are not UTF-8', bytes: Buffer.from('name: caf\xe9\n', 'latin1'), wantError: /job\.yaml is not valid UTF-8 text/ },
 ];
 

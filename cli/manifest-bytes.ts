@@ -18,7 +18,9 @@ export async function readManifestBytes(path: string): Promise<Buffer> {
       if (bytesRead === 0) break;
       length += bytesRead;
       if (length === buf.length) {
-        throw new UserError(`${path} is over ${MAX_MANIFEST_BYTES} bytes (3 MiB), the API server's limit for one object: it could never be applied`);
+        throw new UserError(
+          `${path} is over ${MAX_MANIFEST_BYTES} bytes (3 MiB), the API server's limit for one object: it could never be applied`,
+        );
       }
     }
     return buf.subarray(0, length);

@@ -42,7 +42,9 @@ async function loadModelAndData(opts: ModelOptions): Promise<{ classifier: Class
   }
   if (test.inputSize !== description.inputSize) {
     const images = imagesFile('test', opts.datasetPath);
-    throw new UserError(`${images} holds images of ${test.inputSize} pixels but the model ${opts.model} takes ${description.inputSize} inputs per row`);
+    throw new UserError(
+      `${images} holds images of ${test.inputSize} pixels but the model ${opts.model} takes ${description.inputSize} inputs per row`,
+    );
   }
   await initBackend('auto');
   return { classifier: classifierFrom(description, tensors), test, description };

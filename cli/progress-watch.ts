@@ -45,7 +45,15 @@ export class ProgressWatch {
 
   constructor(job: WatchedJob, now: number) {
     ({ upstreamOf: this.upstreamOf, downstreamOf: this.downstreamOf, ring: this.ring, chapters: this.chapters } = job);
-    this.tracks = Array.from({ length: job.groups }, () => ({ lastAdvanceMs: now, done: -1, chapter: -1, step: 0, steps: 0, midChapter: false, finished: false }));
+    this.tracks = Array.from({ length: job.groups }, () => ({
+      lastAdvanceMs: now,
+      done: -1,
+      chapter: -1,
+      step: 0,
+      steps: 0,
+      midChapter: false,
+      finished: false,
+    }));
   }
 
   /** started resets a group's clock: a (re)started worker has its start-up ahead of it. */

@@ -21,7 +21,16 @@ void describe('progressLine', () => {
     },
     {
       name: 'a finished last group shows its test accuracy and no rate',
-      view: view({ layers: [2, 3], phase: 'finished', chapter: 9, step: 50, steps: 50, loss: 0.2, samplesPerSecond: 12000, testAccuracy: 0.9123 }),
+      view: view({
+        layers: [2, 3],
+        phase: 'finished',
+        chapter: 9,
+        step: 50,
+        steps: 50,
+        loss: 0.2,
+        samplesPerSecond: 12000,
+        testAccuracy: 0.9123,
+      }),
       want: 'group 1 · layers 2-3 · chapter 10/10 ██████████ 100% · loss 0.20 · test 91.2% · done',
     },
     {

@@ -58,7 +58,9 @@ export function progressLine(view: GroupView): string {
 
 /** chapterLine is the plain (non-terminal) report of a finished chapter. */
 export function chapterLine(view: GroupView, chapter: number, seconds: number): string {
-  const parts = [`group ${view.group} · ${layersLabel(view.layers)} · chapter ${chapter + 1}/${view.chapters} done in ${seconds.toFixed(1)} s`];
+  const parts = [
+    `group ${view.group} · ${layersLabel(view.layers)} · chapter ${chapter + 1}/${view.chapters} done in ${seconds.toFixed(1)} s`,
+  ];
   if (view.loss !== undefined) parts.push(`loss ${view.loss.toFixed(2)}`);
   if (view.samplesPerSecond > 0) parts.push(`${formatRate(view.samplesPerSecond)} samples/s`);
   return parts.join(' · ');

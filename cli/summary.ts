@@ -9,14 +9,26 @@ export interface RunSummary {
   testAccuracy: number | null;
   wallSeconds: number;
   modelPath: string;
-  groups: { group: number; layers: number[]; trainSeconds: number; restarts: number; backend: string | null; backendReason: string | null }[];
+  groups: {
+    group: number;
+    layers: number[];
+    trainSeconds: number;
+    restarts: number;
+    backend: string | null;
+    backendReason: string | null;
+  }[];
   restarts: number;
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 
 /** `finalGroup` is the worker that wrote the model: its last evaluation is the run's accuracy. */
-export function buildSummary(job: string, views: GroupView[], wallSeconds: number, model: { modelPath: string; finalGroup: number }): RunSummary {
+export function buildSummary(
+  job: string,
+  views: GroupView[],
+  wallSeconds: number,
+  model: { modelPath: string; finalGroup: number },
+): RunSummary {
   const { modelPath, finalGroup } = model;
   return {
     job,
@@ -24,8 +36,12 @@ export function buildSummary(job: string, views: GroupView[], wallSeconds: numbe
     wallSeconds: round(wallSeconds, 2),
     modelPath,
     groups: views.map((v) => ({
-      group: v.group, layers: v.layers, trainSeconds: round(v.trainSeconds, 2), restarts: v.restarts,
-      backend: v.backend?.name ?? null, backendReason: v.backend?.reason ?? null,
+      group: v.group,
+      layers: v.layers,
+      trainSeconds: round(v.trainSeconds, 2),
+      restarts: v.restarts,
+      backend: v.backend?.name ?? null,
+      backendReason: v.backend?.reason ?? null,
     })),
     restarts: views.reduce((sum, v) => sum + v.restarts, 0),
   };

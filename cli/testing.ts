@@ -14,7 +14,10 @@ export interface FfjobResult {
 }
 
 /** startFfjob starts `node bin/ffjob.js …`; `onStderr` sees stderr as it arrives. */
-export function startFfjob(args: string[], onStderr: (chunk: string) => void = () => undefined): { child: ChildProcess; done: Promise<FfjobResult> } {
+export function startFfjob(
+  args: string[],
+  onStderr: (chunk: string) => void = () => undefined,
+): { child: ChildProcess; done: Promise<FfjobResult> } {
   const child = spawn(process.execPath, [FFJOB_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -8,10 +8,18 @@ const line = (fields: Record<string, unknown>): string => JSON.stringify({ ts: '
 void describe('parseWorkerLine', () => {
   const cases: { name: string; line: string; want: WorkerEvent | undefined }[] = [
     {
-      name: 'progress averages the loss over the group\'s layers',
+      name: "progress averages the loss over the group's layers",
       line: line({
-        msg: 'progress', group: 1, chapter: 3, step: 25, steps: 60, samplesPerSecond: 9800,
-        layers: [{ layer: 2, loss: 0.4, goodnessPos: 2, goodnessNeg: 0.5 }, { layer: 3, loss: 0.6, goodnessPos: 2, goodnessNeg: 0.5 }],
+        msg: 'progress',
+        group: 1,
+        chapter: 3,
+        step: 25,
+        steps: 60,
+        samplesPerSecond: 9800,
+        layers: [
+          { layer: 2, loss: 0.4, goodnessPos: 2, goodnessNeg: 0.5 },
+          { layer: 3, loss: 0.6, goodnessPos: 2, goodnessNeg: 0.5 },
+        ],
       }),
       want: { kind: 'progress', chapter: 3, step: 25, steps: 60, samplesPerSecond: 9800, loss: 0.5 },
     },
@@ -22,10 +30,19 @@ void describe('parseWorkerLine', () => {
     },
     {
       name: 'a checkpoint skipped as corrupt is an event, so the runner can show it',
-      line: line({ level: 'warn', msg: 'skipped unusable checkpoint', path: '/r/chapter-000003.ffckpt', reason: 'header checksum 1 does not match' }),
+      line: line({
+        level: 'warn',
+        msg: 'skipped unusable checkpoint',
+        path: '/r/chapter-000003.ffckpt',
+        reason: 'header checksum 1 does not match',
+      }),
       want: { kind: 'skippedCheckpoint', path: '/r/chapter-000003.ffckpt', reason: 'header checksum 1 does not match' },
     },
-    { name: 'chapter done', line: line({ msg: 'chapter done', chapter: 1, seconds: 4.5 }), want: { kind: 'chapterDone', chapter: 1, seconds: 4.5 } },
+    {
+      name: 'chapter done',
+      line: line({ msg: 'chapter done', chapter: 1, seconds: 4.5 }),
+      want: { kind: 'chapterDone', chapter: 1, seconds: 4.5 },
+    },
     {
       name: 'test accuracy',
       line: line({ msg: 'test accuracy', chapter: 1, testAccuracy: 0.91 }),
@@ -42,7 +59,11 @@ void describe('parseWorkerLine', () => {
       want: { kind: 'resumed', chapter: 0 },
     },
     { name: 'a ring worker done with its chapters', line: line({ msg: 'worker finished', chapters: 4 }), want: { kind: 'finished' } },
-    { name: 'an error line carries its message', line: line({ level: 'error', msg: 'upstream never came up' }), want: { kind: 'error', message: 'upstream never came up' } },
+    {
+      name: 'an error line carries its message',
+      line: line({ level: 'error', msg: 'upstream never came up' }),
+      want: { kind: 'error', message: 'upstream never came up' },
+    },
     {
       name: 'backend ready carries the backend and why the worker took it',
       line: line({ msg: 'backend ready', backend: 'webgpu', reason: 'auto: a GPU adapter (NVIDIA H200)', skipped: [] }),
@@ -75,7 +96,7 @@ void describe('applyEvent', () => {
     assert.equal(v.loss, 0.6);
   });
 
-  void it('keeps the last loss when a progress line has none, and takes the model\'s accuracy', () => {
+  void it("keeps the last loss when a progress line has none, and takes the model's accuracy", () => {
     let v = applyEvent(newGroupView(1, [1], 2), { kind: 'progress', chapter: 0, step: 1, steps: 2, samplesPerSecond: 1, loss: 0.3 });
     v = applyEvent(v, { kind: 'progress', chapter: 0, step: 2, steps: 2, samplesPerSecond: 1, loss: undefined });
     v = applyEvent(v, { kind: 'modelWritten', modelPath: '/m', testAccuracy: 0.87 });
@@ -89,7 +110,7 @@ void describe('applyEvent', () => {
     assert.equal(applyEvent(newGroupView(0, [0], 2), { kind: 'resumed', chapter: 0 }).phase, 'starting');
   });
 
-  void it('a ring worker that trained its last chapter (not the job\'s) shows finished', () => {
+  void it("a ring worker that trained its last chapter (not the job's) shows finished", () => {
     const v = applyEvent(newGroupView(0, [0, 1], 4), { kind: 'chapterDone', chapter: 2, seconds: 1 });
     assert.equal(v.phase, 'starting');
     assert.equal(applyEvent(v, { kind: 'finished' }).phase, 'finished');

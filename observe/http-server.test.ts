@@ -63,10 +63,9 @@ void describe('startObservabilityServer', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      await assert.rejects(
-        startObservabilityServer({ host: '127.0.0.1', port, metrics, status: () => ({}), ready: () => true }),
-        { message: `cannot start the observability server on 127.0.0.1:${port}: port ${port} is already in use` },
-      );
+      await assert.rejects(startObservabilityServer({ host: '127.0.0.1', port, metrics, status: () => ({}), ready: () => true }), {
+        message: `cannot start the observability server on 127.0.0.1:${port}: port ${port} is already in use`,
+      });
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }

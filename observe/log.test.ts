@@ -58,7 +58,13 @@ void describe('createLogger', () => {
     const parent = createLogger({ job: 'j' }, { stream: out.stream, format: 'json' });
     parent.child({ layer: 2 }).info('a');
     parent.info('b');
-    assert.deepEqual(out.lines.map((l) => JSON.parse(l).layer), [2, undefined]);
-    assert.deepEqual(out.lines.map((l) => JSON.parse(l).job), ['j', 'j']);
+    assert.deepEqual(
+      out.lines.map((l) => JSON.parse(l).layer),
+      [2, undefined],
+    );
+    assert.deepEqual(
+      out.lines.map((l) => JSON.parse(l).job),
+      ['j', 'j'],
+    );
   });
 });

@@ -68,7 +68,10 @@ void describe('WorkerMetrics', () => {
 
   void it('follows Prometheus naming: ffjob_ prefix, _total counters, base units', async () => {
     const types = typeLines(await exercised());
-    assert.ok(types.some((t) => t.name === 'ffjob_process_cpu_seconds_total'), 'default process metrics are collected');
+    assert.ok(
+      types.some((t) => t.name === 'ffjob_process_cpu_seconds_total'),
+      'default process metrics are collected',
+    );
     for (const { name, type } of types) {
       assert.match(name, /^ffjob_[a-z0-9_]+$/);
       assert.equal(type === 'counter', name.endsWith('_total'), `${name} is a ${type}`);
@@ -77,7 +80,7 @@ void describe('WorkerMetrics', () => {
     }
   });
 
-  void it('passes promtool check metrics (Debian\'s prometheus package, installed when missing)', async () => {
+  void it("passes promtool check metrics (Debian's prometheus package, installed when missing)", async () => {
     const { status, output } = promtoolCheck(await exercised());
     assert.equal(status, 0, output);
   });

@@ -22,10 +22,30 @@ function layout(name: string, files: Record<string, string>, modulePath: string)
 
 void describe('packageVersion', () => {
   const cases: { name: string; files: Record<string, string>; module: string; want?: string; wantError?: RegExp }[] = [
-    { name: 'a source module finds the package.json one folder up', files: { 'package.json': '{"version":"1.2.3"}' }, module: 'cli/main.ts', want: '1.2.3' },
-    { name: 'a compiled module finds the same package.json two folders up', files: { 'package.json': '{"version":"1.2.3"}' }, module: 'dist/cli/main.js', want: '1.2.3' },
-    { name: 'the nearest package.json wins', files: { 'package.json': '{"version":"9.9.9"}', 'app/package.json': '{"version":"0.1.0"}' }, module: 'app/dist/operator/main.js', want: '0.1.0' },
-    { name: 'a package.json without a version is named in the error', files: { 'package.json': '{"name":"ffjob"}' }, module: 'cli/main.ts', wantError: /package\.json has no version string/ },
+    {
+      name: 'a source module finds the package.json one folder up',
+      files: { 'package.json': '{"version":"1.2.3"}' },
+      module: 'cli/main.ts',
+      want: '1.2.3',
+    },
+    {
+      name: 'a compiled module finds the same package.json two folders up',
+      files: { 'package.json': '{"version":"1.2.3"}' },
+      module: 'dist/cli/main.js',
+      want: '1.2.3',
+    },
+    {
+      name: 'the nearest package.json wins',
+      files: { 'package.json': '{"version":"9.9.9"}', 'app/package.json': '{"version":"0.1.0"}' },
+      module: 'app/dist/operator/main.js',
+      want: '0.1.0',
+    },
+    {
+      name: 'a package.json without a version is named in the error',
+      files: { 'package.json': '{"name":"ffjob"}' },
+      module: 'cli/main.ts',
+      wantError: /package\.json has no version string/,
+    },
   ];
   for (const c of cases) {
     void it(c.name, () => {

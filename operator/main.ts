@@ -82,7 +82,12 @@ class Controller {
   private workers: Promise<void>[] = [];
   private readonly gauge: NodeJS.Timeout;
 
-  constructor(kube: Kube, private readonly opts: Required<Pick<OperatorOptions, 'workers'>> & OperatorOptions, private readonly log: Logger, private readonly metrics: OperatorMetrics) {
+  constructor(
+    kube: Kube,
+    private readonly opts: Required<Pick<OperatorOptions, 'workers'>> & OperatorOptions,
+    private readonly log: Logger,
+    private readonly metrics: OperatorMetrics,
+  ) {
     const path = paths(opts.watchNamespace);
     this.jobs = new Informer<ForwardForwardJob>(kube, { path: path.jobs, log });
     this.pods = new Informer<V1Pod>(kube, { path: path.pods, labelSelector: JOB_NAME_LABEL, log });
@@ -93,7 +98,16 @@ class Controller {
     this.services.onChange(owner);
     const { pods, jobs } = this;
     const { backoff, networkPolicy, allowHostAccess } = opts;
-    this.reconciler = new Reconciler({ kube, jobs, pods, log, backoff, networkPolicy, allowHostAccess, onPodRestart: () => metrics.podRestarts.inc() });
+    this.reconciler = new Reconciler({
+      kube,
+      jobs,
+      pods,
+      log,
+      backoff,
+      networkPolicy,
+      allowHostAccess,
+      onPodRestart: () => metrics.podRestarts.inc(),
+    });
     this.gauge = setInterval(() => this.observe(), 1000);
     this.gauge.unref();
   }
@@ -167,7 +181,9 @@ function serve(listen: string, metrics: OperatorMetrics, ready: () => boolean): 
 }
 
 // client-go's defaults: 15 s lease, 10 s renew deadline, 2 s retry.
-function leaseTiming(o: OperatorOptions): Pick<LeaderElectionOptions, 'namespace' | 'name' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'> {
+function leaseTiming(
+  o: OperatorOptions,
+): Pick<LeaderElectionOptions, 'namespace' | 'name' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'> {
   return {
     namespace: o.leaseNamespace ?? process.env.POD_NAMESPACE ?? 'default',
     name: o.leaseName ?? 'ffjob-operator',
@@ -202,7 +218,9 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
       transition = transition.then(() => c?.stop());
     },
   });
-  const server = options.metricsListen ? await serve(options.metricsListen, metrics, () => !elector.isLeader() || (controller?.synced() ?? false)) : undefined;
+  const server = options.metricsListen
+    ? await serve(options.metricsListen, metrics, () => !elector.isLeader() || (controller?.synced() ?? false))
+    : undefined;
   elector.start();
   return {
     isLeader: () => elector.isLeader(),
@@ -258,7 +276,10 @@ async function main(): Promise<void> {
   const shutdown = (): void => {
     if (stopping) return;
     stopping = true;
-    op.stop().then(() => process.exit(0), () => process.exit(1));
+    op.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

@@ -22,13 +22,21 @@ export class OperatorMetrics {
     labelNames: ['phase'] as const,
     registers: [this.registry],
   });
-  readonly queueDepth = new Gauge({ name: 'ffjob_operator_queue_depth', help: 'Jobs waiting in the work queue.', registers: [this.registry] });
+  readonly queueDepth = new Gauge({
+    name: 'ffjob_operator_queue_depth',
+    help: 'Jobs waiting in the work queue.',
+    registers: [this.registry],
+  });
   readonly podRestarts = new Counter({
     name: 'ffjob_operator_pod_restarts_total',
     help: 'Worker pods deleted and recreated after a failure.',
     registers: [this.registry],
   });
-  readonly leader = new Gauge({ name: 'ffjob_operator_leader', help: '1 while this instance holds the leader lease.', registers: [this.registry] });
+  readonly leader = new Gauge({
+    name: 'ffjob_operator_leader',
+    help: '1 while this instance holds the leader lease.',
+    registers: [this.registry],
+  });
 
   constructor(defaults = true) {
     if (defaults) collectProcessMetrics(this.registry, 'ffjob_operator_');

@@ -24,7 +24,10 @@ void describe('scoresChapterFor', () => {
 
   void it('sends only scores a later chapter follows', () => {
     const o = { groups: 2, chapters: 4 };
-    assert.deepEqual([0, 1, 2, 3].map((c) => scoresNeeded(c, o)), [true, true, false, false]);
+    assert.deepEqual(
+      [0, 1, 2, 3].map((c) => scoresNeeded(c, o)),
+      [true, true, false, false],
+    );
   });
 });
 
@@ -36,7 +39,12 @@ void describe('scoresToResend', () => {
     { name: 'still waiting at the next poll: send again', status: waiting(5), stuckAt: 5, want: { resend: 3, stuckAt: 5 } },
     { name: 'waiting for a table not sent yet: nothing', status: waiting(7), stuckAt: 7, want: { stuckAt: undefined } },
     { name: 'waiting with no scores to follow: nothing', status: waiting(1), stuckAt: 1, want: { stuckAt: undefined } },
-    { name: 'training: nothing', status: { group: 0, phase: 'training', chapter: 5 } as PeerStatus, stuckAt: 5, want: { stuckAt: undefined } },
+    {
+      name: 'training: nothing',
+      status: { group: 0, phase: 'training', chapter: 5 } as PeerStatus,
+      stuckAt: 5,
+      want: { stuckAt: undefined },
+    },
     { name: 'not answering: nothing', status: undefined, stuckAt: 5, want: { stuckAt: undefined } },
   ];
   for (const c of cases) {
@@ -85,18 +93,38 @@ void describe("the first group's scores receiver", () => {
 
   void it('refuses scores from any group but the last, naming the field', async () => {
     const { server, target } = await start();
-    await refused(target, scores(0, { fromGroup: 1 }), status.FAILED_PRECONDITION, /header\.from_group: 1 is not this worker's upstream group 2/);
+    await refused(
+      target,
+      scores(0, { fromGroup: 1 }),
+      status.FAILED_PRECONDITION,
+      /header\.from_group: 1 is not this worker's upstream group 2/,
+    );
     assert.equal(server.inbox.latestChapter(), undefined);
   });
 
   void it('refuses a table of another shape, a bundle without one, and anything besides it', async () => {
     const { server, target } = await start();
     const values = new Float32Array(rows * classes);
-    await refused(target, scores(0, { tensors: [{ name: 'scores', shape: [classes, rows], values }] }), status.INVALID_ARGUMENT, /header\.tensors\[0\]\.shape: \[10, 30\] for "scores"/);
-    await refused(target, scores(0, { tensors: [{ name: 'layer0/w', shape: [rows, classes], values }] }), status.INVALID_ARGUMENT, /header\.tensors: no tensor "scores"/);
+    await refused(
+      target,
+      scores(0, { tensors: [{ name: 'scores', shape: [classes, rows], values }] }),
+      status.INVALID_ARGUMENT,
+      /header\.tensors\[0\]\.shape: \[10, 30\] for "scores"/,
+    );
+    await refused(
+      target,
+      scores(0, { tensors: [{ name: 'layer0/w', shape: [rows, classes], values }] }),
+      status.INVALID_ARGUMENT,
+      /header\.tensors: no tensor "scores"/,
+    );
     const extra = scores(0);
     extra.tensors.push({ name: 'layer0/w', shape: [2], values: new Float32Array(2) });
-    await refused(target, extra, status.INVALID_ARGUMENT, /header\.tensors\[1\]\.name: "layer0\/w" is not taken here; this worker takes only "scores"/);
+    await refused(
+      target,
+      extra,
+      status.INVALID_ARGUMENT,
+      /header\.tensors\[1\]\.name: "layer0\/w" is not taken here; this worker takes only "scores"/,
+    );
     assert.equal(server.inbox.latestChapter(), undefined);
   });
 });

@@ -43,7 +43,10 @@ export function scoresDigest(values: Float32Array): string {
  * already (it restarted and lost it with its old process) and still waits at the next poll
  * (so it is not one on its way). `stuckAt` is the chapter it was last seen waiting at.
  */
-export function scoresToResend(status: PeerStatus | undefined, o: { groups: number; stuckAt: number | undefined; kept: ReadonlySet<number> }): { resend?: number; stuckAt: number | undefined } {
+export function scoresToResend(
+  status: PeerStatus | undefined,
+  o: { groups: number; stuckAt: number | undefined; kept: ReadonlySet<number> },
+): { resend?: number; stuckAt: number | undefined } {
   const needs = status?.phase === 'waiting' ? scoresChapterFor(status.chapter, o.groups) : undefined;
   if (needs === undefined || !o.kept.has(needs)) return { stuckAt: undefined };
   return o.stuckAt === status!.chapter ? { resend: needs, stuckAt: status!.chapter } : { stuckAt: status!.chapter };

@@ -70,7 +70,9 @@ export class PipelineWorker extends WorkerBase {
 
   private async startGroupServers(trainer: GroupTrainer, train: Dataset): Promise<void> {
     // What this group loads from the one before; a bundle shaped otherwise is refused on the wire.
-    const upstreamTensors: ExpectedTensor[] = (await Promise.all(trainer.upstream.map((l) => l.exportWeights()))).flat().map(({ name, shape }) => ({ name, shape }));
+    const upstreamTensors: ExpectedTensor[] = (await Promise.all(trainer.upstream.map((l) => l.exportWeights())))
+      .flat()
+      .map(({ name, shape }) => ({ name, shape }));
     const { plan, shape } = trainer;
     const route = scoresRoute(this.job.spec);
     if (route && !this.streamsActivations) upstreamTensors.push({ name: NEGATIVES_TENSOR, shape: [train.count] });
@@ -79,17 +81,34 @@ export class PipelineWorker extends WorkerBase {
       {
         ...(this.args.group > 0 ? { upstreamGroup: this.args.group - 1, upstreamTensors } : (scores ?? {})),
         ...(this.streamsActivations && !plan.isFirst
-          ? { activations: { fromGroup: this.args.group - 1, layout: activationLayout(this.job.spec, plan.layers[0]!), shape, capacity: ACTIVATION_QUEUE_BATCHES } }
+          ? {
+              activations: {
+                fromGroup: this.args.group - 1,
+                layout: activationLayout(this.job.spec, plan.layers[0]!),
+                shape,
+                capacity: ACTIVATION_QUEUE_BATCHES,
+              },
+            }
           : {}),
         ...(this.streamsActivations && !plan.isLast && this.args.downstream !== undefined
-          ? { downstreamActivations: { target: this.args.downstream, layout: activationLayout(this.job.spec, plan.layers.at(-1)! + 1), capacity: ACTIVATION_QUEUE_BATCHES } }
+          ? {
+              downstreamActivations: {
+                target: this.args.downstream,
+                layout: activationLayout(this.job.spec, plan.layers.at(-1)! + 1),
+                capacity: ACTIVATION_QUEUE_BATCHES,
+              },
+            }
           : {}),
       },
       {
         onSentChapter: (r) =>
           r.abandoned === undefined
             ? this.log.info('streamed activations', { chapter: r.chapter, batches: r.batches, bytes: r.bytes })
-            : this.log.warn('activation stream abandoned; downstream stages the rest of the chapter from weights', { chapter: r.chapter, batches: r.batches, reason: r.abandoned }),
+            : this.log.warn('activation stream abandoned; downstream stages the rest of the chapter from weights', {
+                chapter: r.chapter,
+                batches: r.batches,
+                reason: r.abandoned,
+              }),
       },
     );
   }
@@ -98,7 +117,8 @@ export class PipelineWorker extends WorkerBase {
   private startScoresSender(): void {
     if (scoresRoute(this.job.spec) === undefined) return;
     const target = this.args.scoresTo;
-    if (target === undefined) throw new Error('--scores-to is required: spec.model.negatives.strategy follows the model, and only the last group holds it');
+    if (target === undefined)
+      throw new Error('--scores-to is required: spec.model.negatives.strategy follows the model, and only the last group holds it');
     const sender = new ScoresSender({
       job: this.name,
       group: this.args.group,
@@ -106,7 +126,9 @@ export class PipelineWorker extends WorkerBase {
       publish: (bundle) => this.publishTo(target, bundle),
       status: () => fetchPeerStatus(target, { ...this.auth, timeoutMs: 2000 }).catch(() => undefined),
       onResend: (chapter, error) =>
-        error ? this.log.warn('sending scores again failed', { chapter, error: error.message }) : this.log.info('first group lost its scores; sent them again', { chapter }),
+        error
+          ? this.log.warn('sending scores again failed', { chapter, error: error.message })
+          : this.log.info('first group lost its scores; sent them again', { chapter }),
     });
     this.scoresSender = sender;
     this.closers.push(async () => sender.stop());
@@ -277,5 +299,4 @@ export class PipelineWorker extends WorkerBase {
       if (status?.phase === 'waiting' && (status.latestChapterReceived ?? -1) < last) await this.publish(trainer, last);
     }
   }
-
 }

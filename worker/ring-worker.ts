@@ -43,11 +43,18 @@ export class RingWorker extends WorkerBase {
     // Only the previous worker may publish here, and only one unit's whole state at a time.
     await this.startServers({
       upstreamGroup: this.upstreamWorker(),
-      upstreamUnits: (await Promise.all(plan.units.map((u) => trainer.unitState(u)))).map((state) => state.map(({ name, shape }) => ({ name, shape }))),
+      upstreamUnits: (await Promise.all(plan.units.map((u) => trainer.unitState(u)))).map((state) =>
+        state.map(({ name, shape }) => ({ name, shape })),
+      ),
     });
     const first = await this.resume(trainer);
     this.metrics.setChapterCount(this.job.spec.training.chapters);
-    this.log.info('training', { schedule: this.job.spec.parallelism.schedule, units: plan.units, chapters: plan.chapters, fromChapter: first });
+    this.log.info('training', {
+      schedule: this.job.spec.parallelism.schedule,
+      units: plan.units,
+      chapters: plan.chapters,
+      fromChapter: first,
+    });
     for (const step of plan.steps.filter((s) => s.chapter >= first)) await this.runStep(trainer, step, test);
     if (plan.isFinal) await this.writeModel(trainer, train);
     else await this.serveUntilDownstreamDone();
@@ -66,7 +73,8 @@ export class RingWorker extends WorkerBase {
     const checkpoint = await this.resumeFromCheckpoint(this.checkpointIdentity(), (c) => trainer.restoreCheckpoint(c.tensors));
     if (!checkpoint) return 0;
     const chapter = checkpoint.meta.chapter;
-    for (const [unit, version] of Object.entries((checkpoint.meta.versions ?? {}) as Record<string, number>)) this.versions.set(unit, version);
+    for (const [unit, version] of Object.entries((checkpoint.meta.versions ?? {}) as Record<string, number>))
+      this.versions.set(unit, version);
     // The previous run may have died before the next worker had every unit it trained in
     // that chapter: send them again (a receiver replaces what it already holds).
     if (chapter < this.job.spec.training.chapters - 1) {
@@ -94,7 +102,12 @@ export class RingWorker extends WorkerBase {
       this.versions.set(step.unit, step.chapter);
       if (step.sendTo !== undefined) await this.send(trainer, step.unit, step.chapter);
     }
-    this.log.info(train ? 'unit trained' : 'unit already past this chapter', { chapter: step.chapter, unit: step.unit, version: this.versions.get(step.unit), seconds });
+    this.log.info(train ? 'unit trained' : 'unit already past this chapter', {
+      chapter: step.chapter,
+      unit: step.unit,
+      version: this.versions.get(step.unit),
+      seconds,
+    });
     if (step.endsChapter) await this.endChapter(trainer, step, test);
   }
 
@@ -121,7 +134,13 @@ export class RingWorker extends WorkerBase {
 
   private async publish(bundle: WeightBundle): Promise<void> {
     const result = await this.publishDownstream(bundle);
-    this.log.info('published layer', { unit: bundle.tensors[0]?.name.split('/')[0], chapter: bundle.chapter, to: this.args.downstream, bytes: result.bytes, seconds: result.seconds });
+    this.log.info('published layer', {
+      unit: bundle.tensors[0]?.name.split('/')[0],
+      chapter: bundle.chapter,
+      to: this.args.downstream,
+      bytes: result.bytes,
+      seconds: result.seconds,
+    });
   }
 
   private async endChapter(trainer: RingTrainer, step: RingStep, test: Dataset | undefined): Promise<void> {
@@ -191,4 +210,3 @@ export class RingWorker extends WorkerBase {
     }
   }
 }
-

@@ -7,5 +7,7 @@ import type { Logger } from '../observe/log.js';
 
 export async function writeTerminationMessage(path: string | undefined, message: object, log: Logger): Promise<void> {
   if (path === undefined || !existsSync(dirname(path))) return;
-  await writeFile(path, JSON.stringify(message)).catch((err: Error) => log.warn('cannot write termination message', { path, error: err.message }));
+  await writeFile(path, JSON.stringify(message)).catch((err: Error) =>
+    log.warn('cannot write termination message', { path, error: err.message }),
+  );
 }

@@ -49,7 +49,15 @@ export type PeerExtras = Omit<PeerThreadOptions, 'host' | 'port' | 'job' | 'chap
 const FINAL_GRACE_MS = 3000;
 
 export abstract class WorkerBase {
-  readonly state: WorkerState = { phase: 'starting', chapter: -1, chaptersDone: 0, step: 0, testAccuracy: undefined, stopping: false, skippedCheckpoints: [] };
+  readonly state: WorkerState = {
+    phase: 'starting',
+    chapter: -1,
+    chaptersDone: 0,
+    step: 0,
+    testAccuracy: undefined,
+    stopping: false,
+    skippedCheckpoints: [],
+  };
   protected peer: PeerThread | undefined;
   protected readonly closers: (() => Promise<void>)[] = [];
   protected readonly metrics: WorkerMetrics;
@@ -104,7 +112,10 @@ export abstract class WorkerBase {
    * Restores the newest good checkpoint written for `identity` through `restore`, and marks
    * its chapter done; undefined on a fresh start.
    */
-  protected async resumeFromCheckpoint(identity: Record<string, unknown>, restore: (c: LoadedCheckpoint) => void): Promise<LoadedCheckpoint | undefined> {
+  protected async resumeFromCheckpoint(
+    identity: Record<string, unknown>,
+    restore: (c: LoadedCheckpoint) => void,
+  ): Promise<LoadedCheckpoint | undefined> {
     const { checkpoint, skipped } = await loadLatestCheckpoint(this.checkpointDir());
     for (const s of skipped) this.log.warn('skipped unusable checkpoint', { path: s.path, reason: s.reason });
     this.state.skippedCheckpoints = skipped.map((s) => ({ path: s.path, reason: s.reason }));
@@ -170,12 +181,24 @@ export abstract class WorkerBase {
     this.state.step = p.step;
     for (const l of p.layers) this.metrics.recordBatchStats(l.layer, l);
     this.metrics.recordSamples(p.samples, p.seconds);
-    this.log.info('progress', { chapter: p.chapter, ...extra, step: p.step, steps: p.steps, samplesPerSecond: p.samplesPerSecond, layers: p.layers });
+    this.log.info('progress', {
+      chapter: p.chapter,
+      ...extra,
+      step: p.step,
+      steps: p.steps,
+      samplesPerSecond: p.samplesPerSecond,
+      layers: p.layers,
+    });
   }
 
   protected async evaluate(model: HeldModel, test: Dataset, chapter: number): Promise<void> {
     // Not a spread: a trainer's layers are a getter, which a spread does not copy.
-    const classifier = { layers: model.layers, head: model.head, fromLayer: this.job.spec.model.classifier.fromLayer, classes: test.classes };
+    const classifier = {
+      layers: model.layers,
+      head: model.head,
+      fromLayer: this.job.spec.model.classifier.fromLayer,
+      classes: test.classes,
+    };
     const testAccuracy = await accuracy(classifier, test);
     this.state.testAccuracy = testAccuracy;
     this.metrics.setTestAccuracy(testAccuracy);

@@ -25,7 +25,8 @@ export async function runWorker(args: WorkerArgs): Promise<number> {
     if (unsupported.length > 0) throw new Error(`${args.job}: ${unsupported.join('; ')}`);
     const token = args.token === undefined ? undefined : (await readFile(args.token, 'utf8')).trim();
     // rotating and federated pass layers round a ring of workers (ring-worker.ts).
-    worker = job.spec.parallelism.schedule === 'pipeline' ? new PipelineWorker(args, job, token, log) : new RingWorker(args, job, token, log);
+    worker =
+      job.spec.parallelism.schedule === 'pipeline' ? new PipelineWorker(args, job, token, log) : new RingWorker(args, job, token, log);
     await worker.run();
     await worker.shutdown();
     return 0;

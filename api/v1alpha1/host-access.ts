@@ -44,8 +44,18 @@ export const HOST_ACCESS_RULES: readonly HostAccessRule[] = [
     cel: '!has(s.serviceAccountName) && !has(s.serviceAccount)',
     holds: (s) => s.serviceAccountName === undefined && s.serviceAccount === undefined,
   },
-  { field: 'automountServiceAccountToken', scope: 'pod', cel: '!has(s.automountServiceAccountToken) || s.automountServiceAccountToken != true', holds: (s) => !isTrue(s.automountServiceAccountToken) },
-  { field: 'volumes[].hostPath', scope: 'pod', cel: '!has(s.volumes) || s.volumes.all(v, !has(v.hostPath))', holds: (s) => list(s.volumes).every((v) => v.hostPath === undefined) },
+  {
+    field: 'automountServiceAccountToken',
+    scope: 'pod',
+    cel: '!has(s.automountServiceAccountToken) || s.automountServiceAccountToken != true',
+    holds: (s) => !isTrue(s.automountServiceAccountToken),
+  },
+  {
+    field: 'volumes[].hostPath',
+    scope: 'pod',
+    cel: '!has(s.volumes) || s.volumes.all(v, !has(v.hostPath))',
+    holds: (s) => list(s.volumes).every((v) => v.hostPath === undefined),
+  },
   {
     field: 'securityContext.privileged',
     scope: 'container',
@@ -64,7 +74,12 @@ export const HOST_ACCESS_RULES: readonly HostAccessRule[] = [
     cel: '!has(c.securityContext) || !has(c.securityContext.capabilities) || !has(c.securityContext.capabilities.add) || size(c.securityContext.capabilities.add) == 0',
     holds: (c) => list(obj(obj(c.securityContext).capabilities).add).length === 0,
   },
-  { field: 'ports[].hostPort', scope: 'container', cel: '!has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort == 0)', holds: (c) => list(c.ports).every((p) => !p.hostPort) },
+  {
+    field: 'ports[].hostPort',
+    scope: 'container',
+    cel: '!has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort == 0)',
+    holds: (c) => list(c.ports).every((p) => !p.hostPort),
+  },
   { field: 'spec.checkpoint.volume.hostPath', scope: 'checkpointVolume', cel: '!has(v.hostPath)', holds: (v) => v.hostPath === undefined },
 ];
 

@@ -1,10 +1,31 @@
 // The ForwardForwardJob API, v1alpha1: import from here, not from the files behind it.
 export {
-  API_VERSION, CRD_NAME, DEFAULT_WORKER_IMAGE, DIVERGED, GROUP, KIND, LIST_KIND, MNIST_INPUT_SIZE, PLURAL, SHORT_NAMES, SINGULAR, VERSION,
+  API_VERSION,
+  CRD_NAME,
+  DEFAULT_WORKER_IMAGE,
+  DIVERGED,
+  GROUP,
+  KIND,
+  LIST_KIND,
+  MNIST_INPUT_SIZE,
+  PLURAL,
+  SHORT_NAMES,
+  SINGULAR,
+  VERSION,
 } from './constants.js';
 export {
-  BACKENDS, CLASSIFIERS, CLEAN_POD_POLICIES, DATASETS, EXCHANGES, ForwardForwardJobSpecSchema, LR_SCHEDULES,
-  NEGATIVE_STRATEGIES, OPTIMIZERS, RESTART_POLICIES, RESTART_SCOPES, SCHEDULES,
+  BACKENDS,
+  CLASSIFIERS,
+  CLEAN_POD_POLICIES,
+  DATASETS,
+  EXCHANGES,
+  ForwardForwardJobSpecSchema,
+  LR_SCHEDULES,
+  NEGATIVE_STRATEGIES,
+  OPTIMIZERS,
+  RESTART_POLICIES,
+  RESTART_SCOPES,
+  SCHEDULES,
   type ForwardForwardJobSpec,
 } from './schema.js';
 export { CONDITION_STATUSES, ForwardForwardJobStatusSchema, type ForwardForwardJobStatus } from './status.js';

@@ -18,10 +18,18 @@ function job(name: string, parallelism: Record<string, unknown> = {}): unknown {
 
 const cases: { name: string; job: unknown; wantErrors: string[] }[] = [
   { name: 'a short DNS label is fine', job: job('mnist'), wantErrors: [] },
-  { name: 'a path climbing out of the run folder is neither a subdomain nor a label', job: job('../etc'), wantErrors: [`metadata.name: Invalid value: "../etc": ${SUBDOMAIN}`, LABEL_RULE] },
+  {
+    name: 'a path climbing out of the run folder is neither a subdomain nor a label',
+    job: job('../etc'),
+    wantErrors: [`metadata.name: Invalid value: "../etc": ${SUBDOMAIN}`, LABEL_RULE],
+  },
   { name: 'a dotted subdomain passes the API server but cannot name a Service', job: job('a.b'), wantErrors: [LABEL_RULE] },
   { name: 'a leading digit passes RFC 1123 but not RFC 1035', job: job('1st'), wantErrors: [LABEL_RULE] },
-  { name: 'upper case is refused by both', job: job('Mnist'), wantErrors: [`metadata.name: Invalid value: "Mnist": ${SUBDOMAIN}`, LABEL_RULE] },
+  {
+    name: 'upper case is refused by both',
+    job: job('Mnist'),
+    wantErrors: [`metadata.name: Invalid value: "Mnist": ${SUBDOMAIN}`, LABEL_RULE],
+  },
   { name: 'a 57-character name leaves room for -g0-r0', job: job('a'.repeat(57)), wantErrors: [] },
   { name: 'a 58-character name does not', job: job('a'.repeat(58)), wantErrors: [LENGTH_RULE] },
   {

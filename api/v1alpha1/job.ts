@@ -84,5 +84,9 @@ function objectRuleErrors(obj: Record<string, unknown>, found: readonly FieldErr
   const name = (obj.metadata as ObjectMeta).name;
   if (typeof name !== 'string' || name === '') return [];
   const named = { metadata: { name }, spec: defaultSpec(obj.spec as ForwardForwardJobSpecInput) };
-  return OBJECT_RULES.filter((r) => !r.holds(named)).map((r) => ({ type: 'Invalid', path: r.path, message: `${r.path}: Invalid value: ${r.message}` }));
+  return OBJECT_RULES.filter((r) => !r.holds(named)).map((r) => ({
+    type: 'Invalid',
+    path: r.path,
+    message: `${r.path}: Invalid value: ${r.message}`,
+  }));
 }

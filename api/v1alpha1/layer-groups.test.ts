@@ -28,14 +28,21 @@ const cases: { name: string; layers: number[]; inputSize: number; groups: number
     layers: [100, 100, 100, 100, 100, 100],
     inputSize: 100,
     groups: 2,
-    want: [[0, 1, 2], [3, 4, 5]],
+    want: [
+      [0, 1, 2],
+      [3, 4, 5],
+    ],
   },
   {
     name: 'eight equal layers in three groups put more layers upstream',
     layers: [100, 100, 100, 100, 100, 100, 100, 100],
     inputSize: 100,
     groups: 3,
-    want: [[0, 1, 2], [3, 4, 5], [6, 7]],
+    want: [
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7],
+    ],
   },
 ];
 

@@ -37,7 +37,12 @@ interface Cell {
 }
 
 // best[k][j]: the best score for layers [0, j) in k groups; `combine` folds in one group.
-function partition(n: number, groups: number, cost: (s: number, e: number) => number, combine: (prev: number, c: number) => number): Cell[][] {
+function partition(
+  n: number,
+  groups: number,
+  cost: (s: number, e: number) => number,
+  combine: (prev: number, c: number) => number,
+): Cell[][] {
   const best: Cell[][] = [[{ score: 0, from: -1 }, ...Array.from({ length: n }, () => ({ score: Infinity, from: -1 }))]];
   for (let k = 1; k <= groups; k++) {
     const row: Cell[] = Array.from({ length: n + 1 }, () => ({ score: Infinity, from: -1 }));
@@ -72,7 +77,12 @@ export function layerGroups(layers: readonly number[], inputSize: number, groups
   const cost = (s: number, e: number): number => costOf(sums, s, e);
   const worst = (partition(n, groups, cost, Math.max)[groups] as Cell[])[n]?.score as number;
   // Second pass: most even split among those whose slowest group costs `worst`.
-  const even = partition(n, groups, (s, e) => (cost(s, e) <= worst ? cost(s, e) ** 2 : Infinity), (a, b) => a + b);
+  const even = partition(
+    n,
+    groups,
+    (s, e) => (cost(s, e) <= worst ? cost(s, e) ** 2 : Infinity),
+    (a, b) => a + b,
+  );
   const result: number[][] = [];
   for (let k = groups, j = n; k > 0; k--) {
     const from = (even[k] as Cell[])[j]?.from as number;

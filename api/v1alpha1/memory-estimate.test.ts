@@ -18,7 +18,11 @@ void describe('parseMemory', () => {
 
 void describe('estimateWorker', () => {
   void it('counts a one-layer worker by hand: weights, two Adam moments, buffers, data, runtime', () => {
-    const spec = defaultSpec({ model: { layers: [10] }, training: { batchSize: 5 }, dataset: { name: 'idx', path: '/data', inputSize: 12 } });
+    const spec = defaultSpec({
+      model: { layers: [10] },
+      training: { batchSize: 5 },
+      dataset: { name: 'idx', path: '/data', inputSize: 12 },
+    });
     const e = estimateWorker(spec, 0, 100);
     assert.equal(e.weights, (12 + 1) * 10 * 4);
     assert.equal(e.optimizer, 2 * e.weights);
@@ -28,7 +32,11 @@ void describe('estimateWorker', () => {
   });
 
   void it('a downstream pipeline worker holds the upstream weights but their optimizer state is not its own', () => {
-    const spec = defaultSpec({ model: { layers: [10, 20] }, parallelism: { workers: 2 }, dataset: { name: 'idx', path: '/data', inputSize: 12 } });
+    const spec = defaultSpec({
+      model: { layers: [10, 20] },
+      parallelism: { workers: 2 },
+      dataset: { name: 'idx', path: '/data', inputSize: 12 },
+    });
     const e = estimateWorker(spec, 1, 100);
     assert.equal(e.weights, ((12 + 1) * 10 + (10 + 1) * 20) * 4);
     assert.equal(e.optimizer, 2 * (10 + 1) * 20 * 4);
@@ -41,14 +49,20 @@ void describe('memoryProblems', () => {
     {
       name: 'two 65536-wide layers do not, and the message names the fields and the default',
       spec: { model: { layers: [65536, 65536] } },
-      want: [/^spec\.model\.layers: worker 0 needs at least 49\.3 GiB \(weights 16\.2 GiB, optimizer state 32\.4 GiB.*the default cap of 32\.0 GiB \(spec\.worker\.resources\.limits\.memory is unset/],
+      want: [
+        /^spec\.model\.layers: worker 0 needs at least 49\.3 GiB \(weights 16\.2 GiB, optimizer state 32\.4 GiB.*the default cap of 32\.0 GiB \(spec\.worker\.resources\.limits\.memory is unset/,
+      ],
     },
     {
       name: 'a stated limit is what counts: 1Gi is too little for 8000x8000',
       spec: { model: { layers: [8000, 8000] }, worker: { resources: { limits: { memory: '1Gi' } } } },
       want: [/worker 0 needs at least 1\.2 GiB .* more than spec\.worker\.resources\.limits\.memory \(1Gi\)/],
     },
-    { name: 'and 2Gi is enough', spec: { model: { layers: [8000, 8000] }, worker: { resources: { limits: { memory: '2Gi' } } } }, want: [] },
+    {
+      name: 'and 2Gi is enough',
+      spec: { model: { layers: [8000, 8000] }, worker: { resources: { limits: { memory: '2Gi' } } } },
+      want: [],
+    },
   ];
   for (const c of cases) {
     void it(c.name, () => {

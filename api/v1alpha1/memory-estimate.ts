@@ -35,7 +35,8 @@ export interface MemoryEstimate {
 
 type Spec = Pick<ForwardForwardJobSpec, 'model' | 'training' | 'parallelism' | 'dataset'>;
 
-const params = (layers: readonly number[], inputSize: number, i: number): number => ((i === 0 ? inputSize : layers[i - 1]!) + 1) * layers[i]!;
+const params = (layers: readonly number[], inputSize: number, i: number): number =>
+  ((i === 0 ? inputSize : layers[i - 1]!) + 1) * layers[i]!;
 
 /** estimateWorker is worker g's estimate; `trainRows` is the training set's size. */
 export function estimateWorker(spec: Spec, g: number, trainRows = MNIST_TRAIN_ROWS): MemoryEstimate {
@@ -56,13 +57,27 @@ export function estimateWorker(spec: Spec, g: number, trainRows = MNIST_TRAIN_RO
 }
 
 const UNITS: Record<string, number> = {
-  '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+  m: 1e-3,
 };
 
 /** parseMemory reads a Kubernetes quantity ("8Gi", "512M", "1e9") as bytes; undefined when it is not one. */
 export function parseMemory(q: unknown): number | undefined {
   if (typeof q === 'number') return q;
-  const m = typeof q === 'string' ? /^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:([eE][-+]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m))?$/.exec(q) : null;
+  const m =
+    typeof q === 'string' ? /^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:([eE][-+]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m))?$/.exec(q) : null;
   if (!m) return undefined;
   return Number(m[1]! + (m[2] ?? '')) * UNITS[m[3] ?? '']!;
 }
@@ -79,15 +94,17 @@ export function memoryProblems(spec: Spec & Pick<ForwardForwardJobSpec, 'worker'
   const limits = (spec.worker.resources as { limits?: Record<string, unknown> }).limits ?? {};
   const limit = parseMemory(limits.memory);
   const cap = limit ?? DEFAULT_MEMORY_CAP;
-  const against = limit === undefined
-    ? `the default cap of ${gib(cap)} (spec.worker.resources.limits.memory is unset; set it to allow more)`
-    : `spec.worker.resources.limits.memory (${String(limits.memory)})`;
+  const against =
+    limit === undefined
+      ? `the default cap of ${gib(cap)} (spec.worker.resources.limits.memory is unset; set it to allow more)`
+      : `spec.worker.resources.limits.memory (${String(limits.memory)})`;
   const count = groupLayers(spec).length;
   return Array.from({ length: count }, (_, g) => estimateWorker(spec, g, trainRows))
     .filter((e) => e.total > cap)
-    .map((e) =>
-      `spec.model.layers: worker ${e.worker} needs at least ${gib(e.total)} (weights ${gib(e.weights)}, optimizer state ${gib(e.optimizer)}, ` +
-      `batch buffers ${gib(e.buffers)}, data ${gib(e.data)}), more than ${against}; make spec.model.layers narrower, ` +
-      'spec.training.batchSize smaller or spec.parallelism.workers larger',
+    .map(
+      (e) =>
+        `spec.model.layers: worker ${e.worker} needs at least ${gib(e.total)} (weights ${gib(e.weights)}, optimizer state ${gib(e.optimizer)}, ` +
+        `batch buffers ${gib(e.buffers)}, data ${gib(e.data)}), more than ${against}; make spec.model.layers narrower, ` +
+        'spec.training.batchSize smaller or spec.parallelism.workers larger',
     );
 }

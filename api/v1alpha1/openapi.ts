@@ -32,8 +32,20 @@ export interface OpenApiSchema {
 }
 
 const COPIED = new Set([
-  'type', 'description', 'default', 'enum', 'nullable', 'format', 'minItems', 'maxItems', 'minLength', 'maxLength',
-  'pattern', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys',
+  'type',
+  'description',
+  'default',
+  'enum',
+  'nullable',
+  'format',
+  'minItems',
+  'maxItems',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
 ]);
 
 /** toOpenApi converts a TypeBox schema (plain JSON plus symbol keys) to a structural schema node. */

@@ -36,8 +36,10 @@ const invalid: { name: string; text: string; wantErrors: string[] }[] = [
   },
   {
     name: 'NaN and infinities are refused, each by its field, as kubectl cannot send them',
-    text: `${quick.replace('training: {epochs: 2}', 'training: {epochs: 2, optimizer: {learningRate: .nan}}')}  model: {layers: [8], goodness: {threshold: .inf, sharpness: -.Inf}}\n`
-      .replace(/\n {2}model:\n {4}layers: \[1000, 1000\]/, ''),
+    text: `${quick.replace('training: {epochs: 2}', 'training: {epochs: 2, optimizer: {learningRate: .nan}}')}  model: {layers: [8], goodness: {threshold: .inf, sharpness: -.Inf}}\n`.replace(
+      /\n {2}model:\n {4}layers: \[1000, 1000\]/,
+      '',
+    ),
     wantErrors: [
       'spec.training.optimizer.learningRate: Invalid value: NaN: must be a finite number (kubectl: json: unsupported value)',
       'spec.model.goodness.threshold: Invalid value: +Inf: must be a finite number (kubectl: json: unsupported value)',

@@ -59,7 +59,9 @@ function duplicateKey(e: YAMLError, text: string): string {
  */
 function nonFinite(value: unknown, path: string): string[] {
   if (typeof value === 'number') {
-    return Number.isFinite(value) ? [] : [`${path}: Invalid value: ${goValue(value)}: must be a finite number (kubectl: json: unsupported value)`];
+    return Number.isFinite(value)
+      ? []
+      : [`${path}: Invalid value: ${goValue(value)}: must be a finite number (kubectl: json: unsupported value)`];
   }
   if (Array.isArray(value)) return value.flatMap((v, i) => nonFinite(v, `${path}[${i}]`));
   if (value === null || typeof value !== 'object') return [];

@@ -12,7 +12,10 @@ const violations: { name: string; spec: ForwardForwardJobSpecInput }[] = [
     spec: { model: { layers: [5, 5] }, parallelism: { schedule: 'federated', workers: 2, exchange: 'activations' } },
   },
   { name: 'a one-layer softmax from layer 1', spec: { model: { layers: [5] } } },
-  { name: 'localSoftmax predicting by goodness', spec: { model: { layers: [5, 5], objective: 'localSoftmax', classifier: { name: 'goodness' } } } },
+  {
+    name: 'localSoftmax predicting by goodness',
+    spec: { model: { layers: [5, 5], objective: 'localSoftmax', classifier: { name: 'goodness' } } },
+  },
   { name: 'idx with no path', spec: { model: { layers: [5, 5] }, dataset: { name: 'idx' } } },
   { name: 'mnist said to be 32×32×3 wide', spec: { model: { layers: [5, 5] }, dataset: { inputSize: 3072 } } },
   { name: '101 chapters in one epoch', spec: { model: { layers: [5, 5] }, training: { epochs: 1, chapters: 101 } } },

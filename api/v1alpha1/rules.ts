@@ -40,8 +40,7 @@ export const RULES: readonly Rule[] = [
   {
     path: 'spec.parallelism.workers',
     message:
-      'rotating and federated schedules pass layers round a ring of workers and need at least 2; ' +
-      'for one worker use schedule pipeline',
+      'rotating and federated schedules pass layers round a ring of workers and need at least 2; ' + 'for one worker use schedule pipeline',
     cel: "self.parallelism.schedule == 'pipeline' || self.parallelism.workers >= 2",
     holds: (s) => s.parallelism.schedule === 'pipeline' || s.parallelism.workers >= 2,
   },
@@ -64,8 +63,7 @@ export const RULES: readonly Rule[] = [
   {
     path: 'spec.model.classifier.name',
     message:
-      'the localSoftmax objective trains no goodness, so it predicts with the softmax classifier; set ' +
-      'classifier.name to softmax',
+      'the localSoftmax objective trains no goodness, so it predicts with the softmax classifier; set ' + 'classifier.name to softmax',
     cel: "self.model.objective != 'localSoftmax' || self.model.classifier.name == 'softmax'",
     holds: (s) => s.model.objective !== 'localSoftmax' || s.model.classifier.name === 'softmax',
   },
@@ -138,8 +136,8 @@ export const OBJECT_RULES: readonly ObjectRule[] = [
   {
     path: 'metadata.name',
     message:
-      'name must be a DNS-1035 label (lower-case letters, digits and \'-\', starting with a letter and ending with a letter ' +
-      'or digit): it names the job\'s Service and its worker pods',
+      "name must be a DNS-1035 label (lower-case letters, digits and '-', starting with a letter and ending with a letter " +
+      "or digit): it names the job's Service and its worker pods",
     cel: `self.metadata.name.matches('${DNS_1035_LABEL}')`,
     holds: (o) => new RegExp(DNS_1035_LABEL).test(o.metadata.name),
   },
@@ -147,7 +145,7 @@ export const OBJECT_RULES: readonly ObjectRule[] = [
     path: 'metadata.name',
     message:
       `name is too long for the worker pod names: <name>-g<workers-1>-r<replicasPerGroup-1> must be at most ${MAX_DNS_LABEL} ` +
-      'characters because a pod\'s name is its hostname',
+      "characters because a pod's name is its hostname",
     cel:
       'size(self.metadata.name) + size(string(self.spec.parallelism.workers - 1)) + ' +
       `size(string(self.spec.parallelism.replicasPerGroup - 1)) + 4 <= ${MAX_DNS_LABEL}`,

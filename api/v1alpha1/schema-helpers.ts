@@ -9,10 +9,7 @@ interface Described {
 }
 
 /** StringEnum is a string restricted to `values`: `type: string` + `enum` in the CRD. */
-export function StringEnum<const T extends readonly string[]>(
-  values: T,
-  options: Described & { default?: T[number] },
-): TUnsafe<T[number]> {
+export function StringEnum<const T extends readonly string[]>(values: T, options: Described & { default?: T[number] }): TUnsafe<T[number]> {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 

@@ -35,7 +35,7 @@ const Model = Type.Object(
       default: 'ff',
       description:
         'objective is what each layer learns from: ff (goodness of positive data above the threshold, of ' +
-        'negative data below) or localSoftmax (PFF\'s performance-optimised variant: each layer feeds a softmax ' +
+        "negative data below) or localSoftmax (PFF's performance-optimised variant: each layer feeds a softmax " +
         'block of its own and learns from its cross-entropy; no negative data, so negatives and goodness are unused).',
     }),
     goodness: Type.Object(
@@ -52,7 +52,7 @@ const Model = Type.Object(
           maximum: 100000,
           default: 10,
           description:
-            'sharpness is κ in softplus(κ(θ − g)): how hard rows near the threshold are pushed. Hinton\'s ' +
+            "sharpness is κ in softplus(κ(θ − g)): how hard rows near the threshold are pushed. Hinton's " +
             'Σh² − n is κ = the layer width; κ = 1 is a very soft loss that keeps pulling on rows already ' +
             'well separated and learns far slower (93.2% against 97.4% MNIST after 3 epochs of 2×1000 units).',
         }),
@@ -66,7 +66,7 @@ const Model = Type.Object(
           description:
             'strategy chooses the wrong label written into negative rows: fixed (drawn once), random ' +
             '(redrawn every chapter), adaptive (the wrong label the current model finds most likely, i.e. hard ' +
-            'negatives) or sampled (drawn from the model\'s softmax over wrong labels, as in Hinton\'s code).',
+            "negatives) or sampled (drawn from the model's softmax over wrong labels, as in Hinton's code).",
         }),
       },
       { default: {}, description: 'negatives configures how negative data is made.' },
@@ -85,7 +85,7 @@ const Model = Type.Object(
           description: "momentum is the decay of the running mean of each unit's activity, in [0, 1).",
         }),
       },
-      { default: {}, description: 'peerNormalization keeps every unit active by pulling its mean activity toward its peers\'.' },
+      { default: {}, description: "peerNormalization keeps every unit active by pulling its mean activity toward its peers'." },
     ),
     classifier: Type.Object(
       {
@@ -170,8 +170,7 @@ const Training = Type.Object(
       maximum: 10000,
       default: 10,
       description:
-        'chapters is the number of slices the epochs are cut into; groups exchange weights after each chapter. ' +
-        'At most 100 per epoch.',
+        'chapters is the number of slices the epochs are cut into; groups exchange weights after each chapter. ' + 'At most 100 per epoch.',
     }),
     optimizer: Optimizer,
     learningRateSchedule: Type.Object(
@@ -229,13 +228,13 @@ const Parallelism = Type.Object(
       default: 'weights',
       description:
         'exchange is what travels between workers: weights (after each chapter, as in PFF) or activations ' +
-        '(each batch\'s outputs, pipeline schedule only).',
+        "(each batch's outputs, pipeline schedule only).",
     }),
     activationDtype: StringEnum(ACTIVATION_DTYPES, {
       default: 'float32',
       description:
         'activationDtype is how streamed activities travel when exchange is activations: float32 (exact) or ' +
-        'bfloat16 (half the bytes; float32\'s range with an 8-bit mantissa, as pipeline-parallel trainers send activations).',
+        "bfloat16 (half the bytes; float32's range with an 8-bit mantissa, as pipeline-parallel trainers send activations).",
     }),
   },
   { default: {}, description: 'parallelism is how training is split over workers.' },
@@ -243,12 +242,18 @@ const Parallelism = Type.Object(
 
 const Worker = Type.Object(
   {
-    image: Type.String({ minLength: 1, maxLength: 512, default: DEFAULT_WORKER_IMAGE, description: 'image is the worker container image.' }),
+    image: Type.String({
+      minLength: 1,
+      maxLength: 512,
+      default: DEFAULT_WORKER_IMAGE,
+      description: 'image is the worker container image.',
+    }),
     backend: StringEnum(BACKENDS, {
       default: 'auto',
-      description: 'backend is the TensorFlow.js backend: auto (fastest that starts; webgpu only on a real GPU adapter), webgpu, tensorflow, wasm or cpu.',
+      description:
+        'backend is the TensorFlow.js backend: auto (fastest that starts; webgpu only on a real GPU adapter), webgpu, tensorflow, wasm or cpu.',
     }),
-    resources: KubeObject({ default: {}, description: 'resources is the worker container\'s corev1 ResourceRequirements.' }),
+    resources: KubeObject({ default: {}, description: "resources is the worker container's corev1 ResourceRequirements." }),
     template: KubeObject({
       default: {},
       description: 'template is a pod template merged over each worker pod: nodeSelector, tolerations, labels…',
@@ -292,7 +297,7 @@ const RunPolicy = Type.Object(
       description: 'backoffLimit is the number of worker restarts allowed before the job fails.',
     }),
     activeDeadlineSeconds: Type.Optional(
-      NullableInteger({ minimum: 1, description: 'activeDeadlineSeconds bounds the job\'s running time; unset or null means no bound.' }),
+      NullableInteger({ minimum: 1, description: "activeDeadlineSeconds bounds the job's running time; unset or null means no bound." }),
     ),
     ttlSecondsAfterFinished: Type.Optional(
       NullableInteger({
@@ -310,7 +315,7 @@ const RunPolicy = Type.Object(
       description:
         'restartPolicy is what a failed worker pod leads to: OnFailure restarts its group from its checkpoint; ' +
         'ExitCode restarts only exit codes 128–255 (signals, OOM kills, preemption) and fails the job on 1–127 ' +
-        '(the worker\'s own errors, which a restart would repeat); Never fails the job.',
+        "(the worker's own errors, which a restart would repeat); Never fails the job.",
     }),
     restartScope: StringEnum(RESTART_SCOPES, {
       default: 'Group',
@@ -333,10 +338,18 @@ const RunPolicy = Type.Object(
         'Deployments have) before it is reported as stalled by name and restarted, or the job failed, per restartPolicy and ' +
         'backoffLimit. A worker waiting for an upstream group that is itself advancing is not stalled.',
     }),
-    schedulerName: Type.String({ maxLength: 253, default: '', description: 'schedulerName is the pods\' scheduler; empty means the default.' }),
-    priorityClassName: Type.String({ maxLength: 253, default: '', description: 'priorityClassName is the pods\' priority class; empty means none.' }),
+    schedulerName: Type.String({
+      maxLength: 253,
+      default: '',
+      description: "schedulerName is the pods' scheduler; empty means the default.",
+    }),
+    priorityClassName: Type.String({
+      maxLength: 253,
+      default: '',
+      description: "priorityClassName is the pods' priority class; empty means none.",
+    }),
   },
-  { default: {}, description: 'runPolicy is the job\'s life cycle: retries, deadlines, clean-up, suspension.' },
+  { default: {}, description: "runPolicy is the job's life cycle: retries, deadlines, clean-up, suspension." },
 );
 
 /** ForwardForwardJobSpecSchema is the source of truth for spec. */

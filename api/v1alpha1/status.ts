@@ -9,13 +9,14 @@ export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 
 const Condition = Type.Object(
   {
-    type: Type.String({ maxLength: 316, description: 'type is the condition: Created, Running, Restarting, Succeeded, Failed or Suspended.' }),
+    type: Type.String({
+      maxLength: 316,
+      description: 'type is the condition: Created, Running, Restarting, Succeeded, Failed or Suspended.',
+    }),
     status: StringEnum(CONDITION_STATUSES, { description: 'status is True, False or Unknown.' }),
     reason: Type.Optional(Type.String({ maxLength: 1024, description: 'reason is a CamelCase cause of the last transition.' })),
     message: Type.Optional(Type.String({ maxLength: 32768, description: 'message says what happened, for humans.' })),
-    lastTransitionTime: Type.Optional(
-      Type.String({ format: 'date-time', description: 'lastTransitionTime is when status last changed.' }),
-    ),
+    lastTransitionTime: Type.Optional(Type.String({ format: 'date-time', description: 'lastTransitionTime is when status last changed.' })),
     observedGeneration: Type.Optional(
       Type.Integer({ minimum: 0, description: 'observedGeneration is the spec generation the condition was computed from.' }),
     ),
@@ -26,16 +27,18 @@ const Condition = Type.Object(
 const Group = Type.Object(
   {
     index: Type.Integer({ minimum: 0, description: 'index is the group number, input side first.' }),
-    layers: Type.Optional(Type.Array(Type.Integer({ minimum: 0, description: 'layers is one layer index.' }), {
-      description: 'layers is the indices of the layers this group trains.',
-    })),
-    phase: Type.Optional(Type.String({ description: 'phase is the group\'s worker state: Pending, Running, Succeeded, Failed.' })),
+    layers: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 0, description: 'layers is one layer index.' }), {
+        description: 'layers is the indices of the layers this group trains.',
+      }),
+    ),
+    phase: Type.Optional(Type.String({ description: "phase is the group's worker state: Pending, Running, Succeeded, Failed." })),
     chapter: Type.Optional(Type.Integer({ minimum: 0, description: 'chapter is the number of chapters the group has finished.' })),
-    loss: Type.Optional(Type.Number({ description: 'loss is the mean FF loss over the group\'s layers in the last chapter.' })),
+    loss: Type.Optional(Type.Number({ description: "loss is the mean FF loss over the group's layers in the last chapter." })),
     goodnessPositive: Type.Optional(Type.Number({ description: 'goodnessPositive is the mean goodness of positive rows.' })),
     goodnessNegative: Type.Optional(Type.Number({ description: 'goodnessNegative is the mean goodness of negative rows.' })),
   },
-  { description: 'groups is one layer group\'s progress.', 'x-kubernetes-preserve-unknown-fields': true },
+  { description: "groups is one layer group's progress.", 'x-kubernetes-preserve-unknown-fields': true },
 );
 
 /** ForwardForwardJobStatusSchema is the observed state of a job. */
@@ -44,7 +47,7 @@ export const ForwardForwardJobStatusSchema = Type.Object(
     conditions: Type.Optional(
       Type.Array(Condition, {
         description:
-          'conditions is the job\'s state history; the condition that most recently became True is kept last ' +
+          "conditions is the job's state history; the condition that most recently became True is kept last " +
           '(the Status column shows the last one).',
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
@@ -57,8 +60,10 @@ export const ForwardForwardJobStatusSchema = Type.Object(
     estimatedSecondsLeft: Type.Optional(
       Type.Integer({ minimum: 0, description: 'estimatedSecondsLeft extrapolates the time the finished chapters took.' }),
     ),
-    testAccuracy: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'testAccuracy is the latest test-set accuracy, in [0, 1].' })),
-    startTime: Type.Optional(Type.String({ format: 'date-time', description: 'startTime is when the operator started the job\'s pods.' })),
+    testAccuracy: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: 'testAccuracy is the latest test-set accuracy, in [0, 1].' }),
+    ),
+    startTime: Type.Optional(Type.String({ format: 'date-time', description: "startTime is when the operator started the job's pods." })),
     completionTime: Type.Optional(Type.String({ format: 'date-time', description: 'completionTime is when the job succeeded or failed.' })),
     observedGeneration: Type.Optional(
       Type.Integer({ minimum: 0, description: 'observedGeneration is the spec generation this status reflects.' }),

@@ -4,9 +4,7 @@
 // cluster. Unknown fields are reported as kubectl's strict field validation reports them
 // (the API server itself prunes them silently).
 import type { OpenApiSchema } from './openapi.js';
-import {
-  type FieldError, goFloat, invalid, notSupported, required, tooLong, tooMany, typeInvalid, unknownField,
-} from './field-errors.js';
+import { type FieldError, goFloat, invalid, notSupported, required, tooLong, tooMany, typeInvalid, unknownField } from './field-errors.js';
 
 /** jsonType names a value's type as kube-openapi does ("integer" for whole numbers). */
 export function jsonType(value: unknown): string {

@@ -7,7 +7,11 @@ void test('unsupportedFeatures: every schedule and exchange runs; replicas are r
     { name: 'pipeline', parallelism: { schedule: 'pipeline', workers: 2 }, want: [] },
     { name: 'rotating', parallelism: { schedule: 'rotating', workers: 2 }, want: [] },
     { name: 'federated', parallelism: { schedule: 'federated', workers: 2 }, want: [] },
-    { name: 'replicas', parallelism: { workers: 2, replicasPerGroup: 2 }, want: [/^spec\.parallelism\.replicasPerGroup 2 is not implemented yet; use 1$/] },
+    {
+      name: 'replicas',
+      parallelism: { workers: 2, replicasPerGroup: 2 },
+      want: [/^spec\.parallelism\.replicasPerGroup 2 is not implemented yet; use 1$/],
+    },
     { name: 'activation exchange', parallelism: { workers: 2, exchange: 'activations' }, want: [] },
   ];
   for (const c of cases) {

@@ -8,7 +8,5 @@ import type { ForwardForwardJobSpec } from './schema.js';
 /** unsupportedFeatures lists, one message per field, what in `spec` the worker cannot run. */
 export function unsupportedFeatures(spec: ForwardForwardJobSpec): string[] {
   const { replicasPerGroup } = spec.parallelism;
-  return [
-    ...(replicasPerGroup === 1 ? [] : [`spec.parallelism.replicasPerGroup ${replicasPerGroup} is not implemented yet; use 1`]),
-  ];
+  return [...(replicasPerGroup === 1 ? [] : [`spec.parallelism.replicasPerGroup ${replicasPerGroup} is not implemented yet; use 1`])];
 }

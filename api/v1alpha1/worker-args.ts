@@ -24,11 +24,24 @@ export interface WorkerPlace {
  * round a ring; a pipeline's last group also sends its row scores to the first when
  * negatives follow the model (scoresRoute).
  */
-export function workerArgs(spec: Pick<ForwardForwardJobSpec, 'parallelism' | 'model' | 'training'>, group: number, place: WorkerPlace): string[] {
+export function workerArgs(
+  spec: Pick<ForwardForwardJobSpec, 'parallelism' | 'model' | 'training'>,
+  group: number,
+  place: WorkerPlace,
+): string[] {
   const args = [
-    '--job', place.jobFile, '--group', String(group), '--dir', place.dir,
-    '--listen', place.listen, '--metrics-listen', place.metricsListen,
-    '--termination-log', place.terminationLog,
+    '--job',
+    place.jobFile,
+    '--group',
+    String(group),
+    '--dir',
+    place.dir,
+    '--listen',
+    place.listen,
+    '--metrics-listen',
+    place.metricsListen,
+    '--termination-log',
+    place.terminationLog,
   ];
   const peers = peerGroups(spec, group);
   if (peers.upstream !== undefined) args.push('--upstream', place.peer(peers.upstream));

@@ -5,19 +5,58 @@ import { defaultSpec, finalGroup, groupLayers, peerGroups, scoresRoute } from '.
 type Strategy = 'fixed' | 'random' | 'adaptive' | 'sampled';
 
 function spec(schedule: 'pipeline' | 'rotating' | 'federated', workers: number, chapters: number, strategy: Strategy = 'random') {
-  return defaultSpec({ model: { layers: [100, 100, 100], negatives: { strategy } }, training: { chapters, epochs: chapters }, parallelism: { schedule, workers } });
+  return defaultSpec({
+    model: { layers: [100, 100, 100], negatives: { strategy } },
+    training: { chapters, epochs: chapters },
+    parallelism: { schedule, workers },
+  });
 }
 
 void describe('workers per schedule', () => {
   void it('peerGroups: a pipeline is a line, a ring wraps round', () => {
     const cases = [
-      { name: 'pipeline first group sends only', spec: spec('pipeline', 3, 4), group: 0, want: { upstream: undefined, downstream: 1, scoresTo: undefined } },
-      { name: 'pipeline last group receives only', spec: spec('pipeline', 3, 4), group: 2, want: { upstream: 1, downstream: undefined, scoresTo: undefined } },
-      { name: 'adaptive pipeline: the last group sends scores to the first', spec: spec('pipeline', 3, 4, 'adaptive'), group: 2, want: { upstream: 1, downstream: undefined, scoresTo: 0 } },
-      { name: 'adaptive pipeline: a middle group sends no scores', spec: spec('pipeline', 3, 4, 'adaptive'), group: 1, want: { upstream: 0, downstream: 2, scoresTo: undefined } },
-      { name: 'ring worker 0 receives from the last', spec: spec('rotating', 3, 4), group: 0, want: { upstream: 2, downstream: 1, scoresTo: undefined } },
-      { name: 'ring last worker sends to worker 0', spec: spec('federated', 3, 4), group: 2, want: { upstream: 1, downstream: 0, scoresTo: undefined } },
-      { name: 'two-worker ring: the other is both', spec: spec('rotating', 2, 4), group: 1, want: { upstream: 0, downstream: 0, scoresTo: undefined } },
+      {
+        name: 'pipeline first group sends only',
+        spec: spec('pipeline', 3, 4),
+        group: 0,
+        want: { upstream: undefined, downstream: 1, scoresTo: undefined },
+      },
+      {
+        name: 'pipeline last group receives only',
+        spec: spec('pipeline', 3, 4),
+        group: 2,
+        want: { upstream: 1, downstream: undefined, scoresTo: undefined },
+      },
+      {
+        name: 'adaptive pipeline: the last group sends scores to the first',
+        spec: spec('pipeline', 3, 4, 'adaptive'),
+        group: 2,
+        want: { upstream: 1, downstream: undefined, scoresTo: 0 },
+      },
+      {
+        name: 'adaptive pipeline: a middle group sends no scores',
+        spec: spec('pipeline', 3, 4, 'adaptive'),
+        group: 1,
+        want: { upstream: 0, downstream: 2, scoresTo: undefined },
+      },
+      {
+        name: 'ring worker 0 receives from the last',
+        spec: spec('rotating', 3, 4),
+        group: 0,
+        want: { upstream: 2, downstream: 1, scoresTo: undefined },
+      },
+      {
+        name: 'ring last worker sends to worker 0',
+        spec: spec('federated', 3, 4),
+        group: 2,
+        want: { upstream: 1, downstream: 0, scoresTo: undefined },
+      },
+      {
+        name: 'two-worker ring: the other is both',
+        spec: spec('rotating', 2, 4),
+        group: 1,
+        want: { upstream: 0, downstream: 0, scoresTo: undefined },
+      },
     ];
     for (const c of cases) assert.deepEqual(peerGroups(c.spec, c.group), c.want, c.name);
   });
@@ -57,7 +96,14 @@ void describe('workers per schedule', () => {
     const cases = [
       { name: 'mnist (784 wide): the first group takes two layers', spec: wide(784), want: [[0, 1], [2]] },
       { name: 'a 3072-wide idx set: layer 0 costs enough to stand alone', spec: wide(3072), want: [[0], [1, 2]] },
-      { name: 'a ring: every worker holds every layer, whatever the width', spec: wide(3072, 'rotating'), want: [[0, 1, 2], [0, 1, 2]] },
+      {
+        name: 'a ring: every worker holds every layer, whatever the width',
+        spec: wide(3072, 'rotating'),
+        want: [
+          [0, 1, 2],
+          [0, 1, 2],
+        ],
+      },
       { name: 'three groups of three layers: one each', spec: spec('pipeline', 3, 4), want: [[0], [1], [2]] },
     ];
     for (const c of cases) assert.deepEqual(groupLayers(c.spec), c.want, c.name);

@@ -4,7 +4,12 @@ import { makePod } from '../testing/builders.js';
 import { podsToClean } from './clean-pod-policy.js';
 import { podsToSuspend } from './suspend.js';
 
-const pods = [makePod('j', 0).succeeded().obj(), makePod('j', 1).running().obj(), makePod('j', 2).obj(), makePod('j', 3).failed().deleting().obj()];
+const pods = [
+  makePod('j', 0).succeeded().obj(),
+  makePod('j', 1).running().obj(),
+  makePod('j', 2).obj(),
+  makePod('j', 3).failed().deleting().obj(),
+];
 
 void describe('podsToClean', () => {
   const cases = [

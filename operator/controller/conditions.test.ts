@@ -6,8 +6,22 @@ const t0 = new Date('2024-01-01T00:00:00Z');
 const t1 = new Date('2024-01-01T00:01:00Z');
 
 void describe('setCondition', () => {
-  const created: Condition = { type: 'Created', status: 'True', reason: 'JobCreated', message: 'm', lastTransitionTime: t0.toISOString(), observedGeneration: 1 };
-  const running: Condition = { type: 'Running', status: 'False', reason: 'PodsNotRunning', message: 'm', lastTransitionTime: t0.toISOString(), observedGeneration: 1 };
+  const created: Condition = {
+    type: 'Created',
+    status: 'True',
+    reason: 'JobCreated',
+    message: 'm',
+    lastTransitionTime: t0.toISOString(),
+    observedGeneration: 1,
+  };
+  const running: Condition = {
+    type: 'Running',
+    status: 'False',
+    reason: 'PodsNotRunning',
+    message: 'm',
+    lastTransitionTime: t0.toISOString(),
+    observedGeneration: 1,
+  };
   const cases: { name: string; start: Condition[]; update: ConditionUpdate; wantTypes: string[]; wantTime: string }[] = [
     {
       name: 'a new condition is appended with now as its transition time',
@@ -41,7 +55,10 @@ void describe('setCondition', () => {
   for (const c of cases) {
     void it(c.name, () => {
       const got = setCondition(c.start, c.update, 2, t1);
-      assert.deepEqual(got.map((x) => x.type), c.wantTypes);
+      assert.deepEqual(
+        got.map((x) => x.type),
+        c.wantTypes,
+      );
       const cond = got.find((x) => x.type === c.update.type)!;
       assert.equal(cond.lastTransitionTime, c.wantTime);
       assert.equal(cond.observedGeneration, 2);

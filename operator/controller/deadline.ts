@@ -18,13 +18,20 @@ function earliest(a: number | undefined, b: number): number {
 }
 
 /** evaluateDeadlines checks both deadlines against `now`. */
-export function evaluateDeadlines(job: ForwardForwardJob, pods: readonly V1Pod[], startTime: string | undefined, now: Date): DeadlineDecision {
+export function evaluateDeadlines(
+  job: ForwardForwardJob,
+  pods: readonly V1Pod[],
+  startTime: string | undefined,
+  now: Date,
+): DeadlineDecision {
   const { activeDeadlineSeconds, startupDeadlineSeconds } = job.spec.runPolicy;
   let requeueAfterMs: number | undefined;
   if (typeof activeDeadlineSeconds === 'number' && startTime) {
     const left = new Date(startTime).getTime() + activeDeadlineSeconds * 1000 - now.getTime();
     if (left <= 0) {
-      return { fail: { reason: 'DeadlineExceeded', message: `the job ran longer than activeDeadlineSeconds (${activeDeadlineSeconds} s)` } };
+      return {
+        fail: { reason: 'DeadlineExceeded', message: `the job ran longer than activeDeadlineSeconds (${activeDeadlineSeconds} s)` },
+      };
     }
     requeueAfterMs = left;
   }

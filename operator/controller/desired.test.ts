@@ -3,9 +3,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { groupLayers } from '../../api/v1alpha1/index.js';
 import { makeJob } from '../../api/v1alpha1/testing.js';
-import {
-  desiredConfigMap, desiredNetworkPolicy, desiredPod, desiredPods, desiredSecret, desiredService, slots,
-} from './desired.js';
+import { desiredConfigMap, desiredNetworkPolicy, desiredPod, desiredPods, desiredSecret, desiredService, slots } from './desired.js';
 import { ATTEMPT_LABEL, GROUP_LABEL, JOB_NAME_LABEL, REPLICA_LABEL } from './labels.js';
 import { computeStatus } from './status.js';
 
@@ -21,7 +19,11 @@ void describe('desired objects', () => {
       },
     ];
     for (const c of cases) {
-      assert.deepEqual(desiredPods(c.job).map((p) => p.metadata?.name), c.want, c.name);
+      assert.deepEqual(
+        desiredPods(c.job).map((p) => p.metadata?.name),
+        c.want,
+        c.name,
+      );
       assert.deepEqual(desiredPods(c.job), desiredPods(c.job), `${c.name}: pure`);
     }
   });
@@ -31,7 +33,14 @@ void describe('desired objects', () => {
     const pod = desiredPod(job, slots(job)[1]!, 3);
     assert.deepEqual(pod.metadata?.labels, { [JOB_NAME_LABEL]: 'j', [GROUP_LABEL]: '1', [REPLICA_LABEL]: '0', [ATTEMPT_LABEL]: '3' });
     assert.deepEqual(pod.metadata?.ownerReferences, [
-      { apiVersion: 'forwardforward.dev/v1alpha1', kind: 'ForwardForwardJob', name: 'j', uid: 'uid-j', controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: 'forwardforward.dev/v1alpha1',
+        kind: 'ForwardForwardJob',
+        name: 'j',
+        uid: 'uid-j',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ]);
     assert.equal(pod.metadata?.namespace, 'ns');
     assert.equal(pod.spec?.hostname, 'j-g1-r0');
@@ -74,9 +83,17 @@ void describe('desired objects', () => {
     for (const c of cases) {
       const job = makeJob('j', 'ns').layers(1000, 1000, 1000).workers(2).dataset(c.dataset).obj();
       const env = slots(job).map((s) => desiredPod(job, s, 0).spec!.containers[0]!.env!.find((e) => e.name === 'FFJOB_LAYERS')?.value);
-      assert.deepEqual(env, c.want.map((l) => l.join(',')), c.name);
+      assert.deepEqual(
+        env,
+        c.want.map((l) => l.join(',')),
+        c.name,
+      );
       const status = computeStatus(job, { pods: [], restarts: {}, restarting: false, suspended: false, created: false, now: new Date(0) });
-      assert.deepEqual(status.groups?.map((g) => g.layers), c.want, c.name);
+      assert.deepEqual(
+        status.groups?.map((g) => g.layers),
+        c.want,
+        c.name,
+      );
     }
   });
 
@@ -108,10 +125,15 @@ void describe('desired objects', () => {
   });
 
   void it('desiredPod: ports, probes, resources and security', () => {
-    const job = makeJob('j', 'ns').worker({ port: 7000, metricsPort: 9000, resources: { limits: { 'nvidia.com/gpu': 1 } } }).obj();
+    const job = makeJob('j', 'ns')
+      .worker({ port: 7000, metricsPort: 9000, resources: { limits: { 'nvidia.com/gpu': 1 } } })
+      .obj();
     const pod = desiredPod(job, slots(job)[0]!, 0);
     const c = pod.spec!.containers[0]!;
-    assert.deepEqual(c.ports!.map((p) => p.containerPort), [7000, 9000]);
+    assert.deepEqual(
+      c.ports!.map((p) => p.containerPort),
+      [7000, 9000],
+    );
     assert.deepEqual(c.readinessProbe!.httpGet, { path: '/readyz', port: 9000 });
     assert.deepEqual(c.livenessProbe!.httpGet, { path: '/healthz', port: 9000 });
     assert.deepEqual(c.resources, { limits: { 'nvidia.com/gpu': 1 } });
@@ -145,13 +167,19 @@ void describe('desired objects', () => {
       { name: 'no volume', job: makeJob('j', 'ns').obj(), want: { name: 'data', emptyDir: {} } },
       {
         name: 'a PVC',
-        job: makeJob('j', 'ns').checkpoint({ volume: { persistentVolumeClaim: { claimName: 'ckpt' } } }).obj(),
+        job: makeJob('j', 'ns')
+          .checkpoint({ volume: { persistentVolumeClaim: { claimName: 'ckpt' } } })
+          .obj(),
         want: { name: 'data', persistentVolumeClaim: { claimName: 'ckpt' } },
       },
     ];
     for (const c of cases) {
       const pod = desiredPod(c.job, slots(c.job)[0]!, 0);
-      assert.deepEqual(pod.spec!.volumes!.find((v) => v.name === 'data'), c.want, c.name);
+      assert.deepEqual(
+        pod.spec!.volumes!.find((v) => v.name === 'data'),
+        c.want,
+        c.name,
+      );
       const mount = pod.spec!.containers[0]!.volumeMounts!.find((m) => m.name === 'data');
       assert.equal(mount?.subPath, 'j-g0-r0', `${c.name}: each slot keeps its own checkpoints`);
     }
@@ -167,7 +195,10 @@ void describe('desired objects', () => {
             nodeSelector: { gpu: 'a100' },
             tolerations: [{ key: 'gpu', operator: 'Exists' }],
             restartPolicy: 'Always',
-            containers: [{ name: 'worker', imagePullPolicy: 'Always', env: [{ name: 'EXTRA', value: '1' }] }, { name: 'sidecar', image: 's' }],
+            containers: [
+              { name: 'worker', imagePullPolicy: 'Always', env: [{ name: 'EXTRA', value: '1' }] },
+              { name: 'sidecar', image: 's' },
+            ],
             volumes: [{ name: 'extra', emptyDir: {} }],
           },
         },
@@ -184,13 +215,19 @@ void describe('desired objects', () => {
     assert.equal(labels.team, 'ml');
     assert.equal(labels[JOB_NAME_LABEL], 'j', 'the template cannot change the selector label');
     assert.deepEqual(pod.metadata!.annotations, { a: 'b' });
-    assert.deepEqual(spec.containers.map((c) => c.name), ['worker', 'sidecar']);
+    assert.deepEqual(
+      spec.containers.map((c) => c.name),
+      ['worker', 'sidecar'],
+    );
     const worker = spec.containers[0]!;
     assert.equal(worker.imagePullPolicy, 'Always');
     assert.equal(worker.args![0], 'worker', 'the template cannot change the command');
     const env = worker.env!.map((e) => e.name);
     assert.ok(env.includes('EXTRA') && env.includes('FFJOB_GROUP'));
-    assert.deepEqual(spec.volumes!.map((v) => v.name), ['config', 'data', 'tmp', 'extra']);
+    assert.deepEqual(
+      spec.volumes!.map((v) => v.name),
+      ['config', 'data', 'tmp', 'extra'],
+    );
   });
 
   void it('desiredService, desiredConfigMap and desiredSecret', () => {
@@ -211,7 +248,10 @@ void describe('desired objects', () => {
 
   void it('desiredNetworkPolicy: pods of the job reach both ports; operator and Prometheus only the metrics port', () => {
     const job = makeJob('j', 'ns').worker({ port: 7000, metricsPort: 9000 }).obj();
-    const operator = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ffjob-system' } }, podSelector: { matchLabels: { app: 'op' } } };
+    const operator = {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ffjob-system' } },
+      podSelector: { matchLabels: { app: 'op' } },
+    };
     const prometheus = { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } };
     const ownPods = { podSelector: { matchLabels: { [JOB_NAME_LABEL]: 'j' } } };
     const cases = [
@@ -219,7 +259,13 @@ void describe('desired objects', () => {
         name: 'with metrics peers',
         peers: [operator, prometheus],
         wantIngress: [
-          { from: [ownPods], ports: [{ protocol: 'TCP', port: 7000 }, { protocol: 'TCP', port: 9000 }] },
+          {
+            from: [ownPods],
+            ports: [
+              { protocol: 'TCP', port: 7000 },
+              { protocol: 'TCP', port: 9000 },
+            ],
+          },
           { from: [operator, prometheus], ports: [{ protocol: 'TCP', port: 9000 }] },
         ],
       },
@@ -227,7 +273,15 @@ void describe('desired objects', () => {
         // A rule with no `from` admits every source, so none is written.
         name: 'without metrics peers only the job itself gets in',
         peers: [],
-        wantIngress: [{ from: [ownPods], ports: [{ protocol: 'TCP', port: 7000 }, { protocol: 'TCP', port: 9000 }] }],
+        wantIngress: [
+          {
+            from: [ownPods],
+            ports: [
+              { protocol: 'TCP', port: 7000 },
+              { protocol: 'TCP', port: 9000 },
+            ],
+          },
+        ],
       },
     ];
     for (const c of cases) {

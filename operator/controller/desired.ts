@@ -1,13 +1,32 @@
 // The objects a job should own, as a pure function of the job. The reconciler compares
 // them with what it observes and creates what is missing; nothing here talks to the API.
 import type {
-  V1ConfigMap, V1Container, V1EnvVar, V1NetworkPolicy, V1NetworkPolicyIngressRule, V1NetworkPolicyPeer, V1NetworkPolicySpec, V1OwnerReference, V1Pod,
-  V1Secret, V1Service, V1Volume,
+  V1ConfigMap,
+  V1Container,
+  V1EnvVar,
+  V1NetworkPolicy,
+  V1NetworkPolicyIngressRule,
+  V1NetworkPolicyPeer,
+  V1NetworkPolicySpec,
+  V1OwnerReference,
+  V1Pod,
+  V1Secret,
+  V1Service,
+  V1Volume,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { groupLayers, workerArgs, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import {
-  ATTEMPT_LABEL, CONTAINER_NAME, configMapName, GROUP_LABEL, JOB_NAME_LABEL, networkPolicyName, podName, REPLICA_LABEL, secretName, serviceName,
+  ATTEMPT_LABEL,
+  CONTAINER_NAME,
+  configMapName,
+  GROUP_LABEL,
+  JOB_NAME_LABEL,
+  networkPolicyName,
+  podName,
+  REPLICA_LABEL,
+  secretName,
+  serviceName,
 } from './labels.js';
 import { mergeTemplate } from './template.js';
 
@@ -111,7 +130,9 @@ export function desiredService(job: ForwardForwardJob): V1Service {
 
 /** NetworkPolicy is V1NetworkPolicy as the API server reads it: client-node's type calls `from` `_from`. */
 export type NetworkPolicy = Omit<V1NetworkPolicy, 'spec'> & {
-  spec: Omit<V1NetworkPolicySpec, 'ingress'> & { ingress: Array<Omit<V1NetworkPolicyIngressRule, '_from'> & { from: V1NetworkPolicyPeer[] }> };
+  spec: Omit<V1NetworkPolicySpec, 'ingress'> & {
+    ingress: Array<Omit<V1NetworkPolicyIngressRule, '_from'> & { from: V1NetworkPolicyPeer[] }>;
+  };
 };
 
 /**

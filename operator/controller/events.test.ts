@@ -38,9 +38,17 @@ void describe('EventRecorder', () => {
     const name = calls[0]!.body.metadata!.name;
     assert.deepEqual(
       calls.map((c) => [c.method, c.method === 'POST' ? c.body.message : c.body.count]),
-      [['POST', refused.message], ['PATCH', 2], ['PATCH', 3], ['POST', 'creating pod j-g1-r0: forbidden']],
+      [
+        ['POST', refused.message],
+        ['PATCH', 2],
+        ['PATCH', 3],
+        ['POST', 'creating pod j-g1-r0: forbidden'],
+      ],
     );
-    assert.deepEqual(calls.filter((c) => c.method === 'PATCH').map((c) => c.path), [`/api/v1/namespaces/ns/events/${name}`, `/api/v1/namespaces/ns/events/${name}`]);
+    assert.deepEqual(
+      calls.filter((c) => c.method === 'PATCH').map((c) => c.path),
+      [`/api/v1/namespaces/ns/events/${name}`, `/api/v1/namespaces/ns/events/${name}`],
+    );
   });
 
   void it('writes anew when the counted event has expired, and caps long messages', async () => {
@@ -52,7 +60,10 @@ void describe('EventRecorder', () => {
     await recorder.record(job, [long]);
     expired.add(calls[0]!.body.metadata!.name);
     await recorder.record(job, [long]);
-    assert.deepEqual(calls.map((c) => c.method), ['POST', 'PATCH', 'POST']);
+    assert.deepEqual(
+      calls.map((c) => c.method),
+      ['POST', 'PATCH', 'POST'],
+    );
     assert.equal(calls[2]!.body.message?.length, MAX_MESSAGE);
   });
 });

@@ -29,12 +29,18 @@ export class EventRecorder {
   // Key → the event written for it and its count so far, oldest first.
   private readonly written = new Map<string, { name: string; count: number }>();
 
-  constructor(private readonly kube: Kube, private readonly log: Logger) {}
+  constructor(
+    private readonly kube: Kube,
+    private readonly log: Logger,
+  ) {}
 
   /** record writes `events` about `job`, logging (not throwing) failures. */
   async record(job: ForwardForwardJob, events: readonly JobEvent[]): Promise<void> {
     const where = `${job.metadata.namespace}/${job.metadata.name}`;
-    const failed = (e: JobEvent) => (err: unknown): void => this.log.warn('could not record event', { job: where, reason: e.reason, err: err as Error });
+    const failed =
+      (e: JobEvent) =>
+      (err: unknown): void =>
+        this.log.warn('could not record event', { job: where, reason: e.reason, err: err as Error });
     await Promise.all(events.map((e) => this.one(job, e).catch(failed(e))));
   }
 
@@ -55,7 +61,10 @@ export class EventRecorder {
 
   // False when the API server has dropped the event (they expire after an hour): it is written anew.
   private async recount(ns: string, name: string, count: number, now: string): Promise<boolean> {
-    const patch = this.kube.request('PATCH', `/api/v1/namespaces/${ns}/events/${name}`, { body: { count, lastTimestamp: now }, contentType: PATCH_TYPES.merge });
+    const patch = this.kube.request('PATCH', `/api/v1/namespaces/${ns}/events/${name}`, {
+      body: { count, lastTimestamp: now },
+      contentType: PATCH_TYPES.merge,
+    });
     return (await ignoreNotFound(patch)) !== undefined;
   }
 

@@ -20,7 +20,10 @@ const t = (s: number): Date => new Date(s * 1000);
 
 void describe('evaluateFailures', () => {
   const job = (policy: RestartPolicy, limit = 3): ForwardForwardJob =>
-    makeJob('j', 'ns').workers(2).runPolicy({ backoffLimit: limit, restartPolicy: policy as 'OnFailure' }).obj();
+    makeJob('j', 'ns')
+      .workers(2)
+      .runPolicy({ backoffLimit: limit, restartPolicy: policy as 'OnFailure' })
+      .obj();
   const cases: Case[] = [
     {
       name: 'nothing failed: nothing to do',
@@ -106,7 +109,7 @@ void describe('evaluateFailures', () => {
       want: { restarts: { 'j-g0-r0': 1 }, deleteNow: ['j-g0-r0'], waiting: [], fail: undefined },
     },
     {
-      name: 'ExitCode fails on the worker\'s own error (exit 2)',
+      name: "ExitCode fails on the worker's own error (exit 2)",
       job: job('ExitCode'),
       pods: [makePod('j', 0).failed(2, t(0)).obj()],
       stored: {},
@@ -141,6 +144,9 @@ void describe('evaluateFailures', () => {
   });
 
   void it('back-off doubles up to the cap', () => {
-    assert.deepEqual([1, 2, 3, 4, 5].map((n) => backoffDelayMs(n, backoff)), [1000, 2000, 4000, 8000, 8000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((n) => backoffDelayMs(n, backoff)),
+      [1000, 2000, 4000, 8000, 8000],
+    );
   });
 });

@@ -61,7 +61,10 @@ export class Informer<T extends Meta> {
   /** relists counts full lists after the first; tests read it. */
   relists = 0;
 
-  constructor(private readonly kube: Kube, private readonly opts: InformerOptions) {}
+  constructor(
+    private readonly kube: Kube,
+    private readonly opts: InformerOptions,
+  ) {}
 
   /** onChange registers a handler for objects added, changed, deleted or re-listed. */
   onChange(handler: (obj: T) => void): void {
@@ -144,9 +147,14 @@ export class Informer<T extends Meta> {
       allowWatchBookmarks: true,
       timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300,
     };
-    await this.kube.watch<T & { code?: number; message?: string }>(this.opts.path, query, (e) => {
-      rv = this.apply(e as WatchEvent<T>) ?? rv;
-    }, this.abort.signal);
+    await this.kube.watch<T & { code?: number; message?: string }>(
+      this.opts.path,
+      query,
+      (e) => {
+        rv = this.apply(e as WatchEvent<T>) ?? rv;
+      },
+      this.abort.signal,
+    );
     if (this.abort.signal.aborted) throw new Error('stopped');
     return rv;
   }

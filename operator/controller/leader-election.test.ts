@@ -21,7 +21,8 @@ function fakeKube(): Kube & { down: boolean } {
         return structuredClone(lease) as T;
       }
       if (method === 'POST' && lease) throw new KubeError(409, 'AlreadyExists', 'exists');
-      if (method === 'PUT' && body?.metadata.resourceVersion !== lease?.metadata.resourceVersion) throw new KubeError(409, 'Conflict', 'conflict');
+      if (method === 'PUT' && body?.metadata.resourceVersion !== lease?.metadata.resourceVersion)
+        throw new KubeError(409, 'Conflict', 'conflict');
       lease = { metadata: { resourceVersion: String(++rv) }, spec: structuredClone(body!.spec) };
       return structuredClone(lease) as T;
     },
@@ -32,8 +33,13 @@ function fakeKube(): Kube & { down: boolean } {
 
 function elector(kube: Kube, identity: string, events: string[]): LeaderElector {
   return new LeaderElector(kube, {
-    namespace: 'ns', name: 'lease', identity, log,
-    leaseDurationMs: 1000, renewDeadlineMs: 300, retryPeriodMs: 50,
+    namespace: 'ns',
+    name: 'lease',
+    identity,
+    log,
+    leaseDurationMs: 1000,
+    renewDeadlineMs: 300,
+    retryPeriodMs: 50,
     onStartedLeading: () => events.push(`${identity}+`),
     onStoppedLeading: () => events.push(`${identity}-`),
   });

@@ -45,7 +45,10 @@ export class LeaderElector {
   private observed: { holder: string; renewTime: string; at: number } | undefined;
   private lastRenew = 0;
 
-  constructor(private readonly kube: Kube, private readonly opts: LeaderElectionOptions) {}
+  constructor(
+    private readonly kube: Kube,
+    private readonly opts: LeaderElectionOptions,
+  ) {}
 
   isLeader(): boolean {
     return this.leading;
@@ -116,7 +119,12 @@ export class LeaderElector {
   private async tryAcquireOrRenew(): Promise<boolean> {
     const lease = await ignoreNotFound(this.kube.request<Lease>('GET', `${this.path}/${this.opts.name}`));
     if (lease === undefined) {
-      const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.opts.name, namespace: this.opts.namespace }, spec: this.spec(undefined) };
+      const body = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.opts.name, namespace: this.opts.namespace },
+        spec: this.spec(undefined),
+      };
       return this.write('POST', this.path, body);
     }
     const holder = lease.spec.holderIdentity ?? '';

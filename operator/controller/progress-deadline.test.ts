@@ -8,7 +8,14 @@ import type { WorkerReport } from './progress.js';
 
 const t = (s: number): Date => new Date(s * 1000);
 const mark = (chapter: number, step: number, since: number): ProgressMark => ({ chapter, step, since: t(since).toISOString() });
-const report = (pod: string, chapter: number, step: number, phase = 'training'): WorkerReport => ({ group: 0, chaptersDone: chapter, pod, chapter, step, phase });
+const report = (pod: string, chapter: number, step: number, phase = 'training'): WorkerReport => ({
+  group: 0,
+  chaptersDone: chapter,
+  pod,
+  chapter,
+  step,
+  phase,
+});
 const job = (restartPolicy: 'OnFailure' | 'Never' = 'OnFailure', backoffLimit = 3): ForwardForwardJob =>
   makeJob('j', 'ns').workers(2).runPolicy({ progressDeadlineSeconds: 60, restartPolicy, backoffLimit }).obj();
 const pods = [makePod('j', 0).running().obj(), makePod('j', 1).running().obj()];
@@ -87,9 +94,16 @@ void describe('evaluateProgress', () => {
       if (c.wantRequeueMs !== undefined) assert.equal(got.requeueAfterMs, c.wantRequeueMs);
       if (c.wantRestart.length > 0) {
         assert.equal(got.restarts[c.wantRestart[0]!], 1);
-        assert.match(got.messages[0]!, /^pod j-g0-r0 made no progress for 61 s at chapter 3, step 25 \(runPolicy\.progressDeadlineSeconds is 60\)$/);
+        assert.match(
+          got.messages[0]!,
+          /^pod j-g0-r0 made no progress for 61 s at chapter 3, step 25 \(runPolicy\.progressDeadlineSeconds is 60\)$/,
+        );
       }
-      if (c.wantFail) assert.match(got.fail!.message, /^pod j-g0-r0 made no progress for \d+ s at chapter 3, step 25 .*; (restartPolicy is Never|the job has failed 2 times and backoffLimit is 1)$/);
+      if (c.wantFail)
+        assert.match(
+          got.fail!.message,
+          /^pod j-g0-r0 made no progress for \d+ s at chapter 3, step 25 .*; (restartPolicy is Never|the job has failed 2 times and backoffLimit is 1)$/,
+        );
     });
   }
 });

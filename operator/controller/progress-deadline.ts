@@ -62,7 +62,11 @@ export function evaluateProgress(
   const decision: ProgressDecision = { marks: {}, restartNow: [], restarts: { ...stored.restarts }, messages: [] };
   for (const pod of pods.filter((p) => phase(p) === 'Running' && !isDeleting(p))) {
     const name = pod.metadata?.name ?? '';
-    const mark = nextMark(reports.find((r) => r.pod === name), stored.marks[name], now);
+    const mark = nextMark(
+      reports.find((r) => r.pod === name),
+      stored.marks[name],
+      now,
+    );
     decision.marks[name] = mark;
     const elapsedMs = now.getTime() - Date.parse(mark.since);
     const seconds = Math.round(elapsedMs / 1000);
@@ -71,14 +75,21 @@ export function evaluateProgress(
       decision.requeueAfterMs = Math.min(decision.requeueAfterMs ?? Infinity, progressDeadlineSeconds * 1000 - elapsedMs);
       continue;
     }
-    decision.messages.push(`pod ${name} made no progress for ${seconds} s at chapter ${mark.chapter + 1}, step ${mark.step} (runPolicy.progressDeadlineSeconds is ${progressDeadlineSeconds})`);
+    decision.messages.push(
+      `pod ${name} made no progress for ${seconds} s at chapter ${mark.chapter + 1}, step ${mark.step} (runPolicy.progressDeadlineSeconds is ${progressDeadlineSeconds})`,
+    );
     decision.restartNow.push(name);
     decision.restarts[name] = (decision.restarts[name] ?? 0) + 1;
   }
   const total = Object.values(decision.restarts).reduce((a, b) => a + b, 0);
   if (decision.restartNow.length > 0 && (restartPolicy === 'Never' || total > backoffLimit)) {
-    const why = restartPolicy === 'Never' ? 'restartPolicy is Never' : `the job has failed ${total} times and backoffLimit is ${backoffLimit}`;
-    return { ...decision, restartNow: [], fail: { reason: 'ProgressDeadlineExceeded', message: `${decision.messages.join('; ')}; ${why}` } };
+    const why =
+      restartPolicy === 'Never' ? 'restartPolicy is Never' : `the job has failed ${total} times and backoffLimit is ${backoffLimit}`;
+    return {
+      ...decision,
+      restartNow: [],
+      fail: { reason: 'ProgressDeadlineExceeded', message: `${decision.messages.join('; ')}; ${why}` },
+    };
   }
   return decision;
 }

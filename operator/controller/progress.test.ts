@@ -12,19 +12,29 @@ void describe('jobProgress', () => {
     { name: 'one group silent: no figure', reports: [{ group: 0, chaptersDone: 3 }], now: at(10), want: undefined },
     {
       name: 'nothing finished yet: progress but no time left',
-      reports: [{ group: 0, chaptersDone: 1 }, { group: 1, chaptersDone: 0 }],
+      reports: [
+        { group: 0, chaptersDone: 1 },
+        { group: 1, chaptersDone: 0 },
+      ],
       now: at(10),
       want: { progress: '0/10', percent: 0 },
     },
     {
       name: 'the slowest group sets the pace and the time left',
-      reports: [{ group: 0, chaptersDone: 5 }, { group: 1, chaptersDone: 4 }],
+      reports: [
+        { group: 0, chaptersDone: 5 },
+        { group: 1, chaptersDone: 4 },
+      ],
       now: at(40),
       want: { progress: '4/10', percent: 40, secondsLeft: 60 },
     },
     {
       name: 'a restarted replica that is behind counts',
-      reports: [{ group: 0, chaptersDone: 9 }, { group: 1, chaptersDone: 9 }, { group: 1, chaptersDone: 2 }],
+      reports: [
+        { group: 0, chaptersDone: 9 },
+        { group: 1, chaptersDone: 9 },
+        { group: 1, chaptersDone: 2 },
+      ],
       now: at(20),
       want: { progress: '2/10', percent: 20, secondsLeft: 80 },
     },
@@ -36,6 +46,17 @@ void describe('jobProgress', () => {
   void it('a ring: the newest chapter any worker finished (each chapter ends on the next worker)', () => {
     const ring = makeJob('j', 'ns').workers(2).obj();
     ring.spec.parallelism.schedule = 'rotating';
-    assert.deepEqual(jobProgress(ring, [{ group: 0, chaptersDone: 3 }, { group: 1, chaptersDone: 4 }], start, at(40)), { progress: '4/10', percent: 40, secondsLeft: 60 });
+    assert.deepEqual(
+      jobProgress(
+        ring,
+        [
+          { group: 0, chaptersDone: 3 },
+          { group: 1, chaptersDone: 4 },
+        ],
+        start,
+        at(40),
+      ),
+      { progress: '4/10', percent: 40, secondsLeft: 60 },
+    );
   });
 });

@@ -27,7 +27,12 @@ export interface Progress {
   secondsLeft?: number;
 }
 
-export function jobProgress(job: ForwardForwardJob, reports: readonly WorkerReport[], startTime: string | undefined, now: Date): Progress | undefined {
+export function jobProgress(
+  job: ForwardForwardJob,
+  reports: readonly WorkerReport[],
+  startTime: string | undefined,
+  now: Date,
+): Progress | undefined {
   const groups = job.spec.parallelism.workers;
   const chapters = job.spec.training.chapters;
   const byGroup = Array.from({ length: groups }, (_, g) => reports.filter((r) => r.group === g).map((r) => r.chaptersDone));
@@ -50,11 +55,23 @@ export function reportingPods(pods: readonly V1Pod[]): V1Pod[] {
 export async function fetchReport(pod: V1Pod, metricsPort: number, timeoutMs = 1000): Promise<WorkerReport | undefined> {
   try {
     const res = await fetch(`http://${pod.status?.podIP}:${metricsPort}/status`, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await res.json()) as { chaptersDone?: unknown; phase?: unknown; chapter?: unknown; step?: unknown; skippedCheckpoints?: unknown };
+    const body = (await res.json()) as {
+      chaptersDone?: unknown;
+      phase?: unknown;
+      chapter?: unknown;
+      step?: unknown;
+      skippedCheckpoints?: unknown;
+    };
     const group = groupOf(pod);
     if (!res.ok || typeof body.chaptersDone !== 'number' || group < 0) return undefined;
     const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-    const report: WorkerReport = { group, chaptersDone: body.chaptersDone, pod: pod.metadata?.name ?? '', chapter: num(body.chapter), step: num(body.step) };
+    const report: WorkerReport = {
+      group,
+      chaptersDone: body.chaptersDone,
+      pod: pod.metadata?.name ?? '',
+      chapter: num(body.chapter),
+      step: num(body.step),
+    };
     if (typeof body.phase === 'string') report.phase = body.phase;
     if (Array.isArray(body.skippedCheckpoints)) report.skippedCheckpoints = body.skippedCheckpoints.filter(isSkip);
     return report;
@@ -64,5 +81,10 @@ export async function fetchReport(pod: V1Pod, metricsPort: number, timeoutMs = 1
 }
 
 function isSkip(s: unknown): s is { path: string; reason: string } {
-  return typeof s === 'object' && s !== null && typeof (s as { path?: unknown }).path === 'string' && typeof (s as { reason?: unknown }).reason === 'string';
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof (s as { path?: unknown }).path === 'string' &&
+    typeof (s as { reason?: unknown }).reason === 'string'
+  );
 }

@@ -155,7 +155,15 @@ export class Reconciler {
     pass.events.push(...skippedCheckpointEvents(reports, this.toldSkips));
     const progress = await this.stalledWorkers(pass, reports, { marks: snapshot.workerProgress ?? {}, restarts: failures.restarts }, now);
     if (progress.fail) return this.fail(pass, { ...base, restarts: progress.restarts }, progress.fail);
-    const status = computeStatus(job, { ...base, restarts: progress.restarts, restarting, suspended: false, created, reports, refused: refusedCreate(pass) });
+    const status = computeStatus(job, {
+      ...base,
+      restarts: progress.restarts,
+      restarting,
+      suspended: false,
+      created,
+      reports,
+      refused: refusedCreate(pass),
+    });
     return { ...status, workerProgress: progress.marks };
   }
 
@@ -165,7 +173,12 @@ export class Reconciler {
   }
 
   // The progress deadline (progress-deadline.ts): stalled pods are named and deleted, to be recreated.
-  private async stalledWorkers(pass: Pass, reports: WorkerReport[], stored: Parameters<typeof evaluateProgress>[2], now: Date): Promise<ProgressDecision> {
+  private async stalledWorkers(
+    pass: Pass,
+    reports: WorkerReport[],
+    stored: Parameters<typeof evaluateProgress>[2],
+    now: Date,
+  ): Promise<ProgressDecision> {
     const progress = evaluateProgress(pass.job, { pods: pass.pods, reports }, stored, now);
     if (progress.fail) return progress;
     if (progress.requeueAfterMs !== undefined) pass.requeue.push(progress.requeueAfterMs);
@@ -183,16 +196,28 @@ export class Reconciler {
     return reports.filter((r): r is WorkerReport => r !== undefined);
   }
 
-  private async fail(pass: Pass, base: Omit<Parameters<typeof computeStatus>[1], 'suspended' | 'created'>, fail: Failure): Promise<JobStatus> {
+  private async fail(
+    pass: Pass,
+    base: Omit<Parameters<typeof computeStatus>[1], 'suspended' | 'created'>,
+    fail: Failure,
+  ): Promise<JobStatus> {
     await this.deletePods(pass, podsToClean(pass.job.spec.runPolicy.cleanPodPolicy as CleanPodPolicy, pass.pods), fail.reason);
     return computeStatus(pass.job, { ...base, fail, suspended: false, created: pass.pods.length > 0 });
   }
 
   private async applySupporting(pass: Pass): Promise<void> {
-    const token = await this.attempt(pass, { event: 'FailedGet', condition: 'ApplyFailed', what: 'reading the token Secret' }, this.tokens.token(pass.job));
+    const token = await this.attempt(
+      pass,
+      { event: 'FailedGet', condition: 'ApplyFailed', what: 'reading the token Secret' },
+      this.tokens.token(pass.job),
+    );
     if (token === undefined) return;
     for (const object of supportingObjects(pass.job, token, this.deps.networkPolicy?.metricsPeers)) {
-      await this.attempt(pass, { event: 'FailedApply', condition: 'ApplyFailed', what: `applying ${object.kind} ${object.name}` }, apply(this.deps.kube, object));
+      await this.attempt(
+        pass,
+        { event: 'FailedApply', condition: 'ApplyFailed', what: `applying ${object.kind} ${object.name}` },
+        apply(this.deps.kube, object),
+      );
     }
   }
 
@@ -221,7 +246,8 @@ export class Reconciler {
 
   private async deletePods(pass: Pass, names: readonly string[], why: string): Promise<void> {
     for (const name of names) {
-      if (await this.deletePod(pass, name)) pass.events.push({ type: 'Normal', reason: 'SuccessfulDelete', message: `Deleted pod: ${name} (${why})` });
+      if (await this.deletePod(pass, name))
+        pass.events.push({ type: 'Normal', reason: 'SuccessfulDelete', message: `Deleted pod: ${name} (${why})` });
     }
   }
 
@@ -233,13 +259,25 @@ export class Reconciler {
   // AlreadyExists means a stale cache saw the pod missing, which is fine.
   private async createPod(pass: Pass, pod: V1Pod): Promise<boolean> {
     const name = pod.metadata?.name ?? '';
-    const creation = ignoreConflict(this.deps.kube.request('POST', `/api/v1/namespaces/${pass.ns}/pods`, { body: pod, query: { fieldManager: FIELD_MANAGER } }));
+    const creation = ignoreConflict(
+      this.deps.kube.request('POST', `/api/v1/namespaces/${pass.ns}/pods`, { body: pod, query: { fieldManager: FIELD_MANAGER } }),
+    );
     const what = { event: 'FailedCreate' as const, condition: 'PodCreateFailed' as const, what: `creating pod ${name}` };
-    return (await this.attempt(pass, what, creation.then(() => true))) ?? false;
+    return (
+      (await this.attempt(
+        pass,
+        what,
+        creation.then(() => true),
+      )) ?? false
+    );
   }
 
   // Runs one write; a refusal is recorded (event now, condition and error at the end of the pass) instead of thrown.
-  private async attempt<T>(pass: Pass, how: { event: string; condition?: Refusal['condition']; what: string }, write: Promise<T>): Promise<T | undefined> {
+  private async attempt<T>(
+    pass: Pass,
+    how: { event: string; condition?: Refusal['condition']; what: string },
+    write: Promise<T>,
+  ): Promise<T | undefined> {
     try {
       return await write;
     } catch (err) {
@@ -251,7 +289,9 @@ export class Reconciler {
   }
 
   private async deleteJob(pass: Pass): Promise<void> {
-    const deletion = ignoreNotFound(this.deps.kube.request('DELETE', `${jobPath(pass.job)}`, { body: { propagationPolicy: 'Background' } }));
+    const deletion = ignoreNotFound(
+      this.deps.kube.request('DELETE', `${jobPath(pass.job)}`, { body: { propagationPolicy: 'Background' } }),
+    );
     if ((await this.attempt(pass, { event: 'FailedDelete', what: 'deleting the finished job' }, deletion)) !== undefined) {
       this.deps.log.info('deleted finished job after its TTL', { job: `${pass.ns}/${pass.job.metadata.name}` });
     }
@@ -306,7 +346,14 @@ function unsupported(job: ForwardForwardJob): Failure | undefined {
 
 /** transitions are the events for conditions whose status changed to True. */
 export function transitions(before: readonly Condition[], after: readonly Condition[]): JobEvent[] {
-  return after.filter((c) => changed(before.find((b) => b.type === c.type), c)).map(eventFor);
+  return after
+    .filter((c) =>
+      changed(
+        before.find((b) => b.type === c.type),
+        c,
+      ),
+    )
+    .map(eventFor);
 }
 
 // A condition changed when its status or reason did; a new one only when it starts True.

@@ -14,6 +14,9 @@ void describe('memoryRefusal', () => {
     job.spec.worker.resources = { limits: { memory: '256Mi' } };
     const got = memoryRefusal(job);
     assert.equal(got?.reason, 'MemoryEstimateExceeded');
-    assert.match(got?.message ?? '', /^spec\.model\.layers: worker 0 needs at least .* more than spec\.worker\.resources\.limits\.memory \(256Mi\)/);
+    assert.match(
+      got?.message ?? '',
+      /^spec\.model\.layers: worker 0 needs at least .* more than spec\.worker\.resources\.limits\.memory \(256Mi\)/,
+    );
   });
 });

@@ -4,14 +4,21 @@ import { CHECKPOINT_SKIPPED, skippedCheckpointEvents } from './skipped-checkpoin
 import type { WorkerReport } from './progress.js';
 
 const report = (pod: string, ...paths: string[]): WorkerReport => ({
-  group: 0, chaptersDone: 1, pod, skippedCheckpoints: paths.map((path) => ({ path, reason: 'header checksum 1 does not match' })),
+  group: 0,
+  chaptersDone: 1,
+  pod,
+  skippedCheckpoints: paths.map((path) => ({ path, reason: 'header checksum 1 does not match' })),
 });
 
 void describe('skippedCheckpointEvents', () => {
   void it('a Warning per skipped file, naming the pod, the file and why', () => {
     const events = skippedCheckpointEvents([report('j-g0-r0', '/c/chapter-000003.ffckpt'), report('j-g1-r0')], new Set());
     assert.deepEqual(events, [
-      { type: 'Warning', reason: CHECKPOINT_SKIPPED, message: 'j-g0-r0 skipped checkpoint /c/chapter-000003.ffckpt: header checksum 1 does not match' },
+      {
+        type: 'Warning',
+        reason: CHECKPOINT_SKIPPED,
+        message: 'j-g0-r0 skipped checkpoint /c/chapter-000003.ffckpt: header checksum 1 does not match',
+      },
     ]);
   });
 

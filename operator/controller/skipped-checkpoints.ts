@@ -17,7 +17,11 @@ export function skippedCheckpointEvents(reports: readonly WorkerReport[], told: 
       const key = `${r.pod ?? `group ${r.group}`} ${s.path}`;
       if (told.has(key)) continue;
       told.add(key);
-      events.push({ type: 'Warning', reason: CHECKPOINT_SKIPPED, message: `${r.pod ?? `group ${r.group}`} skipped checkpoint ${s.path}: ${s.reason}` });
+      events.push({
+        type: 'Warning',
+        reason: CHECKPOINT_SKIPPED,
+        message: `${r.pod ?? `group ${r.group}`} skipped checkpoint ${s.path}: ${s.reason}`,
+      });
     }
   }
   return events;

@@ -41,7 +41,11 @@ void describe('computeStatus', () => {
     },
     {
       name: 'a policy failure: Failed',
-      o: { ...base, fail: { reason: 'BackoffLimitExceeded', message: 'x' }, pods: [makePod('j', 0).running().obj(), makePod('j', 1).failed().obj()] },
+      o: {
+        ...base,
+        fail: { reason: 'BackoffLimitExceeded', message: 'x' },
+        pods: [makePod('j', 0).running().obj(), makePod('j', 1).failed().obj()],
+      },
       wantLast: 'Failed',
       wantReady: '1/2',
       wantPhases: ['Running', 'Failed'],
@@ -59,13 +63,19 @@ void describe('computeStatus', () => {
       const got = computeStatus(job, c.o);
       assert.equal(last(got), c.wantLast);
       assert.equal(got.groupsReady, c.wantReady);
-      assert.deepEqual(got.groups?.map((g) => g.phase), c.wantPhases);
+      assert.deepEqual(
+        got.groups?.map((g) => g.phase),
+        c.wantPhases,
+      );
       assert.equal(got.observedGeneration, 1);
     });
   }
 
   void it('reads testAccuracy from the last group and sets completionTime', () => {
-    const got = computeStatus(job, { ...base, pods: [makePod('j', 0).succeeded().obj(), makePod('j', 1).succeeded('{"testAccuracy":0.97,"chapter":9}').obj()] });
+    const got = computeStatus(job, {
+      ...base,
+      pods: [makePod('j', 0).succeeded().obj(), makePod('j', 1).succeeded('{"testAccuracy":0.97,"chapter":9}').obj()],
+    });
     assert.equal(got.testAccuracy, 0.97);
     assert.equal(got.completionTime, now.toISOString());
   });
@@ -75,7 +85,10 @@ void describe('computeStatus', () => {
     ring.spec.parallelism.schedule = 'rotating';
     ring.spec.training.chapters = 3;
     // Chapter 2 is worker 0's; worker 1 last evaluated after chapter 1.
-    const pods = [makePod('j', 0).succeeded('{"testAccuracy":0.97,"chapter":2}').obj(), makePod('j', 1).succeeded('{"testAccuracy":0.5}').obj()];
+    const pods = [
+      makePod('j', 0).succeeded('{"testAccuracy":0.97,"chapter":2}').obj(),
+      makePod('j', 1).succeeded('{"testAccuracy":0.5}').obj(),
+    ];
     assert.equal(computeStatus(ring, { ...base, pods }).testAccuracy, 0.97);
   });
 
@@ -86,7 +99,10 @@ void describe('computeStatus', () => {
   });
 
   void it('resuming flips Suspended to False', () => {
-    const suspended = makeJob('j', 'ns').workers(2).status(computeStatus(job, { ...base, suspended: true, pods: [] })).obj();
+    const suspended = makeJob('j', 'ns')
+      .workers(2)
+      .status(computeStatus(job, { ...base, suspended: true, pods: [] }))
+      .obj();
     const got = computeStatus(suspended, { ...base, pods: [] });
     assert.equal(got.conditions?.find((c) => c.type === 'Suspended')?.status, 'False');
   });

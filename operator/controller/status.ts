@@ -84,11 +84,14 @@ function updates(job: ForwardForwardJob, o: Observation, had: readonly Condition
   const out: ConditionUpdate[] = [];
   const has = (type: Condition['type']): boolean => had.some((c) => c.type === type);
   if (o.refused) out.push({ type: 'Created', status: 'False', ...o.refused });
-  else if (o.created) out.push({ type: 'Created', status: 'True', reason: 'JobCreated', message: 'the pods and their service were created' });
+  else if (o.created)
+    out.push({ type: 'Created', status: 'True', reason: 'JobCreated', message: 'the pods and their service were created' });
   if (o.suspended) out.push({ type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'runPolicy.suspend is true' });
   else if (has('Suspended')) out.push({ type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'runPolicy.suspend is false' });
-  if (o.restarting) out.push({ type: 'Restarting', status: 'True', reason: 'WorkerRestarting', message: 'a failed layer group is being restarted' });
-  else if (has('Restarting')) out.push({ type: 'Restarting', status: 'False', reason: 'WorkersHealthy', message: 'no group is restarting' });
+  if (o.restarting)
+    out.push({ type: 'Restarting', status: 'True', reason: 'WorkerRestarting', message: 'a failed layer group is being restarted' });
+  else if (has('Restarting'))
+    out.push({ type: 'Restarting', status: 'False', reason: 'WorkersHealthy', message: 'no group is restarting' });
   return [...out, ...progress(job, o, has)];
 }
 
@@ -96,7 +99,8 @@ function progress(job: ForwardForwardJob, o: Observation, has: (type: Condition[
   const out: ConditionUpdate[] = [];
   const running = !o.fail && !o.suspended && allRunning(job, o.pods);
   if (running) out.push({ type: 'Running', status: 'True', reason: 'PodsRunning', message: 'every worker pod is running' });
-  else if (has('Running')) out.push({ type: 'Running', status: 'False', reason: 'PodsNotRunning', message: 'not every worker pod is running' });
+  else if (has('Running'))
+    out.push({ type: 'Running', status: 'False', reason: 'PodsNotRunning', message: 'not every worker pod is running' });
   if (o.fail) out.push({ type: 'Failed', status: 'True', reason: o.fail.reason, message: o.fail.message });
   else if (!o.suspended && allSucceeded(job, o.pods)) {
     out.push({ type: 'Succeeded', status: 'True', reason: 'AllWorkersSucceeded', message: 'every worker finished' });
@@ -112,7 +116,12 @@ export function computeStatus(job: ForwardForwardJob, o: Observation): JobStatus
   for (const u of updates(job, o, conditions)) conditions = setCondition(conditions, u, generation, o.now);
   const replicas = job.spec.parallelism.replicasPerGroup;
   const gs = groups(job, o.pods, o.restarts);
-  const ready = gs.filter((g) => groupReady(o.pods.filter((p) => groupOf(p) === g.index), replicas)).length;
+  const ready = gs.filter((g) =>
+    groupReady(
+      o.pods.filter((p) => groupOf(p) === g.index),
+      replicas,
+    ),
+  ).length;
   const finished = isTrue(conditions, 'Succeeded') || isTrue(conditions, 'Failed');
   const accuracy = testAccuracy(job, o.pods) ?? prev.testAccuracy;
   const startTime = o.suspended ? undefined : (prev.startTime ?? (o.pods.length > 0 ? o.now.toISOString() : undefined));

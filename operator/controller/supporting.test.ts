@@ -25,7 +25,12 @@ void describe('supportingObjects', () => {
       { name: 'no network policy', peers: undefined, want: ['ConfigMap j-config', 'Secret j-token', 'Service j'] },
       { name: 'with network policy', peers: [], want: ['ConfigMap j-config', 'Secret j-token', 'Service j', 'NetworkPolicy j'] },
     ];
-    for (const c of cases) assert.deepEqual(supportingObjects(job, 'tok', c.peers).map((o) => `${o.kind} ${o.name}`), c.want, c.name);
+    for (const c of cases)
+      assert.deepEqual(
+        supportingObjects(job, 'tok', c.peers).map((o) => `${o.kind} ${o.name}`),
+        c.want,
+        c.name,
+      );
     assert.deepEqual(
       supportingObjects(job, 'tok', []).map((o) => o.path),
       [

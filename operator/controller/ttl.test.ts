@@ -9,7 +9,12 @@ void describe('evaluateTtl', () => {
   const done = { completionTime: t(100).toISOString() };
   const cases = [
     { name: 'no TTL keeps the job', job: makeJob('j', 'ns').status(done).obj(), now: t(10_000), want: { deleteNow: false } },
-    { name: 'not finished keeps the job', job: makeJob('j', 'ns').runPolicy({ ttlSecondsAfterFinished: 0 }).obj(), now: t(200), want: { deleteNow: false } },
+    {
+      name: 'not finished keeps the job',
+      job: makeJob('j', 'ns').runPolicy({ ttlSecondsAfterFinished: 0 }).obj(),
+      now: t(200),
+      want: { deleteNow: false },
+    },
     {
       name: 'inside the TTL requeues for its end',
       job: makeJob('j', 'ns').runPolicy({ ttlSecondsAfterFinished: 60 }).status(done).obj(),

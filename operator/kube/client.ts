@@ -30,7 +30,11 @@ export function isStatus(err: unknown, ...codes: number[]): boolean {
 }
 
 /** PATCH_TYPES are the content types of the patch flavours used here; `apply` is server-side apply (JSON is YAML). */
-export const PATCH_TYPES = { merge: 'application/merge-patch+json', json: 'application/json-patch+json', apply: 'application/apply-patch+yaml' } as const;
+export const PATCH_TYPES = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+} as const;
 
 export interface RequestInit {
   body?: unknown;

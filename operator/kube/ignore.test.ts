@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { KubeError } from './client.js';
 import { ignoreConflict, ignoreNotFound } from './ignore.js';
 
-const answer = (code: number): Promise<object> => (code === 200 ? Promise.resolve({ ok: true }) : Promise.reject(new KubeError(code, 'Reason', `code ${code}`)));
+const answer = (code: number): Promise<object> =>
+  code === 200 ? Promise.resolve({ ok: true }) : Promise.reject(new KubeError(code, 'Reason', `code ${code}`));
 
 void describe('ignoreNotFound and ignoreConflict', () => {
   void it('turn only their own answer into undefined and let every other error through', async () => {

@@ -63,7 +63,8 @@ export function fromKubeconfig(path: string): Connection {
   const context = pick(doc.contexts, doc['current-context'], 'context');
   const cluster = pick(doc.clusters, context.cluster, 'cluster');
   const user = pick(doc.users, context.user, 'user');
-  if (user.exec || user['auth-provider']) throw new Error('kubeconfig: exec and auth-provider credentials are not supported; use a token or client certificate');
+  if (user.exec || user['auth-provider'])
+    throw new Error('kubeconfig: exec and auth-provider credentials are not supported; use a token or client certificate');
   const conn: Connection = { server: String(cluster.server) };
   const ca = dataOrFile(cluster, 'certificate-authority');
   const cert = dataOrFile(user, 'client-certificate');

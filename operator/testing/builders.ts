@@ -55,9 +55,9 @@ export class PodBuilder {
     return this;
   }
 
-  private status(state: NonNullable<NonNullable<V1Pod['status']>['containerStatuses']>[number]['state']): NonNullable<
-    NonNullable<V1Pod['status']>['containerStatuses']
-  >[number] {
+  private status(
+    state: NonNullable<NonNullable<V1Pod['status']>['containerStatuses']>[number]['state'],
+  ): NonNullable<NonNullable<V1Pod['status']>['containerStatuses']>[number] {
     return { name: CONTAINER_NAME, image: 'img', imageID: '', ready: false, restartCount: 0, state };
   }
 

@@ -29,7 +29,9 @@ export function renderText(namespace: string, set: string[] = [], extra: string[
 }
 
 export function parseObjects(text: string): K8sObject[] {
-  return parseAllDocuments(text).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
 }
 
 export function render(namespace: string, set: string[] = []): K8sObject[] {
@@ -65,7 +67,9 @@ interface Rule {
 /** grantsOf flattens the rules of Roles and ClusterRoles into Grants. */
 export function grantsOf(roles: K8sObject[]): Grant[] {
   return roles
-    .flatMap((r) => (r.rules as Rule[]).flatMap((rule) => rule.apiGroups.flatMap((g) => rule.resources.map((res) => ({ g, res, verbs: rule.verbs })))))
+    .flatMap((r) =>
+      (r.rules as Rule[]).flatMap((rule) => rule.apiGroups.flatMap((g) => rule.resources.map((res) => ({ g, res, verbs: rule.verbs })))),
+    )
     .map(({ g, res, verbs }) => `${g === '' ? 'core' : g} ${res}: ${[...verbs].sort().join(' ')}` as Grant)
     .sort();
 }

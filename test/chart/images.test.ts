@@ -38,10 +38,20 @@ function importGraph(entries: string[]): string[] {
 }
 
 function resolveGraph(entries: string[]): string[] {
-  const program = ts.createProgram(entries.map((e) => join(ROOT, e)), {
-    allowJs: true, noEmit: true, types: [], module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
-  });
-  return program.getSourceFiles().map((f) => relative(ROOT, f.fileName)).filter((f) => !f.startsWith('..') && !f.includes('node_modules'));
+  const program = ts.createProgram(
+    entries.map((e) => join(ROOT, e)),
+    {
+      allowJs: true,
+      noEmit: true,
+      types: [],
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    },
+  );
+  return program
+    .getSourceFiles()
+    .map((f) => relative(ROOT, f.fileName))
+    .filter((f) => !f.startsWith('..') && !f.includes('node_modules'));
 }
 
 /** finalStage returns the instructions after the last FROM. */
@@ -63,8 +73,12 @@ function copiedFromContext(stage: string): string[] {
 }
 
 function dockerignored(path: string): boolean {
-  const patterns = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
-  return patterns.some((p) => (p.startsWith('**/*') ? path.endsWith(p.slice(4)) : path === p || path.startsWith(`${p}/`) || (p === '*.md' && path.endsWith('.md'))));
+  const patterns = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'));
+  return patterns.some((p) =>
+    p.startsWith('**/*') ? path.endsWith(p.slice(4)) : path === p || path.startsWith(`${p}/`) || (p === '*.md' && path.endsWith('.md')),
+  );
 }
 
 void describe('Dockerfiles', () => {
@@ -74,7 +88,7 @@ void describe('Dockerfiles', () => {
       assert.ok((text.match(/^FROM /gm) ?? []).length >= 2, 'multi-stage');
       assert.doesNotMatch(text, /^(ARG \w+=|FROM )\S*:latest\b/m, 'no floating base tags');
       const stage = finalStage(text);
-      assert.match(stage, /^USER 1000:1000$/m, 'the final stage runs as uid 1000, the chart\'s and the worker pods\' runAsUser');
+      assert.match(stage, /^USER 1000:1000$/m, "the final stage runs as uid 1000, the chart's and the worker pods' runAsUser");
       assert.match(text, new RegExp(`^# Image: ${image.repository.replaceAll('.', '\\.')}:<version>`, 'm'));
       assert.match(stage, /^COPY --from=build \/app\/dist \.\/dist$/m, 'the final stage takes the compiled program');
       assert.doesNotMatch(stage, /tsx|\.ts\b/, 'nothing runs TypeScript at run time');
@@ -91,7 +105,8 @@ void describe('Dockerfiles', () => {
     const text = readFileSync(join(ROOT, 'deploy', 'docker', 'worker-gpu.Dockerfile'), 'utf8');
     assert.doesNotMatch(text, /^(FROM|ARG) .*cuda/im, 'no CUDA base image');
     assert.match(finalStage(text), /^FROM \$\{NODE_IMAGE\}$/m);
-    for (const lib of ['libvulkan1', 'libglvnd0', 'libegl1', 'libgl1', 'libglx0', 'libopengl0', 'libgles2']) assert.match(finalStage(text), new RegExp(`\\b${lib}\\b`));
+    for (const lib of ['libvulkan1', 'libglvnd0', 'libegl1', 'libgl1', 'libglx0', 'libopengl0', 'libgles2'])
+      assert.match(finalStage(text), new RegExp(`\\b${lib}\\b`));
     assert.match(text, /NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics/);
   });
 

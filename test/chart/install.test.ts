@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
-import { createJob, CONTROLLERS, eventually, getJob, kubectlFor, lastCondition, newNamespace, podNames, type Cluster } from '../integration/harness.js';
+import {
+  createJob,
+  CONTROLLERS,
+  eventually,
+  getJob,
+  kubectlFor,
+  lastCondition,
+  newNamespace,
+  podNames,
+  type Cluster,
+} from '../integration/harness.js';
 import { startOperatorProcess } from '../integration/operator-process.js';
 import { createKube, isStatus, loadConnection, type Kube } from '../../operator/kube/client.js';
 import { INSTALL_FILE } from '../../scripts/render-install.js';
@@ -53,14 +63,19 @@ async function serviceAccountKubeconfig(ns: string, sa: string): Promise<string>
     body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
   });
   const file = join(dir, `${ns}-${sa}.kubeconfig`);
-  await writeFile(file, stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'test', cluster: { server: cp.server, 'certificate-authority-data': Buffer.from(cp.caCertPem).toString('base64') } }],
-    users: [{ name: sa, user: { token: status.token } }],
-    contexts: [{ name: 'test', context: { cluster: 'test', user: sa } }],
-    'current-context': 'test',
-  }));
+  await writeFile(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        { name: 'test', cluster: { server: cp.server, 'certificate-authority-data': Buffer.from(cp.caCertPem).toString('base64') } },
+      ],
+      users: [{ name: sa, user: { token: status.token } }],
+      contexts: [{ name: 'test', context: { cluster: 'test', user: sa } }],
+      'current-context': 'test',
+    }),
+  );
   return file;
 }
 
@@ -75,13 +90,16 @@ async function operatorWorksAsInstalled(ns: string, deployment: string, jobNs: s
   const operator = await startOperatorProcess([...pod.containers[0]!.args, '--kubeconfig', kubeconfig], { POD_NAMESPACE: ns });
   try {
     await createJob(kube, jobNs, 'rbac', { parallelism: { workers: 2 } });
-    await eventually(async () => assert.deepEqual(await podNames(kube, jobNs, 'rbac'), ['rbac-g0-r0', 'rbac-g1-r0']), { timeoutMs: 30_000 });
+    await eventually(async () => assert.deepEqual(await podNames(kube, jobNs, 'rbac'), ['rbac-g0-r0', 'rbac-g1-r0']), {
+      timeoutMs: 30_000,
+    });
     for (const path of [
       `/api/v1/namespaces/${jobNs}/services/rbac`,
       `/api/v1/namespaces/${jobNs}/configmaps/rbac-config`,
       `/api/v1/namespaces/${jobNs}/secrets/rbac-token`,
       `/apis/networking.k8s.io/v1/namespaces/${jobNs}/networkpolicies/rbac`,
-    ]) await eventually(async () => assert.ok(await exists(path), path), { timeoutMs: 30_000 });
+    ])
+      await eventually(async () => assert.ok(await exists(path), path), { timeoutMs: 30_000 });
     await eventually(async () => assert.equal(lastCondition(await getJob(kube, jobNs, 'rbac')), 'Created'), { timeoutMs: 30_000 });
     const events = await kubectl(['get', 'events', '-n', jobNs, '-o', 'jsonpath={.items[*].reason}']);
     assert.match(events, /SuccessfulCreate/);
@@ -111,7 +129,7 @@ void describe('charts/ffjob on a control plane', () => {
     }
   });
 
-  void it('helm install: the operator works with the chart\'s RBAC and arguments in any namespace; helm uninstall removes all but the CRD', async (t) => {
+  void it("helm install: the operator works with the chart's RBAC and arguments in any namespace; helm uninstall removes all but the CRD", async (t) => {
     const notes = helmOn(['install', 'ffjob', CHART, '--namespace', 'ffjob-system', '--create-namespace']);
     // Left installed by a failure, the release would get in the way of the next test.
     t.after(() => void helm(['uninstall', 'ffjob', '--namespace', 'ffjob-system', '--kubeconfig', cp.kubeconfig], { allowFail: true }));
@@ -130,7 +148,8 @@ void describe('charts/ffjob on a control plane', () => {
       '/api/v1/namespaces/ffjob-system/serviceaccounts/ffjob',
       '/apis/rbac.authorization.k8s.io/v1/clusterroles/ffjob',
       '/api/v1/namespaces/ffjob-system/configmaps/ffjob-dashboard-training',
-    ]) await eventually(async () => assert.equal(await exists(path), false, path));
+    ])
+      await eventually(async () => assert.equal(await exists(path), false, path));
     // Helm never deletes a CRD from crds/: that would delete every job.
     assert.ok(await exists('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/forwardforwardjobs.forwardforward.dev'));
   });

@@ -35,7 +35,13 @@ function deployment(objects: K8sObject[]): { replicas: number; pod: PodSpec; con
 void describe('charts/ffjob rendered', () => {
   void it('helm lint --strict passes: default values, and namespaced RBAC with both monitors on', () => {
     helm(['lint', '--strict', CHART]);
-    helm(['lint', '--strict', CHART, '--set', 'rbac.scope=Namespace,metrics.serviceMonitor.enabled=true,metrics.podMonitor.enabled=true,replicaCount=2']);
+    helm([
+      'lint',
+      '--strict',
+      CHART,
+      '--set',
+      'rbac.scope=Namespace,metrics.serviceMonitor.enabled=true,metrics.podMonitor.enabled=true,replicaCount=2',
+    ]);
   });
 
   void it('values.schema.json refuses values the chart cannot use', () => {
@@ -65,11 +71,19 @@ void describe('charts/ffjob rendered', () => {
     assert.deepEqual(grantsOf(roles), want);
     assert.ok(deployment(namespaced).container.args.includes('--watch-namespace=ml'));
     const binding = find(namespaced, 'RoleBinding', 'ffjob') as K8sObject & { subjects: { name: string; namespace: string }[] };
-    assert.deepEqual(binding.subjects.map((s) => [s.name, s.namespace]), [['ffjob', NS]]);
+    assert.deepEqual(
+      binding.subjects.map((s) => [s.name, s.namespace]),
+      [['ffjob', NS]],
+    );
   });
 
   void it('ships deploy/crd as its CRD and deploy/grafana as dashboards labelled for the Grafana sidecar', () => {
-    assert.equal(helm(['show', 'crds', CHART]).stdout.replace(/^---\n/, '').trim(), readFileSync(join(ROOT, 'deploy/crd/forwardforward.dev_forwardforwardjobs.yaml'), 'utf8').trim());
+    assert.equal(
+      helm(['show', 'crds', CHART])
+        .stdout.replace(/^---\n/, '')
+        .trim(),
+      readFileSync(join(ROOT, 'deploy/crd/forwardforward.dev_forwardforwardjobs.yaml'), 'utf8').trim(),
+    );
     const maps = render(NS).filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
     const shipped = Object.assign({}, ...maps.map((m) => m.data as Record<string, string>)) as Record<string, string>;
     assert.deepEqual(Object.keys(shipped).sort(), [...DASHBOARD_FILES].sort());
@@ -80,16 +94,48 @@ void describe('charts/ffjob rendered', () => {
   void it('the operator runs non-root on a read-only root, without capabilities, with probes and leader election', () => {
     const { replicas, pod, container } = deployment(render(NS, ['replicaCount=2']));
     assert.equal(replicas, 2);
-    assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
-    assert.deepEqual(container.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-    assert.deepEqual([container.livenessProbe.httpGet, container.readinessProbe.httpGet], [{ path: '/healthz', port: 'metrics' }, { path: '/readyz', port: 'metrics' }]);
-    assert.deepEqual(container.ports.map((p) => [p.name, p.containerPort]), [['metrics', 8080]]);
+    assert.deepEqual(pod.securityContext, {
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    assert.deepEqual(container.securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    assert.deepEqual(
+      [container.livenessProbe.httpGet, container.readinessProbe.httpGet],
+      [
+        { path: '/healthz', port: 'metrics' },
+        { path: '/readyz', port: 'metrics' },
+      ],
+    );
+    assert.deepEqual(
+      container.ports.map((p) => [p.name, p.containerPort]),
+      [['metrics', 8080]],
+    );
     assert.ok(container.args.includes(`--lease-namespace=${NS}`));
     assert.ok(container.args.includes('--network-policy'));
-    const peers = container.args.filter((a) => a.startsWith('--metrics-peer=')).map((a) => JSON.parse(a.slice('--metrics-peer='.length)) as unknown);
+    const peers = container.args
+      .filter((a) => a.startsWith('--metrics-peer='))
+      .map((a) => JSON.parse(a.slice('--metrics-peer='.length)) as unknown);
     assert.deepEqual(peers, [
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': NS } }, podSelector: { matchLabels: { 'app.kubernetes.io/component': 'operator', 'app.kubernetes.io/instance': 'ffjob', 'app.kubernetes.io/name': 'ffjob' } } },
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': NS } },
+        podSelector: {
+          matchLabels: {
+            'app.kubernetes.io/component': 'operator',
+            'app.kubernetes.io/instance': 'ffjob',
+            'app.kubernetes.io/name': 'ffjob',
+          },
+        },
+      },
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+      },
     ]);
     const off = deployment(render(NS, ['networkPolicy.enabled=false'])).container.args;
     assert.ok(!off.some((a) => a.startsWith('--network-policy') || a.startsWith('--metrics-peer')), off.join(' '));
@@ -98,7 +144,10 @@ void describe('charts/ffjob rendered', () => {
   void it('installs the worker host-access policy and no --allow-host-access by default; allowHostAccess swaps them', () => {
     const byDefault = render(NS);
     assert.equal(find(byDefault, 'ValidatingAdmissionPolicy').metadata.name, 'ffjob-worker-host-access');
-    assert.equal((find(byDefault, 'ValidatingAdmissionPolicyBinding') as K8sObject & { spec: { policyName: string } }).spec.policyName, 'ffjob-worker-host-access');
+    assert.equal(
+      (find(byDefault, 'ValidatingAdmissionPolicyBinding') as K8sObject & { spec: { policyName: string } }).spec.policyName,
+      'ffjob-worker-host-access',
+    );
     assert.ok(!deployment(byDefault).container.args.includes('--allow-host-access'));
     const allowed = render(NS, ['workerPolicy.allowHostAccess=true']);
     assert.equal(allowed.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy')).length, 0);
@@ -113,23 +162,38 @@ void describe('charts/ffjob rendered', () => {
 
   void it('ServiceMonitor and PodMonitor are off by default and select the operator Service and every worker pod when on', () => {
     assert.equal(render(NS).filter((o) => o.apiVersion.startsWith('monitoring.coreos.com')).length, 0);
-    const on = render(NS, ['metrics.serviceMonitor.enabled=true', 'metrics.podMonitor.enabled=true', 'metrics.serviceMonitor.labels.release=kps']);
-    const sm = find(on, 'ServiceMonitor') as K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] } };
+    const on = render(NS, [
+      'metrics.serviceMonitor.enabled=true',
+      'metrics.podMonitor.enabled=true',
+      'metrics.serviceMonitor.labels.release=kps',
+    ]);
+    const sm = find(on, 'ServiceMonitor') as K8sObject & {
+      spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] };
+    };
     const svc = find(on, 'Service') as K8sObject & { spec: { selector: Record<string, string>; ports: { name: string }[] } };
     assert.equal(sm.metadata.labels?.release, 'kps');
     assert.deepEqual(sm.spec.selector.matchLabels, svc.spec.selector);
-    assert.deepEqual(sm.spec.endpoints.map((e) => e.port), svc.spec.ports.map((p) => p.name));
+    assert.deepEqual(
+      sm.spec.endpoints.map((e) => e.port),
+      svc.spec.ports.map((p) => p.name),
+    );
     const pm = find(on, 'PodMonitor') as K8sObject & { spec: Record<string, unknown> };
     assert.deepEqual(pm.spec.namespaceSelector, { any: true });
     assert.deepEqual(pm.spec.selector, { matchExpressions: [{ key: 'forwardforward.dev/job-name', operator: 'Exists' }] });
-    assert.deepEqual((pm.spec.podMetricsEndpoints as { port: string }[]).map((e) => e.port), ['metrics']);
+    assert.deepEqual(
+      (pm.spec.podMetricsEndpoints as { port: string }[]).map((e) => e.port),
+      ['metrics'],
+    );
   });
 
   void it(`${INSTALL_FILE} is the chart rendered with its default values (regenerate: npm run manifests)`, () => {
     const [got, want] = [readFileSync(join(ROOT, INSTALL_FILE), 'utf8').split('\n'), renderInstall().split('\n')];
     const line = want.findIndex((l, i) => got[i] !== l);
     // The first differing line says what changed; the files are 2,000 lines long.
-    assert.ok(line < 0 && got.length === want.length, `${INSTALL_FILE} is stale from line ${line + 1} (${JSON.stringify(got[line])}, wanted ${JSON.stringify(want[line])}): run 'npm run manifests'`);
+    assert.ok(
+      line < 0 && got.length === want.length,
+      `${INSTALL_FILE} is stale from line ${line + 1} (${JSON.stringify(got[line])}, wanted ${JSON.stringify(want[line])}): run 'npm run manifests'`,
+    );
     assert.match(renderText(NS, [], ['--include-crds']), /kind: CustomResourceDefinition/);
   });
 });

@@ -56,11 +56,14 @@ async function ownerAndDependent(ns: string, prefix: string): Promise<void> {
   await kubectl(['-n', ns, 'get', 'configmap', `${prefix}-dependent`]);
 }
 
-before(async () => {
-  const t0 = Date.now();
-  cp = await startControlPlane();
-  console.log(`# control plane started in ${Date.now() - t0} ms at ${cp.server}`);
-}, { timeout: 40 * 60_000 }); // a cold cache builds the binaries first
+before(
+  async () => {
+    const t0 = Date.now();
+    cp = await startControlPlane();
+    console.log(`# control plane started in ${Date.now() - t0} ms at ${cp.server}`);
+  },
+  { timeout: 40 * 60_000 },
+); // a cold cache builds the binaries first
 
 after(async () => {
   await cp?.stop();
@@ -78,8 +81,8 @@ void test('kubectl reaches the apiserver', { timeout: 60_000 }, async () => {
 
 void test('RBAC is enforced', { timeout: 60_000 }, async () => {
   // `kubectl auth can-i` prints "no" and exits 1 when the answer is no.
-  const out = await kubectl(['auth', 'can-i', 'list', 'pods', '--as=system:serviceaccount:default:default']).catch(
-    (e: unknown) => String((e as { stdout?: unknown }).stdout),
+  const out = await kubectl(['auth', 'can-i', 'list', 'pods', '--as=system:serviceaccount:default:default']).catch((e: unknown) =>
+    String((e as { stdout?: unknown }).stdout),
   );
   assert.equal(out.trim(), 'no');
   assert.equal((await kubectl(['auth', 'can-i', 'list', 'pods'])).trim(), 'yes');

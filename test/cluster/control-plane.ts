@@ -127,9 +127,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         await procs.stop('kube-apiserver', ro.kill ? 0 : STOP_GRACE_MS);
         await procs.start('kube-apiserver', join(binDir, 'kube-apiserver'), apiArgs);
         const restartDeadline = Date.now() + (opts.startTimeoutMs ?? 120_000);
-        await waitFor('kube-apiserver', procs, restartDeadline, async () =>
-          (await apiGet(server, pki, '/readyz')).status === 200,
-        );
+        await waitFor('kube-apiserver', procs, restartDeadline, async () => (await apiGet(server, pki, '/readyz')).status === 200);
       },
     };
   } catch (err) {
@@ -328,13 +326,19 @@ interface KcmWait {
 }
 
 async function waitControllerManager({ procs, deadline, port, server, pki, args }: KcmWait): Promise<void> {
-  await waitFor('kube-controller-manager', procs, deadline, async () =>
-    (await httpsGetInsecure(`https://127.0.0.1:${port}/healthz`)) === 200,
+  await waitFor(
+    'kube-controller-manager',
+    procs,
+    deadline,
+    async () => (await httpsGetInsecure(`https://127.0.0.1:${port}/healthz`)) === 200,
   );
   if (!serviceAccountControllerOn(args)) return;
   // The serviceaccount controller creates default/default; pods are admitted once it exists.
-  await waitFor('kube-controller-manager', procs, deadline, async () =>
-    (await apiGet(server, pki, '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
+  await waitFor(
+    'kube-controller-manager',
+    procs,
+    deadline,
+    async () => (await apiGet(server, pki, '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
   );
 }
 
@@ -372,8 +376,21 @@ function makePki(dir: string): Pki {
     openssl(dir, ['req', '-new', '-key', `${name}.key`, '-subj', subj, '-out', `${name}.csr`]);
     writeFileSync(join(dir, `${name}.ext`), ext);
     openssl(dir, [
-      'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-days', '3650', '-extfile', `${name}.ext`, '-out', `${name}.crt`,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '3650',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
     ]);
   };
   sign(
@@ -441,12 +458,14 @@ function kubeconfigYaml(server: string, pki: Pki): string {
 
 async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () =>
-      new Promise<ReturnType<typeof createServer>>((res, rej) => {
-        const s = createServer();
-        s.once('error', rej);
-        s.listen(0, '127.0.0.1', () => res(s));
-      }),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((res, rej) => {
+          const s = createServer();
+          s.once('error', rej);
+          s.listen(0, '127.0.0.1', () => res(s));
+        }),
     ),
   );
   const ports = servers.map((s) => {

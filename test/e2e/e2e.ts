@@ -44,12 +44,17 @@ export async function startE2E({ operator = true } = {}): Promise<E2E> {
   const dir = await mkdtemp('/var/tmp/ffjob-e2e-');
   const cluster = await startCluster();
   const image = await workerImage();
-  const agent = await startNodeAgent({ kube: cluster.kube, root: join(dir, 'node'), workDir: CHECKOUT, labelSelector: JOB_NAME_LABEL, log, ...(image ? { image } : {}) }).catch(
-    async (err: unknown) => {
-      await cluster.cp.stop();
-      throw err;
-    },
-  );
+  const agent = await startNodeAgent({
+    kube: cluster.kube,
+    root: join(dir, 'node'),
+    workDir: CHECKOUT,
+    labelSelector: JOB_NAME_LABEL,
+    log,
+    ...(image ? { image } : {}),
+  }).catch(async (err: unknown) => {
+    await cluster.cp.stop();
+    throw err;
+  });
   const e2e: E2E = {
     ...cluster,
     agent,
@@ -61,7 +66,11 @@ export async function startE2E({ operator = true } = {}): Promise<E2E> {
       // on a hostPath to read them from the host afterwards. The refusal itself is tested in
       // test/integration/host-access.test.ts.
       e2e.operator = await startOperator({
-        kubeconfig: cluster.cp.kubeconfig, log, defaultMetrics: false, backoff: { baseMs: 1000, maxMs: 5000 }, allowHostAccess: true,
+        kubeconfig: cluster.cp.kubeconfig,
+        log,
+        defaultMetrics: false,
+        backoff: { baseMs: 1000, maxMs: 5000 },
+        allowHostAccess: true,
       });
       return e2e.operator;
     },
@@ -75,10 +84,11 @@ export async function startE2E({ operator = true } = {}): Promise<E2E> {
     },
   };
   // The caller's `after` has no e2e to stop when this throws, so a failed start stops it here.
-  if (operator) await e2e.startOperator().catch(async (err: unknown) => {
-    await e2e.stop();
-    throw err;
-  });
+  if (operator)
+    await e2e.startOperator().catch(async (err: unknown) => {
+      await e2e.stop();
+      throw err;
+    });
   return e2e;
 }
 
@@ -119,12 +129,15 @@ export async function applyTinyJob(e2e: E2E, name: string, edit: (spec: JobSpec,
 
 /** finished waits until the job has a Succeeded or Failed condition and returns it. */
 export async function finished(e2e: E2E, ns: string, name: string, timeoutMs: number): Promise<ForwardForwardJob> {
-  return eventually(async () => {
-    const job = await getJob(e2e.kube, ns, name);
-    const done = job.status?.conditions?.find((c) => (c.type === 'Succeeded' || c.type === 'Failed') && c.status === 'True');
-    assert.ok(done, `job ${ns}/${name} still running: ${JSON.stringify(job.status?.conditions?.map((c) => c.type))}`);
-    return job;
-  }, { timeoutMs, intervalMs: 500 });
+  return eventually(
+    async () => {
+      const job = await getJob(e2e.kube, ns, name);
+      const done = job.status?.conditions?.find((c) => (c.type === 'Succeeded' || c.type === 'Failed') && c.status === 'True');
+      assert.ok(done, `job ${ns}/${name} still running: ${JSON.stringify(job.status?.conditions?.map((c) => c.type))}`);
+      return job;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
 }
 
 /** workerStatus is what a worker serves on /status. */
@@ -149,11 +162,14 @@ export async function workerStatus(e2e: E2E, ns: string, pod: string, metricsPor
  */
 export async function waitForWorker(e2e: E2E, ns: string, pod: string, ready: (s: WorkerStatus) => boolean): Promise<WorkerStatus> {
   try {
-    return await eventually(async () => {
-      const status = await workerStatus(e2e, ns, pod);
-      assert.ok(ready(status), `${pod}: ${JSON.stringify(status)}`);
-      return status;
-    }, { timeoutMs: 120_000, intervalMs: 100 });
+    return await eventually(
+      async () => {
+        const status = await workerStatus(e2e, ns, pod);
+        assert.ok(ready(status), `${pod}: ${JSON.stringify(status)}`);
+        return status;
+      },
+      { timeoutMs: 120_000, intervalMs: 100 },
+    );
   } catch (err) {
     throw new Error(`${ns}/${pod}: ${(err as Error).message}\n${await processReport(e2e, ns, pod)}`, { cause: err });
   }

@@ -18,9 +18,12 @@ let e2e: E2E;
 /** baseline is the undisturbed tiny job's test accuracy. */
 let baseline: number | undefined;
 
-before(async () => {
-  e2e = await startE2E();
-}, { timeout: HOOK_TIMEOUT_MS });
+before(
+  async () => {
+    e2e = await startE2E();
+  },
+  { timeout: HOOK_TIMEOUT_MS },
+);
 
 after(() => e2e?.stop(), { timeout: HOOK_TIMEOUT_MS });
 
@@ -42,10 +45,22 @@ function count(text: string, needle: string): number {
 
 /** nothingLeft: no pods, no processes, no pod directories and none of the job's objects. */
 async function assertNothingLeft(ns: string, pids: number[], podDirs: string[]): Promise<void> {
-  await eventually(async () => {
-    assert.deepEqual((await listPods(e2e.kube, ns)).map((p) => p.metadata?.name), []);
-    assert.deepEqual(e2e.agent.running().filter((r) => r.namespace === ns).map((r) => r.name), []);
-  }, { timeoutMs: 60_000, intervalMs: 250 });
+  await eventually(
+    async () => {
+      assert.deepEqual(
+        (await listPods(e2e.kube, ns)).map((p) => p.metadata?.name),
+        [],
+      );
+      assert.deepEqual(
+        e2e.agent
+          .running()
+          .filter((r) => r.namespace === ns)
+          .map((r) => r.name),
+        [],
+      );
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
   for (const pid of pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `process ${pid} still exists`);
   for (const dir of podDirs) assert.equal(existsSync(dir), false, `${dir} is left`);
 }
@@ -66,7 +81,11 @@ void describe('faults', () => {
     await mkdir(volume);
     await chown(volume, 0, 1000);
     await chmod(volume, 0o2775);
-    const ns = await applyTinyJob(e2e, 'kill', (spec) => (spec.checkpoint = { volume: { hostPath: { path: volume, type: 'DirectoryOrCreate' } } }));
+    const ns = await applyTinyJob(
+      e2e,
+      'kill',
+      (spec) => (spec.checkpoint = { volume: { hostPath: { path: volume, type: 'DirectoryOrCreate' } } }),
+    );
     // Chapter 1 of 2 is under way: chapter 0 is checkpointed, chapter 1 is not.
     await waitForWorker(e2e, ns, 'kill-g1-r0', (s) => s.chapter === 1 && s.phase === 'training');
     const killed = e2e.agent.pod(ns, 'kill-g1-r0');
@@ -91,7 +110,11 @@ void describe('faults', () => {
       const { checkpoint, skipped } = await loadLatestCheckpoint(dir);
       assert.deepEqual(skipped, [], `${dir}: unusable checkpoints`);
       assert.equal(checkpoint?.meta.chapter, 1);
-      assert.deepEqual(readdirSync(dir).filter((f) => !/^chapter-\d+\.ffckpt$/.test(f)), [], `${dir}: stray files`);
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => !/^chapter-\d+\.ffckpt$/.test(f)),
+        [],
+        `${dir}: stray files`,
+      );
     }
   });
 
@@ -111,7 +134,10 @@ void describe('faults', () => {
       const sender = await podLog(e2e, ns, 'cut-g0-r0');
       // Retries may also come from publishing before the receiver listens; the cuts are
       // two retries in a row of one publish, the second after a longer pause.
-      const retries = sender.split('\n').filter((l) => l.includes('"msg":"publish retry"')).map((l) => JSON.parse(l) as { attempt: number; delayMs: number; error: string });
+      const retries = sender
+        .split('\n')
+        .filter((l) => l.includes('"msg":"publish retry"'))
+        .map((l) => JSON.parse(l) as { attempt: number; delayMs: number; error: string });
       const second = retries.findIndex((r, i) => r.attempt === 2 && retries[i - 1]?.attempt === 1);
       assert.ok(second > 0, `no two retries of one publish: ${JSON.stringify(retries)}`);
       const [a, b] = [retries[second - 1]!, retries[second]!];
@@ -143,17 +169,24 @@ void describe('faults', () => {
       spec.training.epochs = 400;
       spec.runPolicy = { activeDeadlineSeconds: 10 };
     });
-    const runs = await eventually(() => {
-      const mine = e2e.agent.running().filter((r) => r.namespace === ns);
-      assert.equal(mine.length, 2);
-      return mine;
-    }, { timeoutMs: 60_000 });
+    const runs = await eventually(
+      () => {
+        const mine = e2e.agent.running().filter((r) => r.namespace === ns);
+        assert.equal(mine.length, 2);
+        return mine;
+      },
+      { timeoutMs: 60_000 },
+    );
     const job = await finished(e2e, ns, 'late', 120_000);
     const failed = job.status?.conditions?.find((c) => c.type === 'Failed');
     assert.equal(failed?.status, 'True', JSON.stringify(job.status));
     assert.equal(failed?.reason, 'DeadlineExceeded');
     assert.match(failed?.message ?? '', /activeDeadlineSeconds \(10 s\)/);
-    await assertNothingLeft(ns, runs.map((r) => r.process.pid ?? 0), runs.map((r) => r.podDir));
+    await assertNothingLeft(
+      ns,
+      runs.map((r) => r.process.pid ?? 0),
+      runs.map((r) => r.podDir),
+    );
   });
 
   void it('a job deleted mid-run: every process stops and nothing is left', async () => {
@@ -163,13 +196,22 @@ void describe('faults', () => {
     const runs = e2e.agent.running().filter((r) => r.namespace === ns);
     assert.equal(runs.length, 2);
     await e2e.kubectl(['delete', 'ffjob', 'gone', '-n', ns, '--wait=false']);
-    await assertNothingLeft(ns, runs.map((r) => r.process.pid ?? 0), runs.map((r) => r.podDir));
-    await eventually(async () => {
-      for (const kind of ['configmaps', 'secrets', 'services']) {
-        const list = await e2e.kube.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${ns}/${kind}`, { query: { labelSelector: JOB_NAME_LABEL } });
-        assert.equal(list.items.length, 0, `${kind} left`);
-      }
-    }, { timeoutMs: 60_000 });
+    await assertNothingLeft(
+      ns,
+      runs.map((r) => r.process.pid ?? 0),
+      runs.map((r) => r.podDir),
+    );
+    await eventually(
+      async () => {
+        for (const kind of ['configmaps', 'secrets', 'services']) {
+          const list = await e2e.kube.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${ns}/${kind}`, {
+            query: { labelSelector: JOB_NAME_LABEL },
+          });
+          assert.equal(list.items.length, 0, `${kind} left`);
+        }
+      },
+      { timeoutMs: 60_000 },
+    );
   });
 
   void it('the operator killed mid-job: a new one carries on with no duplicate pods', async () => {
@@ -204,10 +246,14 @@ void describe('faults', () => {
 
 /** operatorProcess runs the operator as its own process, as a Deployment would. */
 function operatorProcess(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'operator/main.ts', '--kubeconfig', e2e.cp.kubeconfig, '--metrics-listen', '127.0.0.1:0'], {
-    cwd: CHECKOUT,
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'operator/main.ts', '--kubeconfig', e2e.cp.kubeconfig, '--metrics-listen', '127.0.0.1:0'],
+    {
+      cwd: CHECKOUT,
+      stdio: 'ignore',
+    },
+  );
   process.once('exit', () => child.kill('SIGKILL'));
   return child;
 }
@@ -258,4 +304,3 @@ function cuttingProxy({ ip, port, cuts, afterBytes }: Cut, target: () => string 
   };
   return new Promise((resolve, reject) => proxy.server.once('error', reject).listen(port, ip, () => resolve(proxy)));
 }
-

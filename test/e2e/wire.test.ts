@@ -110,7 +110,7 @@ async function publishError(target: string, b: WeightBundle, secret: string | un
 }
 
 void describe('bad input on the wire', () => {
-  void it('refuses every bad frame and other jobs\' tokens with a gRPC status; the worker trains on', async () => {
+  void it("refuses every bad frame and other jobs' tokens with a gRPC status; the worker trains on", async () => {
     // Six epochs leave time to send everything while the receiver still trains.
     const longer = (spec: JobSpec): void => void (spec.training.epochs = 6);
     const [calm, target] = [await applyTinyJob(e2e, 'calm', longer), await applyTinyJob(e2e, 'wire', longer)];
@@ -131,7 +131,10 @@ void describe('bad input on the wire', () => {
 
     const good = bundle('wire');
     const header = headerFrame(good);
-    const data = (i: number): PublishLayersRequest => ({ header: undefined, chunk: { tensorIndex: i, offset: 0, data: tensorBytes(good.tensors[i]!.values) } });
+    const data = (i: number): PublishLayersRequest => ({
+      header: undefined,
+      chunk: { tensorIndex: i, offset: 0, data: tensorBytes(good.tensors[i]!.values) },
+    });
     const version = structuredClone(header);
     version.header!.protocolVersion = 2;
     refused(await sendFrames(at, mine, [version]), status.FAILED_PRECONDITION, /protocol_version: 2/);
@@ -152,7 +155,11 @@ void describe('bad input on the wire', () => {
 
     const job = await finished(e2e, target, 'wire', 240_000);
     assert.equal(job.status?.conditions?.at(-1)?.type, 'Succeeded', JSON.stringify(job.status));
-    assert.deepEqual((await listPods(e2e.kube, target)).map((p) => p.metadata?.labels?.[ATTEMPT_LABEL]), ['0', '0'], 'no worker failed');
+    assert.deepEqual(
+      (await listPods(e2e.kube, target)).map((p) => p.metadata?.labels?.[ATTEMPT_LABEL]),
+      ['0', '0'],
+      'no worker failed',
+    );
     assert.equal(e2e.agent.pod(target, 'wire-g1-r0')?.uid, run.uid, 'the same process trained to the end');
     const log = await podLog(e2e, target, 'wire-g1-r0');
     // Two chapters, each trained once on what the real group 0 sent.

@@ -61,7 +61,10 @@ void describe('the images, run as the chart runs them', () => {
     assert.equal(r.code, 0, r.stderr);
     const summary = onlyJsonObject(r.stdout);
     assert.ok(summary.testAccuracy !== null && summary.testAccuracy > 0.5, `test accuracy ${summary.testAccuracy}`);
-    assert.deepEqual(summary.groups.map((g) => g.backend), ['wasm', 'wasm']);
+    assert.deepEqual(
+      summary.groups.map((g) => g.backend),
+      ['wasm', 'wasm'],
+    );
     assert.equal((await stat(join(run, 'model', 'ff.json'))).uid, 1000, 'the model was written by uid 1000');
   });
 

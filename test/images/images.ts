@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 
 const BUILD_SCRIPT = fileURLToPath(new URL('./build.sh', import.meta.url));
 
-
 /** ImageConfig is the part of an image's OCI config that running it needs. */
 export interface ImageConfig {
   Entrypoint?: string[];
@@ -73,7 +72,9 @@ export async function ensureImages(): Promise<Images> {
   const r = await buildImages([]);
   if (r.code !== 0) throw new Error(`test/images/build.sh failed (exit ${r.code}):\n${r.stderr}`);
   const dir = r.stdout.trim();
-  const names = readFileSync(join(dir, 'names'), 'utf8').split('\n').filter((n) => n !== '');
+  const names = readFileSync(join(dir, 'names'), 'utf8')
+    .split('\n')
+    .filter((n) => n !== '');
   return Object.fromEntries(names.map((n) => [n, builtImage(dir, n)])) as Images;
 }
 
@@ -90,6 +91,18 @@ const RESTRICTED = ['--read-only', '--user', '1000:1000', '--cap-drop', 'ALL', '
 /** podmanRun runs `args` in a throw-away container of `image` with the chart's restrictions; `extra` goes before the image. */
 export function podmanRun(image: BuiltImage, args: string[], extra: string[] = []): Promise<CommandResult> {
   const storage = ['--root', join(image.dir, 'storage'), '--runroot', join(image.dir, 'run'), '--storage-driver', 'overlay'];
-  return run('podman', [...storage, '--runtime', 'runc', 'run', '--rm', '--network', 'none', ...LIMITS, ...RESTRICTED, ...extra, image.ref, ...args]);
+  return run('podman', [
+    ...storage,
+    '--runtime',
+    'runc',
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    ...LIMITS,
+    ...RESTRICTED,
+    ...extra,
+    image.ref,
+    ...args,
+  ]);
 }
-

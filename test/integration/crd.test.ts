@@ -63,9 +63,17 @@ const INVALID: { name: string; spec: unknown; field: string }[] = [
   },
   { name: 'idx without a path', spec: edit((s) => (s.dataset = { name: 'idx' })), field: 'spec.dataset.path' },
   { name: 'mnist said to be 3072 wide', spec: edit((s) => (s.dataset = { inputSize: 3072 })), field: 'spec.dataset.inputSize' },
-  { name: 'an input narrower than the label', spec: edit((s) => (s.dataset = { name: 'idx', path: '/d', inputSize: 10 })), field: 'spec.dataset.inputSize' },
+  {
+    name: 'an input narrower than the label',
+    spec: edit((s) => (s.dataset = { name: 'idx', path: '/d', inputSize: 10 })),
+    field: 'spec.dataset.inputSize',
+  },
   { name: 'same port twice', spec: edit((s) => (s.worker = { port: 9090 })), field: 'spec.worker.metricsPort' },
-  { name: 'negative learning rate', spec: edit((s) => (s.training = { optimizer: { learningRate: -1 } })), field: 'spec.training.optimizer.learningRate' },
+  {
+    name: 'negative learning rate',
+    spec: edit((s) => (s.training = { optimizer: { learningRate: -1 } })),
+    field: 'spec.training.optimizer.learningRate',
+  },
   { name: 'unknown restart policy', spec: edit((s) => (s.runPolicy = { restartPolicy: 'Always' })), field: 'spec.runPolicy.restartPolicy' },
   { name: 'negative backoffLimit', spec: edit((s) => (s.runPolicy = { backoffLimit: -1 })), field: 'spec.runPolicy.backoffLimit' },
 ];
@@ -86,7 +94,10 @@ void describe('CRD', () => {
       const got = await rejection(c.spec);
       const cli = validateSpec(c.spec);
       assert.ok(got.causes.length > 0, 'rejected');
-      assert.ok(got.causes.some((m) => m.startsWith(`${c.field}:`)), `a cause names ${c.field}: ${got.causes.join(' | ')}`);
+      assert.ok(
+        got.causes.some((m) => m.startsWith(`${c.field}:`)),
+        `a cause names ${c.field}: ${got.causes.join(' | ')}`,
+      );
       // kubectl prints `ForwardForwardJob.forwardforward.dev "bad" is invalid: [e1, e2]`; each
       // e is field.Error's text, which is what validateSpec returns.
       assert.equal(got.causes.length, cli.length, `${got.message}\nvs CLI:\n${cli.join('\n')}`);
@@ -117,7 +128,10 @@ void describe('CRD', () => {
       const got = await rejectionOf(body);
       const cli = validateJob({ ...body, metadata: { name: c.metadata } });
       assert.ok(got.causes.length > 0, 'rejected');
-      assert.ok(got.causes.every((m) => m.startsWith('metadata.name:') || m.startsWith('<nil>:')), got.causes.join(' | '));
+      assert.ok(
+        got.causes.every((m) => m.startsWith('metadata.name:') || m.startsWith('<nil>:')),
+        got.causes.join(' | '),
+      );
       assert.equal(got.causes.length, cli.length, `${got.message}\nvs CLI:\n${cli.join('\n')}`);
       for (const line of cli) assert.ok(got.message.includes(line), `API server: ${got.message}\nmissing CLI line: ${line}`);
     });
@@ -137,6 +151,9 @@ void describe('CRD', () => {
       (e: unknown) => e as KubeError,
     );
     assert.ok(err, 'rejected');
-    assert.ok(validateSpec(spec).every((m) => err.message.includes(m)), `${err.message} vs ${validateSpec(spec).join(' | ')}`);
+    assert.ok(
+      validateSpec(spec).every((m) => err.message.includes(m)),
+      `${err.message} vs ${validateSpec(spec).join(' | ')}`,
+    );
   });
 });

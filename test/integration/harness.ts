@@ -24,8 +24,11 @@ export const CONTROLLERS = ['*', '-node-lifecycle-controller', '-pod-garbage-col
 export function kubectlFor(cp: ControlPlane): Cluster['kubectl'] {
   return (args, input) =>
     new Promise((resolve, reject) => {
-      const child = execFile(join(cp.binDir, 'kubectl'), ['--kubeconfig', cp.kubeconfig, ...args], { timeout: 30_000 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
+      const child = execFile(
+        join(cp.binDir, 'kubectl'),
+        ['--kubeconfig', cp.kubeconfig, ...args],
+        { timeout: 30_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)),
       );
       child.stdin?.end(input ?? '');
     });
@@ -51,14 +54,20 @@ export async function startCluster(): Promise<Cluster> {
 
 async function installCrd(kube: Kube): Promise<void> {
   await kube.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crdObject() });
-  await eventually(async () => {
-    const crd = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>(
-      'GET',
-      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`,
-    );
-    assert.ok(crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'), 'CRD established');
-    await kube.request('GET', `/apis/${GROUP}/${VERSION}/${PLURAL}`);
-  }, { timeoutMs: 60_000 });
+  await eventually(
+    async () => {
+      const crd = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>(
+        'GET',
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`,
+      );
+      assert.ok(
+        crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'),
+        'CRD established',
+      );
+      await kube.request('GET', `/apis/${GROUP}/${VERSION}/${PLURAL}`);
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 /**
@@ -79,7 +88,10 @@ export const HOOK_TIMEOUT_MS = 240_000;
  */
 export async function stopEach(...stops: (() => Promise<unknown> | undefined)[]): Promise<void> {
   const errors: unknown[] = [];
-  for (const stop of stops) await Promise.resolve().then(stop).catch((err: unknown) => errors.push(err));
+  for (const stop of stops)
+    await Promise.resolve()
+      .then(stop)
+      .catch((err: unknown) => errors.push(err));
   if (errors.length > 0) throw errors[0];
 }
 
@@ -112,7 +124,12 @@ export function jobsPath(ns: string): string {
 
 /** createJob creates a job from a partial spec (model.layers defaults to four layers). */
 export async function createJob(kube: Kube, ns: string, name: string, spec: Record<string, unknown> = {}): Promise<ForwardForwardJob> {
-  const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace: ns }, spec: { model: { layers: [32, 32, 32, 32] }, ...spec } };
+  const body = {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name, namespace: ns },
+    spec: { model: { layers: [32, 32, 32, 32] }, ...spec },
+  };
   return kube.request<ForwardForwardJob>('POST', jobsPath(ns), { body });
 }
 
@@ -131,16 +148,22 @@ export async function listPods(kube: Kube, ns: string, job?: string): Promise<V1
 
 /** podFinished waits until a pod's phase is Succeeded or Failed and returns it. */
 export function podFinished(kube: Kube, ns: string, name: string, timeoutMs: number): Promise<V1Pod> {
-  return eventually(async () => {
-    const p = await kube.request<V1Pod>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
-    assert.ok(p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', `${name} is ${p.status?.phase}`);
-    return p;
-  }, { timeoutMs });
+  return eventually(
+    async () => {
+      const p = await kube.request<V1Pod>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
+      assert.ok(p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', `${name} is ${p.status?.phase}`);
+      return p;
+    },
+    { timeoutMs },
+  );
 }
 
 /** podNames lists the job's pods that are not being deleted, sorted. */
 export async function podNames(kube: Kube, ns: string, job?: string): Promise<string[]> {
-  return (await listPods(kube, ns, job)).filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.name ?? '').sort();
+  return (await listPods(kube, ns, job))
+    .filter((p) => !p.metadata?.deletionTimestamp)
+    .map((p) => p.metadata?.name ?? '')
+    .sort();
 }
 
 /** lastCondition is what `kubectl get` shows in the Status column. */

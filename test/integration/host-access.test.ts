@@ -14,7 +14,12 @@ const ADMISSION = '/apis/admissionregistration.k8s.io/v1';
 
 // What the API server says to a dry-run create: '' when it accepts the job.
 async function verdict(spec: Record<string, unknown>): Promise<string> {
-  const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name: 'host', namespace: ns }, spec: { model: { layers: [8, 8] }, ...spec } };
+  const body = {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name: 'host', namespace: ns },
+    spec: { model: { layers: [8, 8] }, ...spec },
+  };
   try {
     await cluster.kube.request('POST', jobsPath(ns), { body, query: { dryRun: 'All' } });
     return '';
@@ -24,7 +29,9 @@ async function verdict(spec: Record<string, unknown>): Promise<string> {
   }
 }
 
-const container = (securityContext: object, extra: object = {}): object => ({ containers: [{ name: 'worker', securityContext, ...extra }] });
+const container = (securityContext: object, extra: object = {}): object => ({
+  containers: [{ name: 'worker', securityContext, ...extra }],
+});
 
 const REFUSED: { name: string; spec: Record<string, unknown> }[] = [
   { name: 'hostNetwork under spec', spec: { worker: { template: { spec: { hostNetwork: true } } } } },
@@ -34,10 +41,16 @@ const REFUSED: { name: string; spec: Record<string, unknown> }[] = [
   { name: 'the service account token mounted', spec: { worker: { template: { spec: { automountServiceAccountToken: true } } } } },
   { name: 'a hostPath volume', spec: { worker: { template: { spec: { volumes: [{ name: 'root', hostPath: { path: '/' } }] } } } } },
   { name: 'a privileged worker container', spec: { worker: { template: { spec: container({ privileged: true }) } } } },
-  { name: 'privilege escalation in a sidecar', spec: { worker: { template: { spec: { containers: [{ name: 'side', securityContext: { allowPrivilegeEscalation: true } }] } } } } },
+  {
+    name: 'privilege escalation in a sidecar',
+    spec: { worker: { template: { spec: { containers: [{ name: 'side', securityContext: { allowPrivilegeEscalation: true } }] } } } },
+  },
   { name: 'an added capability', spec: { worker: { template: { spec: container({ capabilities: { add: ['SYS_ADMIN'] } }) } } } },
   { name: 'a hostPort', spec: { worker: { template: { spec: container({}, { ports: [{ containerPort: 7070, hostPort: 7070 }] }) } } } },
-  { name: 'a privileged init container', spec: { worker: { template: { spec: { initContainers: [{ name: 'init', securityContext: { privileged: true } }] } } } } },
+  {
+    name: 'a privileged init container',
+    spec: { worker: { template: { spec: { initContainers: [{ name: 'init', securityContext: { privileged: true } }] } } } },
+  },
   { name: 'a hostPath checkpoint volume', spec: { checkpoint: { volume: { hostPath: { path: '/' } } } } },
 ];
 
@@ -74,6 +87,9 @@ void describe('worker template policy (ValidatingAdmissionPolicy)', () => {
       },
     };
     assert.equal(await verdict({ worker: { template }, checkpoint: { volume: { persistentVolumeClaim: { claimName: 'ckpt' } } } }), '');
-    assert.deepEqual(hostAccessViolations({ worker: { template }, checkpoint: { volume: { persistentVolumeClaim: { claimName: 'ckpt' } } } }), []);
+    assert.deepEqual(
+      hostAccessViolations({ worker: { template }, checkpoint: { volume: { persistentVolumeClaim: { claimName: 'ckpt' } } } }),
+      [],
+    );
   });
 });

@@ -22,9 +22,8 @@ void describe('kube client', () => {
     const path = `/api/v1/namespaces/${ns}/configmaps`;
     const cm = await cluster.kube.request<V1ConfigMap>('POST', path, { body: { metadata: { name: 'c' } } });
     // A precondition on a wrong UID must make the server refuse: proof that it read the body.
-    await assert.rejects(
-      cluster.kube.request('DELETE', `${path}/c`, { body: { preconditions: { uid: 'not-the-uid' } } }),
-      (err: unknown) => isStatus(err, 409),
+    await assert.rejects(cluster.kube.request('DELETE', `${path}/c`, { body: { preconditions: { uid: 'not-the-uid' } } }), (err: unknown) =>
+      isStatus(err, 409),
     );
     for (let i = 0; i < 3; i++) assert.equal((await cluster.kube.request<V1ConfigMap>('GET', `${path}/c`)).metadata?.uid, cm.metadata?.uid);
     await cluster.kube.request('DELETE', `${path}/c`, { body: { preconditions: { uid: cm.metadata?.uid } } });

@@ -41,8 +41,16 @@ export async function startOperatorProcess(args: string[], env: Record<string, s
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}:\n${log}`);
-    const leading = await fetch(`${metricsUrl}/metrics`).then(async (r) => /^ffjob_operator_leader 1$/m.test(await r.text()), () => false);
-    const ready = leading && (await fetch(`${metricsUrl}/readyz`).then((r) => r.ok, () => false));
+    const leading = await fetch(`${metricsUrl}/metrics`).then(
+      async (r) => /^ffjob_operator_leader 1$/m.test(await r.text()),
+      () => false,
+    );
+    const ready =
+      leading &&
+      (await fetch(`${metricsUrl}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ));
     if (ready) break;
     if (Date.now() > deadline) {
       await stop();

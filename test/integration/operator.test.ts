@@ -10,15 +10,31 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { ATTEMPT_LABEL } from '../../operator/controller/labels.js';
 import { PATCH_TYPES } from '../../operator/kube/client.js';
 import {
-  createJob, eventually, getJob, HOOK_TIMEOUT_MS, jobsPath, lastCondition, listPods, newNamespace, patchJobSpec, podNames, setPodPhase, startCluster,
-  stopEach, TEST_LEASE, type Cluster,
+  createJob,
+  eventually,
+  getJob,
+  HOOK_TIMEOUT_MS,
+  jobsPath,
+  lastCondition,
+  listPods,
+  newNamespace,
+  patchJobSpec,
+  podNames,
+  setPodPhase,
+  startCluster,
+  stopEach,
+  TEST_LEASE,
+  type Cluster,
 } from './harness.js';
 
 let cluster: Cluster;
 let operator: Operator;
 const log = createLogger({ component: 'operator-test' }, { level: 'warn' });
 const BACKOFF = { baseMs: 1500, maxMs: 3000 };
-const PROMETHEUS_PEER = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { app: 'prometheus' } } };
+const PROMETHEUS_PEER = {
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+  podSelector: { matchLabels: { app: 'prometheus' } },
+};
 
 // The operator is kept in `operator` before it leads, so `after` stops it even when it never does.
 async function start(): Promise<void> {
@@ -57,8 +73,12 @@ async function jobEvents(ns: string, job: string): Promise<Event[]> {
 // Quota admission answers 403 until the quota controller has filled in status.used; wait for it.
 async function createQuota(ns: string, hard: Record<string, string>): Promise<void> {
   const path = `/api/v1/namespaces/${ns}/resourcequotas`;
-  await cluster.kube.request('POST', path, { body: { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-pods' }, spec: { hard } } });
-  await eventually(async () => assert.ok((await cluster.kube.request<{ status?: { used?: object } }>('GET', `${path}/no-pods`)).status?.used));
+  await cluster.kube.request('POST', path, {
+    body: { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-pods' }, spec: { hard } },
+  });
+  await eventually(async () =>
+    assert.ok((await cluster.kube.request<{ status?: { used?: object } }>('GET', `${path}/no-pods`)).status?.used),
+  );
 }
 
 async function uids(ns: string, job: string): Promise<Record<string, string>> {
@@ -67,12 +87,22 @@ async function uids(ns: string, job: string): Promise<Record<string, string>> {
   return out;
 }
 
-before(async () => {
-  cluster = await startCluster();
-  await start();
-}, { timeout: HOOK_TIMEOUT_MS });
+before(
+  async () => {
+    cluster = await startCluster();
+    await start();
+  },
+  { timeout: HOOK_TIMEOUT_MS },
+);
 
-after(() => stopEach(() => operator?.stop(), () => cluster?.cp.stop()), { timeout: HOOK_TIMEOUT_MS });
+after(
+  () =>
+    stopEach(
+      () => operator?.stop(),
+      () => cluster?.cp.stop(),
+    ),
+  { timeout: HOOK_TIMEOUT_MS },
+);
 
 void describe('operator', { timeout: 15 * 60_000 }, () => {
   void it('creates a pod per group, the headless service, config and token, all owned by the job', async () => {
@@ -82,7 +112,11 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
     await eventually(async () => assert.deepEqual(await podNames(cluster.kube, ns, 'j'), want));
     const owned = async (path: string): Promise<void> => {
       const obj = await cluster.kube.request<{ metadata: { ownerReferences?: { uid: string; controller?: boolean }[] } }>('GET', path);
-      assert.deepEqual(obj.metadata.ownerReferences?.map((o) => [o.uid, o.controller]), [[job.metadata.uid, true]], path);
+      assert.deepEqual(
+        obj.metadata.ownerReferences?.map((o) => [o.uid, o.controller]),
+        [[job.metadata.uid, true]],
+        path,
+      );
     };
     await eventually(() => owned(`/api/v1/namespaces/${ns}/services/j`));
     await owned(`/api/v1/namespaces/${ns}/configmaps/j-config`);
@@ -102,17 +136,29 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
 
   void it('reports the layer split the workers train: a 3072-wide idx set gives layer 0 a group of its own', async () => {
     const ns = await newNamespace(cluster.kube, 'split');
-    const spec = { model: { layers: [1000, 1000, 1000] }, dataset: { name: 'idx', path: '/data', inputSize: 3072 }, parallelism: { workers: 2 } };
+    const spec = {
+      model: { layers: [1000, 1000, 1000] },
+      dataset: { name: 'idx', path: '/data', inputSize: 3072 },
+      parallelism: { workers: 2 },
+    };
     await createJob(cluster.kube, ns, 'j', spec);
     const want = [[0], [1, 2]];
-    await eventually(async () => assert.deepEqual((await getJob(cluster.kube, ns, 'j')).status?.groups?.map((g) => g.layers), want));
+    await eventually(async () =>
+      assert.deepEqual(
+        (await getJob(cluster.kube, ns, 'j')).status?.groups?.map((g) => g.layers),
+        want,
+      ),
+    );
     const env = (p: V1Pod): string | undefined => p.spec?.containers[0]?.env?.find((e) => e.name === 'FFJOB_LAYERS')?.value;
     const pods = await eventually(async () => {
       const listed = await listPods(cluster.kube, ns, 'j');
       assert.equal(listed.length, 2);
       return listed.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
     });
-    assert.deepEqual(pods.map(env), want.map((l) => l.join(',')));
+    assert.deepEqual(
+      pods.map(env),
+      want.map((l) => l.join(',')),
+    );
   });
 
   // A 422 from the pod's own validation, a 403 from quota admission: the user sees both the same way.
@@ -189,18 +235,27 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
     await eventually(() => cluster.kube.request('GET', `/api/v1/namespaces/${ns}/configmaps/j-config`));
   });
 
-  void it('creates a NetworkPolicy admitting the job\'s pods to both ports and metrics peers to the metrics port', async () => {
+  void it("creates a NetworkPolicy admitting the job's pods to both ports and metrics peers to the metrics port", async () => {
     const ns = await newNamespace(cluster.kube, 'netpol');
     const job = await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, worker: { port: 7000, metricsPort: 9000 } });
-    type Policy = { metadata: { ownerReferences?: { uid: string }[] }; spec: { podSelector: unknown; ingress: { from: unknown[]; ports: { port: number }[] }[] } };
+    type Policy = {
+      metadata: { ownerReferences?: { uid: string }[] };
+      spec: { podSelector: unknown; ingress: { from: unknown[]; ports: { port: number }[] }[] };
+    };
     const np = await eventually(() => cluster.kube.request<Policy>('GET', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/j`));
-    assert.deepEqual(np.metadata.ownerReferences?.map((o) => o.uid), [job.metadata.uid]);
+    assert.deepEqual(
+      np.metadata.ownerReferences?.map((o) => o.uid),
+      [job.metadata.uid],
+    );
     const ownPods = { podSelector: { matchLabels: { 'forwardforward.dev/job-name': 'j' } } };
     assert.deepEqual(np.spec.podSelector, ownPods.podSelector);
-    assert.deepEqual(np.spec.ingress.map((r) => [r.from, r.ports.map((p) => p.port)]), [
-      [[ownPods], [7000, 9000]],
-      [[PROMETHEUS_PEER], [9000]],
-    ]);
+    assert.deepEqual(
+      np.spec.ingress.map((r) => [r.from, r.ports.map((p) => p.port)]),
+      [
+        [[ownPods], [7000, 9000]],
+        [[PROMETHEUS_PEER], [9000]],
+      ],
+    );
   });
 
   void it('restarts a failed group alone with back-off, up to backoffLimit, then fails the job', async () => {
@@ -216,7 +271,10 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
       assert.equal((await pod(ns, 'j-g0-r0')).metadata?.uid, g0, 'the healthy group keeps its pod');
       const job = await getJob(cluster.kube, ns, 'j');
       assert.deepEqual((job.status as { restarts?: object }).restarts, { 'j-g1-r0': attempt });
-      assert.ok(job.status?.conditions?.some((c) => c.type === 'Restarting'), 'Restarting was reported');
+      assert.ok(
+        job.status?.conditions?.some((c) => c.type === 'Restarting'),
+        'Restarting was reported',
+      );
     }
     await setPodPhase(cluster.kube, { ns, name: 'j-g1-r0' }, 'Failed', { exitCode: 1, reason: 'Error' });
     const failed = await eventually(async () => {
@@ -254,12 +312,15 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
     });
     assert.equal(done.status?.testAccuracy, 0.97);
     assert.ok(done.status?.completionTime);
-    assert.deepEqual(done.status?.groups?.map((g) => g.phase), ['Succeeded', 'Succeeded']);
+    assert.deepEqual(
+      done.status?.groups?.map((g) => g.phase),
+      ['Succeeded', 'Succeeded'],
+    );
     const table = await cluster.kubectl(['get', 'ffjob', '-n', ns]);
     assert.match(table, /j\s+Succeeded\s+2\/2/);
   });
 
-  void it('reads progress and time left from the workers\' /status', async () => {
+  void it("reads progress and time left from the workers' /status", async () => {
     // The tests play the pods too: one loopback server answers for both workers.
     const workers = createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
@@ -279,7 +340,10 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
       });
       assert.equal(job.status?.progressPercent, 40);
       assert.equal(typeof job.status?.estimatedSecondsLeft, 'number');
-      assert.deepEqual(job.status?.groups?.map((g) => g.chapter), [4, 4]);
+      assert.deepEqual(
+        job.status?.groups?.map((g) => g.chapter),
+        [4, 4],
+      );
     } finally {
       workers.close();
     }
@@ -287,28 +351,40 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
 
   void it('a pod stuck Pending past startupDeadlineSeconds fails the job, and its TTL then deletes it', async () => {
     const ns = await newNamespace(cluster.kube, 'deadline');
-    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 }, runPolicy: { startupDeadlineSeconds: 5, ttlSecondsAfterFinished: 3 } });
+    await createJob(cluster.kube, ns, 'j', {
+      parallelism: { workers: 2 },
+      runPolicy: { startupDeadlineSeconds: 5, ttlSecondsAfterFinished: 3 },
+    });
     // Deadlines leave room for a loaded machine: g0 must be marked Running before g1's deadline.
     await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 2));
     await setPodPhase(cluster.kube, { ns, name: 'j-g0-r0' }, 'Running');
-    const failed = await eventually(async () => {
-      const job = await getJob(cluster.kube, ns, 'j');
-      assert.equal(lastCondition(job), 'Failed');
-      return job;
-    }, { timeoutMs: 15_000 });
+    const failed = await eventually(
+      async () => {
+        const job = await getJob(cluster.kube, ns, 'j');
+        assert.equal(lastCondition(job), 'Failed');
+        return job;
+      },
+      { timeoutMs: 15_000 },
+    );
     assert.equal(failed.status?.conditions?.at(-1)?.reason, 'StartupDeadlineExceeded');
     assert.match(failed.status?.conditions?.at(-1)?.message ?? '', /pod j-g1-r0 did not start within startupDeadlineSeconds/);
-    await eventually(async () => {
-      const left = await cluster.kube.request<{ items: unknown[] }>('GET', jobsPath(ns));
-      assert.equal(left.items.length, 0, 'deleted after ttlSecondsAfterFinished');
-    }, { timeoutMs: 10_000 });
+    await eventually(
+      async () => {
+        const left = await cluster.kube.request<{ items: unknown[] }>('GET', jobsPath(ns));
+        assert.equal(left.items.length, 0, 'deleted after ttlSecondsAfterFinished');
+      },
+      { timeoutMs: 10_000 },
+    );
   });
 
   void it('a template asking for hostNetwork, or workers too big for their memory limit, fail the job before any pod exists', async () => {
     const ns = await newNamespace(cluster.kube, 'refused');
     await createJob(cluster.kube, ns, 'host', { worker: { template: { spec: { hostNetwork: true } } } });
     await createJob(cluster.kube, ns, 'big', { model: { layers: [8000, 8000] }, worker: { resources: { limits: { memory: '256Mi' } } } });
-    const want = { host: ['HostAccessRefused', /^spec\.worker\.template hostNetwork gives worker pods access to the node/], big: ['MemoryEstimateExceeded', /^spec\.model\.layers: worker 0 needs at least/] } as const;
+    const want = {
+      host: ['HostAccessRefused', /^spec\.worker\.template hostNetwork gives worker pods access to the node/],
+      big: ['MemoryEstimateExceeded', /^spec\.model\.layers: worker 0 needs at least/],
+    } as const;
     for (const [name, [reason, message]] of Object.entries(want)) {
       const failed = await eventually(async () => {
         const job = await getJob(cluster.kube, ns, name);
@@ -327,11 +403,14 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
     await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 1));
     // No worker answers /status here: its chapter and step never move.
     await setPodPhase(cluster.kube, { ns, name: 'j-g0-r0' }, 'Running');
-    const failed = await eventually(async () => {
-      const job = await getJob(cluster.kube, ns, 'j');
-      assert.equal(lastCondition(job), 'Failed');
-      return job;
-    }, { timeoutMs: 40_000, intervalMs: 500 });
+    const failed = await eventually(
+      async () => {
+        const job = await getJob(cluster.kube, ns, 'j');
+        assert.equal(lastCondition(job), 'Failed');
+        return job;
+      },
+      { timeoutMs: 40_000, intervalMs: 500 },
+    );
     assert.equal(failed.status?.conditions?.at(-1)?.reason, 'ProgressDeadlineExceeded');
     assert.match(failed.status?.conditions?.at(-1)?.message ?? '', /^pod j-g0-r0 made no progress for \d+ s .*backoffLimit is 0$/);
   });
@@ -342,11 +421,14 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
     await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 1));
     await setPodPhase(cluster.kube, { ns, name: 'j-g0-r0' }, 'Running');
     await eventually(async () => assert.equal(lastCondition(await getJob(cluster.kube, ns, 'j')), 'Running'));
-    const failed = await eventually(async () => {
-      const job = await getJob(cluster.kube, ns, 'j');
-      assert.equal(lastCondition(job), 'Failed');
-      return job;
-    }, { timeoutMs: 10_000 });
+    const failed = await eventually(
+      async () => {
+        const job = await getJob(cluster.kube, ns, 'j');
+        assert.equal(lastCondition(job), 'Failed');
+        return job;
+      },
+      { timeoutMs: 10_000 },
+    );
     assert.equal(failed.status?.conditions?.at(-1)?.reason, 'DeadlineExceeded');
     await eventually(async () => assert.deepEqual(await podNames(cluster.kube, ns, 'j'), []), { timeoutMs: 5000 });
   });
@@ -391,11 +473,14 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
     };
     assert.equal((await get('/healthz')).status, 200);
     await eventually(async () => assert.equal((await get('/readyz')).status, 200));
-    const metrics = await eventually(async () => {
-      const { text } = await get('/metrics');
-      assert.match(text, /^ffjob_operator_jobs\{phase="[A-Za-z]+"\} \d+$/m);
-      return text;
-    }, { timeoutMs: 5000 });
+    const metrics = await eventually(
+      async () => {
+        const { text } = await get('/metrics');
+        assert.match(text, /^ffjob_operator_jobs\{phase="[A-Za-z]+"\} \d+$/m);
+        return text;
+      },
+      { timeoutMs: 5000 },
+    );
     assert.match(metrics, /^ffjob_operator_reconciles_total\{result="(success|requeue)"\} [1-9]\d*$/m);
     assert.match(metrics, /^ffjob_operator_reconcile_duration_seconds_count [1-9]\d*$/m);
     assert.match(metrics, /^ffjob_operator_queue_depth \d+$/m);
@@ -409,11 +494,14 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
     await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'j')).length, 2));
     await eventually(() => cluster.kube.request('GET', `/api/v1/namespaces/${ns}/services/j`));
     await cluster.kube.request('DELETE', `${jobsPath(ns)}/j`);
-    await eventually(async () => {
-      assert.deepEqual(await listPods(cluster.kube, ns, 'j'), []);
-      const left = await cluster.kube.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${ns}/services`);
-      assert.equal(left.items.length, 0);
-      // The garbage collector notices a new CRD on its 30 s discovery resync (kept last for that).
-    }, { timeoutMs: 90_000 });
+    await eventually(
+      async () => {
+        assert.deepEqual(await listPods(cluster.kube, ns, 'j'), []);
+        const left = await cluster.kube.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${ns}/services`);
+        assert.equal(left.items.length, 0);
+        // The garbage collector notices a new CRD on its 30 s discovery resync (kept last for that).
+      },
+      { timeoutMs: 90_000 },
+    );
   });
 });

@@ -7,7 +7,17 @@ import { createLogger } from '../../observe/log.js';
 import { startOperator, type Operator } from '../../operator/main.js';
 import { Informer } from '../../operator/controller/informer.js';
 import type { Kube } from '../../operator/kube/client.js';
-import { createJob, eventually, HOOK_TIMEOUT_MS, newNamespace, podNames, startCluster, stopEach, TEST_LEASE, type Cluster } from './harness.js';
+import {
+  createJob,
+  eventually,
+  HOOK_TIMEOUT_MS,
+  newNamespace,
+  podNames,
+  startCluster,
+  stopEach,
+  TEST_LEASE,
+  type Cluster,
+} from './harness.js';
 
 let cluster: Cluster;
 const log = createLogger({ component: 'resilience-test' }, { level: 'error' });
@@ -38,9 +48,12 @@ async function lease(): Promise<Lease['spec']> {
   return (await cluster.kube.request<Lease>('GET', '/apis/coordination.k8s.io/v1/namespaces/default/leases/ffjob-operator')).spec;
 }
 
-before(async () => {
-  cluster = await startCluster();
-}, { timeout: HOOK_TIMEOUT_MS });
+before(
+  async () => {
+    cluster = await startCluster();
+  },
+  { timeout: HOOK_TIMEOUT_MS },
+);
 
 after(() => stopEach(...running.map((op) => () => op.stop()), () => cluster?.cp.stop()), { timeout: HOOK_TIMEOUT_MS });
 
@@ -48,20 +61,27 @@ void describe('leader election', { timeout: 10 * 60_000 }, () => {
   void it('only the leader acts; the other takes over when the leader stops', async () => {
     const a = await operator('a');
     const b = await operator('b');
-    const held = await eventually(async () => {
-      const spec = await lease();
-      const leading = [a, b].filter((o) => o.isLeader());
-      assert.equal(leading.length, 1);
-      assert.equal(spec.holderIdentity, a.isLeader() ? 'a' : 'b');
-      return spec;
-    }, { timeoutMs: 3 * TEST_LEASE.leaseDurationMs });
+    const held = await eventually(
+      async () => {
+        const spec = await lease();
+        const leading = [a, b].filter((o) => o.isLeader());
+        assert.equal(leading.length, 1);
+        assert.equal(spec.holderIdentity, a.isLeader() ? 'a' : 'b');
+        return spec;
+      },
+      { timeoutMs: 3 * TEST_LEASE.leaseDurationMs },
+    );
     const [leader, follower] = held.holderIdentity === 'a' ? [a, b] : [b, a];
     const ns = await newNamespace(cluster.kube, 'leader');
     await createJob(cluster.kube, ns, 'one', { parallelism: { workers: 2 } });
     await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'one')).length, 2));
     // The counts below mean "only the leader acts" only if nobody else led meanwhile.
     const now = await lease();
-    assert.deepEqual([now.holderIdentity, now.leaseTransitions], [held.holderIdentity, held.leaseTransitions], 'the lease changed hands during the check');
+    assert.deepEqual(
+      [now.holderIdentity, now.leaseTransitions],
+      [held.holderIdentity, held.leaseTransitions],
+      'the lease changed hands during the check',
+    );
     assert.ok((await reconciles(leader)) > 0, 'the leader reconciled');
     assert.equal(await reconciles(follower), 0, 'the follower did nothing');
     assert.equal(follower.isLeader(), false);
@@ -94,7 +114,14 @@ void describe('informer', { timeout: 10 * 60_000 }, () => {
     // kube-apiserver v1.36's watch cache serves even resourceVersion=1 after an etcd
     // compaction, so the first watch gets the ERROR event a real expiry sends instead.
     let first = true;
-    const expired = { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'too old resource version: 1 (221)' };
+    const expired = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      reason: 'Expired',
+      code: 410,
+      message: 'too old resource version: 1 (221)',
+    };
     const stale: Kube = {
       request: (m, p, i) => cluster.kube.request(m, p, i),
       watch: async (path, query, onEvent, signal) => {
@@ -104,7 +131,8 @@ void describe('informer', { timeout: 10 * 60_000 }, () => {
       },
     };
     // Errors other than 410 would wait here until stop(): only the 410 path can re-list.
-    const never = (_ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve) => signal.addEventListener('abort', () => resolve()));
+    const never = (_ms: number, signal: AbortSignal): Promise<void> =>
+      new Promise((resolve) => signal.addEventListener('abort', () => resolve()));
     const informer = new Informer<V1Pod>(stale, { path: `/api/v1/namespaces/${ns}/configmaps`, log, delay: never });
     informer.start();
     try {

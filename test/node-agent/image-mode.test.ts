@@ -24,7 +24,14 @@ before(async () => {
   root = await mkdtemp('/var/tmp/ffjob-image-agent-');
   cluster = await startCluster();
   const log = createLogger({ component: 'image-agent-test' }, { level: 'error' });
-  agent = await startNodeAgent({ kube: cluster.kube, root, workDir: process.cwd(), labelSelector: JOB_NAME_LABEL, log, image: { rootfs, config } });
+  agent = await startNodeAgent({
+    kube: cluster.kube,
+    root,
+    workDir: process.cwd(),
+    labelSelector: JOB_NAME_LABEL,
+    log,
+    image: { rootfs, config },
+  });
 });
 
 after(async () => {
@@ -43,14 +50,22 @@ function restricted(name: string, command: string[]): V1Pod {
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 2,
       securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 2000 },
-      containers: [{
-        name: 'worker',
-        image: 'ffjob/worker',
-        command,
-        securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-        volumeMounts: [{ name: 'data', mountPath: '/data', subPath: name }, { name: 'tmp', mountPath: '/tmp' }],
-      }],
-      volumes: [{ name: 'data', emptyDir: {} }, { name: 'tmp', emptyDir: {} }],
+      containers: [
+        {
+          name: 'worker',
+          image: 'ffjob/worker',
+          command,
+          securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          volumeMounts: [
+            { name: 'data', mountPath: '/data', subPath: name },
+            { name: 'tmp', mountPath: '/tmp' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'data', emptyDir: {} },
+        { name: 'tmp', emptyDir: {} },
+      ],
     },
   };
 }
@@ -60,7 +75,7 @@ function finished(ns: string, name: string): Promise<V1Pod> {
 }
 
 void describe('node agent, image mode', () => {
-  void it('runs the container from the image with the worker pods\' security settings', async () => {
+  void it("runs the container from the image with the worker pods' security settings", async () => {
     const ns = await newNamespace(cluster.kube, 'image');
     const script = [
       'test -f /app/dist/cli/main.js && echo image-root',
@@ -71,15 +86,29 @@ void describe('node agent, image mode', () => {
       'echo written > /tmp/f && cat /tmp/f',
       'node bin/ffjob.js --version',
     ].join('; ');
-    await cluster.kube.request('POST', `/api/v1/namespaces/${ns}/pods`, { body: restricted('probe', ['sh', '-c', `(${script}) > /dev/termination-log 2>&1`]) });
+    await cluster.kube.request('POST', `/api/v1/namespaces/${ns}/pods`, {
+      body: restricted('probe', ['sh', '-c', `(${script}) > /dev/termination-log 2>&1`]),
+    });
     const done = await finished(ns, 'probe');
     const terminated = done.status?.containerStatuses?.[0]?.state?.terminated;
     assert.equal(terminated?.exitCode, 0, terminated?.message);
-    assert.equal(terminated?.message, [
-      'image-root', '1000', '1000', '1000 2000',
-      'CapPrm:\t0000000000000000', 'CapEff:\t0000000000000000', 'NoNewPrivs:\t1',
-      'root-read-only', 'written', 'written', `ffjob ${VERSION}`, '',
-    ].join('\n'));
+    assert.equal(
+      terminated?.message,
+      [
+        'image-root',
+        '1000',
+        '1000',
+        '1000 2000',
+        'CapPrm:\t0000000000000000',
+        'CapEff:\t0000000000000000',
+        'NoNewPrivs:\t1',
+        'root-read-only',
+        'written',
+        'written',
+        `ffjob ${VERSION}`,
+        '',
+      ].join('\n'),
+    );
   });
 
   void it('a container killed with SIGKILL exits 137 and leaves no process behind', async () => {
@@ -91,10 +120,13 @@ void describe('node agent, image mode', () => {
       return r;
     });
     // The container must be running before the kill, or there would be nothing to kill.
-    await eventually(async () => {
-      const p = await cluster.kube.request<V1Pod>('GET', `/api/v1/namespaces/${ns}/pods/sleeper`);
-      assert.equal(p.status?.phase, 'Running');
-    }, { timeoutMs: 30_000 });
+    await eventually(
+      async () => {
+        const p = await cluster.kube.request<V1Pod>('GET', `/api/v1/namespaces/${ns}/pods/sleeper`);
+        assert.equal(p.status?.phase, 'Running');
+      },
+      { timeoutMs: 30_000 },
+    );
     run.process.kill('SIGKILL');
     assert.equal((await run.process.exited).exitCode, 137);
     const state = await finished(ns, 'sleeper');

@@ -81,7 +81,12 @@ export class NodeAgent {
   constructor(private readonly opts: NodeAgentOptions) {
     this.kube = opts.kube;
     this.nodeName = opts.nodeName ?? 'ffjob-e2e-node';
-    this.pods = new Informer<V1Pod>(opts.kube, { path: '/api/v1/pods', labelSelector: opts.labelSelector, log: opts.log, watchTimeoutSeconds: 60 });
+    this.pods = new Informer<V1Pod>(opts.kube, {
+      path: '/api/v1/pods',
+      labelSelector: opts.labelSelector,
+      log: opts.log,
+      watchTimeoutSeconds: 60,
+    });
     this.pods.onChange((pod) => this.enqueue(keyOf(pod)));
     // A test that dies must not leave workers behind.
     process.once('exit', () => {
@@ -90,7 +95,8 @@ export class NodeAgent {
   }
 
   async start(): Promise<void> {
-    if (process.getuid?.() !== 0) throw new Error('the test node agent runs pods in their own mount namespaces (unshare --mount): run the tests as root');
+    if (process.getuid?.() !== 0)
+      throw new Error('the test node agent runs pods in their own mount namespaces (unshare --mount): run the tests as root');
     await this.register();
     this.pods.start();
     await this.pods.waitForSync();
@@ -140,8 +146,20 @@ export class NodeAgent {
     }
     const now = new Date().toISOString();
     const status = {
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'ffjob e2e node agent', lastHeartbeatTime: now, lastTransitionTime: now }],
-      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: this.nodeName }],
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          message: 'ffjob e2e node agent',
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        },
+      ],
+      addresses: [
+        { type: 'InternalIP', address: '127.0.0.1' },
+        { type: 'Hostname', address: this.nodeName },
+      ],
       capacity: { cpu: '2', memory: '8Gi', pods: '110' },
       allocatable: { cpu: '2', memory: '8Gi', pods: '110' },
     };
@@ -151,7 +169,11 @@ export class NodeAgent {
 
   private async renewLease(): Promise<void> {
     const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${this.nodeName}`;
-    const spec = { holderIdentity: this.nodeName, leaseDurationSeconds: LEASE_SECONDS, renewTime: new Date().toISOString().replace('Z', '000Z') };
+    const spec = {
+      holderIdentity: this.nodeName,
+      leaseDurationSeconds: LEASE_SECONDS,
+      renewTime: new Date().toISOString().replace('Z', '000Z'),
+    };
     try {
       await this.kube.request('PATCH', path, { body: { spec }, contentType: PATCH_TYPES.merge });
     } catch (err) {
@@ -185,7 +207,12 @@ export class NodeAgent {
   }
 
   private async bind(pod: V1Pod): Promise<void> {
-    const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata?.name }, target: { apiVersion: 'v1', kind: 'Node', name: this.nodeName } };
+    const binding = {
+      apiVersion: 'v1',
+      kind: 'Binding',
+      metadata: { name: pod.metadata?.name },
+      target: { apiVersion: 'v1', kind: 'Node', name: this.nodeName },
+    };
     try {
       await this.kube.request('POST', `${podPath(pod)}/binding`, { body: binding });
     } catch (err) {
@@ -206,7 +233,14 @@ export class NodeAgent {
     const mounts = await podMounts(this.kube, pod, { podDir, claimsDir: join(this.opts.root, 'claims'), fsGroup });
     const hosts = join(podDir, 'hosts');
     await this.writeHosts(hosts, pod, ip);
-    const proc = new PodProcess({ pod, ip, podDir, mounts: [...mounts, { source: hosts, target: '/etc/hosts', readOnly: true }], workDir: this.opts.workDir, image: this.opts.image });
+    const proc = new PodProcess({
+      pod,
+      ip,
+      podDir,
+      mounts: [...mounts, { source: hosts, target: '/etc/hosts', readOnly: true }],
+      workDir: this.opts.workDir,
+      image: this.opts.image,
+    });
     const run: RunningPod = { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid, ip, podDir, process: proc };
     this.runs.set(uid, run);
     await this.refreshHosts();
@@ -239,7 +273,14 @@ export class NodeAgent {
     if (!run || !this.pods.store.has(keyOf(pod))) return;
     const { exitCode, message, startedAt, finishedAt } = exit;
     const reason = exitCode === 0 ? 'Completed' : 'Error';
-    const terminated = { exitCode, reason, startedAt, finishedAt, ...(message ? { message } : {}), ...(exit.signal ? { signal: exitCode - 128 } : {}) };
+    const terminated = {
+      exitCode,
+      reason,
+      startedAt,
+      finishedAt,
+      ...(message ? { message } : {}),
+      ...(exit.signal ? { signal: exitCode - 128 } : {}),
+    };
     await this.patchStatus(pod, {
       phase: exitCode === 0 ? 'Succeeded' : 'Failed',
       conditions: this.conditions(false),
@@ -345,7 +386,10 @@ async function probeReady(container: V1Container, ip: string): Promise<boolean> 
   const get = container.readinessProbe?.httpGet;
   const port = get ? probePort(container, get.port) : undefined;
   if (!get || port === undefined) return true;
-  return fetch(`http://${ip}:${port}${get.path ?? '/'}`, { signal: AbortSignal.timeout(900) }).then((r) => r.ok, () => false);
+  return fetch(`http://${ip}:${port}${get.path ?? '/'}`, { signal: AbortSignal.timeout(900) }).then(
+    (r) => r.ok,
+    () => false,
+  );
 }
 
 /** startNodeAgent registers the node and starts running pods; stop() kills every process. */

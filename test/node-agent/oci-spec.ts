@@ -26,11 +26,33 @@ export interface OciSpecInput {
 
 /** The capabilities a container runtime grants by default (containerd's and CRI-O's set). */
 export const DEFAULT_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ];
 
-const MASKED_PATHS = ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'];
+const MASKED_PATHS = [
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+];
 const READONLY_PATHS = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 /**
@@ -68,7 +90,8 @@ function runAsGroup(pod: V1Pod, container: V1Container, config: ImageConfig): nu
 }
 
 function checkNonRoot(name: string, uid: number | undefined, config: ImageConfig): void {
-  if (uid === undefined) throw new Error(`container ${name}: runAsNonRoot is set and the image's user "${config.User ?? ''}" is not numeric`);
+  if (uid === undefined)
+    throw new Error(`container ${name}: runAsNonRoot is set and the image's user "${config.User ?? ''}" is not numeric`);
   if (uid === 0) throw new Error(`container ${name}: runAsNonRoot is set and the image will run as root`);
 }
 
@@ -94,12 +117,22 @@ function mounts(input: OciSpecInput): object[] {
   return [
     { destination: '/proc', type: 'proc', source: 'proc' },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+    {
+      destination: '/dev/pts',
+      type: 'devpts',
+      source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'],
+    },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     // sysfs cannot be mounted afresh without a network namespace of its own; bind it read-only.
     { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] },
-    ...input.mounts.map((m) => ({ destination: m.target, type: 'bind', source: m.source, options: ['rbind', 'nosuid', 'nodev', m.readOnly ? 'ro' : 'rw'] })),
+    ...input.mounts.map((m) => ({
+      destination: m.target,
+      type: 'bind',
+      source: m.source,
+      options: ['rbind', 'nosuid', 'nodev', m.readOnly ? 'ro' : 'rw'],
+    })),
   ];
 }
 

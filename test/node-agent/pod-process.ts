@@ -117,7 +117,10 @@ export class PodProcess {
     writeFileSync(this.messagePath, '');
     // As a kubelet does, so that a container of any uid can write its message.
     chmodSync(this.messagePath, 0o666);
-    const mounts = [...opts.mounts, { source: this.messagePath, target: container.terminationMessagePath ?? '/dev/termination-log', readOnly: false }];
+    const mounts = [
+      ...opts.mounts,
+      { source: this.messagePath, target: container.terminationMessagePath ?? '/dev/termination-log', readOnly: false },
+    ];
     const log = openSync(this.logPath, 'a');
     this.pidFile = join(opts.podDir, 'container.pid');
     this.containerId = opts.image ? `ffjob-${opts.pod.metadata?.uid ?? opts.pod.metadata?.name}` : undefined;
@@ -159,9 +162,19 @@ export class PodProcess {
     const image = opts.image as ImageRun;
     const bundle = join(opts.podDir, 'bundle');
     mkdirSync(bundle, { recursive: true });
-    const spec = ociSpec({ pod: opts.pod, container, image, env: podEnv(opts.pod, container, opts.ip), mounts, argv: (argv) => narrowListen(argv, opts.ip) });
+    const spec = ociSpec({
+      pod: opts.pod,
+      container,
+      image,
+      env: podEnv(opts.pod, container, opts.ip),
+      mounts,
+      argv: (argv) => narrowListen(argv, opts.ip),
+    });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
-    return spawn('runc', ['run', '--bundle', bundle, '--pid-file', this.pidFile, this.containerId as string], { stdio: ['ignore', log, log], detached: true });
+    return spawn('runc', ['run', '--bundle', bundle, '--pid-file', this.pidFile, this.containerId as string], {
+      stdio: ['ignore', log, log],
+      detached: true,
+    });
   }
 
   // The container's processes are runc's children in their own PID namespace, out of reach
@@ -198,7 +211,21 @@ function spawnProcess(opts: PodProcessOptions, container: V1Container, mounts: M
   for (const m of mounts) ensureMountPoint(m);
   const mountArgs = mounts.flatMap((m) => [m.source, m.target, m.readOnly ? 'ro' : 'rw']);
   // setpriv --pdeathsig: the pod dies with the agent's process, even one killed by a signal.
-  const argv = ['--mount', '--propagation', 'private', 'setpriv', '--pdeathsig', 'SIGKILL', 'sh', '-c', MOUNT_SCRIPT, 'sh', ...mountArgs, '--', ...argsFor(container, opts.ip)];
+  const argv = [
+    '--mount',
+    '--propagation',
+    'private',
+    'setpriv',
+    '--pdeathsig',
+    'SIGKILL',
+    'sh',
+    '-c',
+    MOUNT_SCRIPT,
+    'sh',
+    ...mountArgs,
+    '--',
+    ...argsFor(container, opts.ip),
+  ];
   return spawn('unshare', argv, {
     cwd: opts.workDir,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...podEnv(opts.pod, container, opts.ip) },

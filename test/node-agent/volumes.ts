@@ -109,7 +109,8 @@ export async function volumeDir(kube: Kube, pod: V1Pod, volume: V1Volume, roots:
   if (volume.hostPath) dir = volume.hostPath.path;
   else if (volume.persistentVolumeClaim) dir = join(roots.claimsDir, ns, volume.persistentVolumeClaim.claimName);
   else if (volume.emptyDir || volume.projected || volume.configMap || volume.secret) dir = join(roots.podDir, 'volumes', volume.name);
-  else throw new Error(`volume ${volume.name}: only emptyDir, hostPath, persistentVolumeClaim, configMap, secret and projected are supported`);
+  else
+    throw new Error(`volume ${volume.name}: only emptyDir, hostPath, persistentVolumeClaim, configMap, secret and projected are supported`);
   await mkdir(dir, { recursive: true });
   const files = await projectedFiles(kube, ns, volume);
   if (files) await writeFiles(dir, files);

@@ -31,11 +31,17 @@ before(async () => {
   node = spawn('bash', [START_NODE], { env: { ...process.env, KUBECONFIG: cp.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
   node.stderr?.on('data', (d: Buffer) => (nodeLog += d.toString()));
   // A cold start builds the kubelet and the scheduler first.
-  await eventually(async () => {
-    assert.equal(node.exitCode, null, `start-node.sh ended:\n${nodeLog}`);
-    const n = await kube.request<V1Node>('GET', '/api/v1/nodes/ffjob-node');
-    assert.ok(n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 'node not Ready');
-  }, { timeoutMs: 20 * 60_000, intervalMs: 1000 });
+  await eventually(
+    async () => {
+      assert.equal(node.exitCode, null, `start-node.sh ended:\n${nodeLog}`);
+      const n = await kube.request<V1Node>('GET', '/api/v1/nodes/ffjob-node');
+      assert.ok(
+        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        'node not Ready',
+      );
+    },
+    { timeoutMs: 20 * 60_000, intervalMs: 1000 },
+  );
 });
 
 after(async () => {
@@ -44,23 +50,32 @@ after(async () => {
 });
 
 void describe('a real node (kubelet, containerd, CNI bridge)', () => {
-  void it('runs the worker image with the worker pods\' security settings', async () => {
+  void it("runs the worker image with the worker pods' security settings", async () => {
     const image = (await ensureImages())['worker-cpu'].ref;
-    const script = "id -u; id -G; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; touch /app/x 2>/dev/null || echo root-read-only; node bin/ffjob.js --version";
+    const script =
+      "id -u; id -G; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; touch /app/x 2>/dev/null || echo root-read-only; node bin/ffjob.js --version";
     const pod: V1Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'probe', namespace: 'default' },
       spec: {
         restartPolicy: 'Never',
-        securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 2000, seccompProfile: { type: 'RuntimeDefault' } },
-        containers: [{
-          name: 'worker',
-          image,
-          imagePullPolicy: 'Never',
-          command: ['sh', '-c', `(${script}) > /dev/termination-log 2>&1`],
-          securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-        }],
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: 1000,
+          runAsGroup: 1000,
+          fsGroup: 2000,
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        containers: [
+          {
+            name: 'worker',
+            image,
+            imagePullPolicy: 'Never',
+            command: ['sh', '-c', `(${script}) > /dev/termination-log 2>&1`],
+            securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          },
+        ],
       },
     };
     await kube.request('POST', '/api/v1/namespaces/default/pods', { body: pod });
@@ -69,6 +84,11 @@ void describe('a real node (kubelet, containerd, CNI bridge)', () => {
     assert.match(done.status?.podIP ?? '', /^10\.244\.0\.\d+$/);
     const terminated = done.status?.containerStatuses?.[0]?.state?.terminated;
     assert.equal(terminated?.exitCode, 0, terminated?.message);
-    assert.equal(terminated?.message, ['1000', '1000 2000', 'CapEff:\t0000000000000000', 'NoNewPrivs:\t1', 'Seccomp:\t2', 'root-read-only', `ffjob ${VERSION}`, ''].join('\n'));
+    assert.equal(
+      terminated?.message,
+      ['1000', '1000 2000', 'CapEff:\t0000000000000000', 'NoNewPrivs:\t1', 'Seccomp:\t2', 'root-read-only', `ffjob ${VERSION}`, ''].join(
+        '\n',
+      ),
+    );
   });
 });

@@ -24,13 +24,20 @@ type Json<T> = T extends string ? \`\${T}\` : T extends object ? { [K in keyof T
 /** typeErrors type-checks each JSON text as a @grafana/schema Dashboard, in one program; returns the compiler's messages by name. */
 function typeErrors(texts: Record<string, string>): Record<string, string[]> {
   // Files that exist only in memory, inside the repository so that node_modules resolves.
-  const files = new Map(Object.entries(texts).map(([name, json], i) => [
-    join(ROOT, 'test', 'observability', `__dashboard_${i}__.ts`),
-    { name, source: `${PRELUDE}export const dashboard: Json<Dashboard> = ${json};\n` },
-  ]));
+  const files = new Map(
+    Object.entries(texts).map(([name, json], i) => [
+      join(ROOT, 'test', 'observability', `__dashboard_${i}__.ts`),
+      { name, source: `${PRELUDE}export const dashboard: Json<Dashboard> = ${json};\n` },
+    ]),
+  );
   const options: ts.CompilerOptions = {
-    strict: true, noEmit: true, skipLibCheck: true, types: [],
-    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
   };
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists, readFile } = host;
@@ -52,7 +59,8 @@ function typeErrors(texts: Record<string, string>): Record<string, string[]> {
 
 function panelProblems(p: PanelJson): string[] {
   const { x, w, h } = p.gridPos;
-  const problems = x < 0 || w < 1 || x + w > 24 || h < 1 ? [`${p.title}: gridPos ${JSON.stringify(p.gridPos)} outside the 24-column grid`] : [];
+  const problems =
+    x < 0 || w < 1 || x + w > 24 || h < 1 ? [`${p.title}: gridPos ${JSON.stringify(p.gridPos)} outside the 24-column grid`] : [];
   if (p.type === 'row') return problems;
   if (p.datasource?.uid !== '${datasource}') problems.push(`${p.title}: datasource is not the $datasource variable`);
   const refIds = (p.targets ?? []).map((t) => t.refId);

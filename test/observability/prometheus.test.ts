@@ -36,7 +36,10 @@ async function keepReading(url: string, stop: Promise<unknown>): Promise<void> {
   let done = false;
   void stop.finally(() => (done = true));
   while (!done) {
-    const text = await fetch(url).then((r) => (r.ok ? r.text() : undefined), () => undefined);
+    const text = await fetch(url).then(
+      (r) => (r.ok ? r.text() : undefined),
+      () => undefined,
+    );
     if (text !== undefined) exposition.set(url, text);
     await sleep(500);
   }
@@ -59,17 +62,23 @@ before(async () => {
   operator = await startOperatorProcess(['--kubeconfig', cluster.cp.kubeconfig, '--lease-namespace', 'default']);
   const targetsFile = join(dir, 'workers.json');
   await writeFile(targetsFile, '[]');
-  prometheus = await startPrometheus([
-    { job_name: 'ffjob-operator', static_configs: [{ targets: [new URL(operator.metricsUrl).host], labels: OPERATOR_LABELS }] },
-    { job_name: 'ffjob-workers', file_sd_configs: [{ files: [targetsFile], refresh_interval: '1s' }] },
-  ], SCRAPE_SECONDS);
+  prometheus = await startPrometheus(
+    [
+      { job_name: 'ffjob-operator', static_configs: [{ targets: [new URL(operator.metricsUrl).host], labels: OPERATOR_LABELS }] },
+      { job_name: 'ffjob-workers', file_sd_configs: [{ files: [targetsFile], refresh_interval: '1s' }] },
+    ],
+    SCRAPE_SECONDS,
+  );
   // Sixty-four chapters rather than the fixture's two: rate() over a per-chapter histogram
   // (transfers, checkpoint writes) needs an increase between two scrapes, and on a fast, quiet
   // host sixteen chapters (~0.25 s each) ended within four 1 s scrapes: the transfer and
   // checkpoint panels failed four runs in five there, and passed at 64. Activations stream,
   // so that their panels have data; weights still travel after every chapter.
   const job = await writeTinyJob(dir, (y) =>
-    y.replace('epochs: 4', 'epochs: 64').replace('chapters: 2', 'chapters: 64').replace('workers: 2', 'workers: 2\n    exchange: activations'),
+    y
+      .replace('epochs: 4', 'epochs: 64')
+      .replace('chapters: 2', 'chapters: 64')
+      .replace('workers: 2', 'workers: 2\n    exchange: activations'),
   );
   window.start = Date.now() / 1000;
   let stderr = '';

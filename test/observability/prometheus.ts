@@ -57,7 +57,10 @@ async function waitReady(url: string, proc: ChildProcess, log: () => string): Pr
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`prometheus exited with ${proc.exitCode}:\n${log()}`);
-    const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await sleep(100);
   }
@@ -76,16 +79,23 @@ export async function startPrometheus(scrapeConfigs: ScrapeConfig[], scrapeInter
   ensurePrometheus();
   const dir = await mkdtemp(join(tmpdir(), 'ffjob-prometheus-'));
   const interval = `${scrapeIntervalSeconds}s`;
-  const config = { global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval }, scrape_configs: scrapeConfigs };
+  const config = {
+    global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
+    scrape_configs: scrapeConfigs,
+  };
   await writeFile(join(dir, 'prometheus.yml'), stringify(config));
   const [port] = await freePorts(1);
   const url = `http://127.0.0.1:${port}`;
-  const proc = spawn('prometheus', [
-    `--config.file=${join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(
+    'prometheus',
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   proc.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));

@@ -98,11 +98,14 @@ export async function loadLatestCheckpoint(dir: string): Promise<LoadResult> {
 export function checkCompatible(checkpoint: { path: string; meta: CheckpointMeta }, expected: Record<string, unknown>): void {
   const differs = Object.entries(expected)
     .filter(([field, want]) => !isDeepStrictEqual(checkpoint.meta[field], want))
-    .map(([field, want]) => `${field} is ${show(want)} in the job but ${checkpoint.meta[field] === undefined ? 'absent' : show(checkpoint.meta[field])} in the checkpoint`);
+    .map(
+      ([field, want]) =>
+        `${field} is ${show(want)} in the job but ${checkpoint.meta[field] === undefined ? 'absent' : show(checkpoint.meta[field])} in the checkpoint`,
+    );
   if (differs.length === 0) return;
   throw new Error(
     `checkpoint ${checkpoint.path} belongs to another run: ${differs.join('; ')}. To start over on purpose, ` +
-      'run ffjob train --local with --fresh (it moves the run\'s checkpoints aside) or give the job another checkpoint directory',
+      "run ffjob train --local with --fresh (it moves the run's checkpoints aside) or give the job another checkpoint directory",
   );
 }
 

@@ -6,7 +6,13 @@
 // test set is scored.
 import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
 
-const NOT_WEIGHTS: ReadonlySet<string> = new Set(['spec.worker', 'spec.dataset.path', 'spec.checkpoint', 'spec.runPolicy', 'spec.training.testEvery']);
+const NOT_WEIGHTS: ReadonlySet<string> = new Set([
+  'spec.worker',
+  'spec.dataset.path',
+  'spec.checkpoint',
+  'spec.runPolicy',
+  'spec.training.testEvery',
+]);
 
 function flatten(value: unknown, path: string, out: Record<string, unknown>): void {
   if (NOT_WEIGHTS.has(path)) return;

@@ -14,7 +14,10 @@ function writeIdxSet(dir: string): void {
 }
 
 function idxJob(path: string, inputSize: number | undefined): ForwardForwardJob {
-  const spec = defaultSpec({ model: { layers: [8, 8] }, dataset: { name: 'idx', path, ...(inputSize === undefined ? {} : { inputSize }) } });
+  const spec = defaultSpec({
+    model: { layers: [8, 8] },
+    dataset: { name: 'idx', path, ...(inputSize === undefined ? {} : { inputSize }) },
+  });
   return { apiVersion: API_VERSION, kind: KIND, metadata: { name: 'j', namespace: 'ns' }, spec };
 }
 

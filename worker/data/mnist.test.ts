@@ -72,7 +72,9 @@ void describe('loadMnist', () => {
     const zero = mkdtempSync(join(dir, 'zero-'));
     writeFileSync(join(zero, 'train-images-idx3-ubyte'), idxImages(0, 28, 28));
     writeFileSync(join(zero, 'train-labels-idx1-ubyte'), idxLabels(0));
-    assert.throws(() => loadMnist('train', zero), { message: `${join(zero, 'train-images-idx3-ubyte')} holds no images (0 rows); a data set needs at least one` });
+    assert.throws(() => loadMnist('train', zero), {
+      message: `${join(zero, 'train-images-idx3-ubyte')} holds no images (0 rows); a data set needs at least one`,
+    });
   });
 
   void it('names the file holding zero-pixel images', () => {

@@ -4,7 +4,13 @@ import { backendReason, initBackend, webgpuRefusal, type BackendChoice } from '.
 import { probeAdapter, type AdapterSummary } from './webgpu-device.js';
 
 const gpu: AdapterSummary = { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200', fallback: false };
-const lavapipe: AdapterSummary = { vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe: Mesa 25.0.7', fallback: true };
+const lavapipe: AdapterSummary = {
+  vendor: 'mesa',
+  architecture: 'software',
+  device: 'llvmpipe',
+  description: 'llvmpipe: Mesa 25.0.7',
+  fallback: true,
+};
 
 void test('webgpuRefusal: auto wants a real GPU, an explicit webgpu takes any adapter', () => {
   const cases: { choice: BackendChoice; adapter: AdapterSummary | undefined; refused: RegExp | undefined }[] = [
@@ -29,7 +35,10 @@ void test('backendReason names the backend, the adapter and what auto skipped', 
       args: ['auto', 'wasm', ['webgpu: only a fallback (CPU) adapter: x', 'tensorflow: not installed']],
       want: 'auto chose wasm, the fastest that started after skipping webgpu: only a fallback (CPU) adapter: x; tensorflow: not installed',
     },
-    { args: ['webgpu', 'webgpu', [], lavapipe], want: 'spec.worker.backend asks for webgpu on mesa software llvmpipe (llvmpipe: Mesa 25.0.7), fallback (CPU) adapter' },
+    {
+      args: ['webgpu', 'webgpu', [], lavapipe],
+      want: 'spec.worker.backend asks for webgpu on mesa software llvmpipe (llvmpipe: Mesa 25.0.7), fallback (CPU) adapter',
+    },
     { args: ['cpu', 'cpu', []], want: 'spec.worker.backend asks for cpu' },
   ];
   for (const c of cases) assert.equal(backendReason(...c.args), c.want);

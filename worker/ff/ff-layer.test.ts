@@ -8,7 +8,15 @@ import { onEachBackend, readAndDispose } from './test-backends.js';
 const sgd = { name: 'sgd' as const, beta1: 0, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
 const adam = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
 const config = (over: Partial<FFLayerConfig> = {}): FFLayerConfig => ({
-  inputSize: 24, units: 16, goodness: { threshold: 1, sharpness: 1 }, peerWeight: 0.03, peerMomentum: 0.9, optimizer: sgd, labelSlots: 4, blockClasses: 0, ...over,
+  inputSize: 24,
+  units: 16,
+  goodness: { threshold: 1, sharpness: 1 },
+  peerWeight: 0.03,
+  peerMomentum: 0.9,
+  optimizer: sgd,
+  labelSlots: 4,
+  blockClasses: 0,
+  ...over,
 });
 
 /** Runs `steps` updates and returns the loss of the first and of the last. */
@@ -34,10 +42,12 @@ onEachBackend(() => {
     const yPos = tf.tensor1d([0, 1, 2, 3, 0, 1], 'int32');
     const yNeg = tf.tensor1d([1, 2, 3, 0, 2, 3], 'int32');
     for (let step = 0; step < 3; step++) {
-      const [a, b] = tf.tidy(() => [
-        plain.trainStep(overlayLabels(x, yPos, 4), overlayLabels(x, yNeg, 4), 0.1),
-        shortcut.trainStepOnImages(x, yPos, yNeg, 0.1),
-      ]).map((r) => ({ loss: r.loss, h: r.h }));
+      const [a, b] = tf
+        .tidy(() => [
+          plain.trainStep(overlayLabels(x, yPos, 4), overlayLabels(x, yNeg, 4), 0.1),
+          shortcut.trainStepOnImages(x, yPos, yNeg, 0.1),
+        ])
+        .map((r) => ({ loss: r.loss, h: r.h }));
       const [lossA, lossB] = await readAndDispose(a!.loss, b!.loss);
       assert.ok(Math.abs(lossA![0]! - lossB![0]!) < 1e-5, 'same loss');
       assert.ok((await maxAbsDiff(a!.h, b!.h)) < 1e-5, 'same activities');
@@ -51,8 +61,14 @@ onEachBackend(() => {
   void test('training separates the goodness of positive from negative rows', async () => {
     const layer = new FFLayer('toy', config({ optimizer: adam, labelSlots: 0, inputSize: 8 }), 1);
     // Positive rows put their mass on the first half, negative rows on the second.
-    const pos = tf.concat([tf.randomUniform([32, 4], 0.5, 1, 'float32', 1), tf.randomUniform([32, 4], 0, 0.1, 'float32', 2)], 1) as tf.Tensor2D;
-    const neg = tf.concat([tf.randomUniform([32, 4], 0, 0.1, 'float32', 3), tf.randomUniform([32, 4], 0.5, 1, 'float32', 4)], 1) as tf.Tensor2D;
+    const pos = tf.concat(
+      [tf.randomUniform([32, 4], 0.5, 1, 'float32', 1), tf.randomUniform([32, 4], 0, 0.1, 'float32', 2)],
+      1,
+    ) as tf.Tensor2D;
+    const neg = tf.concat(
+      [tf.randomUniform([32, 4], 0, 0.1, 'float32', 3), tf.randomUniform([32, 4], 0.5, 1, 'float32', 4)],
+      1,
+    ) as tf.Tensor2D;
     const [first, last] = await firstAndLastLoss(200, () => layer.trainStep(pos, neg, 0.01));
     assert.ok(last < first / 2, `loss ${first} → ${last}`);
     const [gPos, gNeg] = await readAndDispose(...tf.tidy(() => [tf.mean(layer.goodness(pos)), tf.mean(layer.goodness(neg))]));
@@ -72,7 +88,10 @@ onEachBackend(() => {
 
   void test('localSoftmax: a layer and its block learn to tell two classes apart, and the block travels with the state', async () => {
     const layer = new FFLayer('toy', config({ optimizer: adam, labelSlots: 0, inputSize: 8, blockClasses: 2 }), 1);
-    const x = tf.concat([tf.randomUniform([32, 4], 0.5, 1, 'float32', 1), tf.randomUniform([32, 4], 0, 0.1, 'float32', 2)], 1) as tf.Tensor2D;
+    const x = tf.concat(
+      [tf.randomUniform([32, 4], 0.5, 1, 'float32', 1), tf.randomUniform([32, 4], 0, 0.1, 'float32', 2)],
+      1,
+    ) as tf.Tensor2D;
     const y = tf.concat([tf.slice(x, [0, 0], [16, -1]), tf.reverse(tf.slice(x, [16, 0], [16, -1]), 1)]) as tf.Tensor2D;
     const labels = tf.tensor1d([...Array(16).fill(0), ...Array(16).fill(1)], 'int32');
     const [first, last] = await firstAndLastLoss(200, () => layer.trainStepLocalSoftmax(y, labels, 0.01));
@@ -82,7 +101,10 @@ onEachBackend(() => {
     const state = await layer.exportState();
     copy.importState(state);
     assert.equal(await maxAbsDiff(layer.block!.v.value, copy.block!.v.value), 0);
-    assert.ok(state.some((t) => t.name === 'toy/block/v/m'), 'Adam moments of the block are checkpointed');
+    assert.ok(
+      state.some((t) => t.name === 'toy/block/v/m'),
+      'Adam moments of the block are checkpointed',
+    );
     assert.throws(() => new FFLayer('ff', config(), 1).trainStepLocalSoftmax(y, labels, 0.01), /layer ff has no softmax block/);
   });
 });

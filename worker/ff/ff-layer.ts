@@ -126,7 +126,12 @@ export class FFLayer {
   }
 
   /** The local objective, peer normalisation and the optimiser step, given this batch's h. */
-  private update(h: tf.Tensor2D, positives: number, lr: number, gradients: (delta: tf.Tensor2D) => { dW: tf.Tensor2D; db: tf.Tensor1D }): StepResult {
+  private update(
+    h: tf.Tensor2D,
+    positives: number,
+    lr: number,
+    gradients: (delta: tf.Tensor2D) => { dW: tf.Tensor2D; db: tf.Tensor1D },
+  ): StepResult {
     this.steps += 1;
     const { delta, ...scalars } = this.kernels.ffObjective(h, positives, this.cfg.goodness, this.peer());
     const { dW, db } = gradients(delta);
@@ -142,7 +147,9 @@ export class FFLayer {
   /** Weights and the state needed to resume training exactly (moments, step count). */
   async exportState(): Promise<NamedTensor[]> {
     // Asynchronous reads: the webgpu backend cannot read synchronously in Node.
-    const named = await Promise.all(this.slots().map(async ([key, t]) => ({ name: `${this.name}/${key}`, shape: t.shape, values: (await t.data()) as Float32Array })));
+    const named = await Promise.all(
+      this.slots().map(async ([key, t]) => ({ name: `${this.name}/${key}`, shape: t.shape, values: (await t.data()) as Float32Array })),
+    );
     return [...named, { name: `${this.name}/steps`, shape: [1], values: Float32Array.of(this.steps) }];
   }
 
@@ -169,7 +176,11 @@ export class FFLayer {
   private slots(): [string, tf.Variable][] {
     const params = { w: this.w, b: this.b, ...(this.block ? { 'block/v': this.block.v, 'block/c': this.block.c } : {}) };
     return [
-      ...Object.entries(params).flatMap(([key, p]): [string, tf.Variable][] => [[key, p.value], [`${key}/m`, p.m], [`${key}/v`, p.v]]),
+      ...Object.entries(params).flatMap(([key, p]): [string, tf.Variable][] => [
+        [key, p.value],
+        [`${key}/m`, p.m],
+        [`${key}/v`, p.v],
+      ]),
       ['running', this.running],
     ];
   }

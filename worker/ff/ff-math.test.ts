@@ -112,7 +112,13 @@ async function closedForm(p: Problem): Promise<{ dW: Float32Array; db: Float32Ar
     const hPos = tf.slice(local.h, [0, 0], [p.positives, -1]);
     const running = updatedRunningMean(tf.tensor1d(Float32Array.from(p.running)), hPos, p.momentum);
     const peer = peerNormalisationDelta(hPos, running, p.peerWeight, p.momentum);
-    const delta = tf.add(local.delta, tf.pad(peer, [[0, p.rows - p.positives], [0, 0]])) as tf.Tensor2D;
+    const delta = tf.add(
+      local.delta,
+      tf.pad(peer, [
+        [0, p.rows - p.positives],
+        [0, 0],
+      ]),
+    ) as tf.Tensor2D;
     const { dW, db } = weightGradients(xHat, delta);
     return [dW, db];
   });
@@ -163,11 +169,19 @@ onEachBackend(() => {
     const p = makeProblem(5, 10, 8, 6, 2);
     const withoutPeer = await closedForm({ ...p, peerWeight: 0 });
     assert.ok(relativeError(withoutPeer.dW, finiteDifferences(p, 'w')) > 1e-3);
-});
+  });
 });
 
 /** The local softmax loss in float64: cross-entropy of softmax((relu(x̂W + b)/√units)·V + c). */
-function referenceSoftmaxLoss(p: Problem, labels: number[], w: Float64Array, b: Float64Array, v: Float64Array, c: Float64Array, classes: number): number {
+function referenceSoftmaxLoss(
+  p: Problem,
+  labels: number[],
+  w: Float64Array,
+  b: Float64Array,
+  v: Float64Array,
+  c: Float64Array,
+  classes: number,
+): number {
   let loss = 0;
   for (let r = 0; r < p.rows; r++) {
     let sq = 0;
@@ -201,19 +215,33 @@ onEachBackend(() => {
   for (const seed of [21, 22, 23, 24]) {
     void test(`local softmax objective: closed-form dW, db, dV, dc match finite differences (seed ${seed})`, async (t) => {
       const rand = mulberry32(seed * 104729);
-      const [rows, inputs, units, classes] = [2 + Math.floor(10 * rand()), 2 + Math.floor(12 * rand()), 2 + Math.floor(10 * rand()), 2 + Math.floor(5 * rand())];
+      const [rows, inputs, units, classes] = [
+        2 + Math.floor(10 * rand()),
+        2 + Math.floor(12 * rand()),
+        2 + Math.floor(10 * rand()),
+        2 + Math.floor(5 * rand()),
+      ];
       const p = makeProblem(seed, rows, inputs, units, 0);
       const labels = Array.from({ length: rows }, () => Math.floor(rand() * classes));
       const v = Float64Array.from({ length: units * classes }, () => rand() - 0.5);
       const c = Float64Array.from({ length: classes }, () => rand() - 0.5);
-      const got = await readAndDispose(...tf.tidy(() => {
-        const xHat = lengthNormalise(tf.tensor2d(Float32Array.from(p.x), [rows, inputs]));
-        const h = tf.relu(tf.add(tf.matMul(xHat, tf.tensor2d(Float32Array.from(p.w), [inputs, units])), tf.tensor1d(Float32Array.from(p.b)))) as tf.Tensor2D;
-        const target = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), 'float32') as tf.Tensor2D;
-        const local = localSoftmaxObjective(h, tf.tensor2d(Float32Array.from(v), [units, classes]), tf.tensor1d(Float32Array.from(c)), target);
-        const { dW, db } = weightGradients(xHat, local.delta);
-        return [dW, db, local.dV, local.dc];
-      }));
+      const got = await readAndDispose(
+        ...tf.tidy(() => {
+          const xHat = lengthNormalise(tf.tensor2d(Float32Array.from(p.x), [rows, inputs]));
+          const h = tf.relu(
+            tf.add(tf.matMul(xHat, tf.tensor2d(Float32Array.from(p.w), [inputs, units])), tf.tensor1d(Float32Array.from(p.b))),
+          ) as tf.Tensor2D;
+          const target = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), 'float32') as tf.Tensor2D;
+          const local = localSoftmaxObjective(
+            h,
+            tf.tensor2d(Float32Array.from(v), [units, classes]),
+            tf.tensor1d(Float32Array.from(c)),
+            target,
+          );
+          const { dW, db } = weightGradients(xHat, local.delta);
+          return [dW, db, local.dV, local.dc];
+        }),
+      );
       const want = [
         centralDifferences(p.w, (w) => referenceSoftmaxLoss(p, labels, w, p.b, v, c, classes)),
         centralDifferences(p.b, (b) => referenceSoftmaxLoss(p, labels, p.w, b, v, c, classes)),
@@ -221,7 +249,9 @@ onEachBackend(() => {
         centralDifferences(c, (cc) => referenceSoftmaxLoss(p, labels, p.w, p.b, v, cc, classes)),
       ];
       const errors = want.map((wanted, k) => relativeError(got[k]!, wanted));
-      t.diagnostic(`${rows}×${inputs}→${units}, ${classes} classes: relative errors dW, db, dV, dc ${errors.map((e) => e.toExponential(2)).join(', ')}`);
+      t.diagnostic(
+        `${rows}×${inputs}→${units}, ${classes} classes: relative errors dW, db, dV, dc ${errors.map((e) => e.toExponential(2)).join(', ')}`,
+      );
       errors.forEach((e, k) => assert.ok(e < 1e-4, `${['dW', 'db', 'dV', 'dc'][k]} relative error ${e.toExponential(2)} ≥ 1e-4`));
     });
   }

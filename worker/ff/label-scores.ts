@@ -80,7 +80,12 @@ export function goodnessPerLabel(layers: FFLayer[], x: tf.Tensor2D, classes: num
  * with unit-RMS features a 2000-wide readout moves each logit by ~2000·lr per step.
  */
 export function readoutFeatures(activities: tf.Tensor2D[], from: number): tf.Tensor2D {
-  return tf.tidy(() => tf.concat(activities.slice(from).map((h) => unitLength(h)), 1));
+  return tf.tidy(() =>
+    tf.concat(
+      activities.slice(from).map((h) => unitLength(h)),
+      1,
+    ),
+  );
 }
 
 export function unitLength(h: tf.Tensor2D): tf.Tensor2D {

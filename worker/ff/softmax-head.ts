@@ -66,7 +66,8 @@ export class SoftmaxHead {
     for (const t of tensors) {
       const target = slots[t.name];
       if (target === undefined) continue;
-      if (t.shape.join('x') !== target.shape.join('x')) throw new Error(`tensor ${t.name} has shape [${t.shape}] but the readout needs [${target.shape}]`);
+      if (t.shape.join('x') !== target.shape.join('x'))
+        throw new Error(`tensor ${t.name} has shape [${t.shape}] but the readout needs [${target.shape}]`);
       tf.tidy(() => target.assign(tf.tensor(t.values, target.shape)));
     }
     const steps = tensors.find((t) => t.name === 'head/steps');
@@ -74,7 +75,14 @@ export class SoftmaxHead {
   }
 
   private slots(): Record<string, tf.Variable> {
-    return { 'head/w': this.w.value, 'head/w/m': this.w.m, 'head/w/v': this.w.v, 'head/b': this.b.value, 'head/b/m': this.b.m, 'head/b/v': this.b.v };
+    return {
+      'head/w': this.w.value,
+      'head/w/m': this.w.m,
+      'head/w/v': this.w.v,
+      'head/b': this.b.value,
+      'head/b/m': this.b.m,
+      'head/b/v': this.b.v,
+    };
   }
 
   importWeights(tensors: NamedTensor[]): void {

@@ -72,7 +72,13 @@ export function withPeerNormalisation(delta: tf.Tensor2D, h: tf.Tensor2D, positi
   const running = updatedRunningMean(peer.running as tf.Tensor1D, hPos, peer.momentum);
   peer.running.assign(running);
   const pull = peerNormalisationDelta(hPos, running, peer.weight, peer.momentum);
-  return tf.add(delta, tf.pad(pull, [[0, delta.shape[0] - positives], [0, 0]]));
+  return tf.add(
+    delta,
+    tf.pad(pull, [
+      [0, delta.shape[0] - positives],
+      [0, 0],
+    ]),
+  );
 }
 
 /** tfjs ops only: the path of every backend but webgpu. */
@@ -108,7 +114,13 @@ export const tfjsStepKernels: StepKernels = {
     const imageShare = tf.matMul(tf.transpose(p.blank), tf.add(dPos, dNeg));
     const labels = tf.oneHot(tf.cast(tf.concat([yPos, yNeg]), 'int32'), classes);
     const labelShare = tf.matMul(tf.transpose(tf.cast(labels, 'float32')), scaled);
-    const dW = tf.add(imageShare, tf.pad(labelShare, [[0, p.inputs - classes], [0, 0]])) as tf.Tensor2D;
+    const dW = tf.add(
+      imageShare,
+      tf.pad(labelShare, [
+        [0, p.inputs - classes],
+        [0, 0],
+      ]),
+    ) as tf.Tensor2D;
     return { dW, db: tf.sum(delta, 0) as tf.Tensor1D };
   },
   applyUpdate,

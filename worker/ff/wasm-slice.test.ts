@@ -13,7 +13,11 @@ void describe('wasm Slice and SplitV', () => {
 
   void it('slices rows (contiguous, heap to heap) and columns (the original kernel) exactly', () => {
     for (const dtype of ['float32', 'int32'] as const) {
-      const x = tf.tensor2d(Array.from({ length: 50 * 7 }, (_, i) => i), [50, 7], dtype);
+      const x = tf.tensor2d(
+        Array.from({ length: 50 * 7 }, (_, i) => i),
+        [50, 7],
+        dtype,
+      );
       assert.equal(tf.getBackend(), 'wasm');
       assert.deepEqual(Array.from(tf.slice(x, [10, 0], [3, -1]).dataSync()), expected(7, [10, 3], [0, 7]), `${dtype} rows`);
       assert.deepEqual(Array.from(tf.slice(x, [4, 2], [5, 3]).dataSync()), expected(7, [4, 5], [2, 3]), `${dtype} block`);
@@ -22,7 +26,10 @@ void describe('wasm Slice and SplitV', () => {
   });
 
   void it('splits along rows and columns, and stays right after the heap grows', () => {
-    const x = tf.tensor2d(Array.from({ length: 40 * 6 }, (_, i) => i), [40, 6]);
+    const x = tf.tensor2d(
+      Array.from({ length: 40 * 6 }, (_, i) => i),
+      [40, 6],
+    );
     const [a, b] = tf.split(x, [15, 25]);
     assert.deepEqual(Array.from(a!.dataSync()), expected(6, [0, 15], [0, 6]));
     assert.deepEqual(Array.from(b!.dataSync()), expected(6, [15, 25], [0, 6]));

@@ -32,7 +32,11 @@ function contiguousSlice(original: SliceKernel): SliceKernel {
 }
 
 function splitBySlices(slice: SliceKernel) {
-  return (args: { inputs: { x: tf.TensorInfo }; attrs: { numOrSizeSplits: number | number[]; axis: number }; backend: WasmTensorHeap }): tf.TensorInfo[] => {
+  return (args: {
+    inputs: { x: tf.TensorInfo };
+    attrs: { numOrSizeSplits: number | number[]; axis: number };
+    backend: WasmTensorHeap;
+  }): tf.TensorInfo[] => {
     const { x } = args.inputs;
     const axis = tf.util.parseAxisParam(args.attrs.axis, x.shape)[0]!;
     const begin = new Array<number>(x.shape.length).fill(0);

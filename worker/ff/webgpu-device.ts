@@ -21,7 +21,8 @@ export function installWebGpu(): GPU {
   // Node 21+ defines a read-only navigator; define the property rather than assign it.
   const nav = (globalThis as { navigator?: object }).navigator ?? {};
   Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
-  if ((globalThis as { navigator?: object }).navigator !== nav) Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true });
+  if ((globalThis as { navigator?: object }).navigator !== nav)
+    Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true });
   return gpu;
 }
 

@@ -17,7 +17,10 @@ void describe('activation batch encoding', () => {
   });
 
   void it('bfloat16 keeps what it can hold exactly and rounds the rest to nearest, ties to even', () => {
-    assert.deepEqual(roundTrip([0, -2, 0.5, 1 + 1 / 128, Infinity, -Infinity]), Float32Array.from([0, -2, 0.5, 1 + 1 / 128, Infinity, -Infinity]));
+    assert.deepEqual(
+      roundTrip([0, -2, 0.5, 1 + 1 / 128, Infinity, -Infinity]),
+      Float32Array.from([0, -2, 0.5, 1 + 1 / 128, Infinity, -Infinity]),
+    );
     // 1 + 2⁻⁸ lies halfway between 1 and 1 + 2⁻⁷: ties go to the even mantissa, 1.
     assert.deepEqual(roundTrip([1 + 1 / 256, 1 + 3 / 256, 1 + 1 / 256 + 1 / 4096]), Float32Array.from([1, 1 + 4 / 256, 1 + 2 / 256]));
     assert.ok(Number.isNaN(roundTrip([NaN])[0]));

@@ -87,7 +87,12 @@ export function batchChecksum(bytes: Uint8Array): number {
 }
 
 export function sameLayout(a: ActivationLayout, b: ActivationLayout): boolean {
-  return a.rows === b.rows && a.dtype === b.dtype && a.tensors.length === b.tensors.length && a.tensors.every((t, i) => t.name === b.tensors[i]!.name && t.width === b.tensors[i]!.width);
+  return (
+    a.rows === b.rows &&
+    a.dtype === b.dtype &&
+    a.tensors.length === b.tensors.length &&
+    a.tensors.every((t, i) => t.name === b.tensors[i]!.name && t.width === b.tensors[i]!.width)
+  );
 }
 
 export function describeLayout(layout: ActivationLayout): string {

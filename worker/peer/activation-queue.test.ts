@@ -30,7 +30,7 @@ void describe('activation queue', () => {
   void it('reports a stream that skipped the asked step, or broke, as broken', async () => {
     const { queue } = queueWithCount();
     queue.deliver(batch(3, 0));
-    assert.match((await queue.next(2, 40, 10) as { broken: string }).broken, /went on at chapter 3 step 0 without step 40/);
+    assert.match(((await queue.next(2, 40, 10)) as { broken: string }).broken, /went on at chapter 3 step 0 without step 40/);
     const waiting = queue.next(3, 1, 1000);
     queue.broken(3, 'the sender cancelled');
     assert.deepEqual(await waiting, { broken: 'the sender cancelled' });

@@ -20,7 +20,8 @@ export function createActivationQueue(release: (count: number) => void): Activat
   const held: ActivationBatch[] = [];
   const brokenChapters = new Map<number, string>();
   let abandonedUpTo = -1;
-  let waiter: { chapter: number; step: number; resolve: (n: NextActivation) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | undefined;
+  let waiter:
+    { chapter: number; step: number; resolve: (n: NextActivation) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | undefined;
   let closed: string | undefined;
 
   const drop = (keep: (b: ActivationBatch) => boolean): void => {

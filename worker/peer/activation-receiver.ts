@@ -12,7 +12,16 @@ import type {
 } from '../../proto/gen/ff/v1/layer_exchange.js';
 import { chapterSteps, type TrainingShape } from '../train/chapter-plan.js';
 import { Dtype } from '../../proto/gen/ff/v1/layer_exchange.js';
-import { batchBytes, batchChecksum, decodeBatch, describeLayout, sameLayout, type ActivationBatch, type ActivationDtype, type ActivationLayout } from './activation-batch.js';
+import {
+  batchBytes,
+  batchChecksum,
+  decodeBatch,
+  describeLayout,
+  sameLayout,
+  type ActivationBatch,
+  type ActivationDtype,
+  type ActivationLayout,
+} from './activation-batch.js';
 import { checkToken } from './auth.js';
 import { Refusal, toServiceError } from './refusal.js';
 import { PROTOCOL_VERSION } from './weight-bundle.js';
@@ -128,32 +137,51 @@ export function activationsHandler(
 
 function checkHeader(header: ActivationHeader, expect: ActivationExpectations): { next: number; end: number } {
   if (header.protocolVersion !== PROTOCOL_VERSION) {
-    throw new Refusal(status.FAILED_PRECONDITION, `header.protocol_version: ${header.protocolVersion} is not supported (this worker speaks ${PROTOCOL_VERSION})`);
+    throw new Refusal(
+      status.FAILED_PRECONDITION,
+      `header.protocol_version: ${header.protocolVersion} is not supported (this worker speaks ${PROTOCOL_VERSION})`,
+    );
   }
-  if (header.job !== expect.job) throw new Refusal(status.FAILED_PRECONDITION, `header.job: "${header.job}" is not this worker's job "${expect.job}"`);
+  if (header.job !== expect.job)
+    throw new Refusal(status.FAILED_PRECONDITION, `header.job: "${header.job}" is not this worker's job "${expect.job}"`);
   if (header.fromGroup !== expect.fromGroup) {
-    throw new Refusal(status.FAILED_PRECONDITION, `header.from_group: ${header.fromGroup} is not this worker's upstream group ${expect.fromGroup}`);
+    throw new Refusal(
+      status.FAILED_PRECONDITION,
+      `header.from_group: ${header.fromGroup} is not this worker's upstream group ${expect.fromGroup}`,
+    );
   }
   if (header.chapter >= expect.shape.chapters) {
-    throw new Refusal(status.INVALID_ARGUMENT, `header.chapter: ${header.chapter} is past the job's last chapter ${expect.shape.chapters - 1}`);
+    throw new Refusal(
+      status.INVALID_ARGUMENT,
+      `header.chapter: ${header.chapter} is past the job's last chapter ${expect.shape.chapters - 1}`,
+    );
   }
   const dtype = DTYPES[header.dtype];
-  if (dtype === undefined) throw new Refusal(status.INVALID_ARGUMENT, `header.dtype: ${header.dtype} is not an activation dtype (FLOAT32 or BFLOAT16)`);
+  if (dtype === undefined)
+    throw new Refusal(status.INVALID_ARGUMENT, `header.dtype: ${header.dtype} is not an activation dtype (FLOAT32 or BFLOAT16)`);
   const layout = { tensors: header.tensors, rows: header.rows, dtype };
   if (!sameLayout(layout, expect.layout)) {
-    throw new Refusal(status.INVALID_ARGUMENT, `header.tensors: ${describeLayout(layout)} is not the expected ${describeLayout(expect.layout)}`);
+    throw new Refusal(
+      status.INVALID_ARGUMENT,
+      `header.tensors: ${describeLayout(layout)} is not the expected ${describeLayout(expect.layout)}`,
+    );
   }
   const { start, end } = chapterSteps(expect.shape, header.chapter);
   if (header.firstStep < start || header.firstStep >= end) {
-    throw new Refusal(status.INVALID_ARGUMENT, `header.first_step: ${header.firstStep} is outside chapter ${header.chapter}'s steps [${start}, ${end})`);
+    throw new Refusal(
+      status.INVALID_ARGUMENT,
+      `header.first_step: ${header.firstStep} is outside chapter ${header.chapter}'s steps [${start}, ${end})`,
+    );
   }
   return { next: header.firstStep, end };
 }
 
 function checkBatch({ step, data, crc32 }: BatchFrame, stream: { next: number }, layout: ActivationLayout): Float32Array {
-  if (step !== stream.next) throw new Refusal(status.INVALID_ARGUMENT, `batch.step: ${step}, expected ${stream.next} (steps are consecutive)`);
+  if (step !== stream.next)
+    throw new Refusal(status.INVALID_ARGUMENT, `batch.step: ${step}, expected ${stream.next} (steps are consecutive)`);
   const bytes = batchBytes(layout);
-  if (data.byteLength !== bytes) throw new Refusal(status.INVALID_ARGUMENT, `batch.data: ${data.byteLength} bytes, the layout needs ${bytes}`);
+  if (data.byteLength !== bytes)
+    throw new Refusal(status.INVALID_ARGUMENT, `batch.data: ${data.byteLength} bytes, the layout needs ${bytes}`);
   if (batchChecksum(data) !== crc32) throw new Refusal(status.DATA_LOSS, `batch.crc32: step ${step}'s data does not match its checksum`);
   // A copy either way: the frame's bytes are a view into gRPC's buffer, and may not be aligned.
   return decodeBatch(data, layout.dtype);

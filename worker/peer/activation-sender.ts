@@ -7,7 +7,12 @@
 // gone. The chapter is abandoned instead, the rest of its batches dropped, and the receiver
 // stages those steps through the weights published at the chapter's end.
 import { Client, credentials, type ClientWritableStream } from '@grpc/grpc-js';
-import { Dtype, LayerExchangeServiceService, type ActivationHeader, type StreamActivationsResponse } from '../../proto/gen/ff/v1/layer_exchange.js';
+import {
+  Dtype,
+  LayerExchangeServiceService,
+  type ActivationHeader,
+  type StreamActivationsResponse,
+} from '../../proto/gen/ff/v1/layer_exchange.js';
 import { batchBytes, type ActivationLayout } from './activation-batch.js';
 import { batchFrame, headerFrame, type WireFrame } from './activation-wire.js';
 import { tokenMetadata } from './auth.js';
@@ -35,7 +40,11 @@ export interface ActivationSender {
 
 export function createActivationSender(options: ActivationSenderOptions): ActivationSender {
   const dataBytes = batchBytes(options.layout);
-  const client = new Client(options.target, credentials.createInsecure(), channelOptions(Math.max(DEFAULT_LIMITS.maxFrameBytes, dataBytes)));
+  const client = new Client(
+    options.target,
+    credentials.createInsecure(),
+    channelOptions(Math.max(DEFAULT_LIMITS.maxFrameBytes, dataBytes)),
+  );
   let chain = Promise.resolve();
   let current: ChapterStream | undefined;
   return {
@@ -44,7 +53,16 @@ export function createActivationSender(options: ActivationSenderOptions): Activa
       current = stream;
       const { tensors, rows, dtype } = options.layout;
       const wireDtype = dtype === 'float32' ? Dtype.DTYPE_FLOAT32 : Dtype.DTYPE_BFLOAT16;
-      const header: ActivationHeader = { protocolVersion: PROTOCOL_VERSION, job: options.job, fromGroup: options.fromGroup, chapter, firstStep, tensors, rows, dtype: wireDtype };
+      const header: ActivationHeader = {
+        protocolVersion: PROTOCOL_VERSION,
+        job: options.job,
+        fromGroup: options.fromGroup,
+        chapter,
+        firstStep,
+        tensors,
+        rows,
+        dtype: wireDtype,
+      };
       chain = chain.then(() => stream.run(client, headerFrame(header)));
     },
     push(step, values) {
@@ -105,8 +123,13 @@ class ChapterStream {
     const answered = new Promise<StreamActivationsResponse>((resolve, reject) => {
       const { path, responseDeserialize } = LayerExchangeServiceService.streamActivations;
       // Frames are encoded before they are queued (activation-wire.ts), so gRPC sends them as they are.
-      const call = client.makeClientStreamRequest(path, (frame: WireFrame) => frame.bytes, responseDeserialize, metadata, {}, (error, response) =>
-        error ? reject(error) : resolve(response!),
+      const call = client.makeClientStreamRequest(
+        path,
+        (frame: WireFrame) => frame.bytes,
+        responseDeserialize,
+        metadata,
+        {},
+        (error, response) => (error ? reject(error) : resolve(response!)),
       );
       void this.write(call, header);
     });
@@ -115,7 +138,12 @@ class ChapterStream {
     } catch (error) {
       this.abandon((error as Error).message);
     }
-    this.options.onChapterDone({ chapter: this.chapter, batches: this.sent, bytes: this.bytes, ...(this.abandoned === undefined ? {} : { abandoned: this.abandoned }) });
+    this.options.onChapterDone({
+      chapter: this.chapter,
+      batches: this.sent,
+      bytes: this.bytes,
+      ...(this.abandoned === undefined ? {} : { abandoned: this.abandoned }),
+    });
   }
 
   private async write(call: ClientWritableStream<WireFrame>, header: WireFrame): Promise<void> {

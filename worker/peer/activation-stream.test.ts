@@ -11,7 +11,14 @@ import { startPeerServer, type PeerServer } from './peer-server.js';
 import { PROTOCOL_VERSION, tensorBytes } from './weight-bundle.js';
 
 const JOB = 'stream-test';
-const LAYOUT: ActivationLayout = { rows: 4, tensors: [{ name: 'pos', width: 3 }, { name: 'neutral', width: 2 }], dtype: 'float32' };
+const LAYOUT: ActivationLayout = {
+  rows: 4,
+  tensors: [
+    { name: 'pos', width: 3 },
+    { name: 'neutral', width: 2 },
+  ],
+  dtype: 'float32',
+};
 // 10 steps per epoch, 2 epochs, 4 chapters of 5 steps: chapter 1 is steps 5…9.
 const SHAPE: TrainingShape = { rows: 40, batchSize: 4, epochs: 2, chapters: 4, seed: 1 };
 
@@ -45,7 +52,16 @@ async function receiver(capacity = 64, token?: string): Promise<Received> {
 }
 
 function header(overrides: Partial<NonNullable<StreamActivationsRequest['header']>> = {}): StreamActivationsRequest {
-  const base = { protocolVersion: PROTOCOL_VERSION, job: JOB, fromGroup: 0, chapter: 1, firstStep: 5, tensors: LAYOUT.tensors, rows: LAYOUT.rows, dtype: Dtype.DTYPE_FLOAT32 };
+  const base = {
+    protocolVersion: PROTOCOL_VERSION,
+    job: JOB,
+    fromGroup: 0,
+    chapter: 1,
+    firstStep: 5,
+    tensors: LAYOUT.tensors,
+    rows: LAYOUT.rows,
+    dtype: Dtype.DTYPE_FLOAT32,
+  };
   return { header: { ...base, ...overrides }, batch: undefined };
 }
 
@@ -94,7 +110,16 @@ void describe('activation streams', () => {
     await until(() => seen.done.length === 1, 'the chapter stream ends');
     assert.deepEqual(seen.done[0], { chapter: 1, batches: 5, bytes: 5 * 20 * 4 });
     assert.equal(seen.taken, 5);
-    assert.deepEqual(r.batches.map((b) => [b.chapter, b.step]), [[1, 5], [1, 6], [1, 7], [1, 8], [1, 9]]);
+    assert.deepEqual(
+      r.batches.map((b) => [b.chapter, b.step]),
+      [
+        [1, 5],
+        [1, 6],
+        [1, 7],
+        [1, 8],
+        [1, 9],
+      ],
+    );
     assert.deepEqual(r.batches[3]!.values, values(8));
     assert.deepEqual(r.broken, []);
     s.close();
@@ -154,17 +179,83 @@ void describe('activation streams', () => {
   });
 
   const refusals: { name: string; frames: () => StreamActivationsRequest[]; code: status; detail: RegExp; broken: boolean }[] = [
-    { name: 'another job', frames: () => [header({ job: 'other' })], code: status.FAILED_PRECONDITION, detail: /header\.job: "other"/, broken: false },
-    { name: 'another upstream group', frames: () => [header({ fromGroup: 2 })], code: status.FAILED_PRECONDITION, detail: /header\.from_group: 2/, broken: false },
-    { name: 'an unknown protocol', frames: () => [header({ protocolVersion: 9 })], code: status.FAILED_PRECONDITION, detail: /protocol_version: 9/, broken: false },
-    { name: 'a chapter past the last', frames: () => [header({ chapter: 4, firstStep: 20 })], code: status.INVALID_ARGUMENT, detail: /header\.chapter: 4 is past/, broken: false },
-    { name: 'a first step outside the chapter', frames: () => [header({ firstStep: 10 })], code: status.INVALID_ARGUMENT, detail: /first_step: 10 is outside chapter 1's steps \[5, 10\)/, broken: false },
-    { name: 'another layout', frames: () => [header({ tensors: [{ name: 'pos', width: 4 }] })], code: status.INVALID_ARGUMENT, detail: /header\.tensors: 4 rows of pos\[4\] in float32 is not the expected 4 rows of pos\[3\], neutral\[2\] in float32/, broken: false },
-    { name: 'another dtype', frames: () => [header({ dtype: Dtype.DTYPE_BFLOAT16 })], code: status.INVALID_ARGUMENT, detail: /in bfloat16 is not the expected .* in float32/, broken: false },
-    { name: 'an unknown dtype', frames: () => [header({ dtype: 7 as Dtype })], code: status.INVALID_ARGUMENT, detail: /header\.dtype: 7 is not an activation dtype/, broken: false },
-    { name: 'a batch before the header', frames: () => [batchFrame(5)], code: status.INVALID_ARGUMENT, detail: /first frame must be a header/, broken: false },
-    { name: 'a skipped step', frames: () => [header(), batchFrame(6)], code: status.INVALID_ARGUMENT, detail: /batch\.step: 6, expected 5/, broken: true },
-    { name: 'a short batch', frames: () => [header(), batchFrame(5, new Uint8Array(8))], code: status.INVALID_ARGUMENT, detail: /batch\.data: 8 bytes, the layout needs 80/, broken: true },
+    {
+      name: 'another job',
+      frames: () => [header({ job: 'other' })],
+      code: status.FAILED_PRECONDITION,
+      detail: /header\.job: "other"/,
+      broken: false,
+    },
+    {
+      name: 'another upstream group',
+      frames: () => [header({ fromGroup: 2 })],
+      code: status.FAILED_PRECONDITION,
+      detail: /header\.from_group: 2/,
+      broken: false,
+    },
+    {
+      name: 'an unknown protocol',
+      frames: () => [header({ protocolVersion: 9 })],
+      code: status.FAILED_PRECONDITION,
+      detail: /protocol_version: 9/,
+      broken: false,
+    },
+    {
+      name: 'a chapter past the last',
+      frames: () => [header({ chapter: 4, firstStep: 20 })],
+      code: status.INVALID_ARGUMENT,
+      detail: /header\.chapter: 4 is past/,
+      broken: false,
+    },
+    {
+      name: 'a first step outside the chapter',
+      frames: () => [header({ firstStep: 10 })],
+      code: status.INVALID_ARGUMENT,
+      detail: /first_step: 10 is outside chapter 1's steps \[5, 10\)/,
+      broken: false,
+    },
+    {
+      name: 'another layout',
+      frames: () => [header({ tensors: [{ name: 'pos', width: 4 }] })],
+      code: status.INVALID_ARGUMENT,
+      detail: /header\.tensors: 4 rows of pos\[4\] in float32 is not the expected 4 rows of pos\[3\], neutral\[2\] in float32/,
+      broken: false,
+    },
+    {
+      name: 'another dtype',
+      frames: () => [header({ dtype: Dtype.DTYPE_BFLOAT16 })],
+      code: status.INVALID_ARGUMENT,
+      detail: /in bfloat16 is not the expected .* in float32/,
+      broken: false,
+    },
+    {
+      name: 'an unknown dtype',
+      frames: () => [header({ dtype: 7 as Dtype })],
+      code: status.INVALID_ARGUMENT,
+      detail: /header\.dtype: 7 is not an activation dtype/,
+      broken: false,
+    },
+    {
+      name: 'a batch before the header',
+      frames: () => [batchFrame(5)],
+      code: status.INVALID_ARGUMENT,
+      detail: /first frame must be a header/,
+      broken: false,
+    },
+    {
+      name: 'a skipped step',
+      frames: () => [header(), batchFrame(6)],
+      code: status.INVALID_ARGUMENT,
+      detail: /batch\.step: 6, expected 5/,
+      broken: true,
+    },
+    {
+      name: 'a short batch',
+      frames: () => [header(), batchFrame(5, new Uint8Array(8))],
+      code: status.INVALID_ARGUMENT,
+      detail: /batch\.data: 8 bytes, the layout needs 80/,
+      broken: true,
+    },
     {
       name: 'a corrupt batch',
       frames: () => [header(), { header: undefined, batch: { ...batchFrame(5).batch!, crc32: 1 } }],
@@ -172,7 +263,13 @@ void describe('activation streams', () => {
       detail: /batch\.crc32: step 5/,
       broken: true,
     },
-    { name: 'a stream that ends early', frames: () => [header(), batchFrame(5)], code: status.INVALID_ARGUMENT, detail: /ended at step 6, before the chapter's last step 9/, broken: true },
+    {
+      name: 'a stream that ends early',
+      frames: () => [header(), batchFrame(5)],
+      code: status.INVALID_ARGUMENT,
+      detail: /ended at step 6, before the chapter's last step 9/,
+      broken: true,
+    },
   ];
   for (const c of refusals) {
     void it(`refuse ${c.name}`, async () => {
@@ -187,7 +284,12 @@ void describe('activation streams', () => {
   void it('refuse a sender without the token, and a worker that takes weights refuses every stream', async () => {
     const guarded = await receiver(64, 'secret');
     assert.equal((await sendRaw(guarded.server.port, [header()]))?.code, status.UNAUTHENTICATED);
-    const weightsOnly = await startPeerServer({ host: '127.0.0.1', port: 0, job: JOB, status: () => ({ group: 1, phase: 'waiting', chapter: 0 }) });
+    const weightsOnly = await startPeerServer({
+      host: '127.0.0.1',
+      port: 0,
+      job: JOB,
+      status: () => ({ group: 1, phase: 'waiting', chapter: 0 }),
+    });
     servers.push(weightsOnly);
     const error = await sendRaw(weightsOnly.port, [header()]);
     assert.equal(error?.code, status.FAILED_PRECONDITION);

@@ -8,11 +8,20 @@ void describe('activation batch frames on the wire', () => {
   for (const dtype of ['float32', 'bfloat16'] as ActivationDtype[]) {
     void it(`are the generated encoder's bytes, and decode to the batch (${dtype})`, () => {
       // Steps and sizes whose varints take one to three bytes, and step 0, which proto3 leaves out.
-      for (const [step, length] of [[0, 3], [1, 16], [127, 40], [128, 1000], [70_000, 40_000]] as const) {
+      for (const [step, length] of [
+        [0, 3],
+        [1, 16],
+        [127, 40],
+        [128, 1000],
+        [70_000, 40_000],
+      ] as const) {
         const values = Float32Array.from({ length }, (_, i) => Math.sin(step + i) * 100);
         const frame = batchFrame(step, values, dtype, length * DTYPE_BYTES[dtype]);
         const decoded = StreamActivationsRequest.decode(frame.bytes).batch!;
-        const expected = StreamActivationsRequest.encode({ header: undefined, batch: { step, data: decoded.data, crc32: batchChecksum(decoded.data) } }).finish();
+        const expected = StreamActivationsRequest.encode({
+          header: undefined,
+          batch: { step, data: decoded.data, crc32: batchChecksum(decoded.data) },
+        }).finish();
         assert.deepEqual(new Uint8Array(frame.bytes), expected, `step ${step}, ${length} values`);
         assert.equal(decoded.step, step);
         assert.equal(frame.dataBytes, decoded.data.byteLength);

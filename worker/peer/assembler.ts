@@ -146,7 +146,10 @@ function checkOneUnit(header: BundleHeader, units: readonly (readonly ExpectedTe
   const unit = bundleUnit(header.tensors);
   const names = (tensors: readonly { name: string }[]): string[] => tensors.map((t) => t.name.split('/')[0]!);
   if (unit === '') {
-    throw new Refusal(status.INVALID_ARGUMENT, `header.tensors: hold tensors of ${[...new Set(names(header.tensors))].join(', ')}; a ring bundle carries one layer`);
+    throw new Refusal(
+      status.INVALID_ARGUMENT,
+      `header.tensors: hold tensors of ${[...new Set(names(header.tensors))].join(', ')}; a ring bundle carries one layer`,
+    );
   }
   const want = units.find((u) => bundleUnit(u) === unit);
   if (want === undefined) {
@@ -156,7 +159,10 @@ function checkOneUnit(header: BundleHeader, units: readonly (readonly ExpectedTe
   checkExpectedTensors(header, want);
   const extra = header.tensors.findIndex((t) => !want.some((w) => w.name === t.name));
   if (extra >= 0) {
-    throw new Refusal(status.INVALID_ARGUMENT, `header.tensors[${extra}].name: "${header.tensors[extra]!.name}" is not part of ${unit}'s state`);
+    throw new Refusal(
+      status.INVALID_ARGUMENT,
+      `header.tensors[${extra}].name: "${header.tensors[extra]!.name}" is not part of ${unit}'s state`,
+    );
   }
 }
 
@@ -164,7 +170,10 @@ function checkNoOthers(header: BundleHeader, expected: readonly ExpectedTensor[]
   const extra = header.tensors.findIndex((t) => !expected.some((w) => w.name === t.name));
   if (extra >= 0) {
     const known = expected.map((w) => `"${w.name}"`).join(', ');
-    throw new Refusal(status.INVALID_ARGUMENT, `header.tensors[${extra}].name: "${header.tensors[extra]!.name}" is not taken here; this worker takes only ${known}`);
+    throw new Refusal(
+      status.INVALID_ARGUMENT,
+      `header.tensors[${extra}].name: "${header.tensors[extra]!.name}" is not taken here; this worker takes only ${known}`,
+    );
   }
 }
 
@@ -242,10 +251,7 @@ function acceptChunk(chunk: TensorChunk, slots: Slot[], limits: TransferLimits):
     );
   }
   if (chunk.offset + chunk.data.byteLength > slot.bytes.byteLength) {
-    throw new Refusal(
-      status.INVALID_ARGUMENT,
-      `chunk.data: runs past byte_length ${slot.bytes.byteLength} of tensor "${slot.name}"`,
-    );
+    throw new Refusal(status.INVALID_ARGUMENT, `chunk.data: runs past byte_length ${slot.bytes.byteLength} of tensor "${slot.name}"`);
   }
   slot.bytes.set(chunk.data, chunk.offset);
   slot.hash.update(chunk.data);

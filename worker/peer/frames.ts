@@ -11,9 +11,7 @@ export function headerFrame(bundle: WeightBundle): PublishLayersRequest {
     chapter: bundle.chapter,
     tensors: bundle.tensors.map((tensor) => {
       if (elementCount(tensor.shape) !== tensor.values.length) {
-        throw new Error(
-          `tensor "${tensor.name}" has shape [${tensor.shape.join(', ')}] but ${tensor.values.length} values`,
-        );
+        throw new Error(`tensor "${tensor.name}" has shape [${tensor.shape.join(', ')}] but ${tensor.values.length} values`);
       }
       return {
         name: tensor.name,

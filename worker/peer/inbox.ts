@@ -50,7 +50,8 @@ export function createInbox(options: InboxOptions): InboxWriter {
   let closedReason: string | undefined;
 
   const earliestFrom = (chapter: number, unit: string | undefined): WeightBundle | undefined => {
-    const held = unit === undefined ? [...kept.values()].flatMap((byChapter) => [...byChapter.values()]) : [...(kept.get(unit)?.values() ?? [])];
+    const held =
+      unit === undefined ? [...kept.values()].flatMap((byChapter) => [...byChapter.values()]) : [...(kept.get(unit)?.values() ?? [])];
     const later = held.filter((b) => b.chapter >= chapter);
     return later.length === 0 ? undefined : later.reduce((a, b) => (b.chapter < a.chapter ? b : a));
   };

@@ -1,11 +1,7 @@
 // The sending end of the weight exchange: streams a bundle to the downstream worker and
 // retries only failures that a later attempt can fix.
 import { credentials, status, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
-import {
-  LayerExchangeServiceClient,
-  type PublishLayersRequest,
-  type PublishLayersResponse,
-} from '../../proto/gen/ff/v1/layer_exchange.js';
+import { LayerExchangeServiceClient, type PublishLayersRequest, type PublishLayersResponse } from '../../proto/gen/ff/v1/layer_exchange.js';
 import { tokenMetadata } from './auth.js';
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { bundleFrames } from './frames.js';

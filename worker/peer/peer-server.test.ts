@@ -78,14 +78,15 @@ function assertRefused(error: ServiceError | undefined, code: status, field: Reg
 }
 
 void describe('peer server', () => {
-  void it('lets a client send 16 MiB ahead on a stream and on the connection, not HTTP/2\'s 64 KiB', async () => {
+  void it("lets a client send 16 MiB ahead on a stream and on the connection, not HTTP/2's 64 KiB", async () => {
     const server = await startServer();
     const session = connect(`http://127.0.0.1:${server.port}`);
     try {
       const [settings] = (await once(session, 'remoteSettings')) as [{ initialWindowSize?: number }];
       assert.equal(settings.initialWindowSize, FLOW_CONTROL_WINDOW_BYTES);
       // The connection window comes as a WINDOW_UPDATE just after the settings.
-      for (let tries = 0; tries < 50 && session.state.remoteWindowSize! < FLOW_CONTROL_WINDOW_BYTES; tries++) await new Promise((r) => setTimeout(r, 20));
+      for (let tries = 0; tries < 50 && session.state.remoteWindowSize! < FLOW_CONTROL_WINDOW_BYTES; tries++)
+        await new Promise((r) => setTimeout(r, 20));
       assert.equal(session.state.remoteWindowSize, FLOW_CONTROL_WINDOW_BYTES);
     } finally {
       session.close();
@@ -124,7 +125,11 @@ void describe('peer server', () => {
     const bundle = makeBundle(5, 20, 10);
     const bad = header(bundle);
     bad.tensors[0]!.sha256 = Buffer.alloc(32, 7);
-    assertRefused(await sendRaw(server.port, [{ header: bad, chunk: undefined }, ...wholeTensorFrames(bundle)]), status.DATA_LOSS, /sha256/);
+    assertRefused(
+      await sendRaw(server.port, [{ header: bad, chunk: undefined }, ...wholeTensorFrames(bundle)]),
+      status.DATA_LOSS,
+      /sha256/,
+    );
     assert.equal(server.inbox.latestChapter(), undefined);
 
     await publishBundle(`127.0.0.1:${server.port}`, bundle);
@@ -143,10 +148,14 @@ void describe('peer server', () => {
     const bundle = makeBundle(1, 20, 10);
     const bad = header(bundle);
     bad.tensors[0]!.shape = [20, 11];
-    assertRefused(await sendRaw(server.port, [{ header: bad, chunk: undefined }]), status.INVALID_ARGUMENT, /header\.tensors\[0\]\.byte_length/);
+    assertRefused(
+      await sendRaw(server.port, [{ header: bad, chunk: undefined }]),
+      status.INVALID_ARGUMENT,
+      /header\.tensors\[0\]\.byte_length/,
+    );
   });
 
-  void it('refuses a bundle for a chapter past the job\'s last with INVALID_ARGUMENT', async () => {
+  void it("refuses a bundle for a chapter past the job's last with INVALID_ARGUMENT", async () => {
     const server = await startServer({ chapters: 3 });
     const target = `127.0.0.1:${server.port}`;
     await assert.rejects(publishBundle(target, makeBundle(3, 20, 10)), (error: PublishError) => {
@@ -161,7 +170,12 @@ void describe('peer server', () => {
   void it('refuses a well-formed bundle whose tensors are not the layers this worker loads with INVALID_ARGUMENT', async () => {
     // Consistent in itself (byte_length, checksums) but shaped for another model: accepted,
     // it would fail the worker when training loaded it.
-    const server = await startServer({ upstreamTensors: [{ name: 'layer0/weights', shape: [20, 10] }, { name: 'layer0/bias', shape: [10] }] });
+    const server = await startServer({
+      upstreamTensors: [
+        { name: 'layer0/weights', shape: [20, 10] },
+        { name: 'layer0/bias', shape: [10] },
+      ],
+    });
     const target = `127.0.0.1:${server.port}`;
     await assert.rejects(publishBundle(target, makeBundle(1, 20, 11)), (error: PublishError) => {
       assert.equal(error.code, status.INVALID_ARGUMENT);
@@ -245,7 +259,10 @@ void describe('peer server', () => {
     const server = await startServer();
     const HealthClient = makeGenericClientConstructor(healthService, 'grpc.health.v1.Health');
     const client = new HealthClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
-    const check = client['Check'] as (request: object, callback: (error: ServiceError | null, response: { status: string }) => void) => void;
+    const check = client['Check'] as (
+      request: object,
+      callback: (error: ServiceError | null, response: { status: string }) => void,
+    ) => void;
     const response = await new Promise<{ status: string }>((resolve, reject) =>
       check.call(client, { service: '' }, (error, reply) => (error ? reject(error) : resolve(reply))),
     );

@@ -73,8 +73,18 @@ export async function startPeerServer(options: PeerServerOptions): Promise<PeerS
   const impl: LayerExchangeServiceServer = {
     publishLayers: publishHandler(options, limits, inbox),
     streamActivations: activations
-      ? activationsHandler(activations, options.token, gate, options.onActivation ?? { onBatch: () => undefined, onBroken: () => undefined })
-      : (_call, callback) => callback(toServiceError(new Refusal(status.FAILED_PRECONDITION, 'this worker takes weights, not activations (spec.parallelism.exchange)'))),
+      ? activationsHandler(
+          activations,
+          options.token,
+          gate,
+          options.onActivation ?? { onBatch: () => undefined, onBroken: () => undefined },
+        )
+      : (_call, callback) =>
+          callback(
+            toServiceError(
+              new Refusal(status.FAILED_PRECONDITION, 'this worker takes weights, not activations (spec.parallelism.exchange)'),
+            ),
+          ),
     getStatus(call, callback) {
       const refusal = checkToken(call.metadata, options.token);
       if (refusal) {

@@ -90,7 +90,10 @@ function startThread(options: PeerThreadOptions): Worker {
 
 export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEvents = {}): Promise<PeerThread> {
   const worker = startThread(options);
-  const inbox = createInbox({ capacity: options.inboxCapacity ?? 4, sender: options.upstreamGroup === undefined ? 'any group' : `group ${options.upstreamGroup}` });
+  const inbox = createInbox({
+    capacity: options.inboxCapacity ?? 4,
+    sender: options.upstreamGroup === undefined ? 'any group' : `group ${options.upstreamGroup}`,
+  });
   const command = (c: ThreadCommand, transfer: ArrayBuffer[] = []): void => worker.postMessage(c, transfer);
   const activations = createActivationQueue((count) => command({ type: 'activation-release', count }));
   const outbox = createOutbox(options.downstreamActivations?.capacity ?? 1, command);
@@ -128,7 +131,10 @@ export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEv
   });
 }
 
-function createOutbox(capacity: number, command: (c: ThreadCommand, transfer?: ArrayBuffer[]) => void): ActivationOutbox & { taken(count: number): void } {
+function createOutbox(
+  capacity: number,
+  command: (c: ThreadCommand, transfer?: ArrayBuffer[]) => void,
+): ActivationOutbox & { taken(count: number): void } {
   let outstanding = 0;
   let room: (() => void) | undefined;
   return {

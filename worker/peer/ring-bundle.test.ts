@@ -40,21 +40,36 @@ function refusal(sent: NamedTensor[]): Refusal {
 
 void describe('ring bundles', () => {
   void it('accepts one whole layer state, and the readout', () => {
-    assert.deepEqual(receive(tensors(state('layer1', 3))).tensors.map((t) => t.name), ['layer1/w', 'layer1/w/m', 'layer1/b', 'layer1/steps']);
+    assert.deepEqual(
+      receive(tensors(state('layer1', 3))).tensors.map((t) => t.name),
+      ['layer1/w', 'layer1/w/m', 'layer1/b', 'layer1/steps'],
+    );
     assert.equal(receive(tensors(state('head', 6))).chapter, 2);
   });
 
   void it('refuses two layers in one bundle, naming them', () => {
-    assert.match(refusal(tensors([...state('layer0', 4), ...state('layer1', 3)])).message, /header\.tensors: hold tensors of layer0, layer1; a ring bundle carries one layer/);
+    assert.match(
+      refusal(tensors([...state('layer0', 4), ...state('layer1', 3)])).message,
+      /header\.tensors: hold tensors of layer0, layer1; a ring bundle carries one layer/,
+    );
   });
 
   void it('refuses a layer the job does not have', () => {
-    assert.match(refusal(tensors(state('layer7', 3))).message, /header\.tensors: "layer7" is not a layer of this job \(layer0, layer1, head\)/);
+    assert.match(
+      refusal(tensors(state('layer7', 3))).message,
+      /header\.tensors: "layer7" is not a layer of this job \(layer0, layer1, head\)/,
+    );
   });
 
   void it('refuses a layer state missing a tensor, shaped otherwise, or with a stray tensor', () => {
     assert.match(refusal(tensors(state('layer0', 4).slice(1))).message, /header\.tensors: no tensor "layer0\/w"/);
-    assert.match(refusal(tensors(state('layer0', 5))).message, /header\.tensors\[0\]\.shape: \[5, 3\] for "layer0\/w", but this worker's layer has \[4, 3\]/);
-    assert.match(refusal(tensors([...state('layer0', 4), { name: 'layer0/x', shape: [1] }])).message, /header\.tensors\[4\]\.name: "layer0\/x" is not part of layer0's state/);
+    assert.match(
+      refusal(tensors(state('layer0', 5))).message,
+      /header\.tensors\[0\]\.shape: \[5, 3\] for "layer0\/w", but this worker's layer has \[4, 3\]/,
+    );
+    assert.match(
+      refusal(tensors([...state('layer0', 4), { name: 'layer0/x', shape: [1] }])).message,
+      /header\.tensors\[4\]\.name: "layer0\/x" is not part of layer0's state/,
+    );
   });
 });

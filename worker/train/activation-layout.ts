@@ -16,7 +16,12 @@ export function activationLayout(spec: ForwardForwardJobSpec, boundary: number):
   const readout = classifier.name === 'softmax';
   const featureWidth = readout ? layers.slice(classifier.fromLayer, boundary - 1).reduce((sum, w) => sum + w, 0) : 0;
   const tensors = [
-    ...(objective === 'ff' ? [{ name: 'pos', width }, { name: 'neg', width }] : []),
+    ...(objective === 'ff'
+      ? [
+          { name: 'pos', width },
+          { name: 'neg', width },
+        ]
+      : []),
     ...(readout || objective === 'localSoftmax' ? [{ name: 'neutral', width }] : []),
     ...(featureWidth > 0 ? [{ name: 'features', width: featureWidth }] : []),
   ];

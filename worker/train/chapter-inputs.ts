@@ -68,7 +68,12 @@ export interface UpstreamRequest {
 }
 
 /** Runs the chapter's rows (positive and negative, or neutral, or both) through the frozen upstream layers. */
-export async function upstreamActivities(data: Dataset, rows: Int32Array, negatives: Uint8Array, req: UpstreamRequest): Promise<UpstreamActivities> {
+export async function upstreamActivities(
+  data: Dataset,
+  rows: Int32Array,
+  negatives: Uint8Array,
+  req: UpstreamRequest,
+): Promise<UpstreamActivities> {
   const width = req.layers[req.layers.length - 1]!.cfg.units;
   const featureWidth = req.layers.slice(req.featuresFrom, -1).reduce((s, l) => s + l.cfg.units, 0);
   const labelled = req.objective === 'ff';
@@ -81,7 +86,10 @@ export async function upstreamActivities(data: Dataset, rows: Int32Array, negati
     const slice = rows.subarray(first, Math.min(rows.length, first + STAGING_ROWS));
     const blocks = tf.tidy(() => {
       const x = tf.tensor2d(gatherRows(data.images, data.inputSize, slice), [slice.length, data.inputSize]);
-      const labels = tf.tensor1d(Array.from(slice, (r) => data.labels[r]!), 'int32');
+      const labels = tf.tensor1d(
+        Array.from(slice, (r) => data.labels[r]!),
+        'int32',
+      );
       const wrong = tf.tensor1d(negatives.subarray(first, first + slice.length), 'int32');
       const [layer0, ...rest] = req.layers as [FFLayer, ...FFLayer[]];
       const p = projectImages(layer0, x, data.classes);
@@ -89,10 +97,20 @@ export async function upstreamActivities(data: Dataset, rows: Int32Array, negati
       const neg = out.neg && last(forwardAll(rest, firstLayerWithLabels(layer0, p, wrong)));
       if (out.neutral === undefined) return { pos, neg };
       const neutral = forwardAll(rest, firstLayerNeutral(layer0, p, data.classes));
-      const features = out.features && tf.concat(neutral.slice(req.featuresFrom, -1).map((h) => unitLength(h)), 1) as tf.Tensor2D;
+      const features =
+        out.features &&
+        (tf.concat(
+          neutral.slice(req.featuresFrom, -1).map((h) => unitLength(h)),
+          1,
+        ) as tf.Tensor2D);
       return { pos, neg, neutral: last(neutral), features };
     });
-    await writeBlocks(first, [[out.pos, blocks.pos], [out.neg, blocks.neg], [out.neutral, blocks.neutral], [out.features, blocks.features]]);
+    await writeBlocks(first, [
+      [out.pos, blocks.pos],
+      [out.neg, blocks.neg],
+      [out.neutral, blocks.neutral],
+      [out.features, blocks.features],
+    ]);
   }
   return out;
 }

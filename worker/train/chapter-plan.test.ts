@@ -20,7 +20,10 @@ void test('each epoch visits every row once, and epochs differ in order', () => 
   const order = new DataOrder(shape);
   const epoch = (e: number): number[] => Array.from({ length: 10 }, (_, s) => Array.from(order.rowsOfStep(e * 10 + s))).flat();
   const first = epoch(0);
-  assert.deepEqual([...first].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    [...first].sort((a, b) => a - b),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.notDeepEqual(epoch(1), first);
   assert.deepEqual(new DataOrder(shape).rowsOfStep(3), new DataOrder(shape).rowsOfStep(3), 'same seed, same rows');
 });

@@ -53,11 +53,14 @@ void describe('GroupTrainer negatives in a pipeline', () => {
     assert.ok(!(await trainer.weightsForDownstream()).some((t) => t.name === 'negatives'));
   });
 
-  void it('shipped negatives that do not cover the chapter (another chapter\'s) are not used', async () => {
+  void it("shipped negatives that do not cover the chapter (another chapter's) are not used", async () => {
     const partial = shiftedBy(7).fill(-1, 0, 100);
     const trainer = await trained('adaptive', 1, { shipped: partial });
     const own = trainer.negatives.last!;
-    assert.ok(own.every((label, row) => label >= 0 && label !== data.labels[row]), 'every row has its own wrong label');
+    assert.ok(
+      own.every((label, row) => label >= 0 && label !== data.labels[row]),
+      'every row has its own wrong label',
+    );
     assert.notDeepEqual(own.subarray(100), partial.subarray(100));
   });
 });

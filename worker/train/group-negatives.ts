@@ -59,7 +59,10 @@ export class GroupNegatives {
     if (shipped && !(this.byGoodness && this.plan.isLast)) return shipped;
     // Scores followed from elsewhere make scoring by this group's own goodness wasted work.
     const scoreWith = this.byGoodness && from.scores === undefined ? layers : undefined;
-    const own = await this.scores.chapterNegatives(this.spec, chapter, rows, { ...(scoreWith ? { scoreWith } : {}), ...(from.scores ? { scores: from.scores } : {}) });
+    const own = await this.scores.chapterNegatives(this.spec, chapter, rows, {
+      ...(scoreWith ? { scoreWith } : {}),
+      ...(from.scores ? { scores: from.scores } : {}),
+    });
     return shipped ?? own;
   }
 
@@ -75,7 +78,10 @@ export class GroupNegatives {
    */
   async scoresSnapshot(layers: FFLayer[], rows: () => Int32Array): Promise<NamedTensor> {
     if (this.scores.values === undefined) {
-      await this.scores.scoreByGoodness(layers, rows(), { strategy: this.spec.model.negatives.strategy, fromLayer: this.spec.model.classifier.fromLayer });
+      await this.scores.scoreByGoodness(layers, rows(), {
+        strategy: this.spec.model.negatives.strategy,
+        fromLayer: this.spec.model.classifier.fromLayer,
+      });
     }
     return this.scores.snapshot();
   }

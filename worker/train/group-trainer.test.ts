@@ -35,7 +35,10 @@ void describe('GroupTrainer objectives', () => {
     const [first, last] = [reports[0]!, reports[reports.length - 1]!];
     for (const layer of last.layers) assert.equal(layer.goodnessNeg, undefined, `layer ${layer.layer} reports negatives`);
     // Cross-entropy of a zero block is ln 10 = 2.30 at the first step.
-    assert.ok(first.layers[0]!.loss < 2.31 && last.layers[0]!.loss < first.layers[0]!.loss - 0.5, `loss ${first.layers[0]!.loss} → ${last.layers[0]!.loss}`);
+    assert.ok(
+      first.layers[0]!.loss < 2.31 && last.layers[0]!.loss < first.layers[0]!.loss - 0.5,
+      `loss ${first.layers[0]!.loss} → ${last.layers[0]!.loss}`,
+    );
     const names = (await trainer.checkpointTensors()).map((t) => t.name);
     for (const n of ['layer0/block/v', 'layer1/block/c/m']) assert.ok(names.includes(n), `checkpoint lacks ${n}`);
   });
@@ -53,7 +56,10 @@ void describe('GroupTrainer objectives', () => {
     const trainer = new GroupTrainer(spec, groupPlan(spec, 1), data);
     const reports = await trainOneChapter(trainer);
     const losses = reports.map((r) => r.layers[0]!.loss);
-    assert.deepEqual(reports[0]!.layers.map((l) => l.layer), [1]);
+    assert.deepEqual(
+      reports[0]!.layers.map((l) => l.layer),
+      [1],
+    );
     assert.ok(losses.every(Number.isFinite) && losses.at(-1)! < losses[0]!, `losses ${losses.join(', ')}`);
   });
 

@@ -15,7 +15,14 @@ import { batchValues, type ActivationLayout } from '../peer/activation-batch.js'
 import { chapterRows, stagedBlocks, upstreamActivities, type ChapterInputs, type StepBlocks } from './chapter-inputs.js';
 import { runChapterSteps } from './chapter-loop.js';
 import { chapterSteps, DataOrder, type TrainingShape } from './chapter-plan.js';
-import { activitiesForDownstream, ownNeutral, readoutParts, splitRows, type GroupLayers, type StepInputs } from './downstream-activities.js';
+import {
+  activitiesForDownstream,
+  ownNeutral,
+  readoutParts,
+  splitRows,
+  type GroupLayers,
+  type StepInputs,
+} from './downstream-activities.js';
 import { GroupNegatives, type ChapterNegatives } from './group-negatives.js';
 import type { GroupPlan } from './group-plan.js';
 import { buildHead, buildLayer } from './network.js';
@@ -88,8 +95,12 @@ export class GroupTrainer {
     this.order = new DataOrder(this.shape);
     this.negatives = new GroupNegatives(spec, plan, data, this.head !== undefined);
     this.packing = {
-      objective: spec.model.objective, own: this.own, ownIndices: plan.layers, upstreamCount: this.upstream.length,
-      fromLayer: spec.model.classifier.fromLayer, classes: data.classes,
+      objective: spec.model.objective,
+      own: this.own,
+      ownIndices: plan.layers,
+      upstreamCount: this.upstream.length,
+      fromLayer: spec.model.classifier.fromLayer,
+      classes: data.classes,
     };
   }
 
@@ -102,7 +113,12 @@ export class GroupTrainer {
     return [...this.upstream, ...this.own];
   }
 
-  async trainChapter(chapter: number, onProgress: (p: ChapterProgress) => void, io: ActivationIO = {}, from: ChapterNegatives = {}): Promise<ChapterProgress> {
+  async trainChapter(
+    chapter: number,
+    onProgress: (p: ChapterProgress) => void,
+    io: ActivationIO = {},
+    from: ChapterNegatives = {},
+  ): Promise<ChapterProgress> {
     const { start } = chapterSteps(this.shape, chapter);
     const steps = this.stepsOf(chapter);
     // A fed group needs neither negatives nor staged activities: its inputs come made.
@@ -158,9 +174,19 @@ export class GroupTrainer {
     let packed: tf.Tensor1D | undefined;
     const tensors = tf.tidy(() => {
       const inputs = stepInputs(batch.blocks, rows.length);
-      const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
-      const results = this.objective === 'ff' ? this.trainOwnLayersFF(batch, labels, inputs, lr) : this.trainOwnLayersLocalSoftmax(rows, labels, inputs, lr);
-      const stats = { losses: results.map((r) => r.loss), goodPos: results.map((r) => r.goodnessPos), goodNeg: results.flatMap((r) => r.goodnessNeg ?? []) };
+      const labels = tf.tensor1d(
+        Array.from(rows, (r) => this.data.labels[r]!),
+        'int32',
+      );
+      const results =
+        this.objective === 'ff'
+          ? this.trainOwnLayersFF(batch, labels, inputs, lr)
+          : this.trainOwnLayersLocalSoftmax(rows, labels, inputs, lr);
+      const stats = {
+        losses: results.map((r) => r.loss),
+        goodPos: results.map((r) => r.goodnessPos),
+        goodNeg: results.flatMap((r) => r.goodnessNeg ?? []),
+      };
       const needNeutral = this.head !== undefined || downstream?.tensors.some((t) => t.name === 'neutral' || t.name === 'features');
       const neutral = needNeutral ? ownNeutral(this.packing, () => this.images(rows), inputs, results) : [];
       // Kept past the scope and read after it: webgpu in Node reads back only asynchronously.
@@ -204,7 +230,10 @@ export class GroupTrainer {
   }
 
   /** Means over the report window; records the readout's scores and frees the window. */
-  private async summarise(window: StepTensors[], seconds: number): Promise<Pick<ChapterProgress, 'layers' | 'samples' | 'seconds' | 'samplesPerSecond'>> {
+  private async summarise(
+    window: StepTensors[],
+    seconds: number,
+  ): Promise<Pick<ChapterProgress, 'layers' | 'samples' | 'seconds' | 'samplesPerSecond'>> {
     const mean = async (pick: (w: StepTensors) => tf.Scalar[], layer: number): Promise<number> =>
       (await Promise.all(window.map(async (w) => (await pick(w)[layer]!.data())[0]!))).reduce((sum, v) => sum + v, 0) / window.length;
     const layers = await Promise.all(
@@ -260,6 +289,7 @@ function stepInputs(blocks: StepBlocks | undefined, rows: number): StepInputs {
 async function readActivities(packed: tf.Tensor1D, layout: ActivationLayout): Promise<Float32Array> {
   const values = (await packed.data()) as Float32Array;
   packed.dispose();
-  if (values.length !== batchValues(layout)) throw new Error(`activations for the next group: ${values.length} values, the layout needs ${batchValues(layout)}`);
+  if (values.length !== batchValues(layout))
+    throw new Error(`activations for the next group: ${values.length} values, the layout needs ${batchValues(layout)}`);
   return values;
 }

@@ -53,7 +53,8 @@ void describe('loadModel verifies what it reads', () => {
     await writeFile(path, JSON.stringify(modelJson));
     return dir;
   }
-  const manifest = (m: Record<string, unknown>): { paths: string[]; weights: unknown[] }[] => m.weightsManifest as { paths: string[]; weights: unknown[] }[];
+  const manifest = (m: Record<string, unknown>): { paths: string[]; weights: unknown[] }[] =>
+    m.weightsManifest as { paths: string[]; weights: unknown[] }[];
 
   const cases: { name: string; damage: (dir: string, m: Record<string, unknown>) => Promise<void> | void; wantError: RegExp }[] = [
     {
@@ -66,8 +67,16 @@ void describe('loadModel verifies what it reads', () => {
       wantError: /the weights' SHA-256 is [0-9a-f]{64} but the model was written with [0-9a-f]{64}: the files were changed or damaged/,
     },
     { name: 'a manifest with no weights', damage: (_, m) => void (m.weightsManifest = []), wantError: /model\.json lists no weights/ },
-    { name: 'a weight path to another file on the disk', damage: (_, m) => void (manifest(m)[0]!.paths = ['/usr/bin/node']), wantError: /weight path "\/usr\/bin\/node" is outside the model folder/ },
-    { name: 'a weight path climbing out', damage: (_, m) => void (manifest(m)[0]!.paths = ['../m0/weights.bin']), wantError: /weight path "\.\.\/m0\/weights\.bin" is outside the model folder/ },
+    {
+      name: 'a weight path to another file on the disk',
+      damage: (_, m) => void (manifest(m)[0]!.paths = ['/usr/bin/node']),
+      wantError: /weight path "\/usr\/bin\/node" is outside the model folder/,
+    },
+    {
+      name: 'a weight path climbing out',
+      damage: (_, m) => void (manifest(m)[0]!.paths = ['../m0/weights.bin']),
+      wantError: /weight path "\.\.\/m0\/weights\.bin" is outside the model folder/,
+    },
     {
       name: 'a link inside the folder pointing out of it',
       damage: async (dir, m) => {
@@ -78,11 +87,20 @@ void describe('loadModel verifies what it reads', () => {
     },
     {
       name: 'extra bytes after the last weight',
-      damage: async (dir) => writeFile(join(dir, 'weights.bin'), Buffer.concat([await readFile(join(dir, 'weights.bin')), Buffer.alloc(4)])),
+      damage: async (dir) =>
+        writeFile(join(dir, 'weights.bin'), Buffer.concat([await readFile(join(dir, 'weights.bin')), Buffer.alloc(4)])),
       wantError: /weights\.bin: 36 bytes, but the shapes in .*model\.json need 32/,
     },
-    { name: 'a shape that is not positive integers', damage: (_, m) => void ((manifest(m)[0]!.weights[0] as { shape: unknown }).shape = [3, -2]), wantError: /weight layer0\/kernel has shape \[3,-2\], not a list of positive integers/ },
-    { name: 'no checksum at all', damage: (_, m) => void delete (m.modelTopology as Record<string, unknown>).weightsSha256, wantError: /model\.json has no weightsSha256/ },
+    {
+      name: 'a shape that is not positive integers',
+      damage: (_, m) => void ((manifest(m)[0]!.weights[0] as { shape: unknown }).shape = [3, -2]),
+      wantError: /weight layer0\/kernel has shape \[3,-2\], not a list of positive integers/,
+    },
+    {
+      name: 'no checksum at all',
+      damage: (_, m) => void delete (m.modelTopology as Record<string, unknown>).weightsSha256,
+      wantError: /model\.json has no weightsSha256/,
+    },
   ];
   for (const c of cases) {
     void it(`refuses ${c.name}`, async () => {

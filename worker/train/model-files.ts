@@ -57,7 +57,13 @@ export async function saveModel(dir: string, description: FFModelDescription, te
   const weights = Buffer.concat(tensors.map((t) => Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength)));
   await writeFile(join(staging, 'weights.bin'), weights);
   const described = { ...description, weightsSha256: sha256Hex(weights) };
-  const modelJson = { format: 'weights-manifest', generatedBy: 'ffjob', convertedBy: null, modelTopology: described, weightsManifest: manifest };
+  const modelJson = {
+    format: 'weights-manifest',
+    generatedBy: 'ffjob',
+    convertedBy: null,
+    modelTopology: described,
+    weightsManifest: manifest,
+  };
   await writeFile(join(staging, 'model.json'), `${JSON.stringify(modelJson, null, 2)}\n`);
   await writeFile(join(staging, 'ff.json'), `${JSON.stringify(described, null, 2)}\n`);
   await mkdir(dirname(dir), { recursive: true });
@@ -85,7 +91,8 @@ async function assertReplaceable(dir: string): Promise<void> {
     throw new Error(`cannot replace ${dir}: ${(err as Error).message}`);
   }
   if (entries.length === 0) return;
-  if (!(await isModelDir(dir))) throw new Error(`refusing to replace ${dir}: it exists and is not an FFJob model (no ff.json of format ${MODEL_FORMAT})`);
+  if (!(await isModelDir(dir)))
+    throw new Error(`refusing to replace ${dir}: it exists and is not an FFJob model (no ff.json of format ${MODEL_FORMAT})`);
 }
 
 export async function loadModel(dir: string): Promise<{ description: FFModelDescription; tensors: NamedTensor[] }> {

@@ -45,7 +45,8 @@ function elementCount(spec: { name: string; shape: unknown }, modelJson: string)
 export async function readWeights(dir: string, manifest: unknown, sha256: unknown, modelJson: string): Promise<NamedTensor[]> {
   const entries = Array.isArray(manifest) ? (manifest as WeightsManifestEntry[]) : [];
   if (!entries.some((e) => Array.isArray(e?.weights) && e.weights.length > 0)) throw new Error(`${modelJson} lists no weights`);
-  if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`${modelJson} has no weightsSha256 to verify the weights against`);
+  if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256))
+    throw new Error(`${modelJson} has no weightsSha256 to verify the weights against`);
   const hash = createHash('sha256');
   const tensors: NamedTensor[] = [];
   for (const entry of entries) {
@@ -64,6 +65,9 @@ export async function readWeights(dir: string, manifest: unknown, sha256: unknow
     }
   }
   const got = hash.digest('hex');
-  if (got !== sha256) throw new Error(`${modelJson}: the weights' SHA-256 is ${got} but the model was written with ${sha256}: the files were changed or damaged`);
+  if (got !== sha256)
+    throw new Error(
+      `${modelJson}: the weights' SHA-256 is ${got} but the model was written with ${sha256}: the files were changed or damaged`,
+    );
   return tensors;
 }

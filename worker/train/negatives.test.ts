@@ -27,7 +27,10 @@ void test('every strategy returns a wrong label for every row', () => {
 
 void test('adaptive takes the wrong label the model scores highest', () => {
   const negatives = chooseNegatives(labels, rows, ctx('adaptive', 1));
-  assert.deepEqual(Array.from(negatives), Array.from(rows, (r) => (r + 2) % classes));
+  assert.deepEqual(
+    Array.from(negatives),
+    Array.from(rows, (r) => (r + 2) % classes),
+  );
 });
 
 void test('sampled follows the softmax over wrong labels: a 10-logit lead wins nearly always', () => {

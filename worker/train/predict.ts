@@ -47,7 +47,10 @@ export async function predictLabels(model: Classifier, images: Float32Array, cou
 }
 
 /** Fraction of rows whose predicted label is the true one. */
-export async function accuracy(model: Classifier, data: { images: Float32Array; labels: Uint8Array; count: number; inputSize: number }): Promise<number> {
+export async function accuracy(
+  model: Classifier,
+  data: { images: Float32Array; labels: Uint8Array; count: number; inputSize: number },
+): Promise<number> {
   const predicted = await predictLabels(model, data.images, data.count, data.inputSize);
   let correct = 0;
   predicted.forEach((p, i) => {

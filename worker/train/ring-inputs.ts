@@ -31,7 +31,12 @@ export interface WantedOutputs {
  * The outputs of `layer` (already trained on the chapter) for every slot: from the images
  * for layer 0, else from `below`, the outputs of the layer under it.
  */
-export async function layerOutputs(layer: FFLayer, below: UpstreamActivities | undefined, inputs: LayerInputs, want: WantedOutputs): Promise<UpstreamActivities> {
+export async function layerOutputs(
+  layer: FFLayer,
+  below: UpstreamActivities | undefined,
+  inputs: LayerInputs,
+  want: WantedOutputs,
+): Promise<UpstreamActivities> {
   if (below === undefined) {
     // Layer 0 reads the images: the shared staging computes labelled rows for the ff
     // objective's name, neutral ones for a readout's (or localSoftmax's).
@@ -53,7 +58,9 @@ async function forwardTable(layer: FFLayer, table: RowTable): Promise<RowTable> 
   const out = new RowTable(table.rows, layer.cfg.units);
   for (let first = 0; first < table.rows; first += CHUNK_ROWS) {
     const n = Math.min(CHUNK_ROWS, table.rows - first);
-    const h = tf.tidy(() => layer.forward(tf.tensor2d(table.values.subarray(first * table.width, (first + n) * table.width), [n, table.width])));
+    const h = tf.tidy(() =>
+      layer.forward(tf.tensor2d(table.values.subarray(first * table.width, (first + n) * table.width), [n, table.width])),
+    );
     await writeBlocks(first, [[out, h]]);
   }
   return out;

@@ -29,7 +29,7 @@ function simulate(plans: RingPlan[]): number {
   const next = plans.map(() => 0);
   const training = new Map<string, number>();
   let end = 0;
-  for (let progress = true; progress; ) {
+  for (let progress = true; progress;) {
     progress = false;
     for (const plan of plans) {
       const step = plan.steps[next[plan.worker]!];
@@ -75,7 +75,13 @@ void describe('ringPlan', () => {
       'c3 layer1 ←0 end eval',
     ]);
     assert.deepEqual([w0.isFinal, w1.isFinal], [false, true]);
-    assert.deepEqual([w0.chapters, w1.chapters], [[0, 2], [1, 3]]);
+    assert.deepEqual(
+      [w0.chapters, w1.chapters],
+      [
+        [0, 2],
+        [1, 3],
+      ],
+    );
     assert.deepEqual([w0.shard, w1.shard], [undefined, undefined]);
     // N ≥ L: C + L − 1 = 5 units of time, against C·L = 8 on one worker.
     assert.equal(simulate([w0, w1]), 5);
@@ -92,19 +98,38 @@ void describe('ringPlan', () => {
     const plans = plansOf(s);
     assert.deepEqual(plans[0]!.units, ['layer0', 'layer1', 'layer2', 'layer3', 'head']);
     assert.deepEqual(plans[0]!.steps.slice(0, 5).map(show), [
-      'c0 layer0 →1', 'c0 layer1 →1', 'c0 layer2 →1', 'c0 layer3 →1', 'c0 head →1 end',
+      'c0 layer0 →1',
+      'c0 layer1 →1',
+      'c0 layer2 →1',
+      'c0 layer3 →1',
+      'c0 head →1 end',
     ]);
     assert.deepEqual(plans[3]!.steps.map(show), [
-      'c3 layer0 ←2 →0', 'c3 layer1 ←2 →0', 'c3 layer2 ←2 →0', 'c3 layer3 ←2 →0', 'c3 head ←2 →0 end',
+      'c3 layer0 ←2 →0',
+      'c3 layer1 ←2 →0',
+      'c3 layer2 ←2 →0',
+      'c3 layer3 ←2 →0',
+      'c3 head ←2 →0 end',
     ]);
     // Chapter 4 wraps to worker 0, which receives from worker 3; chapter 5 (the last) is worker 1's.
     assert.deepEqual(plans[0]!.steps.slice(5).map(show), [
-      'c4 layer0 ←3 →1', 'c4 layer1 ←3 →1', 'c4 layer2 ←3 →1', 'c4 layer3 ←3 →1', 'c4 head ←3 →1 end',
+      'c4 layer0 ←3 →1',
+      'c4 layer1 ←3 →1',
+      'c4 layer2 ←3 →1',
+      'c4 layer3 ←3 →1',
+      'c4 head ←3 →1 end',
     ]);
     assert.deepEqual(plans[1]!.steps.slice(5).map(show), [
-      'c5 layer0 ←0', 'c5 layer1 ←0', 'c5 layer2 ←0', 'c5 layer3 ←0', 'c5 head ←0 end eval',
+      'c5 layer0 ←0',
+      'c5 layer1 ←0',
+      'c5 layer2 ←0',
+      'c5 layer3 ←0',
+      'c5 head ←0 end eval',
     ]);
-    assert.deepEqual(plans.map((p) => p.isFinal), [false, true, false, false]);
+    assert.deepEqual(
+      plans.map((p) => p.isFinal),
+      [false, true, false, false],
+    );
     // Five units on four workers: a worker's own chapters now follow each other back to back
     // (worker 1 trains chapter 1 during [1, 6) and chapter 5 during [6, 11)).
     assert.equal(simulate(plans), 11);
@@ -112,18 +137,30 @@ void describe('ringPlan', () => {
 
   void it('N=4, L=4, C=2: workers without a chapter have no steps, and the job still ends', () => {
     const plans = plansOf(spec({ workers: 4, layers: 4, chapters: 2 }));
-    assert.deepEqual(plans.map((p) => p.steps.length), [4, 4, 0, 0]);
-    assert.deepEqual(plans.map((p) => p.isFinal), [false, true, false, false]);
+    assert.deepEqual(
+      plans.map((p) => p.steps.length),
+      [4, 4, 0, 0],
+    );
+    assert.deepEqual(
+      plans.map((p) => p.isFinal),
+      [false, true, false, false],
+    );
     assert.equal(simulate(plans), 2 + 4 - 1);
   });
 
   void it('federated: the same ring, each worker on its own shard', () => {
     const plans = plansOf(spec({ workers: 3, layers: 2, chapters: 5, federated: true }));
-    assert.deepEqual(plans.map((p) => p.shard), [0, 1, 2]);
+    assert.deepEqual(
+      plans.map((p) => p.shard),
+      [0, 1, 2],
+    );
     assert.deepEqual(plans[2]!.steps.map(show), ['c2 layer0 ←1 →0', 'c2 layer1 ←1 →0 end']);
   });
 
   void it('refuses a worker the job does not have, naming the field', () => {
-    assert.throws(() => ringPlan(spec({ workers: 2, layers: 2, chapters: 4 }), 2), /worker 2 does not exist: the job has 2 workers \(spec\.parallelism\.workers\)/);
+    assert.throws(
+      () => ringPlan(spec({ workers: 2, layers: 2, chapters: 4 }), 2),
+      /worker 2 does not exist: the job has 2 workers \(spec\.parallelism\.workers\)/,
+    );
   });
 });

@@ -37,14 +37,28 @@ void describe('RingTrainer', () => {
     // Worker 1 receives every unit's state after chapter 0, moments and step counts included.
     const second = new RingTrainer(spec, ringPlan(spec, 1), data);
     for (const unit of first.plan.units) second.loadUnit(unit, await first.unitState(unit));
-    assert.deepEqual((await second.checkpointTensors()).filter((t) => t.name !== 'scores'), (await first.checkpointTensors()).filter((t) => t.name !== 'scores'));
-    assert.deepEqual((await first.unitState('head')).map((t) => t.name).sort(), ['head/b', 'head/b/m', 'head/b/v', 'head/steps', 'head/w', 'head/w/m', 'head/w/v']);
+    assert.deepEqual(
+      (await second.checkpointTensors()).filter((t) => t.name !== 'scores'),
+      (await first.checkpointTensors()).filter((t) => t.name !== 'scores'),
+    );
+    assert.deepEqual((await first.unitState('head')).map((t) => t.name).sort(), [
+      'head/b',
+      'head/b/m',
+      'head/b/v',
+      'head/steps',
+      'head/w',
+      'head/w/m',
+      'head/w/v',
+    ]);
     assert.equal((await first.unitState('head')).find((t) => t.name === 'head/steps')!.values[0], 60, '3000 rows in batches of 50');
 
     // A unit whose state is already past the chapter only runs forward: it is left as it was.
     const before = await second.unitState('layer0');
     await second.advance(1, 'layer0', false, () => assert.fail('nothing is trained'));
     assert.deepEqual(await second.unitState('layer0'), before);
-    await assert.rejects(second.advance(1, 'head', true, () => undefined), /head on chapter 1 before layer1: units come bottom up/);
+    await assert.rejects(
+      second.advance(1, 'head', true, () => undefined),
+      /head on chapter 1 before layer1: units come bottom up/,
+    );
   });
 });

@@ -123,7 +123,11 @@ export class RingTrainer {
   private wantedOutputs(k: number): WantedOutputs & { read: boolean } {
     const last = k === this.layers.length - 1;
     const read = this.head !== undefined && k >= this.spec.model.classifier.fromLayer;
-    return { labelled: !last && this.objective === 'ff', neutral: this.head !== undefined || (!last && this.objective === 'localSoftmax'), read };
+    return {
+      labelled: !last && this.objective === 'ff',
+      neutral: this.head !== undefined || (!last && this.objective === 'localSoftmax'),
+      read,
+    };
   }
 
   private layerIndex(unit: string): number {
@@ -151,17 +155,28 @@ export class RingTrainer {
     step: (batch: Batch, lr: number) => Omit<StepScalars, 'rows'>,
     onProgress: (p: RingProgress) => void,
   ): Promise<void> {
-    const trainOn = (rows: Int32Array, _globalStep: number, lr: number): StepScalars => ({ ...step({ rows, slots: Array.from(rows, (r) => staged.slotOf[r]!) }, lr), rows });
+    const trainOn = (rows: Int32Array, _globalStep: number, lr: number): StepScalars => ({
+      ...step({ rows, slots: Array.from(rows, (r) => staged.slotOf[r]!) }, lr),
+      rows,
+    });
     return runChapterSteps({ spec: this.spec, shape: this.shape, ...staged }, trainOn, async (window, done, seconds) =>
-      onProgress({ chapter: staged.chapter, unit, step: done, steps: staged.steps.length, ...(await this.summarise(unit, window, seconds)) }),
+      onProgress({
+        chapter: staged.chapter,
+        unit,
+        step: done,
+        steps: staged.steps.length,
+        ...(await this.summarise(unit, window, seconds)),
+      }),
     );
   }
-
 
   private layerStep(k: number, staged: Staged, { rows, slots }: Batch, lr: number): Omit<StepScalars, 'rows'> {
     return tf.tidy(() => {
       const layer = this.layers[k]!;
-      const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
+      const labels = tf.tensor1d(
+        Array.from(rows, (r) => this.data.labels[r]!),
+        'int32',
+      );
       const below = staged.below;
       let result: StepResult;
       if (this.objective === 'localSoftmax') {
@@ -170,7 +185,10 @@ export class RingTrainer {
       } else if (below?.pos && below.neg) {
         result = layer.trainStep(below.pos.gather(slots), below.neg.gather(slots), lr);
       } else {
-        const wrong = tf.tensor1d(Array.from(slots, (s) => staged.negatives[s]!), 'int32');
+        const wrong = tf.tensor1d(
+          Array.from(slots, (s) => staged.negatives[s]!),
+          'int32',
+        );
         result = layer.trainStepOnImages(this.images(rows), labels, wrong, lr);
       }
       // Only the scalars leave the scope: the activities h are freed with it.
@@ -180,8 +198,14 @@ export class RingTrainer {
 
   private headStep(staged: Staged, { rows, slots }: Batch, lr: number): Omit<StepScalars, 'rows'> {
     return tf.tidy(() => {
-      const labels = tf.tensor1d(Array.from(rows, (r) => this.data.labels[r]!), 'int32');
-      const features = readoutFeatures(staged.readout.map((t) => t.gather(slots)), 0);
+      const labels = tf.tensor1d(
+        Array.from(rows, (r) => this.data.labels[r]!),
+        'int32',
+      );
+      const features = readoutFeatures(
+        staged.readout.map((t) => t.gather(slots)),
+        0,
+      );
       return this.head!.trainStep(features, labels, lr);
     });
   }
@@ -191,17 +215,32 @@ export class RingTrainer {
   }
 
   /** Means over the report window; records the readout's scores and frees the window. */
-  private async summarise(unit: string, window: StepScalars[], seconds: number): Promise<Omit<RingProgress, 'chapter' | 'unit' | 'step' | 'steps'>> {
+  private async summarise(
+    unit: string,
+    window: StepScalars[],
+    seconds: number,
+  ): Promise<Omit<RingProgress, 'chapter' | 'unit' | 'step' | 'steps'>> {
     const mean = async (pick: (w: StepScalars) => tf.Scalar | undefined): Promise<number | undefined> =>
-      window[0] && pick(window[0]) ? (await Promise.all(window.map(async (w) => (await pick(w)!.data())[0]!))).reduce((sum, v) => sum + v, 0) / window.length : undefined;
+      window[0] && pick(window[0])
+        ? (await Promise.all(window.map(async (w) => (await pick(w)!.data())[0]!))).reduce((sum, v) => sum + v, 0) / window.length
+        : undefined;
     const loss = (await mean((w) => w.loss))!;
     const goodnessNeg = await mean((w) => w.goodnessNeg);
     const goodnessPos = (await mean((w) => w.goodnessPos))!;
-    const layers = unit === HEAD_UNIT ? [] : [{ layer: this.layerIndex(unit), loss, goodnessPos, ...(goodnessNeg === undefined ? {} : { goodnessNeg }) }];
+    const layers =
+      unit === HEAD_UNIT
+        ? []
+        : [{ layer: this.layerIndex(unit), loss, goodnessPos, ...(goodnessNeg === undefined ? {} : { goodnessNeg }) }];
     for (const w of window) if (w.logits) await this.scores.record(w.rows, w.logits);
     for (const w of window) tf.dispose([w.loss, w.goodnessPos, w.goodnessNeg, w.logits].filter((t) => t !== undefined));
     const samples = window.reduce((n, w) => n + w.rows.length, 0);
-    return { layers, ...(unit === HEAD_UNIT ? { readoutLoss: loss } : {}), samples, seconds, samplesPerSecond: samples / Math.max(seconds, 1e-9) };
+    return {
+      layers,
+      ...(unit === HEAD_UNIT ? { readoutLoss: loss } : {}),
+      samples,
+      seconds,
+      samplesPerSecond: samples / Math.max(seconds, 1e-9),
+    };
   }
 
   /** A unit's whole state (weights, optimiser moments, step count): what travels round the ring. */

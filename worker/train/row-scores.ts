@@ -27,9 +27,15 @@ export class RowScores {
    * (chapter 0) is not asked. `from.scores`, when given, are another worker's scores
    * (the whole model's, in a pipeline's first group) followed instead of these.
    */
-  async chapterNegatives(spec: ForwardForwardJobSpec, chapter: number, rows: Int32Array, from: { scoreWith?: FFLayer[]; scores?: Float32Array }): Promise<Uint8Array> {
+  async chapterNegatives(
+    spec: ForwardForwardJobSpec,
+    chapter: number,
+    rows: Int32Array,
+    from: { scoreWith?: FFLayer[]; scores?: Float32Array },
+  ): Promise<Uint8Array> {
     const strategy = spec.model.negatives.strategy;
-    if (from.scoreWith !== undefined && chapter > 0) await this.scoreByGoodness(from.scoreWith, rows, { strategy, fromLayer: spec.model.classifier.fromLayer });
+    if (from.scoreWith !== undefined && chapter > 0)
+      await this.scoreByGoodness(from.scoreWith, rows, { strategy, fromLayer: spec.model.classifier.fromLayer });
     const scores = from.scores ?? this.values;
     return chooseNegatives(this.data.labels, rows, {
       strategy,
@@ -75,7 +81,11 @@ export class RowScores {
   /** A copy of the scores as a bundle carries them (all zero before the first). */
   snapshot(): NamedTensor {
     const { count, classes } = this.data;
-    return { name: SCORES_TENSOR, shape: [count, classes], values: this.values ? Float32Array.from(this.values) : new Float32Array(count * classes) };
+    return {
+      name: SCORES_TENSOR,
+      shape: [count, classes],
+      values: this.values ? Float32Array.from(this.values) : new Float32Array(count * classes),
+    };
   }
 
   fromTensors(tensors: NamedTensor[]): void {

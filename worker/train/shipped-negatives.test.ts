@@ -5,7 +5,7 @@ import { negativesTable, shippedNegatives } from './shipped-negatives.js';
 void describe('shipped negatives', () => {
   const labels = Uint8Array.of(0, 1, 2, 3);
   const o = { labels, classes: 4 };
-  void it('round-trips the chapter\'s rows through a table over every training row', () => {
+  void it("round-trips the chapter's rows through a table over every training row", () => {
     const table = negativesTable(Int32Array.of(3, 1), Uint8Array.of(0, 2), 4);
     assert.deepEqual(table, Float32Array.of(-1, 2, -1, 0));
     assert.deepEqual(shippedNegatives(table, Int32Array.of(3, 1), o), Uint8Array.of(0, 2));

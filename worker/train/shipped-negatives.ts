@@ -26,7 +26,11 @@ export function negativesTensor(table: Float32Array): NamedTensor {
  * not hold a wrong label for every one of them (it is another chapter's, or a sender
  * restored from a checkpoint that had none), and the group picks its own.
  */
-export function shippedNegatives(table: Float32Array, rows: Int32Array, o: { labels: Uint8Array; classes: number }): Uint8Array | undefined {
+export function shippedNegatives(
+  table: Float32Array,
+  rows: Int32Array,
+  o: { labels: Uint8Array; classes: number },
+): Uint8Array | undefined {
   const out = new Uint8Array(rows.length);
   for (const [i, row] of rows.entries()) {
     const label = table[row]!;

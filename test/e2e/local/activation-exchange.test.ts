@@ -14,7 +14,9 @@ const logOf = (run: string, group: number): Promise<string> => readFile(join(run
 /** [chapter, batches, bytes] of each chapter group 0 streamed. */
 async function streamedChapters(run: string): Promise<number[][]> {
   const log = await logOf(run, 0);
-  return [...log.matchAll(/"msg":"streamed activations".*"chapter":(\d+),"batches":(\d+),"bytes":(\d+)/g)].map((m) => m.slice(1).map(Number));
+  return [...log.matchAll(/"msg":"streamed activations".*"chapter":(\d+),"batches":(\d+),"bytes":(\d+)/g)].map((m) =>
+    m.slice(1).map(Number),
+  );
 }
 
 // 4 epochs of 3000 rows in batches of 50, in 2 chapters: 120 steps each. A batch holds
@@ -36,17 +38,25 @@ void describe('ffjob train --local with exchange: activations (tiny job)', () =>
     assert.equal(r.code, 0, r.stderr);
     const summary = onlyJsonObject(r.stdout);
     assert.ok(summary.testAccuracy !== null && summary.testAccuracy > 0.5, `test accuracy ${summary.testAccuracy}`);
-    assert.deepEqual(await streamedChapters(run), [[0, 120, 120 * BATCH_VALUES * 4], [1, 120, 120 * BATCH_VALUES * 4]]);
+    assert.deepEqual(await streamedChapters(run), [
+      [0, 120, 120 * BATCH_VALUES * 4],
+      [1, 120, 120 * BATCH_VALUES * 4],
+    ]);
     assert.doesNotMatch(await logOf(run, 1), /staging the rest of the chapter/);
   });
 
   void it('activationDtype bfloat16 streams two bytes a value', async () => {
-    const bf16 = await writeTinyJob(join(dir, 'bf16'), (y) => y.replace('schedule: pipeline', 'schedule: pipeline\n    exchange: activations\n    activationDtype: bfloat16'));
+    const bf16 = await writeTinyJob(join(dir, 'bf16'), (y) =>
+      y.replace('schedule: pipeline', 'schedule: pipeline\n    exchange: activations\n    activationDtype: bfloat16'),
+    );
     const run = join(dir, 'run-bf16');
     const r = await runFfjob(['train', '--local', bf16, '--dir', run, '--output', 'json']);
     assert.equal(r.code, 0, r.stderr);
     assert.ok((onlyJsonObject(r.stdout).testAccuracy ?? 0) > 0.5);
-    assert.deepEqual(await streamedChapters(run), [[0, 120, 120 * BATCH_VALUES * 2], [1, 120, 120 * BATCH_VALUES * 2]]);
+    assert.deepEqual(await streamedChapters(run), [
+      [0, 120, 120 * BATCH_VALUES * 2],
+      [1, 120, 120 * BATCH_VALUES * 2],
+    ]);
   });
 
   for (const group of [0, 1]) {

@@ -83,7 +83,7 @@ void describe('ffjob (user errors and validation)', () => {
     assert.equal(results[1]!.stderr.includes('started'), false);
   });
 
-  void it('validate refuses a host-network template as the chart\'s admission policy does, unless --allow-host-access', async () => {
+  void it("validate refuses a host-network template as the chart's admission policy does, unless --allow-host-access", async () => {
     const path = await file('host.yaml', `${valid}  worker: {template: {spec: {hostNetwork: true}}}\n`);
     const refused = await runFfjob(['validate', path]);
     assert.equal(refused.code, 1);
@@ -113,7 +113,10 @@ void describe('ffjob (user errors and validation)', () => {
       runFfjob(['launch']),
       runFfjob(['eval', '--model', join(dir, 'no-model')]),
     ]);
-    assert.deepEqual(results.map((r) => r.code), [1, 1, 1]);
+    assert.deepEqual(
+      results.map((r) => r.code),
+      [1, 1, 1],
+    );
     assert.equal(results[0]!.stderr, 'ffjob: train: --restarts must be a non-negative integer, got "many"\n');
     assert.equal(results[1]!.stderr, 'ffjob: unknown command "launch" (see ffjob --help)\n');
     assert.equal(results[2]!.stderr, `ffjob: no FFJob model in ${join(dir, 'no-model')}: model.json not found\n`);
@@ -122,6 +125,7 @@ void describe('ffjob (user errors and validation)', () => {
   void it('--help lists every subcommand', async () => {
     const r = await runFfjob(['--help']);
     assert.equal(r.code, 0);
-    for (const command of ['train --local', 'validate', 'eval', 'predict', 'worker']) assert.ok(r.stdout.includes(`ffjob ${command}`), command);
+    for (const command of ['train --local', 'validate', 'eval', 'predict', 'worker'])
+      assert.ok(r.stdout.includes(`ffjob ${command}`), command);
   });
 });

@@ -25,7 +25,10 @@ void describe('ffjob train --local (tiny job)', () => {
     const summary = onlyJsonObject(r.stdout);
     assert.equal(summary.job, 'tiny');
     assert.ok(summary.testAccuracy !== null && summary.testAccuracy > 0.5, `test accuracy ${summary.testAccuracy}`);
-    assert.deepEqual(summary.groups.map((g) => g.layers), [[0], [1]]);
+    assert.deepEqual(
+      summary.groups.map((g) => g.layers),
+      [[0], [1]],
+    );
     assert.ok(summary.groups.every((g) => g.trainSeconds > 0 && g.restarts === 0));
     for (const g of summary.groups) {
       assert.ok(['tensorflow', 'webgpu', 'wasm', 'cpu'].includes(g.backend ?? ''), `group ${g.group} names its backend: ${g.backend}`);
@@ -55,12 +58,15 @@ void describe('ffjob train --local (tiny job)', () => {
     assert.match(r.stderr, /group 0 resumed from checkpoint \(chapter \d\/2 done\)/);
     const summary = onlyJsonObject(r.stdout);
     assert.equal(summary.restarts, 1);
-    assert.deepEqual(summary.groups.map((g) => g.restarts), [1, 0]);
+    assert.deepEqual(
+      summary.groups.map((g) => g.restarts),
+      [1, 0],
+    );
     assert.ok(summary.testAccuracy !== null && summary.testAccuracy > 0.5, `test accuracy ${summary.testAccuracy}`);
     assert.match(await readFile(join(run, 'logs', 'group-0.log'), 'utf8'), /"msg":"resumed from checkpoint"/);
   });
 
-  void it('shows a checkpoint skipped as corrupt, refuses another run\'s checkpoints by field, and starts over with --fresh', async () => {
+  void it("shows a checkpoint skipped as corrupt, refuses another run's checkpoints by field, and starts over with --fresh", async () => {
     const again = await mkdtemp(join(dir, 'again-'));
     const first = await writeTinyJob(again);
     const run = join(again, 'run');
@@ -72,12 +78,18 @@ void describe('ffjob train --local (tiny job)', () => {
     await writeFile(newest, bytes);
     const resumed = await runFfjob(['train', '--local', first, '--dir', run]);
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.match(resumed.stderr, /group 0 skipped unusable checkpoint .*chapter-000001\.ffckpt: header checksum [0-9a-f]{8} does not match/);
+    assert.match(
+      resumed.stderr,
+      /group 0 skipped unusable checkpoint .*chapter-000001\.ffckpt: header checksum [0-9a-f]{8} does not match/,
+    );
 
     const changed = await writeTinyJob(join(again, 'changed'), (y) => y.replace('learningRate: 0.003', 'learningRate: 0.004'));
     const refused = await runFfjob(['train', '--local', changed, '--dir', run]);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /belongs to another run: spec\.training\.optimizer\.learningRate is 0\.004 in the job but 0\.003 in the checkpoint/);
+    assert.match(
+      refused.stderr,
+      /belongs to another run: spec\.training\.optimizer\.learningRate is 0\.004 in the job but 0\.003 in the checkpoint/,
+    );
     const fresh = await runFfjob(['train', '--local', changed, '--dir', run, '--fresh']);
     assert.equal(fresh.code, 0, fresh.stderr);
     assert.match(fresh.stderr, /--fresh: moved the previous checkpoints to .*run\/checkpoints-\d{4}-/);
@@ -96,8 +108,14 @@ void describe('ffjob train --local (tiny job)', () => {
       void firstCheckpoint(join(run, 'checkpoints', 'group-1')).then(() => process.kill(Number(pid), 'SIGSTOP'));
     }).done;
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /group 1 made no progress for \d+ s at chapter \d, step \d+\/\d+ \(runPolicy\.progressDeadlineSeconds is 15\) and was stopped; restarting it from its checkpoint \(restart 1 of 1\)/);
-    assert.deepEqual(onlyJsonObject(r.stdout).groups.map((g) => g.restarts), [0, 1]);
+    assert.match(
+      r.stderr,
+      /group 1 made no progress for \d+ s at chapter \d, step \d+\/\d+ \(runPolicy\.progressDeadlineSeconds is 15\) and was stopped; restarting it from its checkpoint \(restart 1 of 1\)/,
+    );
+    assert.deepEqual(
+      onlyJsonObject(r.stdout).groups.map((g) => g.restarts),
+      [0, 1],
+    );
   });
 
   void it('stops a run whose first layer diverges: exit 1, the layer and chapter named, no restart, no model', async () => {

@@ -22,7 +22,8 @@ async function scoresByChapter(run: string, group: number, msg: string, key: 'ch
 /** Runs the job with one restart, SIGKILLing group 0 once the last group has sent the scores after chapter 1. */
 function trainKillingFirstAfterScores(job: string, run: string): Promise<FfjobResult> {
   let pid: number | undefined;
-  const sent = async (): Promise<boolean> => existsSync(join(run, 'logs', 'group-1.log')) && /"msg":"sent scores".*"chapter":1,/.test(await logOf(run, 1));
+  const sent = async (): Promise<boolean> =>
+    existsSync(join(run, 'logs', 'group-1.log')) && /"msg":"sent scores".*"chapter":1,/.test(await logOf(run, 1));
   const watch = async (): Promise<void> => {
     while (pid === undefined || !(await sent())) await new Promise((resolve) => setTimeout(resolve, 50));
     process.kill(pid, 'SIGKILL');

@@ -19,9 +19,20 @@ async function freePort(): Promise<number> {
 
 async function workerArgs(dir: string, job: string, group: number, extra: string[] = []): Promise<string[]> {
   return [
-    'worker', '--job', job, '--group', String(group), '--dir', dir,
-    '--listen', `127.0.0.1:${await freePort()}`, '--metrics-listen', `127.0.0.1:${await freePort()}`,
-    '--termination-log', join(dir, 'termination-log'), ...extra,
+    'worker',
+    '--job',
+    job,
+    '--group',
+    String(group),
+    '--dir',
+    dir,
+    '--listen',
+    `127.0.0.1:${await freePort()}`,
+    '--metrics-listen',
+    `127.0.0.1:${await freePort()}`,
+    '--termination-log',
+    join(dir, 'termination-log'),
+    ...extra,
   ];
 }
 
@@ -41,13 +52,17 @@ void test('a downstream worker whose upstream never comes up fails, naming the u
 void test('a checkpoint written for another network is refused by name and left in place', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ffjob-worker-'));
   try {
-    const oneGroup = (yaml: string): string => yaml.replace('workers: 2', 'workers: 1').replace('epochs: 4', 'epochs: 1').replace('chapters: 2', 'chapters: 1');
+    const oneGroup = (yaml: string): string =>
+      yaml.replace('workers: 2', 'workers: 1').replace('epochs: 4', 'epochs: 1').replace('chapters: 2', 'chapters: 1');
     const job = await writeTinyJob(dir, oneGroup);
     assert.equal((await runFfjob(await workerArgs(dir, job, 0))).code, 0, 'the first run trains and checkpoints');
     const wider = await writeTinyJob(join(dir, 'wider'), (y) => oneGroup(y).replace('layers: [128, 128]', 'layers: [96, 128]'));
     const result = await runFfjob(await workerArgs(dir, wider, 0));
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /chapter-000000\.ffckpt belongs to another run: spec\.model\.layers is \[96,128\] in the job but \[128,128\] in the checkpoint/);
+    assert.match(
+      result.stderr,
+      /chapter-000000\.ffckpt belongs to another run: spec\.model\.layers is \[96,128\] in the job but \[128,128\] in the checkpoint/,
+    );
     assert.deepEqual(await readdir(join(dir, 'checkpoints', 'group-0')), ['chapter-000000.ffckpt']);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -50,16 +50,38 @@ async function scoped(fn: () => Promise<void>[]): Promise<void> {
   }
 }
 
-const rand = (shape: [number, number], seed: number, lo = 0, hi = 1): tf.Tensor2D => tf.randomUniform(shape, lo, hi, 'float32', seed) as tf.Tensor2D;
+const rand = (shape: [number, number], seed: number, lo = 0, hi = 1): tf.Tensor2D =>
+  tf.randomUniform(shape, lo, hi, 'float32', seed) as tf.Tensor2D;
 const adam: OptimizerConfig = { name: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 };
 const sgd: OptimizerConfig = { name: 'sgd', beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
 
-const activities = (seed: number, lo: number, hi: number) => (rows: number, units: number): tf.Tensor2D => tf.relu(rand([rows, units], seed, lo, hi));
+const activities =
+  (seed: number, lo: number, hi: number) =>
+  (rows: number, units: number): tf.Tensor2D =>
+    tf.relu(rand([rows, units], seed, lo, hi));
 const OBJECTIVE_CASES = [
-  { name: 'peer normalisation off', peerWeight: 0, goal: { threshold: 1.2, sharpness: 3 }, positiveRows: activities(5, -1, 2), negativeRows: activities(6, -1, 2) },
-  { name: 'peer normalisation on', peerWeight: 0.03, goal: { threshold: 1.2, sharpness: 3 }, positiveRows: activities(5, -1, 2), negativeRows: activities(6, -1, 2) },
+  {
+    name: 'peer normalisation off',
+    peerWeight: 0,
+    goal: { threshold: 1.2, sharpness: 3 },
+    positiveRows: activities(5, -1, 2),
+    negativeRows: activities(6, -1, 2),
+  },
+  {
+    name: 'peer normalisation on',
+    peerWeight: 0.03,
+    goal: { threshold: 1.2, sharpness: 3 },
+    positiveRows: activities(5, -1, 2),
+    negativeRows: activities(6, -1, 2),
+  },
   // Every margin s·κ(θ − g) is below −14, where tfjs's softplus switches to exp.
-  { name: 'rows far on the right side of θ', peerWeight: 0.03, goal: { threshold: 3, sharpness: 10 }, positiveRows: activities(5, 2, 3), negativeRows: activities(6, 0, 0.1) },
+  {
+    name: 'rows far on the right side of θ',
+    peerWeight: 0.03,
+    goal: { threshold: 3, sharpness: 10 },
+    positiveRows: activities(5, 2, 3),
+    negativeRows: activities(6, 0, 0.1),
+  },
 ];
 
 // Shapes that are not multiples of the workgroup size, and one row count above it.
@@ -85,13 +107,19 @@ for (const s of SHAPES) {
     void test(`${s.name}, ${c.name}: the FF objective, δ and the running mean match`, () =>
       scoped(() => {
         const h = tf.concat([c.positiveRows(s.positives, s.units), c.negativeRows(s.positives, s.units)]) as tf.Tensor2D;
-        const peers = [0, 1].map(() => ({ running: tf.variable(tf.randomUniform([s.units], 0, 1, 'float32', 6)), weight: c.peerWeight, momentum: 0.9 }));
+        const peers = [0, 1].map(() => ({
+          running: tf.variable(tf.randomUniform([s.units], 0, 1, 'float32', 6)),
+          weight: c.peerWeight,
+          momentum: 0.9,
+        }));
         const want = plain.ffObjective(h, s.positives, c.goal, peers[0]!);
         const got = fused.ffObjective(h, s.positives, c.goal, peers[1]!);
         const xHat = rand([2 * s.positives, s.inputs], 7);
         const [gw, pw] = [fused.weightGradients(xHat, want.delta), plain.weightGradients(xHat, want.delta)];
         return [
-          ...(['loss', 'goodnessPos', 'goodnessNeg', 'delta'] as const).map((key) => assertClose(key, got[key], want[key], KERNEL_TOLERANCE)),
+          ...(['loss', 'goodnessPos', 'goodnessNeg', 'delta'] as const).map((key) =>
+            assertClose(key, got[key], want[key], KERNEL_TOLERANCE),
+          ),
           assertClose('running mean', peers[1]!.running, peers[0]!.running, KERNEL_TOLERANCE),
           assertClose('dW', gw.dW, pw.dW, KERNEL_TOLERANCE),
           assertClose('db', gw.db, pw.db, KERNEL_TOLERANCE),
@@ -129,7 +157,11 @@ for (const s of SHAPES) {
         const h = tf.relu(rand([rows, s.units], 15, -1, 2));
         const block = { v: rand([s.units, 10], 16, -0.5, 0.5), c: tf.randomUniform([10], -0.5, 0.5, 'float32', 17) as tf.Tensor1D };
         const labels = tf.randomUniform([rows], 0, 10, 'int32', 18) as tf.Tensor1D;
-        const peers = [0, 1].map(() => ({ running: tf.variable(tf.randomUniform([s.units], 0, 1, 'float32', 19)), weight: peerWeight, momentum: 0.9 }));
+        const peers = [0, 1].map(() => ({
+          running: tf.variable(tf.randomUniform([s.units], 0, 1, 'float32', 19)),
+          weight: peerWeight,
+          momentum: 0.9,
+        }));
         const want = plain.localSoftmax(h, block, labels, peers[0]!);
         const got = fused.localSoftmax(h, block, labels, peers[1]!);
         return [
@@ -155,8 +187,15 @@ for (const cfg of [adam, sgd]) {
 }
 
 const layerConfig = (over: Partial<FFLayerConfig> = {}): FFLayerConfig => ({
-  inputSize: 50, units: 40, goodness: { threshold: 1, sharpness: 5 }, peerWeight: 0.03, peerMomentum: 0.9,
-  optimizer: adam, labelSlots: 10, blockClasses: 0, ...over,
+  inputSize: 50,
+  units: 40,
+  goodness: { threshold: 1, sharpness: 5 },
+  peerWeight: 0.03,
+  peerMomentum: 0.9,
+  optimizer: adam,
+  labelSlots: 10,
+  blockClasses: 0,
+  ...over,
 });
 
 /** Five trainStep and three trainStepOnImages updates; returns the largest relative error of any state tensor. */
@@ -191,7 +230,10 @@ for (const over of [{}, { peerWeight: 0 }, { optimizer: sgd }]) {
 void test('five localSoftmax steps with fused kernels leave the state of the tfjs steps', async () => {
   const config = layerConfig({ labelSlots: 0, blockClasses: 10 });
   const [reference, candidate] = [new FFLayer('ref', config, 4, plain), new FFLayer('fused', config, 4, fused)];
-  const labels = tf.tensor1d(Array.from({ length: 24 }, (_, i) => i % 10), 'int32');
+  const labels = tf.tensor1d(
+    Array.from({ length: 24 }, (_, i) => i % 10),
+    'int32',
+  );
   for (let i = 0; i < 5; i++) {
     for (const layer of [reference, candidate]) tf.tidy(() => layer.trainStepLocalSoftmax(rand([24, 50], 60 + i), labels, 0.01));
   }

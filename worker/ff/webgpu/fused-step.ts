@@ -50,7 +50,8 @@ const OUTPUTS: Record<'adam' | 'sgd', { m: UpdateOutput; v?: UpdateOutput; value
 
 export const webgpuStepKernels: StepKernels = {
   name: 'webgpu-fused',
-  normaliseRows: (xPos, xNeg) => run<tf.Tensor2D>(normaliseRows(xPos.shape[0], xNeg?.shape[0], xPos.shape[1]), xNeg === undefined ? [xPos] : [xPos, xNeg]),
+  normaliseRows: (xPos, xNeg) =>
+    run<tf.Tensor2D>(normaliseRows(xPos.shape[0], xNeg?.shape[0], xPos.shape[1]), xNeg === undefined ? [xPos] : [xPos, xNeg]),
   // tfjs's fused matMul adds the bias and applies relu in the matMul's own dispatch.
   activities: (xHat, w, b) => tf.fused.matMul({ a: xHat, b: w, bias: b, activation: 'relu' }) as tf.Tensor2D,
   ffObjective(h, positives, goal, peer) {
@@ -97,23 +98,31 @@ export const webgpuStepKernels: StepKernels = {
     const dW = run<tf.Tensor2D>(addLabelShare(p.inputs, units, p.labelRows.shape[0]), [imageShare, delta, p.squares, yPos, yNeg]);
     return { dW, db: run<tf.Tensor1D>(columnSum(units), [delta]) };
   },
-  applyUpdate: (p, grad, lr, step, cfg) => tf.tidy(() => {
-    const scalars = {
-      beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon, decay: 1 - lr * cfg.weightDecay, lr,
-      stepSize: (lr * Math.sqrt(1 - cfg.beta2 ** step)) / (1 - cfg.beta1 ** step),
-    };
-    const tensors = { value: p.value, m: p.m, v: p.v, grad };
-    const update = (output: UpdateOutput): tf.Tensor => {
-      const program = paramUpdate(output, p.value.shape, scalars);
-      return run(program, program.inputs.map((name) => tensors[name]));
-    };
-    const outputs = OUTPUTS[cfg.name];
-    // Every output reads the old tensors, so all three are computed before any is assigned.
-    const value = update(outputs.value);
-    const m = update(outputs.m);
-    const v = outputs.v === undefined ? undefined : update(outputs.v);
-    p.value.assign(value);
-    p.m.assign(m);
-    if (v !== undefined) p.v.assign(v);
-  }),
+  applyUpdate: (p, grad, lr, step, cfg) =>
+    tf.tidy(() => {
+      const scalars = {
+        beta1: cfg.beta1,
+        beta2: cfg.beta2,
+        epsilon: cfg.epsilon,
+        decay: 1 - lr * cfg.weightDecay,
+        lr,
+        stepSize: (lr * Math.sqrt(1 - cfg.beta2 ** step)) / (1 - cfg.beta1 ** step),
+      };
+      const tensors = { value: p.value, m: p.m, v: p.v, grad };
+      const update = (output: UpdateOutput): tf.Tensor => {
+        const program = paramUpdate(output, p.value.shape, scalars);
+        return run(
+          program,
+          program.inputs.map((name) => tensors[name]),
+        );
+      };
+      const outputs = OUTPUTS[cfg.name];
+      // Every output reads the old tensors, so all three are computed before any is assigned.
+      const value = update(outputs.value);
+      const m = update(outputs.m);
+      const v = outputs.v === undefined ? undefined : update(outputs.v);
+      p.value.assign(value);
+      p.m.assign(m);
+      if (v !== undefined) p.v.assign(v);
+    }),
 };

@@ -51,8 +51,14 @@ interface ProgramSpec {
 function elementwise(spec: ProgramSpec): WebGPUProgram {
   const size = spec.outputShape.reduce((a, b) => a * b, 1);
   return {
-    shaderKey: spec.key, outputShape: spec.outputShape, variableNames: spec.variableNames, uniforms: spec.uniformFields ?? '', size: true,
-    workgroupSize: [WG, 1, 1], dispatchLayout: { x: spec.outputShape.map((_, i) => i) }, dispatch: [Math.ceil(size / WG), 1, 1],
+    shaderKey: spec.key,
+    outputShape: spec.outputShape,
+    variableNames: spec.variableNames,
+    uniforms: spec.uniformFields ?? '',
+    size: true,
+    workgroupSize: [WG, 1, 1],
+    dispatchLayout: { x: spec.outputShape.map((_, i) => i) },
+    dispatch: [Math.ceil(size / WG), 1, 1],
     getUserCode: () => `${spec.helpers ?? ''}
       fn main(index : i32) { if (index < uniforms.size) { ${spec.body} } }`,
   };
@@ -64,8 +70,13 @@ function elementwise(spec: ProgramSpec): WebGPUProgram {
  */
 function perWorkgroup(spec: ProgramSpec & { workgroups: number }): WebGPUProgram {
   return {
-    shaderKey: spec.key, outputShape: spec.outputShape, variableNames: spec.variableNames, uniforms: spec.uniformFields ?? '',
-    workgroupSize: [WG, 1, 1], dispatchLayout: { x: [0] }, dispatch: [spec.workgroups, 1, 1],
+    shaderKey: spec.key,
+    outputShape: spec.outputShape,
+    variableNames: spec.variableNames,
+    uniforms: spec.uniformFields ?? '',
+    workgroupSize: [WG, 1, 1],
+    dispatchLayout: { x: [0] },
+    dispatch: [spec.workgroups, 1, 1],
     getUserCode: () => `${WORKGROUP_SUM}
       ${spec.helpers ?? ''}
       fn main(index : i32) { let item = index / ${WG}; let lid = i32(localId.x); ${spec.body} }`,
@@ -76,7 +87,9 @@ function perWorkgroup(spec: ProgramSpec & { workgroups: number }): WebGPUProgram
 export function normaliseRows(positives: number, negatives: number | undefined, cols: number): FFProgram {
   const rows = positives + (negatives ?? 0);
   const program = perWorkgroup({
-    key: negatives === undefined ? 'ffNormaliseRows1' : 'ffNormaliseRows2', outputShape: [rows, cols], workgroups: rows,
+    key: negatives === undefined ? 'ffNormaliseRows1' : 'ffNormaliseRows2',
+    outputShape: [rows, cols],
+    workgroups: rows,
     variableNames: negatives === undefined ? ['pos'] : ['pos', 'neg'],
     helpers: `
       fn rowValue(row : i32, k : i32, cols : i32) -> f32 {
@@ -97,7 +110,10 @@ export function normaliseRows(positives: number, negatives: number | undefined, 
 /** g = mean(h²) per row. [rows, units] → [rows] */
 export function rowGoodness(rows: number): FFProgram {
   const program = perWorkgroup({
-    key: 'ffRowGoodness', outputShape: [rows], workgroups: rows, variableNames: ['h'],
+    key: 'ffRowGoodness',
+    outputShape: [rows],
+    workgroups: rows,
+    variableNames: ['h'],
     body: `
       let units = uniforms.hShape[1];
       let inRange = item < uniforms.hShape[0];
@@ -112,7 +128,10 @@ export function rowGoodness(rows: number): FFProgram {
 /** updatedRunningMean: m·r + (1 − m)·mean of h over the first `positives` rows. [units] */
 export function runningMean(units: number, positives: number, momentum: number): FFProgram {
   const program = elementwise({
-    key: 'ffRunningMean', outputShape: [units], variableNames: ['h', 'running'], uniformFields: 'positives : i32, momentum : f32, oneMinusMomentum : f32,',
+    key: 'ffRunningMean',
+    outputShape: [units],
+    variableNames: ['h', 'running'],
+    uniformFields: 'positives : i32, momentum : f32, oneMinusMomentum : f32,',
     body: `
       var total = 0.0;
       for (var r = 0; r < uniforms.positives; r = r + 1) { total = total + h[r * uniforms.size + index]; }
@@ -125,7 +144,11 @@ export function runningMean(units: number, positives: number, momentum: number):
 /** peerNormalisationDelta's per-unit pull: (r − r̄)·2λ(1 − m)/(units·P). One workgroup. [units] */
 export function peerPull(units: number, positives: number, weight: number, momentum: number): FFProgram {
   const program = perWorkgroup({
-    key: 'ffPeerPull', outputShape: [units], workgroups: 1, variableNames: ['running'], uniformFields: 'scale : f32,',
+    key: 'ffPeerPull',
+    outputShape: [units],
+    workgroups: 1,
+    variableNames: ['running'],
+    uniformFields: 'scale : f32,',
     body: `
       let units = uniforms.outShape;
       var total = 0.0;
@@ -158,7 +181,9 @@ const MARGIN = `
  */
 export function ffDelta(s: ObjectiveShape, withPeer: boolean): FFProgram {
   const program = elementwise({
-    key: withPeer ? 'ffDeltaPeer' : 'ffDelta', outputShape: [s.rows, s.units], variableNames: withPeer ? ['h', 'g', 'pull'] : ['h', 'g'],
+    key: withPeer ? 'ffDeltaPeer' : 'ffDelta',
+    outputShape: [s.rows, s.units],
+    variableNames: withPeer ? ['h', 'g', 'pull'] : ['h', 'g'],
     uniformFields: `${OBJECTIVE_FIELDS} rowsOverSharpness : f32, twoOverUnits : f32,`,
     helpers: MARGIN,
     body: `
@@ -198,7 +223,11 @@ const STAT_RANGE: Record<GoodnessStat, [string, string, string]> = {
 export function goodnessStat(stat: GoodnessStat, s: ObjectiveShape): FFProgram {
   const [from, to, term] = STAT_RANGE[stat];
   const program = perWorkgroup({
-    key: `ffStat_${stat}`, outputShape: [1], workgroups: 1, variableNames: ['g'], uniformFields: OBJECTIVE_FIELDS,
+    key: `ffStat_${stat}`,
+    outputShape: [1],
+    workgroups: 1,
+    variableNames: ['g'],
+    uniformFields: OBJECTIVE_FIELDS,
     helpers: `${MARGIN}${SOFTPLUS}`,
     body: `
       var total = 0.0;
@@ -212,7 +241,10 @@ export function goodnessStat(stat: GoodnessStat, s: ObjectiveShape): FFProgram {
 /** db = Σrows δ, times `scale`. [rows, units] → [units] */
 export function columnSum(units: number, scale = 1): FFProgram {
   const program = elementwise({
-    key: 'ffColumnSum', outputShape: [units], variableNames: ['delta'], uniformFields: 'scale : f32,',
+    key: 'ffColumnSum',
+    outputShape: [units],
+    variableNames: ['delta'],
+    uniformFields: 'scale : f32,',
     body: `
       var total = 0.0;
       for (var r = 0; r < uniforms.deltaShape[0]; r = r + 1) { total = total + delta[r * uniforms.size + index]; }
@@ -249,7 +281,10 @@ export type UpdateInput = 'value' | 'm' | 'v' | 'grad';
 const UPDATES: Record<UpdateOutput, { inputs: UpdateInput[]; expression: string }> = {
   adamM: { inputs: ['m', 'grad'], expression: ADAM_M },
   adamV: { inputs: ['v', 'grad'], expression: ADAM_V },
-  adamValue: { inputs: ['value', 'm', 'v', 'grad'], expression: `value[index] * uniforms.decay - (${ADAM_M} / (sqrt(${ADAM_V}) + uniforms.epsilon)) * uniforms.stepSize` },
+  adamValue: {
+    inputs: ['value', 'm', 'v', 'grad'],
+    expression: `value[index] * uniforms.decay - (${ADAM_M} / (sqrt(${ADAM_V}) + uniforms.epsilon)) * uniforms.stepSize`,
+  },
   sgdM: { inputs: ['m', 'grad'], expression: SGD_M },
   sgdValue: { inputs: ['value', 'm', 'grad'], expression: `value[index] * uniforms.decay - ${SGD_M} * uniforms.lr` },
 };
@@ -258,8 +293,11 @@ const UPDATES: Record<UpdateOutput, { inputs: UpdateInput[]; expression: string 
 export function paramUpdate(output: UpdateOutput, shape: number[], k: UpdateScalars): FFProgram & { inputs: UpdateInput[] } {
   const { inputs, expression } = UPDATES[output];
   const program = elementwise({
-    key: `ffUpdate_${output}`, outputShape: shape, variableNames: inputs,
-    uniformFields: 'beta1 : f32, beta2 : f32, oneMinusBeta1 : f32, oneMinusBeta2 : f32, epsilon : f32, decay : f32, lr : f32, stepSize : f32,',
+    key: `ffUpdate_${output}`,
+    outputShape: shape,
+    variableNames: inputs,
+    uniformFields:
+      'beta1 : f32, beta2 : f32, oneMinusBeta1 : f32, oneMinusBeta2 : f32, epsilon : f32, decay : f32, lr : f32, stepSize : f32,',
     body: `setOutputAtIndex(index, ${expression});`,
   });
   return { program, inputs, uniforms: f32(k.beta1, k.beta2, 1 - k.beta1, 1 - k.beta2, k.epsilon, k.decay, k.lr, k.stepSize) };
@@ -278,8 +316,11 @@ const LAYER0 = `
 /** h of firstLayerWithLabels for the rows [yPos; yNeg] of the same images. [2P, units] */
 export function labelledActivities(images: number, units: number, inputs: number): FFProgram {
   const program = elementwise({
-    key: 'ffLabelledActivities', outputShape: [2 * images, units], variableNames: ['xw', 'squares', 'labelRows', 'b', 'yPos', 'yNeg'],
-    uniformFields: 'inputs : i32,', helpers: LAYER0,
+    key: 'ffLabelledActivities',
+    outputShape: [2 * images, units],
+    variableNames: ['xw', 'squares', 'labelRows', 'b', 'yPos', 'yNeg'],
+    uniformFields: 'inputs : i32,',
+    helpers: LAYER0,
     body: `
       let units = uniforms.xwShape[1];
       let row = index / units;
@@ -295,8 +336,11 @@ export function labelledActivities(images: number, units: number, inputs: number
 /** h of firstLayerNeutral: 1/classes in every label slot. [P, units] */
 export function neutralActivities(images: number, units: number, inputs: number): FFProgram {
   const program = elementwise({
-    key: 'ffNeutralActivities', outputShape: [images, units], variableNames: ['xw', 'squares', 'labelRows', 'b'],
-    uniformFields: 'inputs : i32,', helpers: LAYER0,
+    key: 'ffNeutralActivities',
+    outputShape: [images, units],
+    variableNames: ['xw', 'squares', 'labelRows', 'b'],
+    uniformFields: 'inputs : i32,',
+    helpers: LAYER0,
     body: `
       let units = uniforms.xwShape[1];
       let unit = index % units;
@@ -315,7 +359,11 @@ const INV_R = `
 /** (δ_pos + δ_neg)/r per image: what the blank image's share of dW multiplies. [P, units] */
 export function pairedDelta(images: number, units: number, inputs: number): FFProgram {
   const program = elementwise({
-    key: 'ffPairedDelta', outputShape: [images, units], variableNames: ['delta', 'squares'], uniformFields: 'inputs : i32,', helpers: INV_R,
+    key: 'ffPairedDelta',
+    outputShape: [images, units],
+    variableNames: ['delta', 'squares'],
+    uniformFields: 'inputs : i32,',
+    helpers: INV_R,
     body: `
       let scale = invR(index / uniforms.deltaShape[1]);
       setOutputAtIndex(index, delta[index] * scale + delta[index + uniforms.size] * scale);`,
@@ -326,8 +374,11 @@ export function pairedDelta(images: number, units: number, inputs: number): FFPr
 /** dW = imageShare plus, on the label slots' rows, Σ over rows with that label of δ/r. [in, units] */
 export function addLabelShare(inputs: number, units: number, classes: number): FFProgram {
   const program = elementwise({
-    key: 'ffAddLabelShare', outputShape: [inputs, units], variableNames: ['imageShare', 'delta', 'squares', 'yPos', 'yNeg'],
-    uniformFields: 'inputs : i32, classes : i32,', helpers: INV_R,
+    key: 'ffAddLabelShare',
+    outputShape: [inputs, units],
+    variableNames: ['imageShare', 'delta', 'squares', 'yPos', 'yNeg'],
+    uniformFields: 'inputs : i32, classes : i32,',
+    helpers: INV_R,
     body: `
       let units = uniforms.deltaShape[1];
       let slot = index / units;
@@ -362,7 +413,11 @@ const LOG_SOFTMAX = `
  */
 export function scaledSoftmaxGradient(rows: number, classes: number, scale: number): FFProgram {
   const program = elementwise({
-    key: 'ffScaledSoftmaxGradient', outputShape: [rows, classes], variableNames: ['hv', 'c', 'labels'], uniformFields: 'scale : f32,', helpers: LOG_SOFTMAX,
+    key: 'ffScaledSoftmaxGradient',
+    outputShape: [rows, classes],
+    variableNames: ['hv', 'c', 'labels'],
+    uniformFields: 'scale : f32,',
+    helpers: LOG_SOFTMAX,
     body: `
       let row = index / uniforms.hvShape[1];
       let k = index % uniforms.hvShape[1];
@@ -375,7 +430,12 @@ export function scaledSoftmaxGradient(rows: number, classes: number, scale: numb
 /** The cross-entropy −mean log p(label) in one workgroup. [1] */
 export function softmaxLoss(scale: number): FFProgram {
   const program = perWorkgroup({
-    key: 'ffSoftmaxLoss', outputShape: [1], workgroups: 1, variableNames: ['hv', 'c', 'labels'], uniformFields: 'scale : f32,', helpers: LOG_SOFTMAX,
+    key: 'ffSoftmaxLoss',
+    outputShape: [1],
+    workgroups: 1,
+    variableNames: ['hv', 'c', 'labels'],
+    uniformFields: 'scale : f32,',
+    helpers: LOG_SOFTMAX,
     body: `
       let rows = uniforms.hvShape[0];
       var total = 0.0;
@@ -389,7 +449,8 @@ export function softmaxLoss(scale: number): FFProgram {
 /** dL/dz = (scale·dlogits·Vᵀ) ⊙ 1[h > 0], plus step(h)·pull on every row when peer normalisation is on. [rows, units] */
 export function localSoftmaxDelta(rows: number, units: number, withPeer: boolean): FFProgram {
   const program = elementwise({
-    key: withPeer ? 'ffLocalSoftmaxDeltaPeer' : 'ffLocalSoftmaxDelta', outputShape: [rows, units],
+    key: withPeer ? 'ffLocalSoftmaxDeltaPeer' : 'ffLocalSoftmaxDelta',
+    outputShape: [rows, units],
     variableNames: withPeer ? ['back', 'h', 'pull'] : ['back', 'h'],
     body: `
       let on = select(0.0, 1.0, h[index] > 0.0);
