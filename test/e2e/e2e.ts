@@ -42,7 +42,9 @@ export async function startE2E({ operator = true } = {}): Promise<E2E> {
   // Not under /tmp: the worker pods mount an emptyDir there, which would hide the data set
   // and the agent's own files from them — and, run as processes, the checkout itself.
   if (CHECKOUT.startsWith('/tmp/')) {
-    throw new Error(`the e2e tests run pods from this checkout, ${CHECKOUT}, but each pod mounts an emptyDir over /tmp, which hides it: clone elsewhere`);
+    throw new Error(
+      `the e2e tests run pods from this checkout, ${CHECKOUT}, but each pod mounts an emptyDir over /tmp, which hides it: clone elsewhere`,
+    );
   }
   const dir = await mkdtemp('/var/tmp/ffjob-e2e-');
   const cluster = await startCluster();
