@@ -9,7 +9,8 @@
 // Compiled (no tsx on the GPU machine): tsc --outDir, then node dist/bench/ff-step-webgpu.js.
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { FFLayer, type StepResult } from '../worker/ff/ff-layer.js';
+import type { StepResult } from '../worker/ff/ff-layer.js';
+import { benchLayer } from './bench-layer.js';
 import { type StepKernels, tfjsStepKernels } from '../worker/ff/step-kernels.js';
 import { initBackend } from '../worker/ff/backend.js';
 import { describeAdapter } from '../worker/ff/webgpu-device.js';
@@ -42,8 +43,6 @@ const SHAPES: Shape[] = [
   { batch: 1000, inputs: 2000, units: 2000 },
 ];
 
-const adam = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
-
 async function timedStep(step: () => StepResult): Promise<number> {
   const start = performance.now();
   const result = tf.tidy(step);
@@ -55,21 +54,11 @@ async function timedStep(step: () => StepResult): Promise<number> {
 
 async function measure(shape: Shape, kernels: StepKernels, kind: Step): Promise<{ ms: number; dispatches: number }> {
   const classes = 10;
-  const layer = new FFLayer(
-    'bench',
-    {
-      inputSize: shape.inputs,
-      units: shape.units,
-      goodness: { threshold: 1, sharpness: 10 },
-      peerWeight: 0.03,
-      peerMomentum: 0.9,
-      optimizer: adam,
-      labelSlots: kind === 'trainStepOnImages' ? classes : 0,
-      blockClasses: kind === 'trainStepLocalSoftmax' ? classes : 0,
-    },
-    1,
+  const layer = benchLayer(shape, {
+    labelSlots: kind === 'trainStepOnImages' ? classes : 0,
+    blockClasses: kind === 'trainStepLocalSoftmax' ? classes : 0,
     kernels,
-  );
+  });
   const xPos = tf.randomUniform([shape.batch, shape.inputs], 0, 1, 'float32', 1) as tf.Tensor2D;
   const xNeg = tf.randomUniform([shape.batch, shape.inputs], 0, 1, 'float32', 2) as tf.Tensor2D;
   const yPos = tf.tensor1d(

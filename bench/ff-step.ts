@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendChoice } from '../worker/ff/backend.js';
-import { FFLayer } from '../worker/ff/ff-layer.js';
+import { benchLayer } from './bench-layer.js';
 import { machineLine, median, printTable } from './machine.js';
 
 const { values } = parseArgs({
@@ -28,8 +28,6 @@ const SHAPES: Shape[] = [
   { name: 'hidden 2000→2000, batch 100', batch: 100, inputs: 2000, units: 2000 },
 ];
 
-const adam = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
-
 function timeIt(fn: () => void): number {
   fn();
   const times: number[] = [];
@@ -39,23 +37,6 @@ function timeIt(fn: () => void): number {
     times.push(performance.now() - start);
   }
   return median(times);
-}
-
-function benchLayer(shape: Shape, labelSlots: number): FFLayer {
-  return new FFLayer(
-    'bench',
-    {
-      inputSize: shape.inputs,
-      units: shape.units,
-      goodness: { threshold: 1, sharpness: 10 },
-      peerWeight: 0.03,
-      peerMomentum: 0.9,
-      optimizer: adam,
-      labelSlots,
-      blockClasses: 0,
-    },
-    1,
-  );
 }
 
 /** The two matMuls of x rows: forward xW and dW = xᵀδ. */
@@ -73,7 +54,7 @@ function floorOf(x: tf.Tensor2D, w: tf.Tensor2D, delta: tf.Tensor2D): number {
  * image), so its floor is two matMuls over the batch's images, not over twice as many rows.
  */
 function measureImages(shape: Shape): { step: number; floor: number } {
-  const layer = benchLayer(shape, 10);
+  const layer = benchLayer(shape, { labelSlots: 10 });
   const x = tf.randomUniform([shape.batch, shape.inputs]) as tf.Tensor2D;
   const yPos = tf.tensor1d(
     Array.from({ length: shape.batch }, (_, i) => i % 10),
@@ -93,7 +74,7 @@ function measureImages(shape: Shape): { step: number; floor: number } {
 
 function measure(shape: Shape): { step: number; floor: number } {
   const rows = 2 * shape.batch;
-  const layer = benchLayer(shape, 0);
+  const layer = benchLayer(shape);
   const xPos = tf.randomUniform([shape.batch, shape.inputs]) as tf.Tensor2D;
   const xNeg = tf.randomUniform([shape.batch, shape.inputs]) as tf.Tensor2D;
   const xHat = tf.randomUniform([rows, shape.inputs]) as tf.Tensor2D;

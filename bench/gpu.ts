@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { parse } from 'yaml';
 import { initBackend, type BackendChoice } from '../worker/ff/backend.js';
-import { FFLayer } from '../worker/ff/ff-layer.js';
+import { benchLayer } from './bench-layer.js';
 import { describeAdapter } from '../worker/ff/webgpu-device.js';
 import { runLocal } from './local-run.js';
 import { machineLine, median, printTable } from './machine.js';
@@ -46,21 +46,7 @@ const SHAPES: Shape[] = [
 const key = (s: Shape): string => `${s.batch}x${s.inputs}x${s.units}`;
 
 async function stepMs(shape: Shape): Promise<number> {
-  const adam = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
-  const layer = new FFLayer(
-    'bench',
-    {
-      inputSize: shape.inputs,
-      units: shape.units,
-      goodness: { threshold: 1, sharpness: 10 },
-      peerWeight: 0.03,
-      peerMomentum: 0.9,
-      optimizer: adam,
-      labelSlots: 0,
-      blockClasses: 0,
-    },
-    1,
-  );
+  const layer = benchLayer(shape);
   const xPos = tf.randomUniform([shape.batch, shape.inputs]) as tf.Tensor2D;
   const xNeg = tf.randomUniform([shape.batch, shape.inputs]) as tf.Tensor2D;
   const times: number[] = [];

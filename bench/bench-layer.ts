@@ -1,0 +1,27 @@
+// The one FF layer every step benchmark times (and bench/ff_step_torch.py mirrors): θ = 1,
+// κ = 10, peer normalisation 0.03/0.9, Adam, seed 1.
+import { FFLayer } from '../worker/ff/ff-layer.js';
+import type { StepKernels } from '../worker/ff/step-kernels.js';
+
+const ADAM = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
+
+export interface LayerShape {
+  inputs: number;
+  units: number;
+}
+
+/** benchLayer is the benchmarks' layer; `labelSlots` for layer 0's steps, `blockClasses` for localSoftmax's. */
+export function benchLayer(shape: LayerShape, opts: { labelSlots?: number; blockClasses?: number; kernels?: StepKernels } = {}): FFLayer {
+  const config = {
+    inputSize: shape.inputs,
+    units: shape.units,
+    goodness: { threshold: 1, sharpness: 10 },
+    peerWeight: 0.03,
+    peerMomentum: 0.9,
+    optimizer: ADAM,
+    labelSlots: opts.labelSlots ?? 0,
+    blockClasses: opts.blockClasses ?? 0,
+  };
+  // Undefined kernels: the layer's default for the backend in use, as in the worker.
+  return new FFLayer('bench', config, 1, opts.kernels);
+}
