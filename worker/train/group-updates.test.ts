@@ -41,13 +41,15 @@ const OPTIMIZERS: Optimizer[] = [
   { name: 'adam', learningRate: 0.003, epsilon: 1e-5 },
 ];
 
-function spec(
-  objective: 'ff' | 'localSoftmax',
-  replicasPerGroup: number,
-  batchSize: number,
-  peerWeight: number,
-  optimizer = OPTIMIZERS[1]!,
-) {
+interface Run {
+  objective: 'ff' | 'localSoftmax';
+  replicas: number;
+  batch: number;
+  peerWeight: number;
+  optimizer?: Optimizer;
+}
+
+function spec({ objective, replicas, batch, peerWeight, optimizer = OPTIMIZERS[1]! }: Run) {
   return defaultSpec({
     model: {
       layers: [32, 32],
@@ -56,8 +58,8 @@ function spec(
       peerNormalization: { weight: peerWeight },
       classifier: { name: 'softmax', fromLayer: 0 },
     },
-    training: { epochs: 1, chapters: 1, batchSize, optimizer },
-    parallelism: { workers: 1, replicasPerGroup },
+    training: { epochs: 1, chapters: 1, batchSize: batch, optimizer },
+    parallelism: { workers: 1, replicasPerGroup: replicas },
   });
 }
 
@@ -78,14 +80,9 @@ void describe('replicas of a group under allreduce', () => {
   let data: Dataset;
   useTinyTrainingSet((loaded) => (data = loaded));
 
-  async function trainedReplicas(
-    objective: 'ff' | 'localSoftmax',
-    replicas: number,
-    batch: number,
-    peerWeight: number,
-    optimizer?: Optimizer,
-  ) {
-    const s = spec(objective, replicas, batch, peerWeight, optimizer);
+  async function trainedReplicas(run: Run) {
+    const { replicas } = run;
+    const s = spec(run);
     const syncs = inMemoryMean(replicas);
     const trainers = syncs.map((sync, index) => new GroupTrainer(s, groupPlan(s, 0), data, replicas > 1 ? { index, sync } : undefined));
     await Promise.all(trainers.map((t) => t.trainChapter(0, () => undefined)));
@@ -95,8 +92,8 @@ void describe('replicas of a group under allreduce', () => {
   for (const objective of ['ff', 'localSoftmax'] as const)
     for (const optimizer of OPTIMIZERS)
       void it(`${objective}, ${optimizer.name}: 2 replicas of batch 25 end a chapter with the weights of 1 replica of batch 50, and equal to each other`, async () => {
-        const [single] = await trainedReplicas(objective, 1, 50, 0, optimizer);
-        const [a, b] = await trainedReplicas(objective, 2, 25, 0, optimizer);
+        const [single] = await trainedReplicas({ objective, replicas: 1, batch: 50, peerWeight: 0, optimizer });
+        const [a, b] = await trainedReplicas({ objective, replicas: 2, batch: 25, peerWeight: 0, optimizer });
         for (const name of NAMES) {
           assert.deepEqual(a!.get(name), b!.get(name), `${name}: the replicas differ`);
           const error = relativeError(a!.get(name)!, single!.get(name)!);
@@ -105,15 +102,15 @@ void describe('replicas of a group under allreduce', () => {
       });
 
   void it('with peer normalisation each replica pulls from its own rows: close to, not exactly, the big batch, and the replicas stay equal', async () => {
-    const [single] = await trainedReplicas('ff', 1, 50, 0.03);
-    const [a, b] = await trainedReplicas('ff', 2, 25, 0.03);
+    const [single] = await trainedReplicas({ objective: 'ff', replicas: 1, batch: 50, peerWeight: 0.03 });
+    const [a, b] = await trainedReplicas({ objective: 'ff', replicas: 2, batch: 25, peerWeight: 0.03 });
     for (const name of NAMES) assert.deepEqual(a!.get(name), b!.get(name), `${name}: the replicas differ`);
     const error = relativeError(a!.get('layer0/w')!, single!.get('layer0/w')!);
     assert.ok(error < 0.05, `layer0/w: relative error ${error}`);
   });
 
   void it('a replica that does not average its updates drifts from the big batch', async () => {
-    const s = spec('ff', 2, 25, 0);
+    const s = spec({ objective: 'ff', replicas: 2, batch: 25, peerWeight: 0 });
     const alone: SyncStrategy = {
       name: 'allreduce',
       gradients: async (_, g) => g,
@@ -122,7 +119,7 @@ void describe('replicas of a group under allreduce', () => {
     };
     const trainer = new GroupTrainer(s, groupPlan(s, 0), data, { index: 0, sync: alone });
     await trainer.trainChapter(0, () => undefined);
-    const [single] = await trainedReplicas('ff', 1, 50, 0);
+    const [single] = await trainedReplicas({ objective: 'ff', replicas: 1, batch: 50, peerWeight: 0 });
     const error = relativeError((await weights(trainer)).get('layer0/w')!, single!.get('layer0/w')!);
     assert.ok(error > 1e-3, `layer0/w: relative error ${error}`);
   });
