@@ -27,7 +27,8 @@ const address = (port: number): string => `127.0.0.1:${port}`;
 /** localWorkerArgs is group g's `ffjob worker` flags on this machine; `dir` must be absolute so every worker agrees. */
 export function localWorkerArgs(job: ForwardForwardJob, paths: { jobFile: string; dir: string }, ports: GroupPorts[], g: number): string[] {
   const own = ports[g]!;
-  return workerArgs(job.spec, g, {
+  // One process per group for now: replica 0 of each, its lane's peers are the groups' ports.
+  return workerArgs(job.spec, { group: g, replica: 0 }, {
     jobFile: paths.jobFile,
     dir: paths.dir,
     listen: address(own.grpc),
