@@ -104,8 +104,10 @@ export abstract class WorkerBase {
     this.closers.push(() => this.peer!.close(1000));
   }
 
+  /** Each replica keeps its own: its optimizer steps follow its own rows' share until the group agrees. */
   protected checkpointDir(): string {
-    return join(this.args.dir, 'checkpoints', `group-${this.args.group}`);
+    const replica = this.args.replicaPeers.length > 0 ? `-replica-${this.args.replica}` : '';
+    return join(this.args.dir, 'checkpoints', `group-${this.args.group}${replica}`);
   }
 
   /**
