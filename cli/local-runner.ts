@@ -10,7 +10,7 @@ import { ProgressDisplay, eventNote, type DisplayStream } from './display.js';
 import { applyEvent, newGroupView, type GroupView } from './group-view.js';
 import { readJob } from './job-file.js';
 import { checkLocalSupport, checkMemory, localWorkerArgs, type GroupPorts } from './local-plan.js';
-import { freePorts } from './ports.js';
+import { freePorts } from '../observe/ports.js';
 import { prepareRunDir } from './run-dir.js';
 import { ProgressWatch, type Stall } from './progress-watch.js';
 import { buildSummary, summaryText } from './summary.js';

@@ -113,7 +113,11 @@ void describe('allreduce plan', () => {
           const received = steps.flatMap((s) => s.receive);
           assert.equal(new Set(received).size, received.length, `rank ${plan.rank} receives ${received.join(',')}`);
           const want = plan.chunks.filter((ch) => ch.segment !== skips).map((ch) => ch.index);
-          assert.deepEqual([...received].sort((a, b) => a - b), want, `rank ${plan.rank}`);
+          assert.deepEqual(
+            [...received].sort((a, b) => a - b),
+            want,
+            `rank ${plan.rank}`,
+          );
         }
         plan.steps.slice(1).forEach((step, k) => {
           for (const chunk of step.send) assert.ok(plan.steps[k]!.receive.includes(chunk), `rank ${plan.rank} sends ${chunk} at ${k + 1}`);
@@ -171,7 +175,12 @@ void describe('a chunk that does not fit the plan', () => {
   const table: { name: string; step: number; chunk: number; values: number; want: RegExp }[] = [
     { name: 'a step past the last is refused by step', ...good, step: 4, want: /^step: 4 /u },
     { name: 'a chunk past the last is refused by chunk', ...good, chunk: 99, want: /^chunk: 99 is not a chunk/u },
-    { name: "a chunk of another rank's segment is refused by chunk", ...good, chunk: plan.steps[0]!.send[0]!, want: /^chunk: rank 1 receives no/u },
+    {
+      name: "a chunk of another rank's segment is refused by chunk",
+      ...good,
+      chunk: plan.steps[0]!.send[0]!,
+      want: /^chunk: rank 1 receives no/u,
+    },
     { name: 'a chunk of the wrong length is refused by values', ...good, values: 9, want: /^values: 9 values/u },
   ];
   for (const t of table) {

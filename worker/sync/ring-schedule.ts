@@ -49,7 +49,8 @@ const mod = (a: number, m: number): number => ((a % m) + m) % m;
 
 /** Cuts [0, length) into `segments` near-equal contiguous segments, each into chunks of at most maxChunkValues. */
 export function ringChunks(length: number, segments: number, maxChunkValues: number): RingChunk[] {
-  if (!Number.isInteger(maxChunkValues) || maxChunkValues < 1) throw new Error(`maxChunkValues: ${maxChunkValues} is not a positive integer`);
+  if (!Number.isInteger(maxChunkValues) || maxChunkValues < 1)
+    throw new Error(`maxChunkValues: ${maxChunkValues} is not a positive integer`);
   const chunks: RingChunk[] = [];
   for (let segment = 0; segment < segments; segment++) {
     const end = Math.floor(((segment + 1) * length) / segments);

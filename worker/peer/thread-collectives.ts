@@ -1,0 +1,80 @@
+// The main thread's side of the ring collectives: hands the vector to the peer thread (its
+// buffer moves, no copy) and waits for the answer, so the training loop can compute while
+// the collective runs.
+import type { CollectiveKind } from '../sync/ring-schedule.js';
+import type { RingSpec } from '../sync/ring-spec.js';
+
+export interface CollectiveCommand {
+  type: 'collective';
+  id: number;
+  kind: CollectiveKind;
+  ring: RingSpec;
+  root: number;
+  round: number;
+  values: Float32Array;
+}
+
+export type CollectiveAnswer =
+  | { type: 'collective-done'; id: number; values: Float32Array; bytes: number; seconds: number }
+  | { type: 'collective-failed'; id: number; message: string };
+
+/** What one collective sent, for ffjob_sync_bytes_total: the caller maps the ring's tag to a scope. */
+export interface RingSent {
+  tag: string;
+  kind: CollectiveKind;
+  round: number;
+  /** Float32 payload bytes this member sent. */
+  bytes: number;
+  seconds: number;
+}
+
+export interface Collectives {
+  /** The element-wise MEAN over the ring's members of each member's `values` (buffer moves to the thread). */
+  allreduce(ring: RingSpec, round: number, values: Float32Array): Promise<Float32Array>;
+  /** members[root]'s values, on every member (the others pass an array of the same length, ignored). */
+  broadcast(ring: RingSpec, root: number, round: number, values: Float32Array): Promise<Float32Array>;
+}
+
+export interface CollectiveDesk extends Collectives {
+  answer(message: CollectiveAnswer): void;
+  /** Fails every collective still waiting (the thread closed or died). */
+  abort(reason: string): void;
+}
+
+export function createCollectiveDesk(
+  post: (command: CollectiveCommand, transfer: ArrayBuffer[]) => void,
+  onSent: ((report: RingSent) => void) | undefined,
+): CollectiveDesk {
+  const waiting = new Map<
+    number,
+    { report: Omit<RingSent, 'bytes' | 'seconds'>; resolve(v: Float32Array): void; reject(e: Error): void }
+  >();
+  let nextId = 0;
+  const run = (kind: CollectiveKind, ring: RingSpec, root: number, round: number, values: Float32Array): Promise<Float32Array> => {
+    const id = nextId++;
+    // Only a buffer the array has to itself can move; a view into a bigger one is copied.
+    const whole = values.buffer instanceof ArrayBuffer && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
+    const owned = whole ? values : values.slice();
+    return new Promise((resolve, reject) => {
+      waiting.set(id, { report: { tag: ring.tag, kind, round }, resolve, reject });
+      post({ type: 'collective', id, kind, ring, root, round, values: owned }, [owned.buffer as ArrayBuffer]);
+    });
+  };
+  return {
+    allreduce: (ring, round, values) => run('allreduce', ring, 0, round, values),
+    broadcast: (ring, root, round, values) => run('broadcast', ring, root, round, values),
+    answer(message) {
+      const w = waiting.get(message.id);
+      if (w === undefined) return;
+      waiting.delete(message.id);
+      if (message.type === 'collective-failed') return w.reject(new Error(message.message));
+      onSent?.({ ...w.report, bytes: message.bytes, seconds: message.seconds });
+      w.resolve(message.values);
+    },
+    abort(reason) {
+      for (const w of waiting.values())
+        w.reject(new Error(`${w.report.kind} round ${w.report.round} of ring "${w.report.tag}": ${reason}`));
+      waiting.clear();
+    },
+  };
+}
