@@ -26,7 +26,7 @@ function startSender(): ActivationSender | undefined {
 }
 
 function runCollective(server: PeerServer, { id, kind, ring, root, round, values }: CollectiveCommand): void {
-  server.rings.start(kind, ring, root, round, values).then(
+  server.rings.start({ kind, ring, root, round }, values).then(
     (result) => port.postMessage({ type: 'collective-done', id, ...result } satisfies ThreadMessage, [result.values.buffer as ArrayBuffer]),
     (error: Error) => send({ type: 'collective-failed', id, message: error.message }),
   );

@@ -111,6 +111,16 @@ export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEv
   const outbox = createOutbox(options.downstreamActivations?.capacity ?? 1, command);
   const collectives = createCollectiveDesk(command, events.onRingSent);
   let closed: (() => void) | undefined;
+  // Every message but the thread's life cycle goes to the queue or the callback it feeds.
+  const relay = (message: ThreadMessage): void => {
+    if (message.type === 'bundle') inbox.deliver(message.bundle);
+    else if (message.type === 'transfer') events.onTransfer?.(message.event);
+    else if (message.type === 'activation') activations.deliver(message.batch);
+    else if (message.type === 'activation-broken') activations.broken(message.chapter, message.reason);
+    else if (message.type === 'sent-taken') outbox.taken(message.count);
+    else if (message.type === 'sent-chapter') events.onSentChapter?.(message.report);
+    else if (message.type === 'collective-done' || message.type === 'collective-failed') collectives.answer(message);
+  };
   return new Promise((resolve, reject) => {
     worker.on('error', reject);
     worker.on('exit', (code) => collectives.abort(`the peer thread exited (code ${code})`));
@@ -133,17 +143,10 @@ export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEv
             }),
         });
       } else if (message.type === 'failed') reject(new Error(message.message));
-      else if (message.type === 'bundle') inbox.deliver(message.bundle);
-      else if (message.type === 'transfer') events.onTransfer?.(message.event);
-      else if (message.type === 'activation') activations.deliver(message.batch);
-      else if (message.type === 'activation-broken') activations.broken(message.chapter, message.reason);
-      else if (message.type === 'sent-taken') outbox.taken(message.count);
-      else if (message.type === 'sent-chapter') events.onSentChapter?.(message.report);
-      else if (message.type === 'collective-done' || message.type === 'collective-failed') collectives.answer(message);
-      else {
+      else if (message.type === 'closed') {
         void worker.terminate();
         closed?.();
-      }
+      } else relay(message);
     });
   });
 }

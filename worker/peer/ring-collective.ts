@@ -4,6 +4,7 @@
 import { status, type ClientUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { RingCollective, type SendRingChunkRequest, type SendRingChunkResponse } from '../../proto/gen/ff/v1/layer_exchange.js';
 import type { RingRound, Outgoing } from '../sync/ring-round.js';
+import type { CollectiveKind } from '../sync/ring-schedule.js';
 import type { RingSpec } from '../sync/ring-spec.js';
 import { decodeBatch } from './activation-batch.js';
 import { Refusal, toServiceError } from './refusal.js';
@@ -15,6 +16,14 @@ export interface CollectiveResult {
   /** Float32 payload bytes this member sent for the collective. */
   bytes: number;
   seconds: number;
+}
+
+/** Which collective: (ring.tag, round) names it; root matters to a broadcast only. */
+export interface CollectiveCall {
+  kind: CollectiveKind;
+  ring: RingSpec;
+  root: number;
+  round: number;
 }
 
 export interface CollectiveContext {

@@ -69,7 +69,7 @@ function vectors(size: number, length: number, seed: number): Float32Array[] {
 /** The mean in float32, summed in the schedule's order; `ranks[r]` are the values of ring rank r. */
 function expectedMean(ranks: Float32Array[], length: number): Float32Array {
   const out = new Float32Array(length);
-  for (const chunk of allreducePlan(length, ranks.length, 0, CHUNK_VALUES).chunks) {
+  for (const chunk of allreducePlan(length, { size: ranks.length, rank: 0 }, CHUNK_VALUES).chunks) {
     const [first, ...rest] = reductionOrder(chunk.segment, ranks.length);
     for (let i = chunk.offset; i < chunk.offset + chunk.length; i++) {
       let sum = ranks[first!]![i]!;

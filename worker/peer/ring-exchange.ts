@@ -10,7 +10,7 @@ import { allreducePlan, broadcastPlan, type CollectiveKind, type RingPlan } from
 import { ringProblem, sameRing, type RingSpec } from '../sync/ring-spec.js';
 import { checkToken } from './auth.js';
 import { Refusal, toServiceError } from './refusal.js';
-import { CollectiveRun, WIRE_COLLECTIVE, type CollectiveResult } from './ring-collective.js';
+import { CollectiveRun, WIRE_COLLECTIVE, type CollectiveCall, type CollectiveResult } from './ring-collective.js';
 import { createRingSender } from './ring-sender.js';
 
 export interface RingExchangeOptions {
@@ -27,7 +27,7 @@ export interface RingExchangeOptions {
 
 export interface RingExchange {
   handle: handleUnaryCall<SendRingChunkRequest, SendRingChunkResponse>;
-  start(kind: CollectiveKind, ring: RingSpec, root: number, round: number, values: Float32Array): Promise<CollectiveResult>;
+  start(call: CollectiveCall, values: Float32Array): Promise<CollectiveResult>;
   close(reason: string): void;
 }
 
@@ -136,7 +136,7 @@ export function createRingExchange(options: RingExchangeOptions): RingExchange {
       hold(state, request, call, callback);
     },
 
-    start(kind, ring, root, round, values) {
+    start({ kind, ring, root, round }, values) {
       let state: RingState;
       let plan: RingPlan;
       try {
@@ -185,11 +185,8 @@ function planCache(chunkValues: number): PlanFor {
     const key = `${kind}/${length}/${ring.tag}/${root}`;
     let plan = cache.get(key);
     if (plan === undefined) {
-      const { members, rank } = ring;
-      plan =
-        kind === 'allreduce'
-          ? allreducePlan(length, members.length, rank, chunkValues)
-          : broadcastPlan(length, members.length, rank, root, chunkValues);
+      const seat = { size: ring.members.length, rank: ring.rank };
+      plan = kind === 'allreduce' ? allreducePlan(length, seat, chunkValues) : broadcastPlan(length, seat, root, chunkValues);
       if (cache.size >= 32) cache.delete(cache.keys().next().value!);
       cache.set(key, plan);
     }

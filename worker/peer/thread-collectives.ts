@@ -2,15 +2,12 @@
 // buffer moves, no copy) and waits for the answer, so the training loop can compute while
 // the collective runs.
 import type { CollectiveKind } from '../sync/ring-schedule.js';
+import type { CollectiveCall } from './ring-collective.js';
 import type { RingSpec } from '../sync/ring-spec.js';
 
-export interface CollectiveCommand {
+export interface CollectiveCommand extends CollectiveCall {
   type: 'collective';
   id: number;
-  kind: CollectiveKind;
-  ring: RingSpec;
-  root: number;
-  round: number;
   values: Float32Array;
 }
 
@@ -50,19 +47,19 @@ export function createCollectiveDesk(
     { report: Omit<RingSent, 'bytes' | 'seconds'>; resolve(v: Float32Array): void; reject(e: Error): void }
   >();
   let nextId = 0;
-  const run = (kind: CollectiveKind, ring: RingSpec, root: number, round: number, values: Float32Array): Promise<Float32Array> => {
+  const run = (call: CollectiveCall, values: Float32Array): Promise<Float32Array> => {
     const id = nextId++;
     // Only a buffer the array has to itself can move; a view into a bigger one is copied.
     const whole = values.buffer instanceof ArrayBuffer && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
     const owned = whole ? values : values.slice();
     return new Promise((resolve, reject) => {
-      waiting.set(id, { report: { tag: ring.tag, kind, round }, resolve, reject });
-      post({ type: 'collective', id, kind, ring, root, round, values: owned }, [owned.buffer as ArrayBuffer]);
+      waiting.set(id, { report: { tag: call.ring.tag, kind: call.kind, round: call.round }, resolve, reject });
+      post({ type: 'collective', id, ...call, values: owned }, [owned.buffer as ArrayBuffer]);
     });
   };
   return {
-    allreduce: (ring, round, values) => run('allreduce', ring, 0, round, values),
-    broadcast: (ring, root, round, values) => run('broadcast', ring, root, round, values),
+    allreduce: (ring, round, values) => run({ kind: 'allreduce', ring, root: 0, round }, values),
+    broadcast: (ring, root, round, values) => run({ kind: 'broadcast', ring, root, round }, values),
     answer(message) {
       const w = waiting.get(message.id);
       if (w === undefined) return;

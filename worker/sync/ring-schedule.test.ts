@@ -91,7 +91,7 @@ void describe('ring chunks', () => {
 
 void describe('allreduce plan', () => {
   for (const c of cases) {
-    const plans = Array.from({ length: c.size }, (_, rank) => allreducePlan(c.length, c.size, rank, c.maxChunkValues));
+    const plans = Array.from({ length: c.size }, (_, rank) => allreducePlan(c.length, { size: c.size, rank }, c.maxChunkValues));
 
     void it(`${c.name}: takes 2(R−1) steps, and what rank r sends at a step is what rank r+1 receives`, () => {
       for (const plan of plans) {
@@ -138,7 +138,7 @@ void describe('allreduce plan', () => {
 
   void it('averages to within float32 rounding of the float64 mean', () => {
     const values = inputs(4, 500);
-    const plans = [0, 1, 2, 3].map((rank) => allreducePlan(500, 4, rank, 33));
+    const plans = [0, 1, 2, 3].map((rank) => allreducePlan(500, { size: 4, rank }, 33));
     const [result] = simulate(plans, values, 9).results;
     for (let i = 0; i < 500; i++) {
       const exact = values.reduce((sum, v) => sum + v[i]!, 0) / 4;
@@ -152,7 +152,7 @@ void describe('broadcast plan', () => {
   for (const c of cases) {
     for (const root of new Set([0, c.size - 1, Math.floor(c.size / 2)])) {
       void it(`${c.name}, root ${root}: every rank ends with the root's values, each forwarded once along R−1 hops`, () => {
-        const plans = Array.from({ length: c.size }, (_, rank) => broadcastPlan(c.length, c.size, rank, root, c.maxChunkValues));
+        const plans = Array.from({ length: c.size }, (_, rank) => broadcastPlan(c.length, { size: c.size, rank }, root, c.maxChunkValues));
         for (const plan of plans) {
           const received = plan.steps.flatMap((s) => s.receive);
           assert.equal(new Set(received).size, received.length, `rank ${plan.rank} receives a chunk twice`);
@@ -170,7 +170,7 @@ void describe('broadcast plan', () => {
 });
 
 void describe('a chunk that does not fit the plan', () => {
-  const plan = allreducePlan(100, 3, 1, 10);
+  const plan = allreducePlan(100, { size: 3, rank: 1 }, 10);
   const good = { step: 0, chunk: plan.steps[0]!.receive[0]!, values: 10 };
   const table: { name: string; step: number; chunk: number; values: number; want: RegExp }[] = [
     { name: 'a step past the last is refused by step', ...good, step: 4, want: /^step: 4 /u },

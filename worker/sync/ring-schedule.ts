@@ -70,8 +70,14 @@ function checkRank(size: number, rank: number, what: string, value = rank): void
   if (!Number.isInteger(value) || value < 0 || value >= size) throw new Error(`${what}: ${value} is not a rank of a ring of ${size}`);
 }
 
-/** Rank `rank`'s plan for the element-wise mean of `length` values over `size` members. */
-export function allreducePlan(length: number, size: number, rank: number, maxChunkValues: number): RingPlan {
+/** A member's place in a ring. */
+export interface RingSeat {
+  size: number;
+  rank: number;
+}
+
+/** The plan of the member at `seat` for the element-wise mean of `length` values. */
+export function allreducePlan(length: number, { size, rank }: RingSeat, maxChunkValues: number): RingPlan {
   checkRank(size, rank, 'rank');
   const chunks = ringChunks(length, size, maxChunkValues);
   const steps: RingStep[] = [];
@@ -92,8 +98,8 @@ export function allreducePlan(length: number, size: number, rank: number, maxChu
   return { kind: 'allreduce', size, rank, length, chunks, steps };
 }
 
-/** Rank `rank`'s plan for passing root's `length` values along the ring: the rank d places after the root receives at step d − 1. */
-export function broadcastPlan(length: number, size: number, rank: number, root: number, maxChunkValues: number): RingPlan {
+/** The plan for passing root's `length` values along the ring: the member d places after the root receives at step d − 1. */
+export function broadcastPlan(length: number, { size, rank }: RingSeat, root: number, maxChunkValues: number): RingPlan {
   checkRank(size, rank, 'rank');
   checkRank(size, root, 'root');
   const chunks = ringChunks(length, 1, maxChunkValues);
