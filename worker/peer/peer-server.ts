@@ -54,7 +54,7 @@ export interface PeerServerOptions {
   rings?: RingSpec[];
   /** collectiveTimeoutMs fails a ring collective that has not ended this long after it started here (default 600 s). */
   collectiveTimeoutMs?: number;
-  /** ringChunkValues is the values per ring chunk (default 1 MiB of float32); every member must use the same. */
+  /** ringChunkValues is the values per ring chunk (default 1 MiB of float32, less under a smaller frame limit); every member must use the same. */
   ringChunkValues?: number;
 }
 
@@ -133,7 +133,8 @@ export async function startPeerServer(options: PeerServerOptions): Promise<PeerS
 }
 
 function startRings(options: PeerServerOptions, limits: TransferLimits): RingExchange {
-  const chunkValues = options.ringChunkValues ?? DEFAULT_CHUNK_BYTES / Float32Array.BYTES_PER_ELEMENT;
+  const chunkValues =
+    options.ringChunkValues ?? Math.floor(Math.min(DEFAULT_CHUNK_BYTES, limits.maxFrameBytes) / Float32Array.BYTES_PER_ELEMENT);
   if (chunkValues * Float32Array.BYTES_PER_ELEMENT > limits.maxFrameBytes) {
     throw new Error(`ringChunkValues: ${chunkValues} float32 values exceed the ${limits.maxFrameBytes}-byte frame limit`);
   }
