@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { freePorts } from '../../observe/ports.js';
 import { LayerExchangeServiceClient, RingCollective, type SendRingChunkRequest } from '../../proto/gen/ff/v1/layer_exchange.js';
-import { allreducePlan, reductionOrder } from '../sync/ring-schedule.js';
+import { ringMeanReference } from '../sync/ring-reference.js';
 import type { RingSpec } from '../sync/ring-spec.js';
 import { tokenMetadata } from './auth.js';
 import { startPeerThread, type PeerThread, type PeerThreadOptions } from './peer-thread.js';
@@ -66,20 +66,6 @@ function vectors(size: number, length: number, seed: number): Float32Array[] {
   );
 }
 
-/** The mean in float32, summed in the schedule's order; `ranks[r]` are the values of ring rank r. */
-function expectedMean(ranks: Float32Array[], length: number): Float32Array {
-  const out = new Float32Array(length);
-  for (const chunk of allreducePlan(length, { size: ranks.length, rank: 0 }, CHUNK_VALUES).chunks) {
-    const [first, ...rest] = reductionOrder(chunk.segment, ranks.length);
-    for (let i = chunk.offset; i < chunk.offset + chunk.length; i++) {
-      let sum = ranks[first!]![i]!;
-      for (const r of rest) sum = Math.fround(sum + ranks[r]![i]!);
-      out[i] = Math.fround(sum / ranks.length);
-    }
-  }
-  return out;
-}
-
 function sendRaw(target: string, request: SendRingChunkRequest, token = TOKEN): Promise<ServiceError | undefined> {
   const client = new LayerExchangeServiceClient(target, credentials.createInsecure());
   return new Promise((resolve) => {
@@ -95,7 +81,7 @@ void describe('ring collectives between peer threads', () => {
     const ring = await startRing(3);
     const length = 10_007;
     const inputs = vectors(3, length, 1);
-    const want = expectedMean(inputs, length);
+    const want = ringMeanReference(inputs, CHUNK_VALUES);
     const copies = inputs.map((v) => v.slice());
     const results = await Promise.all(ring.threads.map((t, rank) => t.allreduce(ring.specs.a![rank]!, 0, copies[rank]!)));
     results.forEach((result, rank) => assert.deepEqual(result, want, `rank ${rank}`));
@@ -133,11 +119,11 @@ void describe('ring collectives between peer threads', () => {
     };
     const results = await Promise.all([0, 1, 2].map(member));
     const want = [
-      expectedMean(a[0]!, length),
-      expectedMean(b[0]!, length),
-      expectedMean(a[1]!, length),
-      expectedMean(b[1]!, length),
-      expectedMean(a[2]!, length),
+      ringMeanReference(a[0]!, CHUNK_VALUES),
+      ringMeanReference(b[0]!, CHUNK_VALUES),
+      ringMeanReference(a[1]!, CHUNK_VALUES),
+      ringMeanReference(b[1]!, CHUNK_VALUES),
+      ringMeanReference(a[2]!, CHUNK_VALUES),
     ];
     results.forEach((r, i) => assert.deepEqual(r, want, `thread ${i}`));
   });
@@ -243,7 +229,7 @@ void describe('ring collectives between peer threads', () => {
     }
     const second = vectors(3, length, 51);
     const results = await Promise.all(ring.threads.map((t, rank) => t.allreduce(ring.specs.a![rank]!, 1, second[rank]!.slice())));
-    const want = expectedMean(second, length);
+    const want = ringMeanReference(second, CHUNK_VALUES);
     results.forEach((result, rank) => assert.deepEqual(result, want, `rank ${rank}`));
   });
 
