@@ -123,13 +123,20 @@ export class CollectiveRun {
         step: o.step,
         chunk: o.chunk,
       };
+      const failed = (error: Error): void =>
+        this.fail(`sending step ${o.step} chunk ${o.chunk} to rank ${next} (${ring.members[next]}): ${error.message}`);
       this.bytes += o.values.byteLength;
-      const call = this.ctx.sender.send(ring.members[next]!, ringChunkFrame(header, o.values), this.deadline, (error) => {
-        this.inFlight.delete(call);
-        if (error) this.fail(`sending step ${o.step} chunk ${o.chunk} to rank ${next} (${ring.members[next]}): ${error.message}`);
-        else this.finishIfDone();
-      });
-      this.inFlight.add(call);
+      try {
+        const call = this.ctx.sender.send(ring.members[next]!, ringChunkFrame(header, o.values), this.deadline, (error) => {
+          this.inFlight.delete(call);
+          if (error) failed(error);
+          else this.finishIfDone();
+        });
+        this.inFlight.add(call);
+      } catch (error) {
+        // grpc-js throws, rather than calls back, on a target it cannot parse.
+        return failed(error as Error);
+      }
     }
   }
 

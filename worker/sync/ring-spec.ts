@@ -11,6 +11,7 @@ export interface RingSpec {
 export function ringProblem(ring: RingSpec): string | undefined {
   if (ring.tag === '') return 'ring.tag: empty';
   if (ring.members.length === 0) return `ring "${ring.tag}" members: empty`;
+  if (ring.members.some((m) => m.trim() === '')) return `ring "${ring.tag}" members: ${JSON.stringify(ring.members)} has an empty address`;
   if (new Set(ring.members).size !== ring.members.length) return `ring "${ring.tag}" members: ${ring.members.join(',')} repeats a member`;
   if (!Number.isInteger(ring.rank) || ring.rank < 0 || ring.rank >= ring.members.length) {
     return `ring "${ring.tag}" rank: ${ring.rank} is not a rank of its ${ring.members.length} members`;
