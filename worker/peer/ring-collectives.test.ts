@@ -233,6 +233,49 @@ void describe('ring collectives between peer threads', () => {
     results.forEach((result, rank) => assert.deepEqual(result, want, `rank ${rank}`));
   });
 
+  void it('members that disagree on the vector fail at once, naming the field, not at the timeout', { timeout: 10_000 }, async () => {
+    const ring = await startRing(2);
+    const results = await Promise.allSettled([
+      ring.threads[0]!.allreduce(ring.specs.a![0]!, 0, new Float32Array(100)),
+      ring.threads[1]!.allreduce(ring.specs.a![1]!, 0, new Float32Array(120)),
+    ]);
+    for (const [rank, result] of results.entries()) {
+      assert.equal(result.status, 'rejected', `rank ${rank}`);
+      assert.match((result.reason as Error).message, /length: (100|120) values, but round 0 of ring "a" has (100|120)/u);
+    }
+  });
+
+  void it('a held chunk of a round its member skips is refused, and held chunks are answered when the thread closes', async () => {
+    const ring = await startRing(2);
+    const target = ring.specs.a![1]!.members[1]!;
+    const chunk = (round: number): SendRingChunkRequest => ({
+      job: JOB,
+      ringTag: 'a',
+      round,
+      collective: RingCollective.RING_COLLECTIVE_ALLREDUCE,
+      root: 0,
+      length: 10,
+      fromRank: 0,
+      step: 0,
+      chunk: 0,
+      values: new Uint8Array(5 * 4),
+    });
+    const skipped = sendRaw(target, chunk(3));
+    const atClose = sendRaw(target, chunk(9));
+    // Both are held, unanswered, until thread 1 starts round 4, past round 3.
+    await new Promise((wake) => setTimeout(wake, 200));
+    const inputs = vectors(2, 10, 60);
+    await Promise.all(ring.threads.map((t, rank) => t.allreduce(ring.specs.a![rank]!, 4, inputs[rank]!.slice())));
+    const refused = await skipped;
+    assert.equal(refused && status[refused.code], status[status.INVALID_ARGUMENT]);
+    assert.match(refused!.details, /^round: 3 of ring "a" was skipped on this member \(it went on to round 4\)/u);
+    started.splice(started.indexOf(ring.threads[1]!), 1);
+    await ring.threads[1]!.close(100);
+    const closed = await atClose;
+    assert.equal(closed && status[closed.code], status[status.UNAVAILABLE]);
+    assert.match(closed!.details, /closed/u);
+  });
+
   void it('a collective on a ring the thread was not started with fails at once, naming it', async () => {
     const ring = await startRing(2);
     const stranger: RingSpec = { tag: 'q', rank: 0, members: ring.specs.a![0]!.members };

@@ -92,25 +92,19 @@ export function createRingExchange(options: RingExchangeOptions): RingExchange {
     });
   };
 
-  /** Takes the held chunks of rounds up to `round` out: `round`'s to run, earlier ones (skipped here) to refuse. */
-  const release = (state: RingState, round: number): Held[] => {
-    const now: Held[] = [];
+  /** Takes out the held chunks of rounds up to `round`, with their rounds. */
+  const release = (state: RingState, round: number): [number, Held][] => {
+    const taken: [number, Held][] = [];
     for (const [r, list] of state.held) {
       if (r > round) continue;
       state.held.delete(r);
       // Emptied, so a late 'cancelled' finds nothing to take back.
       for (const h of list.splice(0)) {
         heldBytes -= h.request.values.byteLength;
-        if (r === round) now.push(h);
-        else
-          refuse(
-            h.callback,
-            status.INVALID_ARGUMENT,
-            `round: ${r} of ring "${state.spec.tag}" was skipped on this member (it went on to round ${round})`,
-          );
+        taken.push([r, h]);
       }
     }
-    return now;
+    return taken;
   };
 
   return {
@@ -162,14 +156,22 @@ export function createRingExchange(options: RingExchangeOptions): RingExchange {
       });
       state.active.set(round, run);
       run.begin();
-      for (const h of release(state, round)) run.deliver(h.request, h.callback);
+      for (const [r, h] of release(state, round)) {
+        if (r === round) run.deliver(h.request, h.callback);
+        else
+          refuse(
+            h.callback,
+            status.INVALID_ARGUMENT,
+            `round: ${r} of ring "${ring.tag}" was skipped on this member (it went on to round ${round})`,
+          );
+      }
       return run.result;
     },
 
     close(reason) {
       for (const state of rings.values()) {
         for (const run of state.active.values()) run.fail(reason);
-        for (const h of release(state, Number.POSITIVE_INFINITY)) refuse(h.callback, status.UNAVAILABLE, reason);
+        for (const [, h] of release(state, Number.POSITIVE_INFINITY)) refuse(h.callback, status.UNAVAILABLE, reason);
       }
       sender.close();
     },
