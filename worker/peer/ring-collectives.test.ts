@@ -285,6 +285,32 @@ void describe('ring collectives between peer threads', () => {
     assert.match(closed!.details, /closed/u);
   });
 
+  void it('chunks held for rounds not started are bounded: past the limit they are refused with RESOURCE_EXHAUSTED', async () => {
+    // 30 bytes hold one 5-value chunk (20 bytes), not two.
+    const ring = await startRing(2, { limits: { maxBundleBytes: 30 } });
+    const target = ring.specs.a![1]!.members[1]!;
+    const chunk = (step: number): SendRingChunkRequest => ({
+      job: JOB,
+      ringTag: 'a',
+      round: 5,
+      collective: RingCollective.RING_COLLECTIVE_ALLREDUCE,
+      root: 0,
+      length: 10,
+      fromRank: 0,
+      step,
+      chunk: step,
+      values: new Uint8Array(5 * 4),
+    });
+    const held = sendRaw(target, chunk(0));
+    await new Promise((wake) => setTimeout(wake, 200));
+    const refused = await sendRaw(target, chunk(1));
+    assert.equal(refused && status[refused.code], status[status.RESOURCE_EXHAUSTED]);
+    assert.match(refused!.details, /^round: 5 of ring "a" has not started on this member, and chunks held/u);
+    started.splice(started.indexOf(ring.threads[1]!), 1);
+    await ring.threads[1]!.close(100);
+    assert.equal(status[(await held)!.code], status[status.UNAVAILABLE]);
+  });
+
   void it('a collective on a ring the thread was not started with fails at once, naming it', async () => {
     const ring = await startRing(2);
     const stranger: RingSpec = { tag: 'q', rank: 0, members: ring.specs.a![0]!.members };
