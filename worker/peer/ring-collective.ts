@@ -39,6 +39,8 @@ export interface CollectiveContext {
 
 export const WIRE_COLLECTIVE = { allreduce: RingCollective.RING_COLLECTIVE_ALLREDUCE, broadcast: RingCollective.RING_COLLECTIVE_BROADCAST };
 
+const SEND_GRACE_MS = 1000;
+
 export class CollectiveRun {
   readonly result: Promise<CollectiveResult>;
   private readonly started = performance.now();
@@ -58,7 +60,9 @@ export class CollectiveRun {
       this.resolve = resolve;
       this.reject = reject;
     });
-    this.deadline = Date.now() + ctx.timeoutMs;
+    // Sends outlive the collective's own timer, so a timeout reports what the collective was
+    // waiting for rather than a bare DEADLINE_EXCEEDED of whichever send expired first.
+    this.deadline = Date.now() + ctx.timeoutMs + SEND_GRACE_MS;
     this.timer = setTimeout(() => this.fail(this.timeoutReason()), ctx.timeoutMs);
   }
 
