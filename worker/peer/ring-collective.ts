@@ -26,11 +26,9 @@ export interface CollectiveCall {
   round: number;
 }
 
-export interface CollectiveContext {
+/** The collective (its kind is the round's plan) and what running it needs. */
+export interface CollectiveContext extends Omit<CollectiveCall, 'kind'> {
   job: string;
-  ring: RingSpec;
-  round: number;
-  root: number;
   timeoutMs: number;
   sender: RingSender;
   /** Called once, when the collective ended either way. */
