@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePorts } from '../../cli/ports.js';
+import { freePorts } from '../../observe/ports.js';
 
 const OPERATOR_MAIN = fileURLToPath(new URL('../../dist/operator/main.js', import.meta.url));
 

@@ -6,6 +6,7 @@
 // field (a test compares them), so the receiver decodes them with the generated code.
 import { StreamActivationsRequest, type ActivationHeader } from '../../proto/gen/ff/v1/layer_exchange.js';
 import { batchChecksum, writeBatch, type ActivationDtype } from './activation-batch.js';
+import { fieldTag, MAX_VARINT_BYTES, varint } from './protobuf-wire.js';
 
 /** A frame's bytes as they go on the wire, and how many of them are batch data. */
 export interface WireFrame {
@@ -13,15 +14,13 @@ export interface WireFrame {
   dataBytes: number;
 }
 
-// Protobuf tags: (field number << 3) | wire type (0 varint, 2 length-delimited).
-const BATCH_TAG = (2 << 3) | 2;
-const STEP_TAG = (1 << 3) | 0;
-const DATA_TAG = (2 << 3) | 2;
-const CRC_TAG = (3 << 3) | 0;
-const MAX_VARINT = 5;
+const BATCH_TAG = fieldTag(2, 2);
+const STEP_TAG = fieldTag(1, 0);
+const DATA_TAG = fieldTag(2, 2);
+const CRC_TAG = fieldTag(3, 0);
 // Room before the data for the frame's, the step's and the data's tags and varints. Even,
 // so that bfloat16 values can be written through a Uint16Array.
-const DATA_AT = 3 * (1 + MAX_VARINT);
+const DATA_AT = 3 * (1 + MAX_VARINT_BYTES);
 
 export function headerFrame(header: ActivationHeader): WireFrame {
   return { bytes: Buffer.from(StreamActivationsRequest.encode({ header, batch: undefined }).finish()), dataBytes: 0 };
@@ -30,27 +29,16 @@ export function headerFrame(header: ActivationHeader): WireFrame {
 /** The frame `{batch: {step, data, crc32}}` for one packed batch, encoded as `dtype`. */
 export function batchFrame(step: number, values: Float32Array, dtype: ActivationDtype, dataBytes: number): WireFrame {
   // A fresh allocUnsafe buffer of this size is its own ArrayBuffer, at offset 0.
-  const buffer = Buffer.allocUnsafe(DATA_AT + dataBytes + 1 + MAX_VARINT);
+  const buffer = Buffer.allocUnsafe(DATA_AT + dataBytes + 1 + MAX_VARINT_BYTES);
   const data = buffer.subarray(DATA_AT, DATA_AT + dataBytes);
   writeBatch(values, dtype, data);
   const crc = batchChecksum(data);
   // proto3 leaves zero scalars out, as the generated encoder does.
-  const trailer = crc === 0 ? [] : [CRC_TAG, ...varint(crc)];
+  const trailer = crc === 0 ? [] : [...CRC_TAG, ...varint(crc)];
   buffer.set(trailer, DATA_AT + dataBytes);
-  const fields = [...(step === 0 ? [] : [STEP_TAG, ...varint(step)]), DATA_TAG, ...varint(dataBytes)];
-  const prefix = [BATCH_TAG, ...varint(fields.length + dataBytes + trailer.length), ...fields];
+  const fields = [...(step === 0 ? [] : [...STEP_TAG, ...varint(step)]), ...DATA_TAG, ...varint(dataBytes)];
+  const prefix = [...BATCH_TAG, ...varint(fields.length + dataBytes + trailer.length), ...fields];
   const start = DATA_AT - prefix.length;
   buffer.set(prefix, start);
   return { bytes: buffer.subarray(start, DATA_AT + dataBytes + trailer.length), dataBytes };
-}
-
-function varint(value: number): number[] {
-  const bytes: number[] = [];
-  let rest = value >>> 0;
-  while (rest > 0x7f) {
-    bytes.push((rest & 0x7f) | 0x80);
-    rest >>>= 7;
-  }
-  bytes.push(rest);
-  return bytes;
 }

@@ -13,9 +13,11 @@ import { activationsHandler, FlowGate, type ActivationEvents, type ActivationExp
 import { createAssembler, type ExpectedTensor, type Expectations } from './assembler.js';
 import { checkToken } from './auth.js';
 import { createInbox, type Inbox, type InboxWriter } from './inbox.js';
-import { channelOptions, DEFAULT_LIMITS, FLOW_CONTROL_WINDOW_BYTES, type TransferLimits } from './limits.js';
+import { channelOptions, DEFAULT_CHUNK_BYTES, DEFAULT_LIMITS, FLOW_CONTROL_WINDOW_BYTES, type TransferLimits } from './limits.js';
 import { advertiseStreamWindow, widenConnectionWindows } from './server-window.js';
 import { Refusal, toServiceError } from './refusal.js';
+import { createRingExchange, type RingExchange } from './ring-exchange.js';
+import type { RingSpec } from '../sync/ring-spec.js';
 import { notifyTransfer, type TransferObserver } from './transfer-observer.js';
 import { toStatusResponse, type PeerStatus } from './worker-status.js';
 import type { WeightBundle } from './weight-bundle.js';
@@ -48,6 +50,12 @@ export interface PeerServerOptions {
   /** activations, when set, accepts the upstream group's activation streams (`exchange: activations`). */
   activations?: Omit<ActivationExpectations, 'job'>;
   onActivation?: ActivationEvents;
+  /** rings are the replica rings this worker is a member of; SendRingChunk refuses any other tag. */
+  rings?: RingSpec[];
+  /** collectiveTimeoutMs fails a ring collective that has not ended this long after it started here (default 600 s). */
+  collectiveTimeoutMs?: number;
+  /** ringChunkValues is the values per ring chunk (default 1 MiB of float32, less under a smaller frame limit); every member must use the same. */
+  ringChunkValues?: number;
 }
 
 export interface PeerServer {
@@ -55,11 +63,14 @@ export interface PeerServer {
   inbox: Inbox;
   /** The training loop took (or dropped) this many streamed batches: room for as many more. */
   releaseActivations(count: number): void;
+  /** This worker's side of the ring collectives (allreduce, broadcast) over `rings`. */
+  rings: Pick<RingExchange, 'start'>;
   /** close stops serving, waiting up to graceMs (default 5000) for streams in flight. */
   close(graceMs?: number): Promise<void>;
 }
 
 const SERVICE_NAME = 'ff.v1.LayerExchangeService';
+const DEFAULT_COLLECTIVE_TIMEOUT_MS = 600_000;
 
 export async function startPeerServer(options: PeerServerOptions): Promise<PeerServer> {
   const limits: TransferLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -70,6 +81,7 @@ export async function startPeerServer(options: PeerServerOptions): Promise<PeerS
   const activations = options.activations && { job: options.job, ...options.activations };
   const gate = new FlowGate(activations?.capacity ?? 0);
   const server = new Server(channelOptions(Math.max(limits.maxFrameBytes, activations ? batchBytes(activations.layout) : 0)));
+  const rings = startRings(options, limits);
   const impl: LayerExchangeServiceServer = {
     publishLayers: publishHandler(options, limits, inbox),
     streamActivations: activations
@@ -85,6 +97,7 @@ export async function startPeerServer(options: PeerServerOptions): Promise<PeerS
               new Refusal(status.FAILED_PRECONDITION, 'this worker takes weights, not activations (spec.parallelism.exchange)'),
             ),
           ),
+    sendRingChunk: rings.handle,
     getStatus(call, callback) {
       const refusal = checkToken(call.metadata, options.token);
       if (refusal) {
@@ -107,14 +120,32 @@ export async function startPeerServer(options: PeerServerOptions): Promise<PeerS
     port,
     inbox,
     releaseActivations: (count) => gate.release(count),
+    rings,
     close: async (graceMs = 5000) => {
       // Probes see NOT_SERVING while streams drain, so no new sender is routed here.
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(SERVICE_NAME, 'NOT_SERVING');
       inbox.close(`peer server on port ${port} closed`);
+      rings.close(`peer server on port ${port} closed`);
       await shutdown(server, graceMs);
     },
   };
+}
+
+function startRings(options: PeerServerOptions, limits: TransferLimits): RingExchange {
+  const chunkValues =
+    options.ringChunkValues ?? Math.floor(Math.min(DEFAULT_CHUNK_BYTES, limits.maxFrameBytes) / Float32Array.BYTES_PER_ELEMENT);
+  if (chunkValues * Float32Array.BYTES_PER_ELEMENT > limits.maxFrameBytes) {
+    throw new Error(`ringChunkValues: ${chunkValues} float32 values exceed the ${limits.maxFrameBytes}-byte frame limit`);
+  }
+  return createRingExchange({
+    job: options.job,
+    token: options.token,
+    rings: options.rings ?? [],
+    timeoutMs: options.collectiveTimeoutMs ?? DEFAULT_COLLECTIVE_TIMEOUT_MS,
+    chunkValues,
+    maxHeldBytes: limits.maxBundleBytes,
+  });
 }
 
 function publishHandler(

@@ -1,8 +1,9 @@
 // The peer thread's body: the ordinary peer server, with its callbacks turned into messages.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createActivationSender, type ActivationSender } from './activation-sender.js';
-import { startPeerServer } from './peer-server.js';
+import { startPeerServer, type PeerServer } from './peer-server.js';
 import type { PeerThreadOptions, ThreadCommand, ThreadMessage } from './peer-thread.js';
+import type { CollectiveCommand } from './thread-collectives.js';
 import type { PeerStatus } from './worker-status.js';
 
 const port = parentPort!;
@@ -22,6 +23,13 @@ function startSender(): ActivationSender | undefined {
     onTaken: (count) => send({ type: 'sent-taken', count }),
     onChapterDone: (report) => send({ type: 'sent-chapter', report }),
   });
+}
+
+function runCollective(server: PeerServer, { id, kind, ring, root, round, values }: CollectiveCommand): void {
+  server.rings.start({ kind, ring, root, round }, values).then(
+    (result) => port.postMessage({ type: 'collective-done', id, ...result } satisfies ThreadMessage, [result.values.buffer as ArrayBuffer]),
+    (error: Error) => send({ type: 'collective-failed', id, message: error.message }),
+  );
 }
 
 try {
@@ -44,6 +52,7 @@ try {
     else if (command.type === 'send-begin') sender?.begin(command.chapter, command.firstStep);
     else if (command.type === 'send-batch') sender?.push(command.step, command.values);
     else if (command.type === 'send-end') sender?.end();
+    else if (command.type === 'collective') runCollective(server, command);
     else {
       sender?.close();
       void server.close(command.graceMs).then(() => send({ type: 'closed' }));

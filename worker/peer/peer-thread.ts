@@ -9,6 +9,13 @@ import type { ActivationBatch, ActivationLayout } from './activation-batch.js';
 import { createActivationQueue, type ActivationQueue } from './activation-queue.js';
 import { createInbox, type Inbox } from './inbox.js';
 import type { PeerServerOptions } from './peer-server.js';
+import {
+  createCollectiveDesk,
+  type CollectiveAnswer,
+  type CollectiveCommand,
+  type Collectives,
+  type RingSent,
+} from './thread-collectives.js';
 import type { TransferEvent } from './transfer-observer.js';
 import type { WeightBundle } from './weight-bundle.js';
 import type { PeerStatus } from './worker-status.js';
@@ -43,6 +50,7 @@ export type ThreadMessage =
   | { type: 'activation-broken'; chapter: number; reason: string }
   | { type: 'sent-taken'; count: number }
   | { type: 'sent-chapter'; report: SentChapter }
+  | CollectiveAnswer
   | { type: 'closed' };
 
 export type ThreadCommand =
@@ -51,6 +59,7 @@ export type ThreadCommand =
   | { type: 'send-begin'; chapter: number; firstStep: number }
   | { type: 'send-batch'; step: number; values: Float32Array }
   | { type: 'send-end' }
+  | CollectiveCommand
   | { type: 'close'; graceMs: number };
 
 /** The training loop's side of the outgoing stream. */
@@ -64,9 +73,12 @@ export interface ActivationOutbox {
 export interface PeerThreadEvents {
   onTransfer?: (e: TransferEvent) => void;
   onSentChapter?: (report: SentChapter) => void;
+  /** After each ring collective this member took part in: what it sent (for ffjob_sync_bytes_total). */
+  onRingSent?: (report: RingSent) => void;
 }
 
-export interface PeerThread {
+/** The ring collectives run wholly on the peer thread, over the rings in PeerThreadOptions.rings. */
+export interface PeerThread extends Collectives {
   port: number;
   inbox: Inbox;
   /** The upstream group's streamed batches (when options.activations is set). */
@@ -97,9 +109,21 @@ export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEv
   const command = (c: ThreadCommand, transfer: ArrayBuffer[] = []): void => worker.postMessage(c, transfer);
   const activations = createActivationQueue((count) => command({ type: 'activation-release', count }));
   const outbox = createOutbox(options.downstreamActivations?.capacity ?? 1, command);
+  const collectives = createCollectiveDesk(command, events.onRingSent);
   let closed: (() => void) | undefined;
+  // Every message but the thread's life cycle goes to the queue or the callback it feeds.
+  const relay = (message: ThreadMessage): void => {
+    if (message.type === 'bundle') inbox.deliver(message.bundle);
+    else if (message.type === 'transfer') events.onTransfer?.(message.event);
+    else if (message.type === 'activation') activations.deliver(message.batch);
+    else if (message.type === 'activation-broken') activations.broken(message.chapter, message.reason);
+    else if (message.type === 'sent-taken') outbox.taken(message.count);
+    else if (message.type === 'sent-chapter') events.onSentChapter?.(message.report);
+    else if (message.type === 'collective-done' || message.type === 'collective-failed') collectives.answer(message);
+  };
   return new Promise((resolve, reject) => {
     worker.on('error', reject);
+    worker.on('exit', (code) => collectives.abort(`the peer thread exited (code ${code})`));
     worker.on('message', (message: ThreadMessage) => {
       if (message.type === 'ready') {
         resolve({
@@ -107,6 +131,8 @@ export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEv
           inbox,
           activations,
           outbox,
+          allreduce: collectives.allreduce,
+          broadcast: collectives.broadcast,
           setStatus: (status) => command({ type: 'status', status }),
           close: (graceMs = 5000) =>
             new Promise<void>((done) => {
@@ -117,16 +143,10 @@ export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEv
             }),
         });
       } else if (message.type === 'failed') reject(new Error(message.message));
-      else if (message.type === 'bundle') inbox.deliver(message.bundle);
-      else if (message.type === 'transfer') events.onTransfer?.(message.event);
-      else if (message.type === 'activation') activations.deliver(message.batch);
-      else if (message.type === 'activation-broken') activations.broken(message.chapter, message.reason);
-      else if (message.type === 'sent-taken') outbox.taken(message.count);
-      else if (message.type === 'sent-chapter') events.onSentChapter?.(message.report);
-      else {
+      else if (message.type === 'closed') {
         void worker.terminate();
         closed?.();
-      }
+      } else relay(message);
     });
   });
 }

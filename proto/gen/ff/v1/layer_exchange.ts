@@ -80,6 +80,25 @@ export namespace WorkerPhase {
   export type UNRECOGNIZED = typeof WorkerPhase.UNRECOGNIZED;
 }
 
+/** RingCollective is which collective a ring chunk belongs to. */
+export const RingCollective = {
+  RING_COLLECTIVE_UNSPECIFIED: 0,
+  /** RING_COLLECTIVE_ALLREDUCE - The element-wise mean over the members: reduce-scatter, then all-gather. */
+  RING_COLLECTIVE_ALLREDUCE: 1,
+  /** RING_COLLECTIVE_BROADCAST - The root member's values, passed along the ring to every other member. */
+  RING_COLLECTIVE_BROADCAST: 2,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type RingCollective = typeof RingCollective[keyof typeof RingCollective];
+
+export namespace RingCollective {
+  export type RING_COLLECTIVE_UNSPECIFIED = typeof RingCollective.RING_COLLECTIVE_UNSPECIFIED;
+  export type RING_COLLECTIVE_ALLREDUCE = typeof RingCollective.RING_COLLECTIVE_ALLREDUCE;
+  export type RING_COLLECTIVE_BROADCAST = typeof RingCollective.RING_COLLECTIVE_BROADCAST;
+  export type UNRECOGNIZED = typeof RingCollective.UNRECOGNIZED;
+}
+
 /**
  * PublishLayersRequest is one frame of a publish stream: the first is a header, every
  * later one carries data.
@@ -226,6 +245,40 @@ export interface GetStatusResponse {
    * until the first bundle arrives (chapter 0 is a real chapter, so 0 cannot mean none).
    */
   latestChapterReceived?: number | undefined;
+}
+
+/**
+ * SendRingChunkRequest carries one chunk of one step. Besides the chunk, it says which
+ * collective it belongs to in full (collective, root, length), so the receiver can check
+ * every chunk on arrival, before it has started the round itself.
+ */
+export interface SendRingChunkRequest {
+  /** job means what it means in BundleHeader. */
+  job: string;
+  /** ring_tag names the ring among those the receiver is a member of. */
+  ringTag: string;
+  /**
+   * round numbers the ring's collectives; (ring_tag, round) identifies one collective, and
+   * each member starts a ring's rounds in increasing order.
+   */
+  round: number;
+  collective: RingCollective;
+  /** root is the broadcasting member's rank (broadcast only). */
+  root: number;
+  /** length is the number of float32 values in the whole vector being reduced or broadcast. */
+  length: number;
+  /** from_rank is the sender's rank in the ring: always the receiver's predecessor. */
+  fromRank: number;
+  /** step is the ring step, 0 to 2(R-1)-1 for an allreduce over R members, 0 to R-2 for a broadcast. */
+  step: number;
+  /** chunk indexes the vector's chunks (worker/sync/ring-schedule.ts fixes their boundaries). */
+  chunk: number;
+  /** values are the chunk's float32 values, little-endian. */
+  values: Uint8Array;
+}
+
+/** SendRingChunkResponse acknowledges a chunk that was checked and applied. */
+export interface SendRingChunkResponse {
 }
 
 function createBasePublishLayersRequest(): PublishLayersRequest {
@@ -1222,6 +1275,223 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
   },
 };
 
+function createBaseSendRingChunkRequest(): SendRingChunkRequest {
+  return {
+    job: "",
+    ringTag: "",
+    round: 0,
+    collective: 0,
+    root: 0,
+    length: 0,
+    fromRank: 0,
+    step: 0,
+    chunk: 0,
+    values: new Uint8Array(0),
+  };
+}
+
+export const SendRingChunkRequest: MessageFns<SendRingChunkRequest> = {
+  encode(message: SendRingChunkRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.job !== "") {
+      writer.uint32(10).string(message.job);
+    }
+    if (message.ringTag !== "") {
+      writer.uint32(18).string(message.ringTag);
+    }
+    if (message.round !== 0) {
+      writer.uint32(24).uint32(message.round);
+    }
+    if (message.collective !== 0) {
+      writer.uint32(32).int32(message.collective);
+    }
+    if (message.root !== 0) {
+      writer.uint32(40).uint32(message.root);
+    }
+    if (message.length !== 0) {
+      writer.uint32(48).uint32(message.length);
+    }
+    if (message.fromRank !== 0) {
+      writer.uint32(56).uint32(message.fromRank);
+    }
+    if (message.step !== 0) {
+      writer.uint32(64).uint32(message.step);
+    }
+    if (message.chunk !== 0) {
+      writer.uint32(72).uint32(message.chunk);
+    }
+    if (message.values.length !== 0) {
+      writer.uint32(82).bytes(message.values);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendRingChunkRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendRingChunkRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ringTag = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.round = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.collective = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.root = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.length = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.fromRank = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.step = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.chunk = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.values = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SendRingChunkRequest>, I>>(base?: I): SendRingChunkRequest {
+    return SendRingChunkRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SendRingChunkRequest>, I>>(object: I): SendRingChunkRequest {
+    const message = createBaseSendRingChunkRequest();
+    message.job = object.job ?? "";
+    message.ringTag = object.ringTag ?? "";
+    message.round = object.round ?? 0;
+    message.collective = object.collective ?? 0;
+    message.root = object.root ?? 0;
+    message.length = object.length ?? 0;
+    message.fromRank = object.fromRank ?? 0;
+    message.step = object.step ?? 0;
+    message.chunk = object.chunk ?? 0;
+    message.values = object.values ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseSendRingChunkResponse(): SendRingChunkResponse {
+  return {};
+}
+
+export const SendRingChunkResponse: MessageFns<SendRingChunkResponse> = {
+  encode(_: SendRingChunkResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendRingChunkResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendRingChunkResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SendRingChunkResponse>, I>>(base?: I): SendRingChunkResponse {
+    return SendRingChunkResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SendRingChunkResponse>, I>>(_: I): SendRingChunkResponse {
+    const message = createBaseSendRingChunkResponse();
+    return message;
+  },
+};
+
 /**
  * LayerExchangeService is served by every worker. The worker that owns a layer group
  * publishes its weights to the next worker after each chapter; tools read the status.
@@ -1267,6 +1537,24 @@ export const LayerExchangeServiceService = {
     responseDeserialize: (value: Buffer): StreamActivationsResponse => StreamActivationsResponse.decode(value),
   },
   /**
+   * SendRingChunk is unary: one chunk of one step of a ring collective (allreduce or
+   * broadcast) between the replicas of a layer group, sent to the next member of the ring.
+   * Every chunk is independent (the ring pipelines them: a chunk moves on as soon as it is
+   * reduced), so a unary call per chunk of at most 1 MiB needs no stream state and the
+   * answer acknowledges exactly that chunk. A chunk for a round the receiver has not started
+   * yet is held, unanswered, until it starts that round, so a fast replica is paced by a slow one.
+   */
+  sendRingChunk: {
+    path: "/ff.v1.LayerExchangeService/SendRingChunk" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SendRingChunkRequest): Buffer => Buffer.from(SendRingChunkRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SendRingChunkRequest => SendRingChunkRequest.decode(value),
+    responseSerialize: (value: SendRingChunkResponse): Buffer =>
+      Buffer.from(SendRingChunkResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SendRingChunkResponse => SendRingChunkResponse.decode(value),
+  },
+  /**
    * GetStatus is unary: tools and humans poll a small snapshot of the worker; nothing
    * about it needs a stream.
    */
@@ -1300,6 +1588,15 @@ export interface LayerExchangeServiceServer extends UntypedServiceImplementation
    * control holds the sender back: a fast upstream cannot run ahead without bound.
    */
   streamActivations: handleClientStreamingCall<StreamActivationsRequest, StreamActivationsResponse>;
+  /**
+   * SendRingChunk is unary: one chunk of one step of a ring collective (allreduce or
+   * broadcast) between the replicas of a layer group, sent to the next member of the ring.
+   * Every chunk is independent (the ring pipelines them: a chunk moves on as soon as it is
+   * reduced), so a unary call per chunk of at most 1 MiB needs no stream state and the
+   * answer acknowledges exactly that chunk. A chunk for a round the receiver has not started
+   * yet is held, unanswered, until it starts that round, so a fast replica is paced by a slow one.
+   */
+  sendRingChunk: handleUnaryCall<SendRingChunkRequest, SendRingChunkResponse>;
   /**
    * GetStatus is unary: tools and humans poll a small snapshot of the worker; nothing
    * about it needs a stream.
@@ -1356,6 +1653,29 @@ export interface LayerExchangeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StreamActivationsResponse) => void,
   ): ClientWritableStream<StreamActivationsRequest>;
+  /**
+   * SendRingChunk is unary: one chunk of one step of a ring collective (allreduce or
+   * broadcast) between the replicas of a layer group, sent to the next member of the ring.
+   * Every chunk is independent (the ring pipelines them: a chunk moves on as soon as it is
+   * reduced), so a unary call per chunk of at most 1 MiB needs no stream state and the
+   * answer acknowledges exactly that chunk. A chunk for a round the receiver has not started
+   * yet is held, unanswered, until it starts that round, so a fast replica is paced by a slow one.
+   */
+  sendRingChunk(
+    request: SendRingChunkRequest,
+    callback: (error: ServiceError | null, response: SendRingChunkResponse) => void,
+  ): ClientUnaryCall;
+  sendRingChunk(
+    request: SendRingChunkRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SendRingChunkResponse) => void,
+  ): ClientUnaryCall;
+  sendRingChunk(
+    request: SendRingChunkRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SendRingChunkResponse) => void,
+  ): ClientUnaryCall;
   /**
    * GetStatus is unary: tools and humans poll a small snapshot of the worker; nothing
    * about it needs a stream.

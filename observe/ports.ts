@@ -1,4 +1,5 @@
-// Free loopback ports for the local runner's workers. The kernel picks an unused port when
+// Free loopback ports for the local runner's workers (and the tests and benches that start
+// peers which must know each other's addresses up front). The kernel picks an unused port when
 // asked for port 0; the sockets are closed again before the workers bind them, which leaves
 // a small window in which another process could take one: acceptable on a developer machine.
 import { createServer, type Server } from 'node:net';
