@@ -26,8 +26,10 @@ export {
   RESTART_POLICIES,
   RESTART_SCOPES,
   SCHEDULES,
+  SYNC_STRATEGIES,
   type ForwardForwardJobSpec,
 } from './schema.js';
+export { dasoPlace, type DasoPlace } from './daso-nodes.js';
 export { CONDITION_STATUSES, ForwardForwardJobStatusSchema, type ForwardForwardJobStatus } from './status.js';
 export { type ForwardForwardJob, type ObjectMeta, validateJob } from './job.js';
 export { defaultSpec, SPEC_OPENAPI, validateSpec, type ForwardForwardJobSpecInput } from './validate.js';
