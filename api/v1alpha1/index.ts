@@ -29,7 +29,6 @@ export {
   SYNC_STRATEGIES,
   type ForwardForwardJobSpec,
 } from './schema.js';
-export { dasoPlace, type DasoPlace } from './daso-nodes.js';
 export { CONDITION_STATUSES, ForwardForwardJobStatusSchema, type ForwardForwardJobStatus } from './status.js';
 export { type ForwardForwardJob, type ObjectMeta, validateJob } from './job.js';
 export { defaultSpec, SPEC_OPENAPI, validateSpec, type ForwardForwardJobSpecInput } from './validate.js';
@@ -37,7 +36,7 @@ export { parseJobYaml, SpecError } from './parse.js';
 export { MAX_CHAPTERS_PER_EPOCH, MAX_DNS_LABEL, OBJECT_RULES, RULES, workerNameSuffix, type ObjectRule, type Rule } from './rules.js';
 export { CRD_FILE, crdObject, renderCrdYaml } from './crd.js';
 export { groupCosts, layerCosts, layerGroups } from './layer-groups.js';
-export { finalGroup, groupLayers, isRing, peerGroups, scoresRoute, workerCount, type PeerGroups } from './workers.js';
+export { dasoNode, finalGroup, groupLayers, isRing, peerGroups, scoresRoute, workerCount, type PeerGroups } from './workers.js';
 export { parseHostPort, parseWorkerArgs, workerArgs, type WorkerArgs, type WorkerPlace } from './worker-args.js';
 export { unsupportedFeatures } from './supported.js';
 export { HOST_ACCESS_RULES, hostAccessCel, hostAccessViolations, ruleMessage, type HostAccessRule } from './host-access.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultSpec } from '../../api/v1alpha1/index.js';
+import { defaultSpec, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import { DasoSync, type DasoState } from './daso.js';
 import type { DasoConfig } from './daso-schedule.js';
 import { trainToy, type ToyOptions, type ToyRun } from './toy-training.js';
@@ -16,8 +16,12 @@ function daso(config: DasoConfig, o: Partial<ToyOptions> = {}): { run: Promise<T
   const stepsPerEpoch = o.stepsPerEpoch ?? 10;
   const states: DasoState[][] = [[], [], [], []];
   const strategy: ToyOptions['strategy'] = (replica, peers, rings) =>
-    new DasoSync({ replica, peers, config, epochs, stepsPerEpoch, rings, onState: (s) => states[replica]!.push(s) });
+    new DasoSync({ replica, peers, spec: dasoSpec(config), epochs, stepsPerEpoch, rings, onState: (s) => states[replica]!.push(s) });
   return { run: trainToy({ replicas: 4, epochs, stepsPerEpoch, strategy, ...o }), states };
+}
+
+function dasoSpec(daso: DasoConfig): Pick<ForwardForwardJobSpec, 'parallelism'> {
+  return defaultSpec({ model: { layers: [8] }, parallelism: { replicasPerGroup: 4, sync: { strategy: 'daso', daso } } });
 }
 
 const same = (a: Float32Array, b: Float32Array): boolean => a.every((x, i) => x === b[i]);
@@ -100,11 +104,14 @@ void describe('DasoSync on 2 nodes × 2 replicas (in-memory rings)', { timeout: 
     assert.deepEqual(skips, Array(4).fill('4'.repeat(14)));
   });
 
-  void it('refuses a group that is not at least 2 nodes', () => {
+  void it('refuses a group that is not at least 2 nodes, and a spec that is not daso', () => {
     const rings = { allreduce: () => Promise.reject(new Error('unused')), broadcast: () => Promise.reject(new Error('unused')) };
-    const peers = ['a:1', 'b:1', 'c:1'];
-    const make = (): DasoSync =>
-      new DasoSync({ replica: 0, peers, config: { ...DEFAULTS, replicasPerNode: 2 }, epochs: 1, stepsPerEpoch: 1, rings });
-    assert.throws(make, /DASO needs at least 2 nodes of 2 replicas each; the group has 3/);
+    const make = (peers: string[], spec: Pick<ForwardForwardJobSpec, 'parallelism'>) => (): DasoSync =>
+      new DasoSync({ replica: 0, peers, spec, epochs: 1, stepsPerEpoch: 1, rings });
+    const pairs = dasoSpec({ ...DEFAULTS, replicasPerNode: 2 });
+    assert.throws(make(['a:1', 'b:1', 'c:1'], pairs), /DASO needs at least 2 nodes of 2 replicas each; the group has 3/);
+    assert.throws(make(['a:1', 'b:1'], pairs), /DASO needs at least 2 nodes of 2 replicas each; the group has 2/);
+    const allreduce = defaultSpec({ model: { layers: [8] }, parallelism: { replicasPerGroup: 2 } });
+    assert.throws(make(['a:1', 'b:1'], allreduce), /DasoSync needs sync strategy daso, not allreduce/);
   });
 });

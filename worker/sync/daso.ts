@@ -1,5 +1,5 @@
 // DASO (Coquelin et al. 2021; heat's DASO optimizer) on the ring transport. A group's R
-// replicas form N = R / P nodes of P replicas (dasoPlace). Every step the P replicas of a node
+// replicas form N = R / P nodes of P replicas (dasoNode, as the operator places them). Every step the P replicas of a node
 // average their gradients (blocking, and cheap: they share a host). Across nodes only the
 // parameters travel, and only now and then (daso-steps.ts): the replicas of one local rank,
 // one per node, start an average of their parameters and training goes on; S steps later the
@@ -11,7 +11,7 @@
 // or blocks on a new one, heat sends first and merges after (dp_optimizer.py lines 460–467),
 // so a blocking average then overwrites the merge it has just made; here the merge comes
 // first and the new sync carries it.
-import { dasoPlace } from '../../api/v1alpha1/index.js';
+import { dasoNode, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import type { RingCollectives, RingSpec } from './collectives.js';
 import { mergeStale } from './daso-merge.js';
 import { DasoSchedule, type DasoConfig } from './daso-schedule.js';
@@ -30,7 +30,8 @@ export interface DasoOptions {
   /** replica is this replica's rank in its group; peers is host:port of every replica, in rank order. */
   replica: number;
   peers: string[];
-  config: DasoConfig;
+  /** spec's sync strategy is daso; its sync.daso holds the knobs. */
+  spec: Pick<ForwardForwardJobSpec, 'parallelism'>;
   /** epochs and stepsPerEpoch are the run's; global step s is step s mod stepsPerEpoch of its epoch. */
   epochs: number;
   stepsPerEpoch: number;
@@ -50,6 +51,7 @@ const AVERAGE = 1;
 
 export class DasoSync implements SyncStrategy {
   readonly name = 'daso';
+  private readonly config: DasoConfig;
   private readonly localRank: number;
   private readonly nodes: number;
   private readonly nodeGradients: RingSpec;
@@ -62,12 +64,15 @@ export class DasoSync implements SyncStrategy {
   private length: number | undefined;
 
   constructor(private readonly options: DasoOptions) {
-    const { replica, peers, config } = options;
-    const perNode = config.replicasPerNode;
+    const { replica, peers, spec } = options;
+    this.config = spec.parallelism.sync.daso;
+    const perNode = this.config.replicasPerNode;
     if (peers.length % perNode !== 0 || peers.length < 2 * perNode) {
       throw new Error(`DASO needs at least 2 nodes of ${perNode} replicas each; the group has ${peers.length}`);
     }
-    const { node, localRank } = dasoPlace(replica, perNode);
+    const node = dasoNode(spec, replica);
+    if (node === undefined) throw new Error(`DasoSync needs sync strategy daso, not ${spec.parallelism.sync.strategy}`);
+    const localRank = replica - node * perNode;
     this.localRank = localRank;
     this.nodes = peers.length / perNode;
     const inNode = peers.slice(node * perNode, (node + 1) * perNode);
@@ -76,7 +81,7 @@ export class DasoSync implements SyncStrategy {
     // This replica's global ring: the replicas of its local rank, one per node.
     this.global = { tag: `daso-global${localRank}`, rank: node, members: peers.filter((_, r) => r % perNode === localRank) };
     this.everyone = { tag: 'daso-loss', rank: replica, members: peers };
-    this.schedule = new DasoSchedule(config, options.epochs);
+    this.schedule = new DasoSchedule(this.config, options.epochs);
   }
 
   async gradients(step: number, grads: Float32Array): Promise<Float32Array> {
@@ -90,7 +95,7 @@ export class DasoSync implements SyncStrategy {
       step % this.options.stepsPerEpoch,
       this.options.stepsPerEpoch,
       this.schedule.current,
-      this.options.config.replicasPerNode,
+      this.config.replicasPerNode,
     );
     if (sync?.wait === 0) await this.average(step, sync, params);
     else if (sync) await this.start(step, sync, params);
