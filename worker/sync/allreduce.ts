@@ -1,7 +1,8 @@
 // The baseline every data-parallel user knows: each step's gradients averaged over all R
 // replicas of the group (the transport's ring allreduce), so every replica applies the same
 // update and the replicas' parameters stay equal without ever being sent.
-import type { RingCollectives, RingSpec } from './collectives.js';
+import { ringTag, type RingCollectives } from './collectives.js';
+import type { RingSpec } from './ring-spec.js';
 import type { SyncStrategy } from './strategy.js';
 
 export class AllreduceSync implements SyncStrategy {
@@ -14,7 +15,7 @@ export class AllreduceSync implements SyncStrategy {
     peers: string[],
     private readonly rings: RingCollectives,
   ) {
-    this.group = { tag: 'allreduce', rank: replica, members: peers };
+    this.group = { tag: ringTag('group', 0, 'gradients'), rank: replica, members: peers };
   }
 
   async gradients(step: number, grads: Float32Array): Promise<Float32Array> {

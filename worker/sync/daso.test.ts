@@ -44,17 +44,17 @@ void describe('DasoSync on 2 nodes × 2 replicas (in-memory rings)', { timeout: 
   void it('runs each global sync on one local rank, one replica per node, the rank turning and restarting each epoch', async () => {
     const { rings } = await daso(CYCLING).run;
     const got = rings.completed
-      .filter((c) => c.tag.startsWith('daso-global'))
+      .filter((c) => c.tag.startsWith('global'))
       .map((c) => `${c.tag}@${c.round}:${c.members.map((m) => m[8]).join('')}`);
     assert.deepEqual(got, [
-      'daso-global0@0:02',
-      'daso-global1@4:13',
-      'daso-global0@8:02',
-      'daso-global1@9:13',
-      'daso-global0@10:02',
-      'daso-global1@14:13',
-      'daso-global0@18:02',
-      'daso-global1@19:13',
+      'global0-parameters@0:02',
+      'global1-parameters@4:13',
+      'global0-parameters@8:02',
+      'global1-parameters@9:13',
+      'global0-parameters@10:02',
+      'global1-parameters@14:13',
+      'global0-parameters@18:02',
+      'global1-parameters@19:13',
     ]);
   });
 

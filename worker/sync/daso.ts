@@ -12,10 +12,11 @@
 // so a blocking average then overwrites the merge it has just made; here the merge comes
 // first and the new sync carries it.
 import { dasoNode, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
-import type { RingCollectives, RingSpec } from './collectives.js';
+import { ringTag, type RingCollectives } from './collectives.js';
 import { mergeStale } from './daso-merge.js';
 import { DasoSchedule, type DasoConfig } from './daso-schedule.js';
 import { globalSyncAt, type GlobalSync } from './daso-steps.js';
+import type { RingSpec } from './ring-spec.js';
 import type { GroupParameters, SyncStrategy } from './strategy.js';
 
 /** DasoState is what DASO reports after every step, for the ffjob_daso_* gauges. */
@@ -76,11 +77,15 @@ export class DasoSync implements SyncStrategy {
     this.localRank = localRank;
     this.nodes = peers.length / perNode;
     const inNode = peers.slice(node * perNode, (node + 1) * perNode);
-    this.nodeGradients = { tag: `daso-node${node}-gradients`, rank: localRank, members: inNode };
-    this.nodeParameters = { tag: `daso-node${node}-parameters`, rank: localRank, members: inNode };
+    this.nodeGradients = { tag: ringTag('node', node, 'gradients'), rank: localRank, members: inNode };
+    this.nodeParameters = { tag: ringTag('node', node, 'parameters'), rank: localRank, members: inNode };
     // This replica's global ring: the replicas of its local rank, one per node.
-    this.global = { tag: `daso-global${localRank}`, rank: node, members: peers.filter((_, r) => r % perNode === localRank) };
-    this.everyone = { tag: 'daso-loss', rank: replica, members: peers };
+    this.global = {
+      tag: ringTag('global', localRank, 'parameters'),
+      rank: node,
+      members: peers.filter((_, r) => r % perNode === localRank),
+    };
+    this.everyone = { tag: ringTag('group', 0, 'loss'), rank: replica, members: peers };
     this.schedule = new DasoSchedule(this.config, options.epochs);
   }
 

@@ -3,7 +3,8 @@
 // ring has called it, so a strategy that waits where it should not, or calls what its peers do
 // not, hangs or fails here as it would on gRPC. Like the real transport it takes the buffers
 // it is given (they are detached), so a caller that reuses one fails loudly.
-import type { RingCollectives, RingSpec } from './collectives.js';
+import type { RingCollectives } from './collectives.js';
+import { ringProblem, type RingSpec } from './ring-spec.js';
 
 /** CollectiveRecord is one completed collective, for tests to check who synchronised when. */
 export interface CollectiveRecord {
@@ -50,6 +51,8 @@ export class InMemoryRings {
 
   private async join(self: string, call: Call, values: Float32Array): Promise<Float32Array> {
     const { kind, ring, root, round } = call;
+    const problem = ringProblem(ring);
+    if (problem !== undefined) throw new Error(problem);
     if (ring.members[ring.rank] !== self)
       throw new Error(`${self} calls ${ring.tag} as rank ${ring.rank}, which is ${ring.members[ring.rank]}`);
     const key = `${ring.tag}#${round}`;
