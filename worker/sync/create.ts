@@ -1,25 +1,41 @@
-// The one place that turns spec.parallelism.sync into the strategy a replica runs.
+// The one place that turns spec.parallelism.sync into the strategy a replica runs, timed
+// for ffjob_sync_seconds and, under DASO, reporting the ffjob_daso_* gauges.
 import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import { AllreduceSync } from './allreduce.js';
 import type { RingCollectives } from './collectives.js';
 import { DasoSync, type DasoState } from './daso.js';
 import type { SyncStrategy } from './strategy.js';
+import { TimedSync, type SyncTimer } from './timed-sync.js';
 
-export interface SyncOptions {
-  spec: Pick<ForwardForwardJobSpec, 'parallelism' | 'training'>;
-  /** replica is this replica's rank; peers is host:port of every replica of its group, in rank order. */
-  replica: number;
-  peers: string[];
-  /** stepsPerEpoch is the number of global steps in an epoch (DASO's epoch ends block). */
-  stepsPerEpoch: number;
-  rings: RingCollectives;
-  /** onDaso takes DASO's globalSkip, S and staleness after every step, for the ffjob_daso_* gauges. */
-  onDaso?: (state: DasoState) => void;
+/** SyncMetrics is what the strategies report to (WorkerMetrics). */
+export interface SyncMetrics extends SyncTimer {
+  setDaso(state: DasoState): void;
 }
 
-/** createSyncStrategy is the strategy spec.parallelism.sync.strategy names. */
-export function createSyncStrategy(o: SyncOptions): SyncStrategy {
-  if (o.spec.parallelism.sync.strategy === 'allreduce') return new AllreduceSync(o.replica, o.peers, o.rings);
-  const { spec, replica, peers, stepsPerEpoch, rings, onDaso } = o;
-  return new DasoSync({ replica, peers, spec, epochs: spec.training.epochs, stepsPerEpoch, rings, ...(onDaso ? { onState: onDaso } : {}) });
+/** ReplicaRing is this replica's rank and host:port of every replica of its group, in rank order. */
+export interface ReplicaRing {
+  rank: number;
+  members: string[];
+}
+
+/**
+ * createSyncStrategy is the strategy spec.parallelism.sync.strategy names. `peer` is asked
+ * for the collectives at each call, since the peer thread starts after the strategy is made.
+ */
+export function createSyncStrategy(
+  spec: Pick<ForwardForwardJobSpec, 'parallelism' | 'training'>,
+  ring: ReplicaRing,
+  peer: () => RingCollectives,
+  metrics: SyncMetrics,
+): SyncStrategy {
+  const rings: RingCollectives = {
+    allreduce: (r, round, values) => peer().allreduce(r, round, values),
+    broadcast: (r, root, round, values) => peer().broadcast(r, root, round, values),
+  };
+  const { rank: replica, members: peers } = ring;
+  const inner =
+    spec.parallelism.sync.strategy === 'daso'
+      ? new DasoSync({ replica, peers, spec, rings, onState: (s) => metrics.setDaso(s) })
+      : new AllreduceSync(replica, peers, rings);
+  return new TimedSync(inner, metrics);
 }

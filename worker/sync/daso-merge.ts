@@ -9,12 +9,12 @@
 // S steps ago — this replica's own stale copy included: heat's Iallreduce(SUM) runs in place
 // over the whole group (line 648) and the merge adds that sum as it comes. Weighting the
 // fresh local copy by 2S lets the S steps taken since count for more than the stale average.
-// The transport returns the mean, so Σ_n x_n = N·mean.
+// The transport returns the mean, so Σ_n x_n = N·mean. At S = 0 (a sync that started on the
+// epoch's last step and is waited for at once) it is the plain average, as heat's last batch.
 
 /** mergeStale writes the merged parameters into `local` and returns it. */
 export function mergeStale(local: Float32Array, mean: Float32Array, staleness: number, nodes: number): Float32Array {
   if (mean.length !== local.length) throw new Error(`DASO merge: ${mean.length} received values for ${local.length} parameters`);
-  if (staleness < 1) throw new Error(`DASO merge: staleness ${staleness} is a blocking average, not a merge`);
   const own = 2 * staleness;
   const denominator = own + nodes;
   for (let i = 0; i < local.length; i++) local[i] = (own * local[i]! + nodes * mean[i]!) / denominator;

@@ -1,11 +1,12 @@
 // DASO (Coquelin et al. 2021; heat's DASO optimizer) on the ring transport. A group's R
-// replicas form N = R / P nodes of P replicas (dasoNode, as the operator places them). Every step the P replicas of a node
-// average their gradients (blocking, and cheap: they share a host). Across nodes only the
-// parameters travel, and only now and then (daso-steps.ts): the replicas of one local rank,
-// one per node, start an average of their parameters and training goes on; S steps later the
-// result is merged (daso-merge.ts) and broadcast inside each node. The skips change once per
-// epoch (daso-schedule.ts) from the loss averaged over all R replicas, so every replica
-// decides alike and the rings never disagree about who takes part.
+// replicas form N = R / P nodes of P replicas (dasoNode, as the operator places them). Every
+// step the P replicas of a node average their gradients (blocking, and cheap: they share a
+// host). Across nodes only the parameters travel, and only now and then (daso-steps.ts): the
+// replicas of one local rank, one per node, start an average of their parameters and
+// training goes on; S steps later the result is merged (daso-merge.ts) and broadcast inside
+// each node. Each epoch closes with a blocking average, so all R replicas end it equal. The
+// skips change once per epoch (daso-schedule.ts) from the loss averaged over all R replicas,
+// so every replica decides alike and the rings never disagree about who takes part.
 //
 // One departure from heat's ordering: at a step that both merges a pending sync and starts
 // or blocks on a new one, heat sends first and merges after (dp_optimizer.py lines 460–467),
@@ -15,11 +16,11 @@ import { dasoNode, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.j
 import { ringTag, type RingCollectives } from './collectives.js';
 import { mergeStale } from './daso-merge.js';
 import { DasoSchedule, type DasoConfig } from './daso-schedule.js';
-import { globalSyncAt, type GlobalSync } from './daso-steps.js';
+import { closingRank, globalSyncAt } from './daso-steps.js';
 import type { RingSpec } from './ring-spec.js';
 import type { GroupParameters, SyncStrategy } from './strategy.js';
 
-/** DasoState is what DASO reports after every step, for the ffjob_daso_* gauges. */
+/** DasoState is what DASO reports after every step and epoch, for the ffjob_daso_* gauges. */
 export interface DasoState {
   globalSkip: number;
   batchesToWait: number;
@@ -31,24 +32,25 @@ export interface DasoOptions {
   /** replica is this replica's rank in its group; peers is host:port of every replica, in rank order. */
   replica: number;
   peers: string[];
-  /** spec's sync strategy is daso; its sync.daso holds the knobs. */
-  spec: Pick<ForwardForwardJobSpec, 'parallelism'>;
-  /** epochs and stepsPerEpoch are the run's; global step s is step s mod stepsPerEpoch of its epoch. */
-  epochs: number;
-  stepsPerEpoch: number;
+  /** spec's sync strategy is daso: sync.daso holds the knobs, training.epochs ends the cool-down. */
+  spec: Pick<ForwardForwardJobSpec, 'parallelism' | 'training'>;
   rings: RingCollectives;
   onState?: (state: DasoState) => void;
 }
 
-/** A global sync on its way: merged at step `mergeAt`; `mean` is set on the replicas that take part. */
-interface InFlight extends GlobalSync {
+/** A global sync on its way, started at `step` by the replicas of `localRank`; `mean` is set on those. */
+interface InFlight {
+  step: number;
+  localRank: number;
   mergeAt: number;
   mean?: Promise<Float32Array>;
 }
 
-// A step may broadcast twice inside a node (a merge, then a blocking average): two rounds per step.
-const MERGE = 0;
-const AVERAGE = 1;
+// A node's parameter broadcasts: one after a step (a merge or a blocking average), and at an
+// epoch's end a merge and the closing average. Rounds are 3·step + slot, increasing per ring.
+const AFTER_STEP = 0;
+const CLOSING_MERGE = 1;
+const CLOSING_AVERAGE = 2;
 
 export class DasoSync implements SyncStrategy {
   readonly name = 'daso';
@@ -61,6 +63,9 @@ export class DasoSync implements SyncStrategy {
   private readonly everyone: RingSpec;
   private readonly schedule: DasoSchedule;
   private inFlight: InFlight | undefined;
+  /** The epoch's steps so far, the global step and parameters of the last, and whether it ended blocking. */
+  private epochSteps = 0;
+  private last: { step: number; params: GroupParameters; blocked: boolean } | undefined;
   private staleness = 0;
   private length: number | undefined;
 
@@ -73,20 +78,16 @@ export class DasoSync implements SyncStrategy {
     }
     const node = dasoNode(spec, replica);
     if (node === undefined) throw new Error(`DasoSync needs sync strategy daso, not ${spec.parallelism.sync.strategy}`);
-    const localRank = replica - node * perNode;
-    this.localRank = localRank;
+    this.localRank = replica - node * perNode;
     this.nodes = peers.length / perNode;
     const inNode = peers.slice(node * perNode, (node + 1) * perNode);
-    this.nodeGradients = { tag: ringTag('node', node, 'gradients'), rank: localRank, members: inNode };
-    this.nodeParameters = { tag: ringTag('node', node, 'parameters'), rank: localRank, members: inNode };
+    this.nodeGradients = { tag: ringTag('node', node, 'gradients'), rank: this.localRank, members: inNode };
+    this.nodeParameters = { tag: ringTag('node', node, 'parameters'), rank: this.localRank, members: inNode };
     // This replica's global ring: the replicas of its local rank, one per node.
-    this.global = {
-      tag: ringTag('global', localRank, 'parameters'),
-      rank: node,
-      members: peers.filter((_, r) => r % perNode === localRank),
-    };
+    const sameRank = peers.filter((_, r) => r % perNode === this.localRank);
+    this.global = { tag: ringTag('global', this.localRank, 'parameters'), rank: node, members: sameRank };
     this.everyone = { tag: ringTag('group', 0, 'loss'), rank: replica, members: peers };
-    this.schedule = new DasoSchedule(this.config, options.epochs);
+    this.schedule = new DasoSchedule(this.config, spec.training.epochs);
   }
 
   async gradients(step: number, grads: Float32Array): Promise<Float32Array> {
@@ -94,67 +95,79 @@ export class DasoSync implements SyncStrategy {
   }
 
   async afterStep(step: number, params: GroupParameters): Promise<void> {
+    const inEpoch = this.epochSteps++;
     this.staleness++;
-    if (this.inFlight?.mergeAt === step) await this.merge(step, this.inFlight, params);
-    const sync = globalSyncAt(
-      step % this.options.stepsPerEpoch,
-      this.options.stepsPerEpoch,
-      this.schedule.current,
-      this.config.replicasPerNode,
-    );
-    if (sync?.wait === 0) await this.average(step, sync, params);
-    else if (sync) await this.start(step, sync, params);
+    this.last = { step, params, blocked: false };
+    if (this.inFlight?.mergeAt === step) await this.merge(step, 3 * step + AFTER_STEP);
+    const sync = globalSyncAt(inEpoch, this.schedule.current, this.config.replicasPerNode);
+    if (sync?.wait === 0) await this.average(sync.localRank, 3 * step + AFTER_STEP);
+    else if (sync) await this.start(sync.localRank, step + sync.wait);
     this.report();
   }
 
   async endEpoch(epoch: number, loss: number): Promise<void> {
+    await this.closeEpoch();
+    this.epochSteps = 0;
     // After the last epoch there are no skips left to choose.
-    if (epoch + 1 >= this.options.epochs) return;
-    const [mean] = await this.options.rings.allreduce(this.everyone, epoch, Float32Array.of(loss));
-    this.schedule.endEpoch(epoch, mean!);
+    if (epoch + 1 < this.options.spec.training.epochs) {
+      const [mean] = await this.options.rings.allreduce(this.everyone, epoch, Float32Array.of(loss));
+      this.schedule.endEpoch(epoch, mean!);
+    }
     this.report();
   }
 
-  private takesPart(sync: GlobalSync): boolean {
-    return sync.localRank === this.localRank;
+  /** closeEpoch makes the epoch's last step a blocking average, merging first what is still on its way. */
+  private async closeEpoch(): Promise<void> {
+    const last = this.last;
+    if (last === undefined || last.blocked) return;
+    // A sync the last step started is waited for at once: its merge after 0 steps is the average.
+    const startedLast = this.inFlight?.step === last.step;
+    if (this.inFlight) await this.merge(last.step, 3 * last.step + CLOSING_MERGE);
+    if (startedLast) return;
+    const rank = closingRank(this.epochSteps - 1, this.schedule.current.globalSkip, this.config.replicasPerNode);
+    await this.average(rank, 3 * last.step + CLOSING_AVERAGE);
   }
 
   /** start sends this replica's parameters on their way, if its rank's turn, and returns without waiting. */
-  private async start(step: number, sync: GlobalSync, params: GroupParameters): Promise<void> {
-    this.inFlight = { ...sync, mergeAt: step + sync.wait };
-    if (!this.takesPart(sync)) return;
+  private async start(localRank: number, mergeAt: number): Promise<void> {
+    const { step, params } = this.last!;
+    const inFlight: InFlight = { step, localRank, mergeAt };
+    this.inFlight = inFlight;
+    if (localRank !== this.localRank) return;
     const mean = this.options.rings.allreduce(this.global, step, await params.read());
     // Awaited at the merge; until then a failure must not count as unhandled.
     mean.catch(() => undefined);
-    this.inFlight.mean = mean;
+    inFlight.mean = mean;
   }
 
-  private async merge(step: number, sync: InFlight, params: GroupParameters): Promise<void> {
+  /** merge takes the sync in flight in at step `step`, weighted by the steps it travelled, and shares it in the node. */
+  private async merge(step: number, round: number): Promise<void> {
+    const sync = this.inFlight!;
+    const params = this.last!.params;
     this.inFlight = undefined;
-    const merged = sync.mean && mergeStale(await params.read(), await sync.mean, sync.wait, this.nodes);
-    params.write(await this.shareInNode(2 * step + MERGE, sync, merged, params));
-    this.staleness = sync.wait;
+    const staleness = step - sync.step;
+    const merged = sync.mean && mergeStale(await params.read(), await sync.mean, staleness, this.nodes);
+    params.write(await this.shareInNode(round, sync.localRank, merged, params));
+    this.staleness = staleness;
   }
 
   /** average is the blocking form: the rank's replicas average across nodes and wait for it. */
-  private async average(step: number, sync: GlobalSync, params: GroupParameters): Promise<void> {
-    const mean = this.takesPart(sync) ? await this.options.rings.allreduce(this.global, step, await params.read()) : undefined;
-    params.write(await this.shareInNode(2 * step + AVERAGE, sync, mean, params));
+  private async average(localRank: number, round: number): Promise<void> {
+    const last = this.last!;
+    const { step, params } = last;
+    const mean = localRank === this.localRank ? await this.options.rings.allreduce(this.global, step, await params.read()) : undefined;
+    params.write(await this.shareInNode(round, localRank, mean, params));
+    last.blocked = true;
     this.staleness = 0;
   }
 
   /** shareInNode hands the syncing rank's `values` to the node's other replicas. */
-  private async shareInNode(
-    round: number,
-    sync: GlobalSync,
-    values: Float32Array | undefined,
-    params: GroupParameters,
-  ): Promise<Float32Array> {
+  private async shareInNode(round: number, root: number, values: Float32Array | undefined, params: GroupParameters): Promise<Float32Array> {
     // A node of one replica: it is the syncing rank itself, so it holds the values.
     if (this.nodeParameters.members.length === 1) return values!;
     // The others only need the length; read once, the first time this replica receives.
     this.length ??= values?.length ?? (await params.read()).length;
-    return this.options.rings.broadcast(this.nodeParameters, sync.localRank, round, values ?? new Float32Array(this.length));
+    return this.options.rings.broadcast(this.nodeParameters, root, round, values ?? new Float32Array(this.length));
   }
 
   private report(): void {

@@ -35,7 +35,7 @@ export class ToyParameters implements GroupParameters {
 export interface ToyRun {
   rings: InMemoryRings;
   params: ToyParameters[];
-  /** history[r][s] is replica r's parameters after afterStep of step s. */
+  /** history[r][s] is replica r's parameters after step s: its afterStep and, if it ended an epoch, endEpoch. */
   history: Float32Array[][];
 }
 
@@ -70,10 +70,10 @@ export async function trainToy(o: ToyOptions): Promise<ToyRun> {
       );
       p.values = p.values.map((x, i) => x - LEARNING_RATE * grads[i]!);
       await sync.afterStep(step, p);
-      history[r]!.push(Float32Array.from(p.values));
       const epoch = Math.floor(step / o.stepsPerEpoch);
       const loss = o.loss?.(r, epoch) ?? Math.hypot(...p.values.map((x, i) => x - goal[i]!));
       if ((step + 1) % o.stepsPerEpoch === 0) await sync.endEpoch(epoch, loss);
+      history[r]!.push(Float32Array.from(p.values));
     }
   };
   await Promise.all((o.replicasRun ?? peers.map((_, r) => r)).map(run));
