@@ -37,7 +37,7 @@ export { MAX_CHAPTERS_PER_EPOCH, MAX_DNS_LABEL, OBJECT_RULES, RULES, workerNameS
 export { CRD_FILE, crdObject, renderCrdYaml } from './crd.js';
 export { groupCosts, layerCosts, layerGroups } from './layer-groups.js';
 export { dasoNode, finalGroup, groupLayers, isRing, peerGroups, scoresRoute, workerCount, type PeerGroups } from './workers.js';
-export { parseHostPort, parseWorkerArgs, workerArgs, type WorkerArgs, type WorkerPlace } from './worker-args.js';
+export { parseHostPort, parseWorkerArgs, workerArgs, type WorkerArgs, type WorkerPlace, type WorkerSlot } from './worker-args.js';
 export { unsupportedFeatures } from './supported.js';
 export { HOST_ACCESS_RULES, hostAccessCel, hostAccessViolations, ruleMessage, type HostAccessRule } from './host-access.js';
 export { hostAccessBinding, hostAccessPolicy, POLICY_TEMPLATE_FILE, renderPolicyTemplate } from './admission-policy.js';

@@ -167,19 +167,18 @@ export function peerAddress(job: ForwardForwardJob, group: number, replica: numb
   return `${podName(name, group, replica)}.${serviceName(name)}.${job.metadata.namespace}.svc:${job.spec.worker.port}`;
 }
 
-// Replica r of a group talks to replica r of the groups around it.
 function args(job: ForwardForwardJob, slot: Slot): string[] {
   const { port, metricsPort } = job.spec.worker;
   return [
     'worker',
-    ...workerArgs(job.spec, slot.group, {
+    ...workerArgs(job.spec, slot, {
       jobFile: `${CONFIG_DIR}/job.yaml`,
       dir: DATA_DIR,
       listen: `0.0.0.0:${port}`,
       metricsListen: `0.0.0.0:${metricsPort}`,
       terminationLog: TERMINATION_MESSAGE_PATH,
       tokenFile: `${CONFIG_DIR}/token/${TOKEN_KEY}`,
-      peer: (group) => peerAddress(job, group, slot.replica),
+      peer: (group, replica) => peerAddress(job, group, replica),
     }),
   ];
 }
