@@ -12,6 +12,11 @@ export interface RingCollectives {
   broadcast(ring: RingSpec, root: number, round: number, values: Float32Array): Promise<Float32Array>;
 }
 
+/** RingMember names every ring a strategy takes part in: the peer thread must be started with them. */
+export interface RingMember {
+  readonly ringSpecs: readonly RingSpec[];
+}
+
 /** SyncScope is how far a ring reaches, the `scope` label of ffjob_sync_bytes_total. */
 export type SyncScope = 'group' | 'node' | 'global';
 

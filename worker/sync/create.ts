@@ -2,7 +2,7 @@
 // for ffjob_sync_seconds and, under DASO, reporting the ffjob_daso_* gauges.
 import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import { AllreduceSync } from './allreduce.js';
-import type { RingCollectives } from './collectives.js';
+import type { RingCollectives, RingMember } from './collectives.js';
 import { DasoSync, type DasoState } from './daso.js';
 import type { SyncStrategy } from './strategy.js';
 import { TimedSync, type SyncTimer } from './timed-sync.js';
@@ -20,14 +20,15 @@ export interface ReplicaRing {
 
 /**
  * createSyncStrategy is the strategy spec.parallelism.sync.strategy names. `peer` is asked
- * for the collectives at each call, since the peer thread starts after the strategy is made.
+ * for the collectives at each call, since the peer thread starts after the strategy is made;
+ * it must be started with the strategy's ringSpecs.
  */
 export function createSyncStrategy(
   spec: Pick<ForwardForwardJobSpec, 'parallelism' | 'training'>,
   ring: ReplicaRing,
   peer: () => RingCollectives,
   metrics: SyncMetrics,
-): SyncStrategy {
+): SyncStrategy & RingMember {
   const rings: RingCollectives = {
     allreduce: (r, round, values) => peer().allreduce(r, round, values),
     broadcast: (r, root, round, values) => peer().broadcast(r, root, round, values),

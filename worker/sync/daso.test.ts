@@ -108,6 +108,21 @@ void describe('DasoSync on 2 nodes × 2 replicas (in-memory rings)', { timeout: 
     assert.deepEqual(skips, Array(4).fill('4'.repeat(15)));
   });
 
+  void it('names every ring it takes part in, for the peer thread to start with', () => {
+    const rings = { allreduce: () => Promise.reject(new Error('unused')), broadcast: () => Promise.reject(new Error('unused')) };
+    const peers = ['a:1', 'b:1', 'c:1', 'd:1'];
+    const sync = new DasoSync({ replica: 3, peers, spec: dasoSpec(CYCLING), rings });
+    assert.deepEqual(
+      sync.ringSpecs.map((r) => `${r.tag} ${r.rank} ${r.members.join(',')}`),
+      ['node1-gradients 1 c:1,d:1', 'node1-parameters 1 c:1,d:1', 'global1-parameters 1 b:1,d:1', 'group-loss 3 a:1,b:1,c:1,d:1'],
+    );
+    const alone = new DasoSync({ replica: 2, peers, spec: dasoSpec({ ...CYCLING, replicasPerNode: 1 }), rings });
+    assert.deepEqual(
+      alone.ringSpecs.map((r) => r.tag),
+      ['global0-parameters', 'group-loss'],
+    );
+  });
+
   void it('refuses a group that is not at least 2 nodes, and a spec that is not daso', () => {
     const rings = { allreduce: () => Promise.reject(new Error('unused')), broadcast: () => Promise.reject(new Error('unused')) };
     const make = (peers: string[], spec: ForwardForwardJobSpec) => (): DasoSync => new DasoSync({ replica: 0, peers, spec, rings });

@@ -13,7 +13,7 @@
 // so a blocking average then overwrites the merge it has just made; here the merge comes
 // first and the new sync carries it.
 import { dasoNode, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
-import { ringTag, type RingCollectives } from './collectives.js';
+import { ringTag, type RingCollectives, type RingMember } from './collectives.js';
 import { mergeStale } from './daso-merge.js';
 import { DasoSchedule, type DasoConfig } from './daso-schedule.js';
 import { closingRank, globalSyncAt } from './daso-steps.js';
@@ -52,8 +52,9 @@ const AFTER_STEP = 0;
 const CLOSING_MERGE = 1;
 const CLOSING_AVERAGE = 2;
 
-export class DasoSync implements SyncStrategy {
+export class DasoSync implements SyncStrategy, RingMember {
   readonly name = 'daso';
+  readonly ringSpecs: readonly RingSpec[];
   private readonly config: DasoConfig;
   private readonly localRank: number;
   private readonly nodes: number;
@@ -88,6 +89,8 @@ export class DasoSync implements SyncStrategy {
     this.global = { tag: ringTag('global', this.localRank, 'parameters'), rank: node, members: sameRank };
     this.everyone = { tag: ringTag('group', 0, 'loss'), rank: replica, members: peers };
     this.schedule = new DasoSchedule(this.config, spec.training.epochs);
+    const inNodeRings = inNode.length > 1 ? [this.nodeGradients, this.nodeParameters] : [];
+    this.ringSpecs = [...inNodeRings, this.global, this.everyone];
   }
 
   async gradients(step: number, grads: Float32Array): Promise<Float32Array> {

@@ -4,7 +4,7 @@
 // not, hangs or fails here as it would on gRPC. Like the real transport it takes the buffers
 // it is given (they are detached), so a caller that reuses one fails loudly.
 import type { RingCollectives } from './collectives.js';
-import { ringProblem, type RingSpec } from './ring-spec.js';
+import { ringProblem, sameRing, type RingSpec } from './ring-spec.js';
 
 /** CollectiveRecord is one completed collective, for tests to check who synchronised when. */
 export interface CollectiveRecord {
@@ -33,12 +33,18 @@ interface Gathering {
 export class InMemoryRings {
   readonly completed: CollectiveRecord[] = [];
   private readonly open = new Map<string, Gathering>();
+  private readonly declared = new Map<string, readonly RingSpec[]>();
 
   constructor(private readonly addresses: string[]) {}
 
   /** pending is the number of collectives some member has called and others not yet. */
   get pending(): number {
     return this.open.size;
+  }
+
+  /** declare limits replica r to these rings, as the peer thread is started with its rings. */
+  declare(r: number, rings: readonly RingSpec[]): void {
+    this.declared.set(this.addresses[r]!, rings);
   }
 
   replica(r: number): RingCollectives {
@@ -53,6 +59,8 @@ export class InMemoryRings {
     const { kind, ring, root, round } = call;
     const problem = ringProblem(ring);
     if (problem !== undefined) throw new Error(problem);
+    const declared = this.declared.get(self);
+    if (declared && !declared.some((d) => sameRing(d, ring))) throw new Error(`ring "${ring.tag}": ${self} was not started with it`);
     if (ring.members[ring.rank] !== self)
       throw new Error(`${self} calls ${ring.tag} as rank ${ring.rank}, which is ${ring.members[ring.rank]}`);
     const key = `${ring.tag}#${round}`;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { RingMember } from './collectives.js';
 import type { SyncStrategy } from './strategy.js';
 import { TimedSync } from './timed-sync.js';
 
@@ -7,8 +8,9 @@ void test('TimedSync observes once per step the seconds of its gradients and aft
   let clock = 0;
   // Each call takes the seconds its table gives, on a clock the strategy advances.
   const cost = { gradients: 0.5, afterStep: 0.25, endEpoch: 2 };
-  const inner: SyncStrategy = {
+  const inner: SyncStrategy & RingMember = {
     name: 'daso',
+    ringSpecs: [],
     gradients: async (_step, grads) => ((clock += cost.gradients), grads),
     afterStep: async () => void (clock += cost.afterStep),
     endEpoch: async () => void (clock += cost.endEpoch),

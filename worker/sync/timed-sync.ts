@@ -1,6 +1,7 @@
 // ffjob_sync_seconds: how long training waited for its replicas in one step, i.e. the time
 // spent in the step's gradients and afterStep calls, observed once per step. An epoch's
 // closing work (DASO's blocking average, the loss agreement) is one more observation.
+import type { RingMember } from './collectives.js';
 import type { GroupParameters, SyncStrategy } from './strategy.js';
 
 /** SyncTimer is where the seconds go (WorkerMetrics). */
@@ -8,16 +9,18 @@ export interface SyncTimer {
   recordSync(strategy: SyncStrategy['name'], seconds: number): void;
 }
 
-export class TimedSync implements SyncStrategy {
+export class TimedSync implements SyncStrategy, RingMember {
   readonly name: SyncStrategy['name'];
+  readonly ringSpecs: RingMember['ringSpecs'];
   private waited = 0;
 
   constructor(
-    private readonly inner: SyncStrategy,
+    private readonly inner: SyncStrategy & RingMember,
     private readonly timer: SyncTimer,
     private readonly now: () => number = () => performance.now() / 1000,
   ) {
     this.name = inner.name;
+    this.ringSpecs = inner.ringSpecs;
   }
 
   async gradients(step: number, grads: Float32Array): Promise<Float32Array> {

@@ -3,7 +3,7 @@
 // plain SGD step on whatever gradients the strategy returns, and a record of every
 // parameter read and write, step by step.
 import { InMemoryRings } from './in-memory-rings.js';
-import type { RingCollectives } from './collectives.js';
+import type { RingCollectives, RingMember } from './collectives.js';
 import type { GroupParameters, SyncStrategy } from './strategy.js';
 
 export const LEARNING_RATE = 0.25;
@@ -60,6 +60,7 @@ export async function trainToy(o: ToyOptions): Promise<ToyRun> {
   const steps = o.steps ?? o.epochs * o.stepsPerEpoch;
   const run = async (r: number): Promise<void> => {
     const sync = o.strategy(r, peers, rings.replica(r));
+    if ('ringSpecs' in sync) rings.declare(r, (sync as RingMember).ringSpecs);
     const p = params[r]!;
     for (let step = 0; step < steps; step++) {
       p.step = step;
