@@ -9,7 +9,14 @@ const halving = (epoch: number): number => 0.5 ** epoch;
 
 // want: each epoch's globalSkip/batchesToWait, '-' for a blocking epoch (0/0).
 void test("DasoSchedule: warm-up and cool-down block; in between plateaus shrink the skips and reset them at 1, as heat's epoch_loss_logic", () => {
-  const cases: { name: string; config?: Partial<DasoConfig>; epochs: number; loss: (epoch: number) => number; want: string }[] = [
+  const cases: {
+    name: string;
+    config?: Partial<DasoConfig>;
+    epochs: number;
+    from?: number;
+    loss: (epoch: number) => number;
+    want: string;
+  }[] = [
     {
       name: "heat's defaults on a flat loss: 4/1, halved every third epoch down to 1, reset to 8/2, cool-down",
       epochs: 20,
@@ -53,11 +60,18 @@ void test("DasoSchedule: warm-up and cool-down block; in between plateaus shrink
       want: '4/0 4/0 2/0 1/0 8/0',
     },
     { name: 'warm-up and cool-down cover every epoch', epochs: 7, loss: halving, want: '- - - - - - -' },
+    {
+      name: 'resumed in epoch 6 of 14: blocking until its end, then cycling from the start values',
+      epochs: 14,
+      from: 6,
+      loss: halving,
+      want: '- 4/1 4/1 4/1 - - - -',
+    },
   ];
   for (const c of cases) {
     const schedule = new DasoSchedule({ ...DEFAULTS, ...c.config }, c.epochs);
     const seen = [schedule.current];
-    for (let epoch = 0; epoch < c.epochs - 1; epoch++) seen.push(schedule.endEpoch(epoch, c.loss(epoch)));
+    for (let epoch = c.from ?? 0; epoch < c.epochs - 1; epoch++) seen.push(schedule.endEpoch(epoch, c.loss(epoch)));
     const got = seen.map((s) => (s.globalSkip === 0 ? '-' : `${s.globalSkip}/${s.batchesToWait}`)).join(' ');
     assert.equal(got, c.want, c.name);
   }

@@ -10,6 +10,9 @@
 //   lowered by 1 (to no less than 1); at a skip of 1 both reset to maxGlobalSkip and
 //   maxBatchesToWait (heat: 8 and 8 / 4).
 //
+// A group restarted from a checkpoint makes a new schedule, blocking until its first epoch
+// end, then cycling from the start values again; all its replicas restart alike.
+//
 // Three corners where heat's code and intent part, and this follows the intent: with no
 // warm-up heat never leaves its initial blocking state (the start values are set only when
 // the completed epochs equal warmup_epochs), here the first epoch cycles; a skip divided
@@ -49,7 +52,9 @@ export class DasoSchedule {
   /** endEpoch takes epoch `epoch`'s loss (mean over every replica) and returns the skips of the next epoch. */
   endEpoch(epoch: number, loss: number): DasoSkips {
     const next = epoch + 1;
-    if (next === this.config.warmupEpochs) this.skips = this.start();
+    // heat starts the cycle when next == warmup_epochs; leaving any blocking state for a cycling
+    // epoch is the same there, and also right for a replica that resumed after the warm-up.
+    if (this.skips.globalSkip === 0 && !this.blocking(next)) this.skips = this.start();
     if (this.blocking(next)) {
       this.skips = BLOCKING;
     } else if (this.plateau.observe(loss)) {
