@@ -40,9 +40,18 @@ void describe('DasoSync on 2 nodes × 2 replicas (in-memory rings)', { timeout: 
     assert.ok(!same(history[0]![1]!, history[2]![1]!), 'the nodes differ while a sync travels');
   });
 
-  void it("makes every replica equal at each epoch's last step, a blocking average", async () => {
-    const { history } = await daso(CYCLING).run;
-    for (const s of [9, 19]) for (const r of [1, 2, 3]) assert.ok(same(history[0]![s]!, history[r]![s]!), `replica ${r} at step ${s}`);
+  void it("makes every replica equal at each epoch's end, a blocking average, whatever the layout", async () => {
+    const layouts: { name: string; config: DasoConfig }[] = [
+      { name: '2 nodes × 2', config: CYCLING },
+      { name: '4 nodes × 1', config: { ...CYCLING, replicasPerNode: 1 } },
+      { name: '2 nodes × 2, a sync every step', config: { ...CYCLING, globalSkip: 1, batchesToWait: 1 } },
+    ];
+    for (const { name, config } of layouts) {
+      const { history } = await daso(config).run;
+      for (const s of [9, 19])
+        for (const r of [1, 2, 3]) assert.ok(same(history[0]![s]!, history[r]![s]!), `${name}: replica ${r} at step ${s}`);
+      assert.ok(!same(history[0]![5]!, history[3]![5]!), `${name}: the nodes differ mid-epoch`);
+    }
   });
 
   void it('runs each global sync on one local rank, one replica per node, the rank turning and restarting each epoch', async () => {
