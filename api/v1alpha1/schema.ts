@@ -240,8 +240,9 @@ const Daso = Type.Object(
       default: 1,
       description:
         'batchesToWait is S when the warm-up ends (heat: 1): a global synchronisation started at one step is merged ' +
-        'S steps later as (2S·x_local + Σ received) / (2S + nodes), so training goes on while it travels; 0 is a ' +
-        'blocking average. At most globalSkip. Each plateau lowers it by 1, to no less than 1.',
+        'S steps later as (2S·x_local + Σ received) / (2S + nodes), so training goes on while it travels (and at the ' +
+        'latest when the epoch ends, which always closes with a blocking average); 0 is a blocking average. At most ' +
+        'globalSkip. Each plateau lowers it by 1 to no less than 1; 0 stays 0.',
     }),
     maxBatchesToWait: Type.Integer({
       minimum: 0,

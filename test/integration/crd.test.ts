@@ -102,6 +102,9 @@ void describe('CRD', () => {
     assert.match(out, /workers is the number of workers/);
     const short = await cluster.kubectl(['explain', 'ffjob.spec.runPolicy.backoffLimit']);
     assert.match(short, /backoffLimit is the number of worker restarts/);
+    const daso = await cluster.kubectl(['explain', 'ffjob.spec.parallelism.sync.daso']);
+    assert.match(daso, /daso configures Distributed Asynchronous and Selective Optimization/);
+    assert.match(daso, /batchesToWait\s+<integer>/);
   });
 
   for (const c of INVALID) {

@@ -1,0 +1,42 @@
+// The one place that turns spec.parallelism.sync into the strategy a replica runs, timed
+// for ffjob_sync_seconds and, under DASO, reporting the ffjob_daso_* gauges.
+import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
+import { AllreduceSync } from './allreduce.js';
+import type { RingCollectives, RingMember } from './collectives.js';
+import { DasoSync, type DasoState } from './daso.js';
+import type { SyncStrategy } from './strategy.js';
+import { TimedSync, type SyncTimer } from './timed-sync.js';
+
+/** SyncMetrics is what the strategies report to (WorkerMetrics). */
+export interface SyncMetrics extends SyncTimer {
+  setDaso(state: DasoState): void;
+}
+
+/** ReplicaRing is this replica's rank and host:port of every replica of its group, in rank order. */
+export interface ReplicaRing {
+  rank: number;
+  members: string[];
+}
+
+/**
+ * createSyncStrategy is the strategy spec.parallelism.sync.strategy names. `peer` is asked
+ * for the collectives at each call, since the peer thread starts after the strategy is made;
+ * it must be started with the strategy's ringSpecs.
+ */
+export function createSyncStrategy(
+  spec: Pick<ForwardForwardJobSpec, 'parallelism' | 'training'>,
+  ring: ReplicaRing,
+  peer: () => RingCollectives,
+  metrics: SyncMetrics,
+): SyncStrategy & RingMember {
+  const rings: RingCollectives = {
+    allreduce: (r, round, values) => peer().allreduce(r, round, values),
+    broadcast: (r, root, round, values) => peer().broadcast(r, root, round, values),
+  };
+  const { rank: replica, members: peers } = ring;
+  const inner =
+    spec.parallelism.sync.strategy === 'daso'
+      ? new DasoSync({ replica, peers, spec, rings, onState: (s) => metrics.setDaso(s) })
+      : new AllreduceSync(replica, peers, rings);
+  return new TimedSync(inner, metrics);
+}
