@@ -31,6 +31,7 @@ export interface Observation {
 }
 
 type Group = NonNullable<ForwardForwardJobStatus['groups']>[number];
+type Replica = NonNullable<Group['replicas']>[number];
 
 function groupPhase(pods: readonly V1Pod[], replicas: number): string {
   const phases = pods.map(phase);
@@ -40,16 +41,40 @@ function groupPhase(pods: readonly V1Pod[], replicas: number): string {
   return 'Pending';
 }
 
+// A group's phase hides which of its replicas failed or lags; with replicas, each is listed.
+function replicaStates(job: ForwardForwardJob, group: number, pods: readonly V1Pod[], restarts: Record<string, number>): Replica[] {
+  const byName = new Map(pods.filter((p) => !isDeleting(p)).map((p) => [p.metadata?.name, p]));
+  return slots(job)
+    .filter((s) => s.group === group)
+    .map((s) => {
+      const pod = byName.get(s.name);
+      return { index: s.replica, pod: s.name, phase: pod ? phase(pod) : 'Pending', ready: pod ? isReady(pod) : false, restarts: restarts[s.name] ?? 0 };
+    });
+}
+
 function groups(job: ForwardForwardJob, pods: readonly V1Pod[], restarts: Record<string, number>): Group[] {
   const replicas = job.spec.parallelism.replicasPerGroup;
   return groupLayers(job.spec).map((layers, index) => {
     const mine = pods.filter((p) => groupOf(p) === index);
     const previous = job.status?.groups?.find((g) => g.index === index) ?? {};
-    const groupRestarts = slots(job)
-      .filter((s) => s.group === index)
-      .reduce((n, s) => n + (restarts[s.name] ?? 0), 0);
-    return { ...previous, index, layers, phase: groupPhase(mine, replicas), restarts: groupRestarts };
+    const states = replicaStates(job, index, pods, restarts);
+    const groupRestarts = states.reduce((n, r) => n + r.restarts, 0);
+    const group: Group = { ...previous, index, layers, phase: groupPhase(mine, replicas), restarts: groupRestarts };
+    if (replicas > 1) group.replicas = states;
+    else delete group.replicas;
+    return group;
   });
+}
+
+// The group's chapter is its slowest replica's; each replica keeps its own.
+function assignChapters(gs: Group[], reports: readonly WorkerReport[]): void {
+  for (const g of gs) {
+    g.chapter = Math.min(...reports.filter((r) => r.group === g.index).map((r) => r.chaptersDone));
+    for (const replica of g.replicas ?? []) {
+      const done = reports.find((r) => r.pod === replica.pod)?.chaptersDone;
+      if (done !== undefined) replica.chapter = done;
+    }
+  }
 }
 
 function groupReady(pods: readonly V1Pod[], replicas: number): boolean {
@@ -141,7 +166,7 @@ export function computeStatus(job: ForwardForwardJob, o: Observation): JobStatus
     status.progress = p.progress;
     status.progressPercent = p.percent;
     assign(status, 'estimatedSecondsLeft', p.secondsLeft);
-    for (const g of gs) g.chapter = Math.min(...(o.reports ?? []).filter((r) => r.group === g.index).map((r) => r.chaptersDone));
+    assignChapters(gs, o.reports ?? []);
   } else if (finished) {
     delete status.estimatedSecondsLeft;
   }
