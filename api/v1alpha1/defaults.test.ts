@@ -21,7 +21,27 @@ const wantDefaults: ForwardForwardJobSpec = {
     seed: 1,
     testEvery: 1,
   },
-  parallelism: { schedule: 'pipeline', workers: 1, replicasPerGroup: 1, exchange: 'weights', activationDtype: 'float32' },
+  parallelism: {
+    schedule: 'pipeline',
+    workers: 1,
+    replicasPerGroup: 1,
+    sync: {
+      strategy: 'allreduce',
+      daso: {
+        replicasPerNode: 1,
+        globalSkip: 4,
+        maxGlobalSkip: 8,
+        batchesToWait: 1,
+        maxBatchesToWait: 2,
+        skipReductionFactor: 2,
+        warmupEpochs: 4,
+        cooldownEpochs: 4,
+        plateau: { threshold: 0.05, patience: 2 },
+      },
+    },
+    exchange: 'weights',
+    activationDtype: 'float32',
+  },
   worker: { image: DEFAULT_WORKER_IMAGE, backend: 'auto', resources: {}, template: {}, port: 7070, metricsPort: 9090 },
   checkpoint: { everyChapters: 1 },
   runPolicy: {

@@ -11,6 +11,26 @@ const violations: { name: string; spec: ForwardForwardJobSpecInput }[] = [
     name: 'federated workers streaming activations',
     spec: { model: { layers: [5, 5] }, parallelism: { schedule: 'federated', workers: 2, exchange: 'activations' } },
   },
+  {
+    name: 'five DASO replicas in nodes of two',
+    spec: { model: { layers: [5, 5] }, parallelism: { replicasPerGroup: 5, sync: { strategy: 'daso', daso: { replicasPerNode: 2 } } } },
+  },
+  {
+    name: 'DASO over a single node of two replicas',
+    spec: { model: { layers: [5, 5] }, parallelism: { replicasPerGroup: 2, sync: { strategy: 'daso', daso: { replicasPerNode: 2 } } } },
+  },
+  {
+    name: 'a global skip of 16 that resets to 8',
+    spec: { model: { layers: [5, 5] }, parallelism: { sync: { daso: { globalSkip: 16 } } } },
+  },
+  {
+    name: 'waiting 3 steps between syncs 2 steps apart',
+    spec: { model: { layers: [5, 5] }, parallelism: { sync: { daso: { globalSkip: 2, batchesToWait: 3 } } } },
+  },
+  {
+    name: 'resetting to wait 9 steps between syncs 8 steps apart',
+    spec: { model: { layers: [5, 5] }, parallelism: { sync: { daso: { maxBatchesToWait: 9 } } } },
+  },
   { name: 'a one-layer softmax from layer 1', spec: { model: { layers: [5] } } },
   {
     name: 'localSoftmax predicting by goodness',

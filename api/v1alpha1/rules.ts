@@ -27,6 +27,12 @@ export interface Rule {
  */
 export const MAX_CHAPTERS_PER_EPOCH = 100;
 
+// The DASO layout rules bind only when DASO runs; its knobs keep their defaults otherwise.
+const NOT_DASO = "self.parallelism.sync.strategy != 'daso'";
+function daso(spec: ForwardForwardJobSpec): boolean {
+  return spec.parallelism.sync.strategy === 'daso';
+}
+
 /** RULES are checked in this order; each names its field and its reason. */
 export const RULES: readonly Rule[] = [
   {
@@ -51,6 +57,44 @@ export const RULES: readonly Rule[] = [
       'rotating and federated schedules move weights',
     cel: "self.parallelism.exchange == 'weights' || self.parallelism.schedule == 'pipeline'",
     holds: (s) => s.parallelism.exchange === 'weights' || s.parallelism.schedule === 'pipeline',
+  },
+  {
+    path: 'spec.parallelism.sync.daso.replicasPerNode',
+    message:
+      'replicasPerNode must divide spec.parallelism.replicasPerGroup with sync strategy daso: the replicas of a group ' +
+      'are arranged as nodes of replicasPerNode replicas each',
+    cel: `${NOT_DASO} || self.parallelism.replicasPerGroup % self.parallelism.sync.daso.replicasPerNode == 0`,
+    holds: (s) => !daso(s) || s.parallelism.replicasPerGroup % s.parallelism.sync.daso.replicasPerNode === 0,
+  },
+  {
+    path: 'spec.parallelism.replicasPerGroup',
+    message:
+      'replicasPerGroup must be at least 2 × spec.parallelism.sync.daso.replicasPerNode with sync strategy daso, which ' +
+      'averages across at least 2 nodes; with one node (or one replica) use strategy allreduce',
+    cel: `${NOT_DASO} || self.parallelism.replicasPerGroup >= 2 * self.parallelism.sync.daso.replicasPerNode`,
+    holds: (s) => !daso(s) || s.parallelism.replicasPerGroup >= 2 * s.parallelism.sync.daso.replicasPerNode,
+  },
+  {
+    path: 'spec.parallelism.sync.daso.globalSkip',
+    message: 'globalSkip must not exceed maxGlobalSkip: it only ever falls from its start value and resets to maxGlobalSkip',
+    cel: 'self.parallelism.sync.daso.globalSkip <= self.parallelism.sync.daso.maxGlobalSkip',
+    holds: (s) => s.parallelism.sync.daso.globalSkip <= s.parallelism.sync.daso.maxGlobalSkip,
+  },
+  {
+    path: 'spec.parallelism.sync.daso.batchesToWait',
+    message:
+      'batchesToWait must not exceed globalSkip: a global synchronisation is merged before the next one starts, so ' +
+      'one is in flight at a time',
+    cel: 'self.parallelism.sync.daso.batchesToWait <= self.parallelism.sync.daso.globalSkip',
+    holds: (s) => s.parallelism.sync.daso.batchesToWait <= s.parallelism.sync.daso.globalSkip,
+  },
+  {
+    path: 'spec.parallelism.sync.daso.maxBatchesToWait',
+    message:
+      'maxBatchesToWait must not exceed maxGlobalSkip: they are reset together, and a global synchronisation is merged ' +
+      'before the next one starts',
+    cel: 'self.parallelism.sync.daso.maxBatchesToWait <= self.parallelism.sync.daso.maxGlobalSkip',
+    holds: (s) => s.parallelism.sync.daso.maxBatchesToWait <= s.parallelism.sync.daso.maxGlobalSkip,
   },
   {
     path: 'spec.model.classifier.fromLayer',

@@ -16,6 +16,7 @@ export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export const LR_SCHEDULES = ['constant', 'linearDecay'] as const;
 export const SCHEDULES = ['pipeline', 'rotating', 'federated'] as const;
 export const EXCHANGES = ['weights', 'activations'] as const;
+export const SYNC_STRATEGIES = ['allreduce', 'daso'] as const;
 export const ACTIVATION_DTYPES = ['float32', 'bfloat16'] as const;
 export const BACKENDS = ['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export const CLEAN_POD_POLICIES = ['All', 'Running', 'None'] as const;
@@ -204,6 +205,119 @@ const Training = Type.Object(
   { default: {}, description: 'training is the length of training and how each layer is optimised.' },
 );
 
+// The DASO knobs and their defaults are those of the reference implementation, the DASO
+// optimizer of helmholtz-analytics/heat (heat/optim/dp_optimizer.py), which the paper's
+// runs used. heat's sending_chunk_size and downcast_type are the transport's business,
+// and its local_skip is left out because node-local averaging runs every step here.
+const Daso = Type.Object(
+  {
+    replicasPerNode: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 1,
+      description:
+        'replicasPerNode is P, how many replicas of a group form one DASO node (on Kubernetes: pods placed on one ' +
+        'node, so their traffic stays on the host); they average gradients among themselves every step. ' +
+        'replicasPerGroup must be a multiple of it with at least 2 nodes. The default 1 makes every replica a node of its own.',
+    }),
+    globalSkip: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      default: 4,
+      description:
+        'globalSkip is how many steps pass between two global synchronisations when the warm-up ends (heat: 4); ' +
+        'each loss plateau then divides it by skipReductionFactor, and one more plateau at 1 resets it to maxGlobalSkip.',
+    }),
+    maxGlobalSkip: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      default: 8,
+      description: "maxGlobalSkip is what globalSkip resets to after a plateau at 1 (heat's max_global_skips: 8).",
+    }),
+    batchesToWait: Type.Integer({
+      minimum: 0,
+      maximum: 1024,
+      default: 1,
+      description:
+        'batchesToWait is S when the warm-up ends (heat: 1): a global synchronisation started at one step is merged ' +
+        'S steps later as (2S·x_local + Σ received) / (2S + nodes), so training goes on while it travels; 0 is a ' +
+        'blocking average. At most globalSkip. Each plateau lowers it by 1, to no less than 1.',
+    }),
+    maxBatchesToWait: Type.Integer({
+      minimum: 0,
+      maximum: 1024,
+      default: 2,
+      description:
+        'maxBatchesToWait is what batchesToWait resets to with globalSkip (heat: max_global_skips / local_skip_factor = 8 / 4). At most maxGlobalSkip.',
+    }),
+    skipReductionFactor: Type.Integer({
+      minimum: 2,
+      maximum: 64,
+      default: 2,
+      description: "skipReductionFactor is what a loss plateau divides globalSkip by (heat's skip_reduction_factor: 2).",
+    }),
+    warmupEpochs: Type.Integer({
+      minimum: 0,
+      maximum: 10000,
+      default: 4,
+      description:
+        'warmupEpochs is how many epochs at the start average across nodes after every step, blocking (heat: 4). ' +
+        'With warmupEpochs + cooldownEpochs ≥ training.epochs every epoch is blocking.',
+    }),
+    cooldownEpochs: Type.Integer({
+      minimum: 0,
+      maximum: 10000,
+      default: 4,
+      description: 'cooldownEpochs is how many epochs at the end average across nodes after every step, blocking (heat: 4).',
+    }),
+    plateau: Type.Object(
+      {
+        threshold: Type.Number({
+          exclusiveMinimum: 0,
+          exclusiveMaximum: 1,
+          default: 0.05,
+          description:
+            "threshold is the relative drop below the best epoch loss so far that counts as improving (heat's stability_level: 0.05).",
+        }),
+        patience: Type.Integer({
+          minimum: 0,
+          maximum: 1000,
+          default: 2,
+          description:
+            'patience is how many epochs in a row may fail to improve before the next one that also fails is a plateau (heat: 2, ' +
+            'so the third such epoch in a row).',
+        }),
+      },
+      {
+        default: {},
+        description:
+          'plateau is the check, once per epoch between warm-up and cool-down, on the training loss averaged over every ' +
+          'replica, that makes global synchronisations more frequent.',
+      },
+    ),
+  },
+  {
+    default: {},
+    description:
+      'daso configures Distributed Asynchronous and Selective Optimization (Coquelin et al. 2021): node-local averaging ' +
+      'every step, and global averaging every globalSkip steps by one replica per node, merged batchesToWait steps later.',
+  },
+);
+
+const Sync = Type.Object(
+  {
+    strategy: StringEnum(SYNC_STRATEGIES, {
+      default: 'allreduce',
+      description:
+        "strategy is how a group's replicas keep their layers together: allreduce (every step's updates averaged over " +
+        'all replicas, which stay equal) or daso (averaged every step within a node, across nodes only now and then ' +
+        'and without waiting: less traffic between machines).',
+    }),
+    daso: Daso,
+  },
+  { default: {}, description: 'sync is how the replicasPerGroup replicas of a layer group stay in step.' },
+);
+
 const Parallelism = Type.Object(
   {
     schedule: StringEnum(SCHEDULES, {
@@ -224,6 +338,7 @@ const Parallelism = Type.Object(
       default: 1,
       description: 'replicasPerGroup is the number of data-parallel replicas of each worker.',
     }),
+    sync: Sync,
     exchange: StringEnum(EXCHANGES, {
       default: 'weights',
       description:

@@ -7,6 +7,13 @@ import type { ForwardForwardJobSpec } from './schema.js';
 
 /** unsupportedFeatures lists, one message per field, what in `spec` the worker cannot run. */
 export function unsupportedFeatures(spec: ForwardForwardJobSpec): string[] {
-  const { replicasPerGroup } = spec.parallelism;
-  return [...(replicasPerGroup === 1 ? [] : [`spec.parallelism.replicasPerGroup ${replicasPerGroup} is not implemented yet; use 1`])];
+  const { replicasPerGroup, schedule } = spec.parallelism;
+  // A rotating or federated worker hands whole layers round a ring of workers; replicas of
+  // it would need their layers synchronised mid-ring, which no strategy does yet.
+  return schedule === 'pipeline' || replicasPerGroup === 1
+    ? []
+    : [
+        `spec.parallelism.replicasPerGroup ${replicasPerGroup} is not supported with schedule ${schedule} yet: ` +
+          'replicas run in the pipeline schedule only; use replicasPerGroup 1 or schedule pipeline',
+      ];
 }

@@ -171,6 +171,64 @@ const cases: { name: string; spec: unknown; wantErrors: string[] }[] = [
     ],
   },
   {
+    name: 'DASO on 3 replicas in nodes of 2 names replicasPerNode, and 3 < 2 × 2 names replicasPerGroup',
+    spec: spec((s) => (s.parallelism = { replicasPerGroup: 3, sync: { strategy: 'daso', daso: { replicasPerNode: 2 } } })),
+    wantErrors: [
+      'spec.parallelism.sync.daso.replicasPerNode: Invalid value: replicasPerNode must divide spec.parallelism.replicasPerGroup with sync strategy daso: the replicas of a group are arranged as nodes of replicasPerNode replicas each',
+      'spec.parallelism.replicasPerGroup: Invalid value: replicasPerGroup must be at least 2 × spec.parallelism.sync.daso.replicasPerNode with sync strategy daso, which averages across at least 2 nodes; with one node (or one replica) use strategy allreduce',
+    ],
+  },
+  {
+    name: 'the same layout under allreduce is valid: the DASO layout binds only DASO',
+    spec: spec((s) => (s.parallelism = { replicasPerGroup: 3, sync: { strategy: 'allreduce', daso: { replicasPerNode: 2 } } })),
+    wantErrors: [],
+  },
+  {
+    name: 'DASO on one replica asks for allreduce',
+    spec: spec((s) => (s.parallelism = { sync: { strategy: 'daso' } })),
+    wantErrors: [
+      'spec.parallelism.replicasPerGroup: Invalid value: replicasPerGroup must be at least 2 × spec.parallelism.sync.daso.replicasPerNode with sync strategy daso, which averages across at least 2 nodes; with one node (or one replica) use strategy allreduce',
+    ],
+  },
+  {
+    name: 'DASO on 4 replicas as 2 nodes of 2 with every knob written is valid',
+    spec: spec((s) => {
+      s.parallelism = {
+        replicasPerGroup: 4,
+        sync: {
+          strategy: 'daso',
+          daso: {
+            replicasPerNode: 2,
+            globalSkip: 2,
+            maxGlobalSkip: 4,
+            batchesToWait: 2,
+            maxBatchesToWait: 1,
+            skipReductionFactor: 2,
+            warmupEpochs: 1,
+            cooldownEpochs: 0,
+            plateau: { threshold: 0.01, patience: 1 },
+          },
+        },
+      };
+    }),
+    wantErrors: [],
+  },
+  {
+    name: 'a signSGD strategy is not one of the strategies yet',
+    spec: spec((s) => (s.parallelism = { sync: { strategy: 'signSGD' } })),
+    wantErrors: [
+      'spec.parallelism.sync.strategy: Unsupported value: "signSGD": supported values: "allreduce", "daso"',
+      '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+    ],
+  },
+  {
+    name: 'a plateau threshold of 1 reaches the exclusive maximum',
+    spec: spec((s) => (s.parallelism = { sync: { daso: { plateau: { threshold: 1 } } } })),
+    wantErrors: [
+      'spec.parallelism.sync.daso.plateau.threshold: Invalid value: 1: spec.parallelism.sync.daso.plateau.threshold in body should be less than 1',
+    ],
+  },
+  {
     name: 'metrics on the gRPC port breaks the ports rule',
     spec: spec((s) => (s.worker = { port: 9090 })),
     wantErrors: ['spec.worker.metricsPort: Invalid value: metricsPort must differ from port: both listen in the same container'],

@@ -68,6 +68,21 @@ const INVALID: { name: string; spec: unknown; field: string }[] = [
     spec: edit((s) => (s.dataset = { name: 'idx', path: '/d', inputSize: 10 })),
     field: 'spec.dataset.inputSize',
   },
+  {
+    name: 'DASO on 3 replicas in nodes of 2',
+    spec: edit((s) => (s.parallelism = { replicasPerGroup: 3, sync: { strategy: 'daso', daso: { replicasPerNode: 2 } } })),
+    field: 'spec.parallelism.sync.daso.replicasPerNode',
+  },
+  {
+    name: 'DASO on a single node',
+    spec: edit((s) => (s.parallelism = { replicasPerGroup: 2, sync: { strategy: 'daso', daso: { replicasPerNode: 2 } } })),
+    field: 'spec.parallelism.replicasPerGroup',
+  },
+  {
+    name: 'DASO waiting longer than it skips',
+    spec: edit((s) => (s.parallelism = { sync: { daso: { globalSkip: 2, batchesToWait: 3 } } })),
+    field: 'spec.parallelism.sync.daso.batchesToWait',
+  },
   { name: 'same port twice', spec: edit((s) => (s.worker = { port: 9090 })), field: 'spec.worker.metricsPort' },
   {
     name: 'negative learning rate',

@@ -201,13 +201,13 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
 
   void it('a spec the workers cannot run fails at once, naming the field, before any pod exists', async () => {
     const ns = await newNamespace(cluster.kube, 'unsupported');
-    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2, replicasPerGroup: 2 } });
+    await createJob(cluster.kube, ns, 'j', { parallelism: { schedule: 'rotating', workers: 2, replicasPerGroup: 2 } });
     const failed = await eventually(async () => {
       const c = (await getJob(cluster.kube, ns, 'j')).status?.conditions?.find((x) => x.type === 'Failed');
       assert.equal(c?.reason, 'UnsupportedSpec');
       return c;
     });
-    assert.match(failed?.message ?? '', /spec\.parallelism\.replicasPerGroup 2 is not implemented yet/);
+    assert.match(failed?.message ?? '', /spec\.parallelism\.replicasPerGroup 2 is not supported with schedule rotating yet/);
     assert.deepEqual(await podNames(cluster.kube, ns, 'j'), []);
   });
 

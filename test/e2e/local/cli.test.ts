@@ -67,10 +67,10 @@ void describe('ffjob (user errors and validation)', () => {
   });
 
   void it('the local runner refuses what the workers cannot run yet, naming the field', async () => {
-    const path = await file('replicas.yaml', valid.replace('workers: 2', 'workers: 2, replicasPerGroup: 2'));
+    const path = await file('replicas.yaml', valid.replace('workers: 2', 'schedule: rotating, workers: 2, replicasPerGroup: 2'));
     const r = await runFfjob(['train', '--local', path, '--dir', join(dir, 'run')]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /spec\.parallelism\.replicasPerGroup 2 is not implemented yet; use 1/);
+    assert.match(r.stderr, /spec\.parallelism\.replicasPerGroup 2 is not supported with schedule rotating yet/);
   });
 
   void it('validate and train refuse a job whose workers cannot fit in memory, before starting anything', async () => {

@@ -86,12 +86,12 @@ void test('checkpoint.everyChapters: a checkpoint every 2nd chapter and at the l
 void test('a job asking for what the worker cannot run yet is refused at start, naming the field', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ffjob-worker-'));
   try {
-    const job = await writeTinyJob(dir, (y) => y.replace('schedule: pipeline', 'schedule: pipeline\n    replicasPerGroup: 2'));
+    const job = await writeTinyJob(dir, (y) => y.replace('schedule: pipeline', 'schedule: rotating\n    replicasPerGroup: 2'));
     const result = await runFfjob(await workerArgs(dir, job, 0));
     assert.equal(result.code, 1);
     // Logs are JSON lines off a terminal.
     const message = (JSON.parse(result.stderr.trim().split('\n').at(-1)!) as { msg: string }).msg;
-    assert.match(message, /spec\.parallelism\.replicasPerGroup 2 is not implemented yet; use 1/);
+    assert.match(message, /spec\.parallelism\.replicasPerGroup 2 is not supported with schedule rotating yet/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
