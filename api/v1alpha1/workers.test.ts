@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultSpec, finalGroup, groupLayers, peerGroups, scoresRoute } from './index.js';
+import { dasoNode, defaultSpec, finalGroup, groupLayers, peerGroups, scoresRoute } from './index.js';
 
 type Strategy = 'fixed' | 'random' | 'adaptive' | 'sampled';
 
@@ -107,5 +107,17 @@ void describe('workers per schedule', () => {
       { name: 'three groups of three layers: one each', spec: spec('pipeline', 3, 4), want: [[0], [1], [2]] },
     ];
     for (const c of cases) assert.deepEqual(groupLayers(c.spec), c.want, c.name);
+  });
+  void it('dasoNode: consecutive replicas share a DASO node; no node outside DASO', () => {
+    const daso = (replicasPerNode: number) =>
+      defaultSpec({ model: { layers: [8] }, parallelism: { replicasPerGroup: 6, sync: { strategy: 'daso', daso: { replicasPerNode } } } });
+    const cases = [
+      { name: 'allreduce has no nodes', spec: defaultSpec({ model: { layers: [8] }, parallelism: { replicasPerGroup: 4 } }), replica: 3, want: undefined },
+      { name: 'nodes of two: replica 1 with replica 0', spec: daso(2), replica: 1, want: 0 },
+      { name: 'nodes of two: replica 2 opens node 1', spec: daso(2), replica: 2, want: 1 },
+      { name: 'nodes of three: replica 5 in node 1', spec: daso(3), replica: 5, want: 1 },
+      { name: 'nodes of one: every replica its own node', spec: daso(1), replica: 4, want: 4 },
+    ];
+    for (const c of cases) assert.equal(dasoNode(c.spec, c.replica), c.want, c.name);
   });
 });

@@ -75,3 +75,15 @@ export function groupLayers(spec: Spec & Pick<ForwardForwardJobSpec, 'dataset'>)
   if (!isRing(spec)) return layerGroups(layers, spec.dataset.inputSize, workerCount(spec));
   return Array.from({ length: workerCount(spec) }, () => layers.map((_, i) => i));
 }
+
+/**
+ * dasoNode is the DASO node of a group's replica under sync strategy daso: the group's
+ * replicas form nodes of replicasPerNode consecutive ranks, as heat numbers a node's GPUs
+ * (replica r is in node ⌊r / replicasPerNode⌋, at local rank r mod replicasPerNode). The
+ * operator places a node's pods on one host by it, so the workers must group by it too.
+ * Undefined under any other strategy.
+ */
+export function dasoNode(spec: Pick<ForwardForwardJobSpec, 'parallelism'>, replica: number): number | undefined {
+  const { sync } = spec.parallelism;
+  return sync.strategy === 'daso' ? Math.floor(replica / sync.daso.replicasPerNode) : undefined;
+}

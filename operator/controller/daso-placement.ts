@@ -7,7 +7,7 @@
 // restarted replica returns to that host, and waits Pending (with the scheduler's reason
 // in its events) if the host has no room left, rather than silently syncing across machines.
 import type { V1Affinity } from '@kubernetes/client-node';
-import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
+import { dasoNode, type ForwardForwardJob } from '../../api/v1alpha1/index.js';
 import { DASO_NODE_LABEL, GROUP_LABEL, JOB_NAME_LABEL } from './labels.js';
 
 /** HOSTNAME_TOPOLOGY is the well-known node label one Kubernetes node has alone. */
@@ -19,15 +19,9 @@ export interface Placement {
   affinity?: V1Affinity;
 }
 
-/** dasoNode is the DASO node of a group's replica, undefined when the job does not sync with DASO. */
-export function dasoNode(job: ForwardForwardJob, replica: number): number | undefined {
-  const { sync } = job.spec.parallelism;
-  return sync.strategy === 'daso' ? Math.floor(replica / sync.daso.replicasPerNode) : undefined;
-}
-
 /** dasoPlacement is the label and affinity of the pod of `group`'s `replica`; nothing outside DASO. */
 export function dasoPlacement(job: ForwardForwardJob, slot: { group: number; replica: number }): Placement {
-  const node = dasoNode(job, slot.replica);
+  const node = dasoNode(job.spec, slot.replica);
   if (node === undefined) return { labels: {} };
   const labels = { [DASO_NODE_LABEL]: String(node) };
   // A node of one replica has no one to sit beside.
