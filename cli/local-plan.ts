@@ -28,13 +28,17 @@ const address = (port: number): string => `127.0.0.1:${port}`;
 export function localWorkerArgs(job: ForwardForwardJob, paths: { jobFile: string; dir: string }, ports: GroupPorts[], g: number): string[] {
   const own = ports[g]!;
   // One process per group for now: replica 0 of each, its lane's peers are the groups' ports.
-  return workerArgs(job.spec, { group: g, replica: 0 }, {
-    jobFile: paths.jobFile,
-    dir: paths.dir,
-    listen: address(own.grpc),
-    metricsListen: address(own.metrics),
-    // Not /dev/termination-log: that is a pod's; locally it would land in the host's /dev.
-    terminationLog: join(paths.dir, 'logs', `group-${g}.termination`),
-    peer: (group) => address(ports[group]!.grpc),
-  });
+  return workerArgs(
+    job.spec,
+    { group: g, replica: 0 },
+    {
+      jobFile: paths.jobFile,
+      dir: paths.dir,
+      listen: address(own.grpc),
+      metricsListen: address(own.metrics),
+      // Not /dev/termination-log: that is a pod's; locally it would land in the host's /dev.
+      terminationLog: join(paths.dir, 'logs', `group-${g}.termination`),
+      peer: (group) => address(ports[group]!.grpc),
+    },
+  );
 }

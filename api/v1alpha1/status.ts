@@ -50,7 +50,10 @@ const Group = Type.Object(
     goodnessPositive: Type.Optional(Type.Number({ description: 'goodnessPositive is the mean goodness of positive rows.' })),
     goodnessNegative: Type.Optional(Type.Number({ description: 'goodnessNegative is the mean goodness of negative rows.' })),
     restarts: Type.Optional(
-      Type.Integer({ minimum: 0, description: "restarts is how many times the operator restarted the group's pods, all replicas together." }),
+      Type.Integer({
+        minimum: 0,
+        description: "restarts is how many times the operator restarted the group's pods, all replicas together.",
+      }),
     ),
     replicas: Type.Optional(
       Type.Array(Replica, { description: 'replicas is the state of each replica, when replicasPerGroup is above 1.' }),

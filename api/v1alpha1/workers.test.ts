@@ -112,7 +112,12 @@ void describe('workers per schedule', () => {
     const daso = (replicasPerNode: number) =>
       defaultSpec({ model: { layers: [8] }, parallelism: { replicasPerGroup: 6, sync: { strategy: 'daso', daso: { replicasPerNode } } } });
     const cases = [
-      { name: 'allreduce has no nodes', spec: defaultSpec({ model: { layers: [8] }, parallelism: { replicasPerGroup: 4 } }), replica: 3, want: undefined },
+      {
+        name: 'allreduce has no nodes',
+        spec: defaultSpec({ model: { layers: [8] }, parallelism: { replicasPerGroup: 4 } }),
+        replica: 3,
+        want: undefined,
+      },
       { name: 'nodes of two: replica 1 with replica 0', spec: daso(2), replica: 1, want: 0 },
       { name: 'nodes of two: replica 2 opens node 1', spec: daso(2), replica: 2, want: 1 },
       { name: 'nodes of three: replica 5 in node 1', spec: daso(3), replica: 5, want: 1 },

@@ -24,13 +24,31 @@ function term(group: number, node: number): object {
 void describe('DASO placement', () => {
   void it('dasoPlacement: a DASO node of several replicas shares a host; nothing else is constrained', () => {
     const cases = [
-      { name: 'allreduce: no label, no affinity', job: job('allreduce', 4, 2), slot: { group: 0, replica: 3 }, wantNode: undefined, wantTerm: undefined },
+      {
+        name: 'allreduce: no label, no affinity',
+        job: job('allreduce', 4, 2),
+        slot: { group: 0, replica: 3 },
+        wantNode: undefined,
+        wantTerm: undefined,
+      },
       { name: 'daso, replica 0 opens node 0', job: job('daso', 4, 2), slot: { group: 0, replica: 0 }, wantNode: '0', wantTerm: term(0, 0) },
       { name: 'daso, replica 1 joins node 0', job: job('daso', 4, 2), slot: { group: 0, replica: 1 }, wantNode: '0', wantTerm: term(0, 0) },
       { name: 'daso, replica 2 opens node 1', job: job('daso', 4, 2), slot: { group: 0, replica: 2 }, wantNode: '1', wantTerm: term(0, 1) },
-      { name: 'daso, group 1 has its own nodes', job: job('daso', 4, 2), slot: { group: 1, replica: 3 }, wantNode: '1', wantTerm: term(1, 1) },
+      {
+        name: 'daso, group 1 has its own nodes',
+        job: job('daso', 4, 2),
+        slot: { group: 1, replica: 3 },
+        wantNode: '1',
+        wantTerm: term(1, 1),
+      },
       { name: 'daso, nodes of three', job: job('daso', 6, 3), slot: { group: 0, replica: 5 }, wantNode: '1', wantTerm: term(0, 1) },
-      { name: 'daso, a node of one replica goes anywhere', job: job('daso', 4, 1), slot: { group: 0, replica: 3 }, wantNode: '3', wantTerm: undefined },
+      {
+        name: 'daso, a node of one replica goes anywhere',
+        job: job('daso', 4, 1),
+        slot: { group: 0, replica: 3 },
+        wantNode: '3',
+        wantTerm: undefined,
+      },
     ];
     for (const c of cases) {
       const got = dasoPlacement(c.job, c.slot);
@@ -52,7 +70,12 @@ void describe('DASO placement', () => {
     const gpuPool = { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['gpu'] }] }] };
     const theirTerm = { labelSelector: { matchLabels: { app: 'cache' } }, topologyKey: 'kubernetes.io/hostname' };
     j.spec.worker.template = {
-      spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: gpuPool }, podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [theirTerm] } } },
+      spec: {
+        affinity: {
+          nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: gpuPool },
+          podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [theirTerm] },
+        },
+      },
     };
     const affinity = desiredPod(j, slots(j)[0]!, 0).spec?.affinity;
     assert.deepEqual(affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution, gpuPool);

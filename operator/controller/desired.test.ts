@@ -79,9 +79,30 @@ void describe('desired objects', () => {
     const job = makeJob('j', 'ns').workers(3).replicas(2).obj();
     const dns = (group: number, replica: number): string => `j-g${group}-r${replica}.j.ns.svc:7070`;
     const cases = [
-      { name: 'group 0 replica 0', pod: 'j-g0-r0', wantReplica: '0', wantUp: undefined, wantDown: dns(1, 0), wantPeers: [dns(0, 0), dns(0, 1)] },
-      { name: 'group 1 replica 1', pod: 'j-g1-r1', wantReplica: '1', wantUp: dns(0, 1), wantDown: dns(2, 1), wantPeers: [dns(1, 0), dns(1, 1)] },
-      { name: 'group 2 replica 0', pod: 'j-g2-r0', wantReplica: '0', wantUp: dns(1, 0), wantDown: undefined, wantPeers: [dns(2, 0), dns(2, 1)] },
+      {
+        name: 'group 0 replica 0',
+        pod: 'j-g0-r0',
+        wantReplica: '0',
+        wantUp: undefined,
+        wantDown: dns(1, 0),
+        wantPeers: [dns(0, 0), dns(0, 1)],
+      },
+      {
+        name: 'group 1 replica 1',
+        pod: 'j-g1-r1',
+        wantReplica: '1',
+        wantUp: dns(0, 1),
+        wantDown: dns(2, 1),
+        wantPeers: [dns(1, 0), dns(1, 1)],
+      },
+      {
+        name: 'group 2 replica 0',
+        pod: 'j-g2-r0',
+        wantReplica: '0',
+        wantUp: dns(1, 0),
+        wantDown: undefined,
+        wantPeers: [dns(2, 0), dns(2, 1)],
+      },
     ];
     for (const c of cases) {
       const slot = slots(job).find((s) => s.name === c.pod)!;

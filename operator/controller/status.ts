@@ -48,7 +48,13 @@ function replicaStates(job: ForwardForwardJob, group: number, pods: readonly V1P
     .filter((s) => s.group === group)
     .map((s) => {
       const pod = byName.get(s.name);
-      return { index: s.replica, pod: s.name, phase: pod ? phase(pod) : 'Pending', ready: pod ? isReady(pod) : false, restarts: restarts[s.name] ?? 0 };
+      return {
+        index: s.replica,
+        pod: s.name,
+        phase: pod ? phase(pod) : 'Pending',
+        ready: pod ? isReady(pod) : false,
+        restarts: restarts[s.name] ?? 0,
+      };
     });
 }
 
