@@ -118,6 +118,17 @@ void describe('computeStatus', () => {
     assert.equal(got.groupsReady, '1/2');
   });
 
+  void it("with replicas, a replica's chapter stays as last reported while its worker is not asked", () => {
+    const groups = [{ index: 0, replicas: [{ index: 1, pod: 'j-g0-r1', phase: 'Running', ready: true, restarts: 0, chapter: 5 }] }];
+    const replicated = makeJob('j', 'ns').workers(1).replicas(2).status({ groups }).obj();
+    const pods = [makePod('j', 0, 0).running().obj(), makePod('j', 0, 1).running().obj()];
+    const got = computeStatus(replicated, { ...base, pods });
+    assert.deepEqual(
+      got.groups?.[0]?.replicas?.map((r) => r.chapter),
+      [undefined, 5],
+    );
+  });
+
   void it('one replica per group: no replica list', () => {
     const got = computeStatus(job, { ...base, pods: [makePod('j', 0).running().obj(), makePod('j', 1).running().obj()] });
     assert.deepEqual(

@@ -42,18 +42,26 @@ function groupPhase(pods: readonly V1Pod[], replicas: number): string {
 }
 
 // A group's phase hides which of its replicas failed or lags; with replicas, each is listed.
-function replicaStates(job: ForwardForwardJob, group: number, pods: readonly V1Pod[], restarts: Record<string, number>): Replica[] {
+// A replica's chapter, like its group's, stays as last reported while its worker is not asked.
+function replicaStates(
+  job: ForwardForwardJob,
+  previous: Pick<Group, 'index' | 'replicas'>,
+  pods: readonly V1Pod[],
+  restarts: Record<string, number>,
+): Replica[] {
   const byName = new Map(pods.filter((p) => !isDeleting(p)).map((p) => [p.metadata?.name, p]));
   return slots(job)
-    .filter((s) => s.group === group)
+    .filter((s) => s.group === previous.index)
     .map((s) => {
       const pod = byName.get(s.name);
+      const chapter = previous.replicas?.find((r) => r.index === s.replica)?.chapter;
       return {
         index: s.replica,
         pod: s.name,
         phase: pod ? phase(pod) : 'Pending',
         ready: pod ? isReady(pod) : false,
         restarts: restarts[s.name] ?? 0,
+        ...(chapter === undefined ? {} : { chapter }),
       };
     });
 }
@@ -62,8 +70,8 @@ function groups(job: ForwardForwardJob, pods: readonly V1Pod[], restarts: Record
   const replicas = job.spec.parallelism.replicasPerGroup;
   return groupLayers(job.spec).map((layers, index) => {
     const mine = pods.filter((p) => groupOf(p) === index);
-    const previous = job.status?.groups?.find((g) => g.index === index) ?? {};
-    const states = replicaStates(job, index, pods, restarts);
+    const previous: Partial<Group> = job.status?.groups?.find((g) => g.index === index) ?? {};
+    const states = replicaStates(job, { index, replicas: previous.replicas }, pods, restarts);
     const groupRestarts = states.reduce((n, r) => n + r.restarts, 0);
     const group: Group = { ...previous, index, layers, phase: groupPhase(mine, replicas), restarts: groupRestarts };
     if (replicas > 1) group.replicas = states;
