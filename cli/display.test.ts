@@ -61,7 +61,7 @@ void describe('summary', () => {
   ];
 
   void it('takes the accuracy from the group that wrote the model and adds up restarts', () => {
-    assert.deepEqual(buildSummary('tiny', views, 9.876, { modelPath: '/runs/tiny/model', finalGroup: 1 }), {
+    assert.deepEqual(buildSummary('tiny', views, 9.876, { modelPath: '/runs/tiny/model', finalWorker: 1 }), {
       job: 'tiny',
       testAccuracy: 0.8512,
       wallSeconds: 9.88,
@@ -79,11 +79,11 @@ void describe('summary', () => {
       { ...newGroupView(0, [0, 1], 3), testAccuracy: 0.9 },
       { ...newGroupView(1, [0, 1], 3), testAccuracy: 0.7 },
     ];
-    assert.equal(buildSummary('tiny', ring, 1, { modelPath: '/m', finalGroup: 0 }).testAccuracy, 0.9);
+    assert.equal(buildSummary('tiny', ring, 1, { modelPath: '/m', finalWorker: 0 }).testAccuracy, 0.9);
   });
 
   void it("prints accuracy as a percentage and each group's time and backend", () => {
-    const text = summaryText(buildSummary('tiny', views, 9.876, { modelPath: '/runs/tiny/model', finalGroup: 1 }));
+    const text = summaryText(buildSummary('tiny', views, 9.876, { modelPath: '/runs/tiny/model', finalWorker: 1 }));
     assert.match(text, /test accuracy {2}85\.1%/);
     assert.match(text, /group 0 {2}layers 0 · 3\.1 s training · 1 restart · backend wasm \(skipped tensorflow: not installed\)\n/);
     assert.match(text, /group 1 {2}layers 1-2 · 2\.0 s training\n/);

@@ -1,7 +1,7 @@
 // The local runner's stderr: on a terminal, one progress line per group redrawn in place
 // with ANSI escapes; elsewhere (CI logs, pipes) plain lines, one per finished chapter, that
 // read well after the fact.
-import type { GroupView } from './group-view.js';
+import { workerLabel, type GroupView } from './group-view.js';
 import { chapterLine, formatPercent, progressLine } from './render.js';
 import type { WorkerEvent } from './worker-events.js';
 
@@ -21,11 +21,11 @@ const SHOW_CURSOR = '\x1b[?25h';
 export function eventNote(view: GroupView, event: WorkerEvent, live: boolean): string | undefined {
   switch (event.kind) {
     case 'resumed':
-      return `group ${view.group} resumed from checkpoint (chapter ${event.chapter + 1}/${view.chapters} done)`;
+      return `${workerLabel(view)} resumed from checkpoint (chapter ${event.chapter + 1}/${view.chapters} done)`;
     case 'error':
-      return `group ${view.group}: ${event.message}`;
+      return `${workerLabel(view)}: ${event.message}`;
     case 'skippedCheckpoint':
-      return `group ${view.group} skipped unusable checkpoint ${event.path}: ${event.reason}`;
+      return `${workerLabel(view)} skipped unusable checkpoint ${event.path}: ${event.reason}`;
     case 'chapterDone':
       return live ? undefined : chapterLine(view, event.chapter, event.seconds);
     case 'testAccuracy':

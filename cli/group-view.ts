@@ -6,6 +6,8 @@ export type GroupPhase = 'starting' | 'training' | 'finished' | 'restarting' | '
 
 export interface GroupView {
   group: number;
+  /** Which of the group's data-parallel replicas; undefined when it has one. */
+  replica: number | undefined;
   /** Network indices of the layers this group trains. */
   layers: number[];
   chapters: number;
@@ -24,9 +26,10 @@ export interface GroupView {
   backend: { name: string; reason: string } | undefined;
 }
 
-export function newGroupView(group: number, layers: number[], chapters: number): GroupView {
+export function newGroupView(group: number, layers: number[], chapters: number, replica?: number): GroupView {
   return {
     group,
+    replica,
     layers,
     chapters,
     phase: 'starting',
@@ -40,6 +43,11 @@ export function newGroupView(group: number, layers: number[], chapters: number):
     restarts: 0,
     backend: undefined,
   };
+}
+
+/** How the runner names a worker to a person: `group 1`, or `group 1 replica 0` when groups have replicas. */
+export function workerLabel(view: { group: number; replica?: number | undefined }): string {
+  return view.replica === undefined ? `group ${view.group}` : `group ${view.group} replica ${view.replica}`;
 }
 
 /** applyEvent returns the view after one worker event. */

@@ -3,6 +3,7 @@
 // Services and files under the run's folder.
 import { join } from 'node:path';
 import { memoryProblems, unsupportedFeatures, workerArgs, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { localWorkers } from './local-workers.js';
 import { UserError } from './user-error.js';
 
 export interface GroupPorts {
@@ -24,21 +25,22 @@ export function checkLocalSupport(job: ForwardForwardJob): void {
 
 const address = (port: number): string => `127.0.0.1:${port}`;
 
-/** localWorkerArgs is group g's `ffjob worker` flags on this machine; `dir` must be absolute so every worker agrees. */
-export function localWorkerArgs(job: ForwardForwardJob, paths: { jobFile: string; dir: string }, ports: GroupPorts[], g: number): string[] {
-  const own = ports[g]!;
-  // One process per group for now: replica 0 of each, its lane's peers are the groups' ports.
+/** localWorkerArgs is worker w's `ffjob worker` flags on this machine (local-workers.ts); `dir` must be absolute so every worker agrees. */
+export function localWorkerArgs(job: ForwardForwardJob, paths: { jobFile: string; dir: string }, ports: GroupPorts[], w: number): string[] {
+  const workers = localWorkers(job.spec);
+  const { group, replica } = workers.list[w]!;
+  const own = ports[w]!;
   return workerArgs(
     job.spec,
-    { group: g, replica: 0 },
+    { group, replica: replica ?? 0 },
     {
       jobFile: paths.jobFile,
       dir: paths.dir,
       listen: address(own.grpc),
       metricsListen: address(own.metrics),
       // Not /dev/termination-log: that is a pod's; locally it would land in the host's /dev.
-      terminationLog: join(paths.dir, 'logs', `group-${g}.termination`),
-      peer: (group) => address(ports[group]!.grpc),
+      terminationLog: join(paths.dir, 'logs', `${workers.fileName(w)}.termination`),
+      peer: (g, r) => address(ports[workers.index(g, r)]!.grpc),
     },
   );
 }

@@ -1,15 +1,16 @@
-// `ffjob train --local`: one worker process per layer group on this machine, talking gRPC
+// `ffjob train --local`: one worker process per layer group (and replica) on this machine, talking gRPC
 // over loopback, supervised the way the operator supervises pods: a crashed worker restarts
 // from its checkpoint while the restart budget lasts, otherwise the run fails and the rest
 // are stopped.
 import { join, resolve } from 'node:path';
-import { finalGroup, groupLayers, isRing, peerGroups, type ForwardForwardJob } from '../api/v1alpha1/index.js';
+import { groupLayers, isRing, type ForwardForwardJob } from '../api/v1alpha1/index.js';
 import { divergedSince } from './diverged.js';
 import { moveCheckpointsAside } from './fresh-start.js';
 import { ProgressDisplay, eventNote, type DisplayStream } from './display.js';
-import { applyEvent, newGroupView, type GroupView } from './group-view.js';
+import { applyEvent, newGroupView, workerLabel, type GroupView } from './group-view.js';
 import { readJob } from './job-file.js';
 import { checkLocalSupport, checkMemory, localWorkerArgs, type GroupPorts } from './local-plan.js';
+import { localWorkers, type LocalWorkers } from './local-workers.js';
 import { freePorts } from './ports.js';
 import { prepareRunDir } from './run-dir.js';
 import { ProgressWatch, type Stall } from './progress-watch.js';
@@ -32,7 +33,7 @@ export interface LocalRunOptions {
 
 type Outcome =
   | { kind: 'succeeded' }
-  | { kind: 'failed'; group: number; exit: WorkerExit; tail: string[]; how: string }
+  | { kind: 'failed'; worker: number; exit: WorkerExit; tail: string[]; how: string }
   | { kind: 'interrupted'; signal: string };
 
 // Long enough for a worker to close its gRPC server and flush its log.
@@ -64,27 +65,34 @@ class LocalRun {
 
   private readonly dir: string;
   private readonly args: string[][];
+  private readonly workers: LocalWorkers;
 
+  /** Everything is indexed by worker (localWorkers): group by group, replica by replica. */
   constructor(
     private readonly job: ForwardForwardJob,
     private readonly opts: LocalRunOptions,
-    plan: { dir: string; args: string[][]; layers: number[][] },
+    plan: { dir: string; args: string[][]; layers: number[][]; workers: LocalWorkers },
   ) {
-    const { dir, args, layers } = plan;
+    const { dir, args, layers, workers } = plan;
     this.dir = dir;
     this.args = args;
-    this.views = layers.map((l, g) => newGroupView(g, l, job.spec.training.chapters));
-    this.processes = layers.map(() => undefined);
+    this.workers = workers;
+    const { spec } = job;
+    this.views = workers.list.map(({ group, replica }) => newGroupView(group, layers[group]!, spec.training.chapters, replica));
+    this.processes = workers.list.map(() => undefined);
     this.restartsLeft = opts.restarts;
     this.display = new ProgressDisplay(opts.stderr);
-    const { spec } = job;
-    const upstreamOf = (g: number): number | undefined => peerGroups(spec, g).upstream;
-    const downstreamOf = (g: number): number | undefined => peerGroups(spec, g).downstream;
     this.watch = new ProgressWatch(
-      { groups: layers.length, upstreamOf, downstreamOf, ring: isRing(spec), chapters: spec.training.chapters },
+      {
+        groups: workers.list.length,
+        upstreamOf: workers.upstreamOf,
+        downstreamOf: workers.downstreamOf,
+        ring: isRing(spec),
+        chapters: spec.training.chapters,
+      },
       Date.now(),
     );
-    this.stalls = layers.map(() => undefined);
+    this.stalls = workers.list.map(() => undefined);
   }
 
   async run(): Promise<number> {
@@ -101,7 +109,7 @@ class LocalRun {
     }
     const summary = buildSummary(this.job.metadata.name ?? '', this.views, (performance.now() - started) / 1000, {
       modelPath: join(this.dir, 'model'),
-      finalGroup: finalGroup(this.job.spec),
+      finalWorker: this.workers.final,
     });
     this.opts.stdout.write(this.opts.output === 'json' ? `${JSON.stringify(summary)}\n` : summaryText(summary));
     return 0;
@@ -118,7 +126,7 @@ class LocalRun {
     const onSignal = (signal: string): void => this.settle({ kind: 'interrupted', signal });
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    this.views.forEach((_, g) => void this.superviseGroup(g));
+    this.views.forEach((_, g) => void this.superviseWorker(g));
     const deadlineMs = this.job.spec.runPolicy.progressDeadlineSeconds * 1000;
     const watching = setInterval(() => this.stopStalled(deadlineMs), Math.min(5000, deadlineMs / 4));
     return outcome.finally(() => {
@@ -128,7 +136,7 @@ class LocalRun {
     });
   }
 
-  // A stalled worker is killed; superviseGroup then restarts it or fails the run, as for a crash.
+  // A stalled worker is killed; superviseWorker then restarts it or fails the run, as for a crash.
   private stopStalled(deadlineMs: number): void {
     for (const stall of this.watch.stalled(Date.now(), deadlineMs)) {
       if (this.stalls[stall.group] !== undefined || this.settled) continue;
@@ -137,9 +145,9 @@ class LocalRun {
     }
   }
 
-  private async superviseGroup(g: number): Promise<void> {
+  private async superviseWorker(g: number): Promise<void> {
     // The worker that ends with the model: the run has succeeded when it has.
-    const last = g === finalGroup(this.job.spec);
+    const last = g === this.workers.final;
     for (;;) {
       const proc = this.start(g);
       const exit = await proc.exited;
@@ -153,13 +161,13 @@ class LocalRun {
       }
       // A diverged group would replay its checkpoint into the same NaN: restarting it only costs time.
       if (this.restartsLeft === 0 || (await divergedSince(this.terminationLog(g), proc.startedAt))) {
-        return this.settle({ kind: 'failed', group: g, exit, tail: proc.tail, how });
+        return this.settle({ kind: 'failed', worker: g, exit, tail: proc.tail, how });
       }
       this.restartsLeft -= 1;
       const view = this.views[g]!;
       this.views[g] = { ...view, phase: 'restarting', restarts: view.restarts + 1 };
       this.display.note(
-        `group ${g} ${how}; restarting it from its checkpoint (restart ${this.opts.restarts - this.restartsLeft} of ${this.opts.restarts})`,
+        `${workerLabel(view)} ${how}; restarting it from its checkpoint (restart ${this.opts.restarts - this.restartsLeft} of ${this.opts.restarts})`,
       );
     }
   }
@@ -170,14 +178,14 @@ class LocalRun {
   }
 
   private start(g: number): WorkerProcess {
-    const log = join(this.dir, 'logs', `group-${g}.log`);
+    const log = join(this.dir, 'logs', `${this.workers.fileName(g)}.log`);
     const proc = new WorkerProcess(this.args[g]!, log, (line) => this.onLine(g, line));
     this.watch.started(g, Date.now());
     this.processes[g] = proc;
     const args = this.args[g]!;
     // Where to point curl or a Prometheus scrape at this worker.
     const metrics = args[args.indexOf('--metrics-listen') + 1];
-    this.display.note(`group ${g} started (pid ${proc.pid ?? '?'}), metrics http://${metrics}/metrics, log ${log}`);
+    this.display.note(`${workerLabel(this.views[g]!)} started (pid ${proc.pid ?? '?'}), metrics http://${metrics}/metrics, log ${log}`);
     this.display.show(this.views);
     return proc;
   }
@@ -195,9 +203,9 @@ class LocalRun {
   }
 
   private reportFailure(o: Extract<Outcome, { kind: 'failed' }>): void {
-    const log = join(this.dir, 'logs', `group-${o.group}.log`);
+    const log = join(this.dir, 'logs', `${this.workers.fileName(o.worker)}.log`);
     const tail = o.tail.map((l) => `  ${readable(l)}`).join('\n');
-    this.opts.stderr.write(`ffjob: group ${o.group} ${o.how}; its last log lines (all in ${log}):\n${tail}\n`);
+    this.opts.stderr.write(`ffjob: ${workerLabel(this.views[o.worker]!)} ${o.how}; its last log lines (all in ${log}):\n${tail}\n`);
   }
 }
 
@@ -218,9 +226,10 @@ export async function runLocal(opts: LocalRunOptions): Promise<number> {
     const moved = await moveCheckpointsAside(dir);
     if (moved !== undefined) opts.stderr.write(`--fresh: moved the previous checkpoints to ${moved}\n`);
   }
-  const flat = await freePorts(layers.length * 2);
-  const ports: GroupPorts[] = layers.map((_, g) => ({ grpc: flat[2 * g]!, metrics: flat[2 * g + 1]! }));
+  const workers = localWorkers(job.spec);
+  const flat = await freePorts(workers.list.length * 2);
+  const ports: GroupPorts[] = workers.list.map((_, w) => ({ grpc: flat[2 * w]!, metrics: flat[2 * w + 1]! }));
   const jobFile = resolve(opts.jobFile);
-  const args = layers.map((_, g) => localWorkerArgs(job, { jobFile, dir }, ports, g));
-  return new LocalRun(job, opts, { dir, args, layers }).run();
+  const args = workers.list.map((_, w) => localWorkerArgs(job, { jobFile, dir }, ports, w));
+  return new LocalRun(job, opts, { dir, args, layers, workers }).run();
 }

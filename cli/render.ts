@@ -1,6 +1,6 @@
 // Text for the progress display and the summary. Pure functions of a GroupView, so the
 // exact output is tested without a terminal.
-import type { GroupView } from './group-view.js';
+import { workerLabel, type GroupView } from './group-view.js';
 
 const BAR_WIDTH = 10;
 
@@ -48,7 +48,7 @@ function statusTail(view: GroupView): string[] {
 /** progressLine is one group's line of the live display, e.g.
  * `group 1 · layers 1 · chapter 3/10 ██████░░░░ 62% · loss 0.41 · 9.8k samples/s`. */
 export function progressLine(view: GroupView): string {
-  const head = `group ${view.group} · ${layersLabel(view.layers)}`;
+  const head = `${workerLabel(view)} · ${layersLabel(view.layers)}`;
   if (view.chapter < 0 && view.phase === 'starting') return `${head} · starting…`;
   const shown = Math.max(view.chapter, 0);
   const fraction = chapterFraction(view);
@@ -59,7 +59,7 @@ export function progressLine(view: GroupView): string {
 /** chapterLine is the plain (non-terminal) report of a finished chapter. */
 export function chapterLine(view: GroupView, chapter: number, seconds: number): string {
   const parts = [
-    `group ${view.group} · ${layersLabel(view.layers)} · chapter ${chapter + 1}/${view.chapters} done in ${seconds.toFixed(1)} s`,
+    `${workerLabel(view)} · ${layersLabel(view.layers)} · chapter ${chapter + 1}/${view.chapters} done in ${seconds.toFixed(1)} s`,
   ];
   if (view.loss !== undefined) parts.push(`loss ${view.loss.toFixed(2)}`);
   if (view.samplesPerSecond > 0) parts.push(`${formatRate(view.samplesPerSecond)} samples/s`);

@@ -1,6 +1,6 @@
 // The result of a finished local run: a few lines for a person, or one JSON object for a
 // script (`--output json`).
-import type { GroupView } from './group-view.js';
+import { workerLabel, type GroupView } from './group-view.js';
 import { formatPercent, layersLabel } from './render.js';
 
 export interface RunSummary {
@@ -11,6 +11,8 @@ export interface RunSummary {
   modelPath: string;
   groups: {
     group: number;
+    /** Present when groups have data-parallel replicas. */
+    replica?: number;
     layers: number[];
     trainSeconds: number;
     restarts: number;
@@ -22,21 +24,22 @@ export interface RunSummary {
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 
-/** `finalGroup` is the worker that wrote the model: its last evaluation is the run's accuracy. */
+/** `finalWorker` is the index in `views` of the worker that wrote the model: its last evaluation is the run's accuracy. */
 export function buildSummary(
   job: string,
   views: GroupView[],
   wallSeconds: number,
-  model: { modelPath: string; finalGroup: number },
+  model: { modelPath: string; finalWorker: number },
 ): RunSummary {
-  const { modelPath, finalGroup } = model;
+  const { modelPath, finalWorker } = model;
   return {
     job,
-    testAccuracy: views[finalGroup]?.testAccuracy ?? null,
+    testAccuracy: views[finalWorker]?.testAccuracy ?? null,
     wallSeconds: round(wallSeconds, 2),
     modelPath,
     groups: views.map((v) => ({
       group: v.group,
+      ...(v.replica === undefined ? {} : { replica: v.replica }),
       layers: v.layers,
       trainSeconds: round(v.trainSeconds, 2),
       restarts: v.restarts,
@@ -57,7 +60,7 @@ export function summaryText(s: RunSummary): string {
     ...s.groups.map((g) => {
       const restarts = g.restarts === 0 ? '' : ` · ${g.restarts} restart${g.restarts === 1 ? '' : 's'}`;
       const backend = g.backend === null ? '' : ` · backend ${g.backend} (${g.backendReason ?? ''})`;
-      return `  group ${g.group}  ${layersLabel(g.layers)} · ${g.trainSeconds.toFixed(1)} s training${restarts}${backend}`;
+      return `  ${workerLabel(g)}  ${layersLabel(g.layers)} · ${g.trainSeconds.toFixed(1)} s training${restarts}${backend}`;
     }),
   ];
   return `${lines.join('\n')}\n`;

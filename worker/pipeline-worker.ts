@@ -1,7 +1,9 @@
 // The pipeline worker: trains one layer group of a ForwardForwardJob chapter by chapter,
 // receiving the previous group's weights (or streamed activities) and publishing its own to
 // the next group; the last group evaluates, sends the scores negatives follow, and writes
-// the model.
+// the model. With replicas, each replica trains its lane's rows and agrees on every step's
+// updates with the other replicas of its group (worker/sync/); replica 0 of the last group
+// evaluates and writes the model.
 import { scoresRoute, workerCount } from '../api/v1alpha1/index.js';
 import { checkpointDue } from './checkpoint/checkpoint.js';
 import { checkpointIdentity } from './checkpoint/identity.js';
@@ -23,6 +25,8 @@ import { ScoresSender, scoresChapterFor, scoresDigest, scoresNeeded, scoresRecei
 import { SCORES_TENSOR } from './train/row-scores.js';
 import type { NamedTensor } from './named-tensor.js';
 import { WorkerBase } from './worker-base.js';
+import { createSyncStrategy } from './sync/create.js';
+import type { SyncStrategy } from './sync/strategy.js';
 
 // Streamed batches each side may hold: enough to ride out the other side's pauses (the
 // last group's evaluation, a checkpoint) without letting either run far ahead.
@@ -45,8 +49,10 @@ export class PipelineWorker extends WorkerBase {
     this.log.info('backend ready', { backend: backend.name, reason: backend.reason, skipped: backend.skipped });
     const train = loadDataset(this.job, 'train');
     const plan = groupPlan(this.job.spec, this.args.group);
-    const test = plan.isLast ? loadDataset(this.job, 'test') : undefined;
-    const trainer = new GroupTrainer(this.job.spec, plan, train);
+    const writesModel = plan.isLast && this.args.replica === 0;
+    const test = writesModel ? loadDataset(this.job, 'test') : undefined;
+    const replicaOf = this.replicaSync();
+    const trainer = new GroupTrainer(this.job.spec, plan, train, replicaOf);
     await this.startGroupServers(trainer, train);
     if (plan.isLast) this.startScoresSender();
     const first = await this.resume(trainer);
@@ -55,8 +61,16 @@ export class PipelineWorker extends WorkerBase {
     for (let chapter = first; chapter < this.job.spec.training.chapters; chapter++) {
       await this.trainOneChapter(trainer, chapter, test);
     }
-    if (plan.isLast) await this.writeModel(trainer, train);
-    else await this.serveUntilDownstreamDone(trainer);
+    if (writesModel) await this.writeModel(trainer, train);
+    else if (!plan.isLast) await this.serveUntilDownstreamDone(trainer);
+    else await this.succeed();
+  }
+
+  /** This replica's place in its group and the strategy it agrees with the others by; undefined for a lone replica. */
+  private replicaSync(): { index: number; sync: SyncStrategy } | undefined {
+    if (this.args.replicaPeers.length === 0) return undefined;
+    const ring = { rank: this.args.replica, members: this.args.replicaPeers };
+    return { index: this.args.replica, sync: createSyncStrategy(this.job.spec, ring, () => this.peer!, this.metrics) };
   }
 
   private get streamsActivations(): boolean {

@@ -44,7 +44,7 @@ export interface HeldModel {
 /** The peer thread's options that depend on the schedule: who may publish here, what a bundle must hold, streams. */
 export type PeerExtras = Omit<PeerThreadOptions, 'host' | 'port' | 'job' | 'chapters' | 'group' | 'token'>;
 
-// The worker that writes the model stays this long after succeeding: the worker before it
+// A worker at the end of a lane stays this long after succeeding: the worker before it
 // polls its status every second or two to learn that it may stop.
 const FINAL_GRACE_MS = 3000;
 
@@ -104,8 +104,10 @@ export abstract class WorkerBase {
     this.closers.push(() => this.peer!.close(1000));
   }
 
+  /** Each replica keeps its own: its optimizer steps follow its own rows' share until the group agrees. */
   protected checkpointDir(): string {
-    return join(this.args.dir, 'checkpoints', `group-${this.args.group}`);
+    const replica = this.args.replicaPeers.length > 0 ? `-replica-${this.args.replica}` : '';
+    return join(this.args.dir, 'checkpoints', `group-${this.args.group}${replica}`);
   }
 
   /**
@@ -213,8 +215,13 @@ export abstract class WorkerBase {
     await saveModel(modelDir, modelDescription(this.job.spec, this.name, train, this.state.testAccuracy), tensors);
     const message = { testAccuracy: this.state.testAccuracy, chapter: this.state.chapter, modelPath: modelDir };
     await writeTerminationMessage(this.args.terminationLog, message, this.log);
-    this.setPhase('succeeded');
     this.log.info('model written', { modelPath: modelDir, testAccuracy: this.state.testAccuracy });
+    await this.succeed();
+  }
+
+  /** Says so on /status and stays a moment, for the workers that wait on this one to see it. */
+  protected async succeed(): Promise<void> {
+    this.setPhase('succeeded');
     await new Promise((resolve) => setTimeout(resolve, FINAL_GRACE_MS));
   }
 

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Goodness, lengthNormalise, goodness, preActivation } from './ff-math.js';
 import { projectImages } from './label-scores.js';
+import { UpdateRoute } from './held-updates.js';
 import { createParam, disposeParam, type OptimizerConfig, type ParamState } from './optimizer.js';
 import { type PeerState, type StepKernels, stepKernelsFor } from './step-kernels.js';
 import type { NamedTensor } from '../named-tensor.js';
@@ -42,6 +43,8 @@ export class FFLayer {
   /** The layer's own softmax block (localSoftmax objective only). */
   readonly block: { v: ParamState; c: ParamState } | undefined;
   private steps = 0;
+  /** Where the optimizer steps go: applied at once unless a data-parallel group holds them (held-updates.ts). */
+  readonly updates: UpdateRoute;
 
   /**
    * kernels: the step's ops; by default those of the backend tfjs runs on when the layer is
@@ -60,6 +63,7 @@ export class FFLayer {
     this.running = tf.variable(tf.zeros([cfg.units]), false);
     const classes = cfg.blockClasses;
     this.block = classes > 0 ? { v: createParam(tf.zeros([cfg.units, classes])), c: createParam(tf.zeros([classes])) } : undefined;
+    this.updates = new UpdateRoute(kernels.applyUpdate);
   }
 
   /** h = relu(x̂W + b) for raw (unnormalised) rows. [rows, in] → [rows, units] */
@@ -116,7 +120,7 @@ export class FFLayer {
       const h = this.kernels.activities(xHat, this.w.value as tf.Tensor2D, this.b.value as tf.Tensor1D);
       const local = this.kernels.localSoftmax(h, { v: block.v.value as tf.Tensor2D, c: block.c.value as tf.Tensor1D }, labels, this.peer());
       const { dW, db } = this.kernels.weightGradients(xHat, local.delta);
-      const update = (p: ParamState, grad: tf.Tensor): void => this.kernels.applyUpdate(p, grad, lr, this.steps, this.cfg.optimizer);
+      const update = (p: ParamState, grad: tf.Tensor): void => this.updates.update(p, grad, lr, this.steps, this.cfg.optimizer);
       update(this.w, dW);
       update(this.b, db);
       update(block.v, local.dV);
@@ -135,8 +139,8 @@ export class FFLayer {
     this.steps += 1;
     const { delta, ...scalars } = this.kernels.ffObjective(h, positives, this.cfg.goodness, this.peer());
     const { dW, db } = gradients(delta);
-    this.kernels.applyUpdate(this.w, dW, lr, this.steps, this.cfg.optimizer);
-    this.kernels.applyUpdate(this.b, db, lr, this.steps, this.cfg.optimizer);
+    this.updates.update(this.w, dW, lr, this.steps, this.cfg.optimizer);
+    this.updates.update(this.b, db, lr, this.steps, this.cfg.optimizer);
     return { ...scalars, h };
   }
 

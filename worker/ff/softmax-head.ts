@@ -2,6 +2,7 @@
 // chosen FF layers, given a neutral label. It learns on its own, by cross-entropy, and never
 // changes the FF layers: its input is read off them, not trained through them.
 import * as tf from '@tensorflow/tfjs-core';
+import { UpdateRoute } from './held-updates.js';
 import { applyUpdate, createParam, disposeParam, type OptimizerConfig, type ParamState } from './optimizer.js';
 import type { NamedTensor } from '../named-tensor.js';
 
@@ -9,6 +10,8 @@ export class SoftmaxHead {
   readonly w: ParamState;
   readonly b: ParamState;
   private steps = 0;
+  /** Where the optimizer steps go (held-updates.ts). */
+  readonly updates = new UpdateRoute(applyUpdate);
 
   constructor(
     readonly features: number,
@@ -37,8 +40,8 @@ export class SoftmaxHead {
       const logProbs = tf.logSoftmax(logits);
       const loss = tf.neg(tf.mean(tf.sum(tf.mul(target, logProbs), 1)));
       const dLogits = tf.div(tf.sub(tf.exp(logProbs), target), rows);
-      applyUpdate(this.w, tf.matMul(tf.transpose(features), dLogits), lr, this.steps, this.optimizer);
-      applyUpdate(this.b, tf.sum(dLogits, 0), lr, this.steps, this.optimizer);
+      this.updates.update(this.w, tf.matMul(tf.transpose(features), dLogits), lr, this.steps, this.optimizer);
+      this.updates.update(this.b, tf.sum(dLogits, 0), lr, this.steps, this.optimizer);
       return { loss: loss as tf.Scalar, logits };
     });
   }

@@ -14,7 +14,7 @@ import type { NamedTensor } from '../named-tensor.js';
 import { batchValues, type ActivationLayout } from '../peer/activation-batch.js';
 import { chapterRows, stagedBlocks, upstreamActivities, type ChapterInputs, type StepBlocks } from './chapter-inputs.js';
 import { runChapterSteps } from './chapter-loop.js';
-import { chapterSteps, DataOrder, type TrainingShape } from './chapter-plan.js';
+import { chapterSteps, DataOrder, stepsPerEpoch, type TrainingShape } from './chapter-plan.js';
 import {
   activitiesForDownstream,
   ownNeutral,
@@ -24,9 +24,11 @@ import {
   type StepInputs,
 } from './downstream-activities.js';
 import { GroupNegatives, type ChapterNegatives } from './group-negatives.js';
+import { GroupUpdates } from './group-updates.js';
 import type { GroupPlan } from './group-plan.js';
 import { buildHead, buildLayer } from './network.js';
 import { gatherRows } from './row-cache.js';
+import type { SyncStrategy } from '../sync/strategy.js';
 
 export interface LayerStats {
   layer: number;
@@ -81,17 +83,27 @@ export class GroupTrainer {
   private readonly order: DataOrder;
   readonly shape: TrainingShape;
   private readonly packing: GroupLayers;
+  private readonly updates: GroupUpdates;
 
+  /**
+   * replica: which of the group's spec.parallelism.replicasPerGroup replicas this is (its
+   * lane) and how it agrees with the others; only when there are several.
+   */
   constructor(
     private readonly spec: ForwardForwardJobSpec,
     readonly plan: GroupPlan,
     private readonly data: Dataset,
+    private readonly replica?: { index: number; sync: SyncStrategy },
   ) {
     this.upstream = plan.upstreamLayers.map((i) => buildLayer(spec, data, i));
     this.own = plan.layers.map((i) => buildLayer(spec, data, i));
     this.head = plan.isLast && spec.model.classifier.name === 'softmax' ? buildHead(spec, data.classes) : undefined;
     const t = spec.training;
-    this.shape = { rows: data.count, batchSize: t.batchSize, epochs: t.epochs, chapters: t.chapters, seed: t.seed };
+    const replicas = spec.parallelism.replicasPerGroup;
+    if (replicas > 1 !== (replica !== undefined))
+      throw new Error(`a group of ${replicas} replicas needs a replica index and sync strategy`);
+    // The step is the global batch, as DDP's: every replica's rows of it together.
+    this.shape = { rows: data.count, batchSize: t.batchSize * replicas, epochs: t.epochs, chapters: t.chapters, seed: t.seed };
     this.order = new DataOrder(this.shape);
     this.negatives = new GroupNegatives(spec, plan, data, this.head !== undefined);
     this.packing = {
@@ -102,6 +114,7 @@ export class GroupTrainer {
       fromLayer: spec.model.classifier.fromLayer,
       classes: data.classes,
     };
+    this.updates = new GroupUpdates(replica?.sync, stepsPerEpoch(this.shape), this.own, this.head);
   }
 
   private get objective(): 'ff' | 'localSoftmax' {
@@ -128,6 +141,7 @@ export class GroupTrainer {
       const blocks = io.feed ? await io.feed(globalStep, rows) : staged!.upstream && stagedBlocks(staged!, rows);
       const negatives = staged && Uint8Array.from(rows, (r) => staged.negatives[staged.slotOf[r]!]!);
       const { outgoing, ...tensors } = await this.trainStep({ rows, blocks, negatives }, lr, io.sink?.layout);
+      await this.updates.finishStep(globalStep);
       if (outgoing) await io.sink!.send(globalStep, outgoing);
       return tensors;
     };
@@ -140,7 +154,11 @@ export class GroupTrainer {
 
   private stepsOf(chapter: number): Int32Array[] {
     const { start, end } = chapterSteps(this.shape, chapter);
-    return Array.from({ length: end - start }, (_, k) => Int32Array.from(this.order.rowsOfStep(start + k)));
+    const b = this.spec.training.batchSize;
+    const lane = this.replica?.index ?? 0;
+    return Array.from({ length: end - start }, (_, k) =>
+      Int32Array.from(this.order.rowsOfStep(start + k).subarray(lane * b, (lane + 1) * b)),
+    );
   }
 
   /**
@@ -244,6 +262,7 @@ export class GroupTrainer {
         ...(this.objective === 'ff' ? { goodnessNeg: await mean((w) => w.goodNeg, j) } : {}),
       })),
     );
+    if (layers[0]) this.updates.recordLoss(layers[0].loss, window.length);
     for (const w of window) if (w.logits) await this.negatives.record(w.rows, w.logits);
     for (const w of window) tf.dispose([...w.losses, ...w.goodPos, ...w.goodNeg, ...(w.logits ? [w.logits] : [])]);
     const samples = window.reduce((n, w) => n + w.rows.length, 0);

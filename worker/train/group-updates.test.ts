@@ -1,0 +1,126 @@
+// Data parallelism inside a group: R replicas of batch b that average their updates learn
+// what one replica of batch R·b learns, and stay equal to each other.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultSpec } from '../../api/v1alpha1/index.js';
+import type { Dataset } from '../data/mnist.js';
+import type { SyncStrategy } from '../sync/strategy.js';
+import { GroupTrainer } from './group-trainer.js';
+import { groupPlan } from './group-plan.js';
+import { useTinyTrainingSet } from './testing.js';
+
+/** R replicas in one process: each step's vectors averaged once every replica has given its own. */
+function inMemoryMean(replicas: number): SyncStrategy[] {
+  const rounds = new Map<number, { given: Float32Array[]; done: ((v: Float32Array) => void)[] }>();
+  const gradients = (step: number, values: Float32Array): Promise<Float32Array> =>
+    new Promise((resolve) => {
+      const round = rounds.get(step) ?? { given: [], done: [] };
+      rounds.set(step, round);
+      round.given.push(values);
+      round.done.push(resolve);
+      if (round.given.length < replicas) return;
+      rounds.delete(step);
+      const mean = values.map((_, i) => round.given.reduce((sum, v) => sum + v[i]!, 0) / replicas);
+      for (const done of round.done) done(Float32Array.from(mean));
+    });
+  return Array.from({ length: replicas }, () => ({
+    name: 'allreduce' as const,
+    gradients,
+    afterStep: async () => undefined,
+    endEpoch: async () => undefined,
+  }));
+}
+
+type Optimizer = { name: 'adam' | 'sgd'; learningRate: number; epsilon?: number };
+// Adam's default ε = 1e-8 turns float32 rounding in a near-zero gradient (the two half
+// batches sum in another order) into a step of ±lr: with ε = 1e-8 two exact averages still
+// end 2e-3 apart (relative, Frobenius) after this chapter; ε = 1e-5 keeps Adam's division
+// from amplifying rounding, so what is compared is the averaging itself.
+const OPTIMIZERS: Optimizer[] = [
+  { name: 'sgd', learningRate: 0.05 },
+  { name: 'adam', learningRate: 0.003, epsilon: 1e-5 },
+];
+
+interface Run {
+  objective: 'ff' | 'localSoftmax';
+  replicas: number;
+  batch: number;
+  peerWeight: number;
+  optimizer?: Optimizer;
+}
+
+function spec({ objective, replicas, batch, peerWeight, optimizer = OPTIMIZERS[1]! }: Run) {
+  return defaultSpec({
+    model: {
+      layers: [32, 32],
+      objective,
+      negatives: { strategy: 'fixed' },
+      peerNormalization: { weight: peerWeight },
+      classifier: { name: 'softmax', fromLayer: 0 },
+    },
+    training: { epochs: 1, chapters: 1, batchSize: batch, optimizer },
+    parallelism: { workers: 1, replicasPerGroup: replicas },
+  });
+}
+
+const NAMES = ['layer0/w', 'layer0/b', 'layer1/w', 'layer1/running', 'head/w', 'head/b'];
+
+async function weights(trainer: GroupTrainer): Promise<Map<string, Float32Array>> {
+  const tensors = await trainer.checkpointTensors();
+  return new Map(NAMES.map((n) => [n, tensors.find((t) => t.name === n)!.values]));
+}
+
+/** max |a − b| / max |b| over the tensor. */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12);
+  return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0) / scale;
+}
+
+void describe('replicas of a group under allreduce', () => {
+  let data: Dataset;
+  useTinyTrainingSet((loaded) => (data = loaded));
+
+  async function trainedReplicas(run: Run) {
+    const { replicas } = run;
+    const s = spec(run);
+    const syncs = inMemoryMean(replicas);
+    const trainers = syncs.map((sync, index) => new GroupTrainer(s, groupPlan(s, 0), data, replicas > 1 ? { index, sync } : undefined));
+    await Promise.all(trainers.map((t) => t.trainChapter(0, () => undefined)));
+    return Promise.all(trainers.map(weights));
+  }
+
+  for (const objective of ['ff', 'localSoftmax'] as const)
+    for (const optimizer of OPTIMIZERS)
+      void it(`${objective}, ${optimizer.name}: 2 replicas of batch 25 end a chapter with the weights of 1 replica of batch 50, and equal to each other`, async () => {
+        const [single] = await trainedReplicas({ objective, replicas: 1, batch: 50, peerWeight: 0, optimizer });
+        const [a, b] = await trainedReplicas({ objective, replicas: 2, batch: 25, peerWeight: 0, optimizer });
+        for (const name of NAMES) {
+          assert.deepEqual(a!.get(name), b!.get(name), `${name}: the replicas differ`);
+          const error = relativeError(a!.get(name)!, single!.get(name)!);
+          assert.ok(error < 1e-5, `${name}: relative error ${error}`);
+        }
+      });
+
+  void it('with peer normalisation each replica pulls from its own rows: close to, not exactly, the big batch, and the replicas stay equal', async () => {
+    const [single] = await trainedReplicas({ objective: 'ff', replicas: 1, batch: 50, peerWeight: 0.03 });
+    const [a, b] = await trainedReplicas({ objective: 'ff', replicas: 2, batch: 25, peerWeight: 0.03 });
+    for (const name of NAMES) assert.deepEqual(a!.get(name), b!.get(name), `${name}: the replicas differ`);
+    const error = relativeError(a!.get('layer0/w')!, single!.get('layer0/w')!);
+    assert.ok(error < 0.05, `layer0/w: relative error ${error}`);
+  });
+
+  void it('a replica that does not average its updates drifts from the big batch', async () => {
+    const s = spec({ objective: 'ff', replicas: 2, batch: 25, peerWeight: 0 });
+    const alone: SyncStrategy = {
+      name: 'allreduce',
+      gradients: async (_, g) => g,
+      afterStep: async () => undefined,
+      endEpoch: async () => undefined,
+    };
+    const trainer = new GroupTrainer(s, groupPlan(s, 0), data, { index: 0, sync: alone });
+    await trainer.trainChapter(0, () => undefined);
+    const [single] = await trainedReplicas({ objective: 'ff', replicas: 1, batch: 50, peerWeight: 0 });
+    const error = relativeError((await weights(trainer)).get('layer0/w')!, single!.get('layer0/w')!);
+    assert.ok(error > 1e-3, `layer0/w: relative error ${error}`);
+  });
+});

@@ -1,0 +1,106 @@
+// When a group's optimizer steps happen. The group holds every update of a step
+// (held-updates.ts) until the step has also produced its readout and downstream activities,
+// so those see the layers as the step found them, not half updated. A single replica then
+// applies them; the replicas of a data-parallel group first hand them to the sync strategy
+// as one flat vector and apply what comes back. Peer normalisation's running means travel in
+// the same vector, so the replicas' means stay equal too (each replica's pull within a step
+// still comes from its own rows, as BatchNorm's statistics do under DDP without SyncBatchNorm).
+import * as tf from '@tensorflow/tfjs-core';
+import type { FFLayer } from '../ff/ff-layer.js';
+import type { UpdateRoute } from '../ff/held-updates.js';
+import type { SoftmaxHead } from '../ff/softmax-head.js';
+import type { GroupParameters, SyncStrategy } from '../sync/strategy.js';
+
+/** Reads tensors into one vector, in order. */
+async function flatten(tensors: tf.Tensor[]): Promise<Float32Array> {
+  const out = new Float32Array(tensors.reduce((n, t) => n + t.size, 0));
+  let offset = 0;
+  for (const t of tensors) {
+    out.set((await t.data()) as Float32Array, offset);
+    offset += t.size;
+  }
+  return out;
+}
+
+/** Slices `values` back into tensors of the given shapes, in order, and hands each on. */
+function unflatten(values: Float32Array, shapes: number[][], use: (k: number, t: tf.Tensor) => void): void {
+  let offset = 0;
+  tf.tidy(() =>
+    shapes.forEach((shape, k) => {
+      const size = shape.reduce((n, d) => n * d, 1);
+      use(k, tf.tensor(values.subarray(offset, offset + size), shape));
+      offset += size;
+    }),
+  );
+  if (offset !== values.length) throw new Error(`sync returned ${values.length} values, the group holds ${offset}`);
+}
+
+export class GroupUpdates {
+  // The loss of the report windows that ended within the epoch: a window that straddles its
+  // end counts in the next one, which a per-epoch plateau check does not notice.
+  private epochLoss = { sum: 0, steps: 0, last: 0 };
+
+  /** strategy: how the replicas agree; absent for a group of one replica. */
+  constructor(
+    private readonly strategy: SyncStrategy | undefined,
+    private readonly stepsPerEpoch: number,
+    private readonly own: FFLayer[],
+    private readonly head: SoftmaxHead | undefined,
+  ) {
+    for (const route of this.routes()) route.hold();
+  }
+
+  private routes(): UpdateRoute[] {
+    return [...this.own.map((l) => l.updates), ...(this.head ? [this.head.updates] : [])];
+  }
+
+  /** Every parameter and running mean of the group, in the order the strategy sees them. */
+  private variables(): tf.Variable[] {
+    return [...this.own.flatMap((l) => [l.w.value, l.b.value, l.running]), ...(this.head ? [this.head.w.value, this.head.b.value] : [])];
+  }
+
+  /** The window's mean training loss (first own layer), for the strategy's per-epoch decisions. */
+  recordLoss(meanLoss: number, steps: number): void {
+    this.epochLoss = { sum: this.epochLoss.sum + meanLoss * steps, steps: this.epochLoss.steps + steps, last: meanLoss };
+  }
+
+  /** After the updates of global step `step` were made (and held): agree on them with the other replicas, if any, and apply them. */
+  async finishStep(step: number): Promise<void> {
+    const held = this.routes().flatMap((r) => r.takeHeld());
+    if (this.strategy === undefined) {
+      tf.tidy(() => held.forEach((h) => h.apply(h.param, h.grad, h.lr, h.step, h.cfg)));
+      tf.dispose(held.map((h) => h.grad));
+      return;
+    }
+    const running = this.own.map((l) => l.running);
+    const shapes = [...held.map((h) => h.grad.shape), ...running.map((r) => r.shape)];
+    const local = await flatten([...held.map((h) => h.grad), ...running]);
+    tf.dispose(held.map((h) => h.grad));
+    const strategy = this.strategy;
+    const agreed = await strategy.gradients(step, local);
+    unflatten(agreed, shapes, (k, t) => {
+      const h = held[k];
+      if (h) h.apply(h.param, t, h.lr, h.step, h.cfg);
+      else running[k - held.length]!.assign(t);
+    });
+    await strategy.afterStep(step, this.parameters());
+    if ((step + 1) % this.stepsPerEpoch === 0) {
+      const { sum, steps, last } = this.epochLoss;
+      this.epochLoss = { sum: 0, steps: 0, last };
+      await strategy.endEpoch((step + 1) / this.stepsPerEpoch - 1, steps > 0 ? sum / steps : last);
+    }
+  }
+
+  private parameters(): GroupParameters {
+    const variables = this.variables();
+    return {
+      read: () => flatten(variables),
+      write: (values) =>
+        unflatten(
+          values,
+          variables.map((v) => v.shape),
+          (k, t) => variables[k]!.assign(t),
+        ),
+    };
+  }
+}
