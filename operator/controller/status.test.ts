@@ -146,6 +146,23 @@ void describe('computeStatus', () => {
     assert.equal(got.completionTime, now.toISOString());
   });
 
+  void it('with replicas, reads testAccuracy from replica 0 of the last group, which writes the model', () => {
+    const replicated = makeJob('j', 'ns').workers(2).replicas(2).obj();
+    const cases = [
+      {
+        name: 'replica 1 listed first still loses to replica 0',
+        pods: [makePod('j', 1, 1).succeeded('{"testAccuracy":0.95}').obj(), makePod('j', 1, 0).succeeded('{"testAccuracy":0.97}').obj()],
+        want: 0.97,
+      },
+      {
+        name: "replica 1's figure while replica 0 has none",
+        pods: [makePod('j', 1, 0).running().obj(), makePod('j', 1, 1).succeeded('{"testAccuracy":0.95}').obj()],
+        want: 0.95,
+      },
+    ];
+    for (const c of cases) assert.equal(computeStatus(replicated, { ...base, pods: c.pods }).testAccuracy, c.want, c.name);
+  });
+
   void it('on a ring, reads testAccuracy from the worker of the last chapter', () => {
     const ring = makeJob('j', 'ns').workers(2).obj();
     ring.spec.parallelism.schedule = 'rotating';

@@ -6,7 +6,7 @@ import { finalGroup, groupLayers, type ForwardForwardJob, type ForwardForwardJob
 import { isTrue, setCondition, type Condition, type ConditionUpdate } from './conditions.js';
 import { slots } from './desired.js';
 import type { Failure } from './failure-policy.js';
-import { groupOf, isDeleting, isReady, phase, terminated } from './pods.js';
+import { groupOf, isDeleting, isReady, phase, replicaOf, terminated } from './pods.js';
 import { jobProgress, type WorkerReport } from './progress.js';
 import type { ProgressMark } from './progress-deadline.js';
 
@@ -95,10 +95,15 @@ function groupReady(pods: readonly V1Pod[], replicas: number): boolean {
   return pods.length === replicas && pods.every((p) => isReady(p) || phase(p) === 'Succeeded');
 }
 
-/** testAccuracy reads the termination message of the worker that wrote the model: {"testAccuracy":0.97,...}. */
+/**
+ * testAccuracy reads the termination message of the worker that wrote the model:
+ * {"testAccuracy":0.97,...}. With replicas that is replica 0 of the final group; its
+ * siblings' figures (equal under allreduce, close under DASO) serve only while it has none.
+ */
 export function testAccuracy(job: ForwardForwardJob, pods: readonly V1Pod[]): number | undefined {
   const last = finalGroup(job.spec);
-  for (const pod of pods.filter((p) => groupOf(p) === last)) {
+  const finals = pods.filter((p) => groupOf(p) === last).sort((a, b) => replicaOf(a) - replicaOf(b));
+  for (const pod of finals) {
     try {
       const parsed = JSON.parse(terminated(pod)?.message ?? '') as { testAccuracy?: unknown };
       if (typeof parsed.testAccuracy === 'number' && parsed.testAccuracy >= 0 && parsed.testAccuracy <= 1) return parsed.testAccuracy;
