@@ -133,9 +133,9 @@ function updates(job: ForwardForwardJob, o: Observation, had: readonly Condition
   if (o.suspended) out.push({ type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'runPolicy.suspend is true' });
   else if (has('Suspended')) out.push({ type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'runPolicy.suspend is false' });
   if (o.restarting)
-    out.push({ type: 'Restarting', status: 'True', reason: 'WorkerRestarting', message: 'a failed layer group is being restarted' });
+    out.push({ type: 'Restarting', status: 'True', reason: 'WorkerRestarting', message: 'a failed worker pod is being restarted' });
   else if (has('Restarting'))
-    out.push({ type: 'Restarting', status: 'False', reason: 'WorkersHealthy', message: 'no group is restarting' });
+    out.push({ type: 'Restarting', status: 'False', reason: 'WorkersHealthy', message: 'no worker pod is restarting' });
   return [...out, ...progress(job, o, has)];
 }
 
