@@ -31,7 +31,7 @@ void describe('startObservabilityServer', () => {
     const res = await fetch(`${base}/metrics`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-    assert.match(await res.text(), /^ffjob_worker_chapter\{job_name="mnist",group="0"\} 4$/m);
+    assert.match(await res.text(), /^ffjob_worker_chapter\{job_name="mnist",group="0",replica="0"\} 4$/m);
   });
 
   void it('answers /healthz with 200 while alive', async () => {

@@ -17,6 +17,12 @@ async function exercised(): Promise<string> {
   m.setTestAccuracy(0.9812);
   m.recordCheckpoint(0.2);
   m.recordResume();
+  m.recordSync('daso', 0.03);
+  m.recordSync('daso', 0.2);
+  m.recordSyncBytes('daso', 'node', 4000);
+  m.recordSyncBytes('daso', 'global', 1000);
+  m.recordSyncBytes('daso', 'node', 4000);
+  m.setDaso({ globalSkip: 4, batchesToWait: 1, staleness: 3 });
   return m.text();
 }
 
@@ -37,7 +43,7 @@ function typeLines(text: string): Array<{ name: string; type: string }> {
 void describe('WorkerMetrics', () => {
   void it('reports what the training loop records, labelled by job_name, group and layer', async () => {
     const text = await exercised();
-    const id = { job_name: 'mnist', group: '1' };
+    const id = { job_name: 'mnist', group: '1', replica: '0' };
     const expected: Array<[string, Record<string, string>, number]> = [
       ['ffjob_layer_loss', { ...id, layer: '2' }, 0.5],
       ['ffjob_layer_goodness', { ...id, layer: '2', data: 'positive' }, 1.75],
@@ -60,6 +66,14 @@ void describe('WorkerMetrics', () => {
       ['ffjob_checkpoint_writes_total', id, 1],
       ['ffjob_checkpoint_duration_seconds_count', id, 1],
       ['ffjob_worker_resumes_total', id, 1],
+      ['ffjob_sync_seconds_bucket', { ...id, strategy: 'daso', le: '0.05' }, 1],
+      ['ffjob_sync_seconds_bucket', { ...id, strategy: 'daso', le: '0.25' }, 2],
+      ['ffjob_sync_seconds_count', { ...id, strategy: 'daso' }, 2],
+      ['ffjob_sync_bytes_total', { ...id, strategy: 'daso', scope: 'node' }, 8000],
+      ['ffjob_sync_bytes_total', { ...id, strategy: 'daso', scope: 'global' }, 1000],
+      ['ffjob_daso_global_skip', id, 4],
+      ['ffjob_daso_batches_to_wait', id, 1],
+      ['ffjob_daso_staleness_steps', id, 3],
     ];
     for (const [name, labels, value] of expected) {
       assert.equal(sample(text, name, labels), value, `${name}${JSON.stringify(labels)}`);
@@ -83,6 +97,16 @@ void describe('WorkerMetrics', () => {
   void it("passes promtool check metrics (Debian's prometheus package, installed when missing)", async () => {
     const { status, output } = promtoolCheck(await exercised());
     assert.equal(status, 0, output);
+  });
+
+  void it('labels a replica by its rank; a worker that never ran DASO exports no DASO schedule', async () => {
+    const m = new WorkerMetrics({ job: 'j', group: 2, replica: 3 });
+    m.recordSync('allreduce', 0.01);
+    const text = await m.text();
+    assert.equal(sample(text, 'ffjob_sync_seconds_count', { job_name: 'j', group: '2', replica: '3', strategy: 'allreduce' }), 1);
+    for (const name of ['ffjob_daso_global_skip', 'ffjob_daso_batches_to_wait', 'ffjob_daso_staleness_steps']) {
+      assert.doesNotMatch(text, new RegExp(`^${name}[{ ]`, 'm'), name);
+    }
   });
 
   void it('refuses a percentage where a ratio is expected', () => {

@@ -9,6 +9,27 @@ export interface WorkerIdentity {
   job: string;
   /** group is the index of the layer group this worker trains. */
   group: number;
+  /** replica is this worker's rank inside its group (replicasPerGroup); 0 when absent. */
+  replica?: number;
+}
+
+/** SyncStrategyName is spec.parallelism.sync.strategy: how a group's replicas stay in step. */
+export type SyncStrategyName = 'allreduce' | 'daso';
+
+/**
+ * SyncScope is which replicas a sync's bytes went to: the whole group (allreduce), the
+ * replicas of this DASO node, or the other DASO nodes (the traffic between machines).
+ */
+export type SyncScope = 'group' | 'node' | 'global';
+
+/** DasoState is DASO's schedule as it stands after a step. */
+export interface DasoState {
+  /** globalSkip is how many steps pass between two global synchronisations now. */
+  globalSkip: number;
+  /** batchesToWait is S, how many steps a global synchronisation travels before it is merged. */
+  batchesToWait: number;
+  /** staleness is how many steps ago this replica's parameters last took in a global average. */
+  staleness: number;
 }
 
 /** BatchStats are one layer's per-batch FF scalars. */
@@ -136,6 +157,34 @@ export class WorkerMetrics implements MetricsSource {
     help: "Chapter after which the last group's row scores were taken for this chapter's negatives (a pipeline's first group; -1: its own layers' scores).",
     registers: [this.#registry],
   });
+  readonly #syncSeconds = new Histogram({
+    name: 'ffjob_sync_seconds',
+    help: "Seconds one step waited for its replicas' synchronisation, by sync strategy=allreduce|daso.",
+    labelNames: ['strategy'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [this.#registry],
+  });
+  readonly #syncBytes = new Counter({
+    name: 'ffjob_sync_bytes_total',
+    help: 'Bytes this replica sent to synchronise with others, by strategy and scope=group|node|global (global: between DASO nodes).',
+    labelNames: ['strategy', 'scope'] as const,
+    registers: [this.#registry],
+  });
+  readonly #dasoGlobalSkip = new Gauge({
+    name: 'ffjob_daso_global_skip',
+    help: 'DASO: steps between two global synchronisations, as the schedule stands now.',
+    registers: [this.#registry],
+  });
+  readonly #dasoBatchesToWait = new Gauge({
+    name: 'ffjob_daso_batches_to_wait',
+    help: 'DASO: steps a global synchronisation travels before it is merged (S; 0 is blocking).',
+    registers: [this.#registry],
+  });
+  readonly #dasoStaleness = new Gauge({
+    name: 'ffjob_daso_staleness_steps',
+    help: "DASO: steps since this replica's parameters last took in a global average.",
+    registers: [this.#registry],
+  });
   readonly #resumes = new Counter({
     name: 'ffjob_worker_resumes_total',
     help: 'Times this worker resumed from a checkpoint instead of starting fresh.',
@@ -145,10 +194,12 @@ export class WorkerMetrics implements MetricsSource {
   constructor(identity: WorkerIdentity) {
     // job_name, not job: Prometheus sets `job` to the scrape job and would rename ours
     // to exported_job.
-    this.#registry.setDefaultLabels({ job_name: identity.job, group: String(identity.group) });
+    this.#registry.setDefaultLabels({ job_name: identity.job, group: String(identity.group), replica: String(identity.replica ?? 0) });
     collectProcessMetrics(this.#registry, 'ffjob_');
     // Series exist from the first scrape, so the first transfer is an increase that rate()
     // sees rather than the moment a series appears.
+    // A worker that does not run DASO has no schedule: no sample rather than a 0 that reads as one.
+    for (const gauge of [this.#dasoGlobalSkip, this.#dasoBatchesToWait, this.#dasoStaleness]) gauge.remove();
     for (const direction of ['sent', 'received'] as const) {
       this.#activationBatches.inc({ direction }, 0);
       this.#activationBytes.inc({ direction }, 0);
@@ -219,5 +270,21 @@ export class WorkerMetrics implements MetricsSource {
 
   recordResume(): void {
     this.#resumes.inc();
+  }
+
+  /** recordSync observes how long one step waited for its sync under `strategy`. */
+  recordSync(strategy: SyncStrategyName, seconds: number): void {
+    this.#syncSeconds.observe({ strategy }, seconds);
+  }
+
+  /** recordSyncBytes counts bytes sent to the replicas of `scope` for a sync under `strategy`. */
+  recordSyncBytes(strategy: SyncStrategyName, scope: SyncScope, bytes: number): void {
+    this.#syncBytes.inc({ strategy, scope }, bytes);
+  }
+
+  setDaso(state: DasoState): void {
+    this.#dasoGlobalSkip.set(state.globalSkip);
+    this.#dasoBatchesToWait.set(state.batchesToWait);
+    this.#dasoStaleness.set(state.staleness);
   }
 }

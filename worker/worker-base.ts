@@ -71,7 +71,7 @@ export abstract class WorkerBase {
   ) {
     // parseJobYaml has checked that metadata.name is present.
     this.name = job.metadata.name ?? '';
-    this.metrics = new WorkerMetrics({ job: this.name, group: args.group });
+    this.metrics = new WorkerMetrics({ job: this.name, group: args.group, replica: args.replica });
   }
 
   abstract run(): Promise<void>;

@@ -24,6 +24,18 @@ const Condition = Type.Object(
   { description: 'conditions is one condition.' },
 );
 
+const Replica = Type.Object(
+  {
+    index: Type.Integer({ minimum: 0, description: 'index is the replica number inside its group (its lane).' }),
+    pod: Type.String({ description: "pod is the replica's worker pod." }),
+    phase: Type.String({ description: "phase is the replica's pod phase: Pending, Running, Succeeded, Failed." }),
+    ready: Type.Boolean({ description: "ready is the pod's Ready condition." }),
+    restarts: Type.Integer({ minimum: 0, description: 'restarts is how many times the operator restarted this replica.' }),
+    chapter: Type.Optional(Type.Integer({ minimum: 0, description: 'chapter is the number of chapters this replica has finished.' })),
+  },
+  { description: 'replicas is one data-parallel replica of the group.' },
+);
+
 const Group = Type.Object(
   {
     index: Type.Integer({ minimum: 0, description: 'index is the group number, input side first.' }),
@@ -37,6 +49,15 @@ const Group = Type.Object(
     loss: Type.Optional(Type.Number({ description: "loss is the mean FF loss over the group's layers in the last chapter." })),
     goodnessPositive: Type.Optional(Type.Number({ description: 'goodnessPositive is the mean goodness of positive rows.' })),
     goodnessNegative: Type.Optional(Type.Number({ description: 'goodnessNegative is the mean goodness of negative rows.' })),
+    restarts: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: "restarts is how many times the operator restarted the group's pods, all replicas together.",
+      }),
+    ),
+    replicas: Type.Optional(
+      Type.Array(Replica, { description: 'replicas is the state of each replica, when replicasPerGroup is above 1.' }),
+    ),
   },
   { description: "groups is one layer group's progress.", 'x-kubernetes-preserve-unknown-fields': true },
 );

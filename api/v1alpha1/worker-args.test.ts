@@ -83,14 +83,30 @@ void describe('worker command line', () => {
 
   void it('parseWorkerArgs refuses a bad replica or peer list, naming the flag', () => {
     const cases = [
-      { name: 'negative replica', extra: ['--replica=-1', '--replica-peers', 'a:1,b:2'], want: /--replica must be a non-negative integer, got "-1"$/ },
+      {
+        name: 'negative replica',
+        extra: ['--replica=-1', '--replica-peers', 'a:1,b:2'],
+        want: /--replica must be a non-negative integer, got "-1"$/,
+      },
       { name: 'fractional replica', extra: ['--replica', '0.5'], want: /--replica must be a non-negative integer, got "0.5"$/ },
       { name: 'empty replica', extra: ['--replica', ''], want: /--replica must be a non-negative integer, got ""$/ },
-      { name: 'replica past 0 without peers', extra: ['--replica', '1'], want: /--replica 1 needs --replica-peers listing at least 2 replicas, got 0$/ },
-      { name: 'replica outside its peer list', extra: ['--replica', '2', '--replica-peers', 'a:1,b:2'], want: /--replica 2 needs --replica-peers listing at least 3 replicas, got 2$/ },
+      {
+        name: 'replica past 0 without peers',
+        extra: ['--replica', '1'],
+        want: /--replica 1 needs --replica-peers listing at least 2 replicas, got 0$/,
+      },
+      {
+        name: 'replica outside its peer list',
+        extra: ['--replica', '2', '--replica-peers', 'a:1,b:2'],
+        want: /--replica 2 needs --replica-peers listing at least 3 replicas, got 2$/,
+      },
       { name: 'a peer without a port', extra: ['--replica-peers', 'a:1,b'], want: /--replica-peers must be HOST:PORT, got "b"$/ },
       { name: 'an empty member', extra: ['--replica-peers', 'a:1,,b:2'], want: /--replica-peers must be HOST:PORT, got ""$/ },
-      { name: 'a ring of one', extra: ['--replica-peers', 'a:1'], want: /--replica-peers must list every replica of the group \(at least 2\), got "a:1"$/ },
+      {
+        name: 'a ring of one',
+        extra: ['--replica-peers', 'a:1'],
+        want: /--replica-peers must list every replica of the group \(at least 2\), got "a:1"$/,
+      },
     ];
     for (const c of cases) assert.throws(() => parseWorkerArgs([...required, ...c.extra]), c.want, c.name);
   });

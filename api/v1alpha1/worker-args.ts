@@ -123,7 +123,8 @@ function requireFlag(values: Record<string, string | undefined>, flag: string): 
  */
 function parseReplica(value: string, peers: string | undefined): { replica: number; replicaPeers: string[] } {
   const replica = Number(value);
-  if (value === '' || !Number.isInteger(replica) || replica < 0) throw new Error(`--replica must be a non-negative integer, got "${value}"`);
+  if (value === '' || !Number.isInteger(replica) || replica < 0)
+    throw new Error(`--replica must be a non-negative integer, got "${value}"`);
   const replicaPeers = peers === undefined ? [] : peers.split(',');
   for (const peer of replicaPeers) parseHostPort(peer, '--replica-peers');
   if (peers !== undefined && replicaPeers.length < 2) {

@@ -75,6 +75,49 @@ void describe('desired objects', () => {
     assert.equal(layers, groupLayers(job.spec)[0]!.join(','));
   });
 
+  void it('desiredPod: replica r streams to replica r of the groups around it and syncs with its whole group, by DNS', () => {
+    const job = makeJob('j', 'ns').workers(3).replicas(2).obj();
+    const dns = (group: number, replica: number): string => `j-g${group}-r${replica}.j.ns.svc:7070`;
+    const cases = [
+      {
+        name: 'group 0 replica 0',
+        pod: 'j-g0-r0',
+        wantReplica: '0',
+        wantUp: undefined,
+        wantDown: dns(1, 0),
+        wantPeers: [dns(0, 0), dns(0, 1)],
+      },
+      {
+        name: 'group 1 replica 1',
+        pod: 'j-g1-r1',
+        wantReplica: '1',
+        wantUp: dns(0, 1),
+        wantDown: dns(2, 1),
+        wantPeers: [dns(1, 0), dns(1, 1)],
+      },
+      {
+        name: 'group 2 replica 0',
+        pod: 'j-g2-r0',
+        wantReplica: '0',
+        wantUp: dns(1, 0),
+        wantDown: undefined,
+        wantPeers: [dns(2, 0), dns(2, 1)],
+      },
+    ];
+    for (const c of cases) {
+      const slot = slots(job).find((s) => s.name === c.pod)!;
+      const pod = desiredPod(job, slot, 0);
+      const args = pod.spec!.containers[0]!.args!;
+      const flag = (f: string): string | undefined => (args.includes(f) ? args[args.indexOf(f) + 1] : undefined);
+      assert.equal(flag('--replica'), c.wantReplica, c.name);
+      assert.equal(flag('--upstream'), c.wantUp, c.name);
+      assert.equal(flag('--downstream'), c.wantDown, c.name);
+      assert.deepEqual(flag('--replica-peers')?.split(','), c.wantPeers, c.name);
+      assert.equal(pod.metadata?.labels?.[REPLICA_LABEL], c.wantReplica, c.name);
+      assert.equal(pod.spec?.hostname, c.pod, `${c.name}: the DNS name the peers dial`);
+    }
+  });
+
   void it('desiredPod: FFJOB_LAYERS and status.groups follow the input width, as the workers split the layers', () => {
     const cases = [
       { name: 'mnist, 784 wide', dataset: {}, want: [[0, 1], [2]] },

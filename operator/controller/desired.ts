@@ -28,6 +28,7 @@ import {
   secretName,
   serviceName,
 } from './labels.js';
+import { dasoPlacement } from './daso-placement.js';
 import { mergeTemplate } from './template.js';
 
 /** CONFIG_DIR is where the job YAML (job.yaml) and the token (token/token) are mounted. */
@@ -262,12 +263,19 @@ function volumes(job: ForwardForwardJob): V1Volume[] {
 /** desiredPod is the worker pod of one slot; `attempt` is the slot's restart count so far. */
 export function desiredPod(job: ForwardForwardJob, slot: Slot, attempt: number): V1Pod {
   const { schedulerName, priorityClassName } = job.spec.runPolicy;
-  const labels = { [GROUP_LABEL]: String(slot.group), [REPLICA_LABEL]: String(slot.replica), [ATTEMPT_LABEL]: String(attempt) };
+  const placement = dasoPlacement(job, slot);
+  const labels = {
+    [GROUP_LABEL]: String(slot.group),
+    [REPLICA_LABEL]: String(slot.replica),
+    [ATTEMPT_LABEL]: String(attempt),
+    ...placement.labels,
+  };
   const pod: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: meta(job, slot.name, labels),
     spec: {
+      ...(placement.affinity ? { affinity: placement.affinity } : {}),
       hostname: slot.name,
       subdomain: serviceName(jobName(job)),
       // The operator counts and paces restarts itself (failure-policy.ts).

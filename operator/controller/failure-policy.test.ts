@@ -61,6 +61,19 @@ void describe('evaluateFailures', () => {
       want: { restarts: { 'j-g1-r0': 1 }, deleteNow: ['j-g1-r0'], waiting: [], fail: undefined },
     },
     {
+      name: 'a failed replica is restarted alone: the other replica of its group and the other lane keep running',
+      job: makeJob('j', 'ns').workers(2).replicas(2).runPolicy({ backoffLimit: 3 }).obj(),
+      pods: [
+        makePod('j', 0, 0).running().obj(),
+        makePod('j', 0, 1).running().obj(),
+        makePod('j', 1, 0).running().obj(),
+        makePod('j', 1, 1).failed(137, t(0), 'OOMKilled').obj(),
+      ],
+      stored: { 'j-g1-r1': 1 },
+      now: t(10),
+      want: { restarts: { 'j-g1-r1': 1 }, deleteNow: ['j-g1-r1'], waiting: [], fail: undefined },
+    },
+    {
       name: 'with restartScope Job, a counted failure past its back-off restarts every running group',
       job: makeJob('j', 'ns').workers(3).runPolicy({ backoffLimit: 3, restartScope: 'Job' }).obj(),
       pods: [makePod('j', 0).running().obj(), makePod('j', 1).failed(1, t(0)).obj(), makePod('j', 2).running().obj()],

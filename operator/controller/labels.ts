@@ -9,6 +9,12 @@ export const JOB_NAME_LABEL = `${GROUP}/job-name`;
 export const GROUP_LABEL = `${GROUP}/group`;
 /** REPLICA_LABEL is a pod's replica index inside its group. */
 export const REPLICA_LABEL = `${GROUP}/replica`;
+/**
+ * DASO_NODE_LABEL is, under sync strategy daso, the DASO node a pod belongs to inside its
+ * group: replica r is in node ⌊r / replicasPerNode⌋. Pods of one job, group and node are
+ * placed on one Kubernetes node (daso-placement.ts).
+ */
+export const DASO_NODE_LABEL = `${GROUP}/daso-node`;
 /** ATTEMPT_LABEL is how many times this pod's slot was restarted before it was created. */
 export const ATTEMPT_LABEL = `${GROUP}/attempt`;
 /** FIELD_MANAGER names the operator in managedFields; every write uses it. */

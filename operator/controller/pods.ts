@@ -1,7 +1,7 @@
 // Reading observed pods: phase, readiness, the worker container's end state. Everything
 // the policies know about a pod comes through these helpers.
 import type { V1ContainerStateTerminated, V1Pod } from '@kubernetes/client-node';
-import { ATTEMPT_LABEL, CONTAINER_NAME, GROUP_LABEL } from './labels.js';
+import { ATTEMPT_LABEL, CONTAINER_NAME, GROUP_LABEL, REPLICA_LABEL } from './labels.js';
 
 /** isDeleting says the pod is on its way out and should be treated as gone. */
 export function isDeleting(pod: V1Pod): boolean {
@@ -27,6 +27,12 @@ export function isReady(pod: V1Pod): boolean {
 export function groupOf(pod: V1Pod): number {
   const g = Number(pod.metadata?.labels?.[GROUP_LABEL]);
   return Number.isInteger(g) ? g : -1;
+}
+
+/** replicaOf is the pod's replica label as a number, 0 when missing (a job without replicas). */
+export function replicaOf(pod: V1Pod): number {
+  const r = Number(pod.metadata?.labels?.[REPLICA_LABEL] ?? 0);
+  return Number.isInteger(r) && r >= 0 ? r : 0;
 }
 
 /** attemptOf is the pod's attempt label (0 when missing). */

@@ -235,12 +235,12 @@ export class Reconciler {
     return complete && !deleting;
   }
 
-  // A failed group is restarted alone: its pod is deleted here and recreated once it is gone.
+  // A failed pod (a group, or one replica of it) is restarted alone: deleted here, recreated once it is gone.
   private async restart(pass: Pass, names: readonly string[]): Promise<void> {
     for (const name of names) {
       if (!(await this.deletePod(pass, name))) continue;
       this.deps.onPodRestart?.();
-      pass.events.push({ type: 'Warning', reason: 'RestartingGroup', message: `Deleted failed pod ${name} to restart its layer group` });
+      pass.events.push({ type: 'Warning', reason: 'RestartingGroup', message: `Deleted failed pod ${name} to recreate it` });
     }
   }
 

@@ -71,6 +71,72 @@ void describe('computeStatus', () => {
     });
   }
 
+  void it('with replicas, each group lists its replicas: pod, phase, readiness, restarts and chapter', () => {
+    const replicated = makeJob('j', 'ns').workers(2).replicas(2).obj();
+    const pods = [
+      makePod('j', 0, 0).running().obj(),
+      makePod('j', 0, 1).running().obj(),
+      makePod('j', 1, 0).running(false).obj(),
+      makePod('j', 1, 1).failed().obj(),
+    ];
+    const reports = [
+      { group: 0, pod: 'j-g0-r0', chaptersDone: 3 },
+      { group: 0, pod: 'j-g0-r1', chaptersDone: 2 },
+      { group: 1, pod: 'j-g1-r0', chaptersDone: 1 },
+    ];
+    const got = computeStatus(replicated, { ...base, restarting: true, restarts: { 'j-g1-r1': 2 }, pods, reports });
+    const cases = [
+      {
+        name: 'both replicas of group 0 run; the group is as far as its slower one',
+        group: got.groups?.[0],
+        wantPhase: 'Running',
+        wantChapter: 2,
+        wantRestarts: 0,
+        wantReplicas: [
+          { index: 0, pod: 'j-g0-r0', phase: 'Running', ready: true, restarts: 0, chapter: 3 },
+          { index: 1, pod: 'j-g0-r1', phase: 'Running', ready: true, restarts: 0, chapter: 2 },
+        ],
+      },
+      {
+        name: 'group 1 shows which replica failed and how often it was restarted',
+        group: got.groups?.[1],
+        wantPhase: 'Failed',
+        wantChapter: 1,
+        wantRestarts: 2,
+        wantReplicas: [
+          { index: 0, pod: 'j-g1-r0', phase: 'Running', ready: false, restarts: 0, chapter: 1 },
+          { index: 1, pod: 'j-g1-r1', phase: 'Failed', ready: false, restarts: 2 },
+        ],
+      },
+    ];
+    for (const c of cases) {
+      assert.equal(c.group?.phase, c.wantPhase, c.name);
+      assert.equal(c.group?.chapter, c.wantChapter, c.name);
+      assert.equal(c.group?.restarts, c.wantRestarts, c.name);
+      assert.deepEqual(c.group?.replicas, c.wantReplicas, c.name);
+    }
+    assert.equal(got.groupsReady, '1/2');
+  });
+
+  void it("with replicas, a replica's chapter stays as last reported while its worker is not asked", () => {
+    const groups = [{ index: 0, replicas: [{ index: 1, pod: 'j-g0-r1', phase: 'Running', ready: true, restarts: 0, chapter: 5 }] }];
+    const replicated = makeJob('j', 'ns').workers(1).replicas(2).status({ groups }).obj();
+    const pods = [makePod('j', 0, 0).running().obj(), makePod('j', 0, 1).running().obj()];
+    const got = computeStatus(replicated, { ...base, pods });
+    assert.deepEqual(
+      got.groups?.[0]?.replicas?.map((r) => r.chapter),
+      [undefined, 5],
+    );
+  });
+
+  void it('one replica per group: no replica list', () => {
+    const got = computeStatus(job, { ...base, pods: [makePod('j', 0).running().obj(), makePod('j', 1).running().obj()] });
+    assert.deepEqual(
+      got.groups?.map((g) => g.replicas),
+      [undefined, undefined],
+    );
+  });
+
   void it('reads testAccuracy from the last group and sets completionTime', () => {
     const got = computeStatus(job, {
       ...base,
@@ -78,6 +144,23 @@ void describe('computeStatus', () => {
     });
     assert.equal(got.testAccuracy, 0.97);
     assert.equal(got.completionTime, now.toISOString());
+  });
+
+  void it('with replicas, reads testAccuracy from replica 0 of the last group, which writes the model', () => {
+    const replicated = makeJob('j', 'ns').workers(2).replicas(2).obj();
+    const cases = [
+      {
+        name: 'replica 1 listed first still loses to replica 0',
+        pods: [makePod('j', 1, 1).succeeded('{"testAccuracy":0.95}').obj(), makePod('j', 1, 0).succeeded('{"testAccuracy":0.97}').obj()],
+        want: 0.97,
+      },
+      {
+        name: "replica 1's figure while replica 0 has none",
+        pods: [makePod('j', 1, 0).running().obj(), makePod('j', 1, 1).succeeded('{"testAccuracy":0.95}').obj()],
+        want: 0.95,
+      },
+    ];
+    for (const c of cases) assert.equal(computeStatus(replicated, { ...base, pods: c.pods }).testAccuracy, c.want, c.name);
   });
 
   void it('on a ring, reads testAccuracy from the worker of the last chapter', () => {

@@ -6,7 +6,7 @@ import { finalGroup, groupLayers, type ForwardForwardJob, type ForwardForwardJob
 import { isTrue, setCondition, type Condition, type ConditionUpdate } from './conditions.js';
 import { slots } from './desired.js';
 import type { Failure } from './failure-policy.js';
-import { groupOf, isDeleting, isReady, phase, terminated } from './pods.js';
+import { groupOf, isDeleting, isReady, phase, replicaOf, terminated } from './pods.js';
 import { jobProgress, type WorkerReport } from './progress.js';
 import type { ProgressMark } from './progress-deadline.js';
 
@@ -31,6 +31,7 @@ export interface Observation {
 }
 
 type Group = NonNullable<ForwardForwardJobStatus['groups']>[number];
+type Replica = NonNullable<Group['replicas']>[number];
 
 function groupPhase(pods: readonly V1Pod[], replicas: number): string {
   const phases = pods.map(phase);
@@ -40,26 +41,69 @@ function groupPhase(pods: readonly V1Pod[], replicas: number): string {
   return 'Pending';
 }
 
+// A group's phase hides which of its replicas failed or lags; with replicas, each is listed.
+// A replica's chapter, like its group's, stays as last reported while its worker is not asked.
+function replicaStates(
+  job: ForwardForwardJob,
+  previous: Pick<Group, 'index' | 'replicas'>,
+  pods: readonly V1Pod[],
+  restarts: Record<string, number>,
+): Replica[] {
+  const byName = new Map(pods.filter((p) => !isDeleting(p)).map((p) => [p.metadata?.name, p]));
+  return slots(job)
+    .filter((s) => s.group === previous.index)
+    .map((s) => {
+      const pod = byName.get(s.name);
+      const chapter = previous.replicas?.find((r) => r.index === s.replica)?.chapter;
+      return {
+        index: s.replica,
+        pod: s.name,
+        phase: pod ? phase(pod) : 'Pending',
+        ready: pod ? isReady(pod) : false,
+        restarts: restarts[s.name] ?? 0,
+        ...(chapter === undefined ? {} : { chapter }),
+      };
+    });
+}
+
 function groups(job: ForwardForwardJob, pods: readonly V1Pod[], restarts: Record<string, number>): Group[] {
   const replicas = job.spec.parallelism.replicasPerGroup;
   return groupLayers(job.spec).map((layers, index) => {
     const mine = pods.filter((p) => groupOf(p) === index);
-    const previous = job.status?.groups?.find((g) => g.index === index) ?? {};
-    const groupRestarts = slots(job)
-      .filter((s) => s.group === index)
-      .reduce((n, s) => n + (restarts[s.name] ?? 0), 0);
-    return { ...previous, index, layers, phase: groupPhase(mine, replicas), restarts: groupRestarts };
+    const previous: Partial<Group> = job.status?.groups?.find((g) => g.index === index) ?? {};
+    const states = replicaStates(job, { index, replicas: previous.replicas }, pods, restarts);
+    const groupRestarts = states.reduce((n, r) => n + r.restarts, 0);
+    const group: Group = { ...previous, index, layers, phase: groupPhase(mine, replicas), restarts: groupRestarts };
+    if (replicas > 1) group.replicas = states;
+    else delete group.replicas;
+    return group;
   });
+}
+
+// The group's chapter is its slowest replica's; each replica keeps its own.
+function assignChapters(gs: Group[], reports: readonly WorkerReport[]): void {
+  for (const g of gs) {
+    g.chapter = Math.min(...reports.filter((r) => r.group === g.index).map((r) => r.chaptersDone));
+    for (const replica of g.replicas ?? []) {
+      const done = reports.find((r) => r.pod === replica.pod)?.chaptersDone;
+      if (done !== undefined) replica.chapter = done;
+    }
+  }
 }
 
 function groupReady(pods: readonly V1Pod[], replicas: number): boolean {
   return pods.length === replicas && pods.every((p) => isReady(p) || phase(p) === 'Succeeded');
 }
 
-/** testAccuracy reads the termination message of the worker that wrote the model: {"testAccuracy":0.97,...}. */
+/**
+ * testAccuracy reads the termination message of the worker that wrote the model:
+ * {"testAccuracy":0.97,...}. With replicas that is replica 0 of the final group; its
+ * siblings' figures (equal under allreduce, close under DASO) serve only while it has none.
+ */
 export function testAccuracy(job: ForwardForwardJob, pods: readonly V1Pod[]): number | undefined {
   const last = finalGroup(job.spec);
-  for (const pod of pods.filter((p) => groupOf(p) === last)) {
+  const finals = pods.filter((p) => groupOf(p) === last).sort((a, b) => replicaOf(a) - replicaOf(b));
+  for (const pod of finals) {
     try {
       const parsed = JSON.parse(terminated(pod)?.message ?? '') as { testAccuracy?: unknown };
       if (typeof parsed.testAccuracy === 'number' && parsed.testAccuracy >= 0 && parsed.testAccuracy <= 1) return parsed.testAccuracy;
@@ -89,9 +133,9 @@ function updates(job: ForwardForwardJob, o: Observation, had: readonly Condition
   if (o.suspended) out.push({ type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'runPolicy.suspend is true' });
   else if (has('Suspended')) out.push({ type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'runPolicy.suspend is false' });
   if (o.restarting)
-    out.push({ type: 'Restarting', status: 'True', reason: 'WorkerRestarting', message: 'a failed layer group is being restarted' });
+    out.push({ type: 'Restarting', status: 'True', reason: 'WorkerRestarting', message: 'a failed worker pod is being restarted' });
   else if (has('Restarting'))
-    out.push({ type: 'Restarting', status: 'False', reason: 'WorkersHealthy', message: 'no group is restarting' });
+    out.push({ type: 'Restarting', status: 'False', reason: 'WorkersHealthy', message: 'no worker pod is restarting' });
   return [...out, ...progress(job, o, has)];
 }
 
@@ -141,7 +185,7 @@ export function computeStatus(job: ForwardForwardJob, o: Observation): JobStatus
     status.progress = p.progress;
     status.progressPercent = p.percent;
     assign(status, 'estimatedSecondsLeft', p.secondsLeft);
-    for (const g of gs) g.chapter = Math.min(...(o.reports ?? []).filter((r) => r.group === g.index).map((r) => r.chaptersDone));
+    assignChapters(gs, o.reports ?? []);
   } else if (finished) {
     delete status.estimatedSecondsLeft;
   }

@@ -2,7 +2,7 @@
 // for scheduling and the like (nodeSelector, tolerations, affinity, serviceAccountName…);
 // the fields the operator relies on (names, labels it selects on, restart policy, DNS,
 // its own volumes) win over the user's so a template cannot break a job.
-import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import type { V1Affinity, V1Container, V1Pod, V1PodAffinityTerm, V1PodSpec } from '@kubernetes/client-node';
 import { CONTAINER_NAME } from './labels.js';
 
 type Json = Record<string, unknown>;
@@ -48,6 +48,18 @@ function mergeContainers(ours: V1Container[], theirs: unknown): V1Container[] {
   return [...merged, ...(list.filter((c) => c.name !== CONTAINER_NAME) as unknown as V1Container[])];
 }
 
+// The operator's required pod affinity (DASO nodes, daso-placement.ts) must survive a
+// template that brings its own affinity, such as a nodeAffinity for a GPU pool: both hold.
+function mergeAffinity(ours: V1Affinity, theirs: Json): V1Affinity {
+  const required = (a: unknown): V1PodAffinityTerm[] => {
+    const terms = isObject(a) ? a.requiredDuringSchedulingIgnoredDuringExecution : undefined;
+    return Array.isArray(terms) ? (terms as V1PodAffinityTerm[]) : [];
+  };
+  const theirPod = isObject(theirs.podAffinity) ? theirs.podAffinity : {};
+  const terms = [...required(ours.podAffinity), ...required(theirPod)];
+  return { ...(theirs as V1Affinity), podAffinity: { ...theirPod, requiredDuringSchedulingIgnoredDuringExecution: terms } };
+}
+
 function mergeSpec(ours: V1PodSpec, theirs: Json): V1PodSpec {
   const out: Json = { ...ours, ...theirs };
   out.containers = mergeContainers(ours.containers, theirs.containers);
@@ -57,6 +69,7 @@ function mergeSpec(ours: V1PodSpec, theirs: Json): V1PodSpec {
     if (mine.length + extra.length > 0) out[key] = key === 'volumes' ? byName(mine, extra) : [...mine, ...extra];
   }
   if (isObject(theirs.securityContext)) out.securityContext = { ...ours.securityContext, ...theirs.securityContext };
+  if (ours.affinity && isObject(theirs.affinity)) out.affinity = mergeAffinity(ours.affinity, theirs.affinity);
   for (const key of RESERVED_SPEC_FIELDS) {
     if (ours[key] === undefined) continue;
     out[key] = ours[key];

@@ -211,6 +211,81 @@ void describe('operator', { timeout: 15 * 60_000 }, () => {
     assert.deepEqual(await podNames(cluster.kube, ns, 'j'), []);
   });
 
+  void it('replicasPerGroup 2: four pods, each streaming in its lane and syncing with its group; a failed replica is restarted alone', async () => {
+    const ns = await newNamespace(cluster.kube, 'replicas');
+    await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2, replicasPerGroup: 2 } });
+    const names = ['j-g0-r0', 'j-g0-r1', 'j-g1-r0', 'j-g1-r1'];
+    await eventually(async () => assert.deepEqual(await podNames(cluster.kube, ns, 'j'), names));
+    const dns = (g: number, r: number): string => `j-g${g}-r${r}.j.${ns}.svc:7070`;
+    const cases = [
+      { pod: 'j-g0-r0', wantUp: undefined, wantDown: dns(1, 0), wantPeers: `${dns(0, 0)},${dns(0, 1)}` },
+      { pod: 'j-g0-r1', wantUp: undefined, wantDown: dns(1, 1), wantPeers: `${dns(0, 0)},${dns(0, 1)}` },
+      { pod: 'j-g1-r0', wantUp: dns(0, 0), wantDown: undefined, wantPeers: `${dns(1, 0)},${dns(1, 1)}` },
+      { pod: 'j-g1-r1', wantUp: dns(0, 1), wantDown: undefined, wantPeers: `${dns(1, 0)},${dns(1, 1)}` },
+    ];
+    for (const c of cases) {
+      const p = await pod(ns, c.pod);
+      const args = p.spec?.containers[0]?.args ?? [];
+      const flag = (f: string): string | undefined => (args.includes(f) ? args[args.indexOf(f) + 1] : undefined);
+      const replica = c.pod.slice(-1);
+      assert.equal(flag('--replica'), replica, c.pod);
+      assert.equal(flag('--replica-peers'), c.wantPeers, c.pod);
+      assert.equal(flag('--upstream'), c.wantUp, c.pod);
+      assert.equal(flag('--downstream'), c.wantDown, c.pod);
+      assert.equal(p.metadata?.labels?.['forwardforward.dev/replica'], replica, c.pod);
+      assert.equal(p.spec?.affinity, undefined, `${c.pod}: allreduce places replicas anywhere`);
+    }
+    for (const name of names) await setPodPhase(cluster.kube, { ns, name }, 'Running');
+    const before = await uids(ns, 'j');
+    await failAndAwaitRestart(ns, 'j-g1-r1', 1);
+    const after = await uids(ns, 'j');
+    for (const name of ['j-g0-r0', 'j-g0-r1', 'j-g1-r0']) assert.equal(after[name], before[name], `${name} keeps its pod`);
+    assert.notEqual(after['j-g1-r1'], before['j-g1-r1']);
+    await eventually(async () => {
+      const group = (await getJob(cluster.kube, ns, 'j')).status?.groups?.[1];
+      assert.deepEqual(
+        group?.replicas?.map((r) => [r.pod, r.restarts]),
+        [
+          ['j-g1-r0', 0],
+          ['j-g1-r1', 1],
+        ],
+      );
+    });
+  });
+
+  void it('sync strategy daso: the replicas of one DASO node must share a Kubernetes node', async () => {
+    const ns = await newNamespace(cluster.kube, 'daso');
+    await createJob(cluster.kube, ns, 'j', {
+      parallelism: { workers: 2, replicasPerGroup: 4, sync: { strategy: 'daso', daso: { replicasPerNode: 2 } } },
+    });
+    const pods = await eventually(async () => {
+      const listed = await listPods(cluster.kube, ns, 'j');
+      assert.equal(listed.length, 8);
+      return listed;
+    });
+    for (const p of pods) {
+      const labels = p.metadata?.labels ?? {};
+      const node = String(Math.floor(Number(labels['forwardforward.dev/replica']) / 2));
+      assert.equal(labels['forwardforward.dev/daso-node'], node, p.metadata?.name);
+      assert.deepEqual(
+        p.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+        [
+          {
+            labelSelector: {
+              matchLabels: {
+                'forwardforward.dev/job-name': 'j',
+                'forwardforward.dev/group': labels['forwardforward.dev/group'],
+                'forwardforward.dev/daso-node': node,
+              },
+            },
+            topologyKey: 'kubernetes.io/hostname',
+          },
+        ],
+        p.metadata?.name,
+      );
+    }
+  });
+
   void it('supporting objects are applied on every pass: an edited Service and a deleted token Secret come back, the token unchanged', async () => {
     const ns = await newNamespace(cluster.kube, 'drift');
     await createJob(cluster.kube, ns, 'j', { parallelism: { workers: 2 } });

@@ -2,7 +2,8 @@
 // of the tiny job and a live operator (its own process, against the test control plane,
 // reconciling a job), and every PromQL expression of every panel, and every template
 // variable's label_values query, must return data over the run. promtool check metrics
-// must pass on every /metrics output.
+// must pass on every /metrics output. The replica sync panels read two stand-in replicas
+// (sync-stand-ins.ts) beside the run, whose replicas do not sync.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { createJob, newNamespace, startCluster, type Cluster } from '../integrat
 import { startOperatorProcess, type OperatorProcess } from '../integration/operator-process.js';
 import { DASHBOARD_FILES, panelQueries, readDashboard, substitute, variableQueries } from './dashboards.js';
 import { promtoolCheck, startPrometheus, type Prometheus } from './prometheus.js';
+import { startSyncStandIns, type SyncStandIns } from './sync-stand-ins.js';
 
 const SCRAPE_SECONDS = 1;
 // Grafana's $__rate_interval: max($__interval + scrape interval, 4 × scrape interval).
@@ -27,6 +29,7 @@ let dir = '';
 let cluster: Cluster | undefined;
 let operator: OperatorProcess | undefined;
 let prometheus: Prometheus | undefined;
+let standIns: SyncStandIns | undefined;
 let window = { start: 0, end: 0 };
 // The last /metrics text read from each endpoint while the run was live, by URL.
 const exposition = new Map<string, string>();
@@ -61,7 +64,9 @@ before(async () => {
   cluster = await startCluster();
   operator = await startOperatorProcess(['--kubeconfig', cluster.cp.kubeconfig, '--lease-namespace', 'default']);
   const targetsFile = join(dir, 'workers.json');
-  await writeFile(targetsFile, '[]');
+  standIns = await startSyncStandIns('tiny');
+  const standInTargets = standIns.replicas.map((r) => ({ targets: [new URL(r.url).host], labels: { ...WORKER_LABELS, pod: r.pod } }));
+  await writeFile(targetsFile, JSON.stringify(standInTargets));
   prometheus = await startPrometheus(
     [
       { job_name: 'ffjob-operator', static_configs: [{ targets: [new URL(operator.metricsUrl).host], labels: OPERATOR_LABELS }] },
@@ -91,10 +96,11 @@ before(async () => {
       workers.set(url!, group!);
       readers.push(keepReading(url!, done));
       const targets = [...workers].map(([u, g]) => ({ targets: [new URL(u).host], labels: { ...WORKER_LABELS, pod: `tiny-g${g}-r0` } }));
-      void writeFile(targetsFile, JSON.stringify(targets));
+      void writeFile(targetsFile, JSON.stringify([...standInTargets, ...targets]));
     }
   });
   readers.push(keepReading(`${operator.metricsUrl}/metrics`, done));
+  for (const r of standIns.replicas) readers.push(keepReading(r.url, done));
   // A job for the operator to reconcile once Prometheus holds two scrapes of it (a rate
   // needs a sample before the increase), so that its reconcile metrics move inside the window.
   const kube = cluster.kube;
@@ -111,14 +117,15 @@ before(async () => {
 
 after(async () => {
   await prometheus?.stop();
+  await standIns?.stop();
   await operator?.stop();
   await cluster?.cp.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 void describe('/metrics of a live training run and operator', () => {
-  void it('promtool check metrics passes on every /metrics output (two workers, the operator)', () => {
-    assert.equal(exposition.size, 3, [...exposition.keys()].join(', '));
+  void it('promtool check metrics passes on every /metrics output (two workers, two stand-in replicas, the operator)', () => {
+    assert.equal(exposition.size, 5, [...exposition.keys()].join(', '));
     for (const [url, text] of exposition) {
       assert.match(text, /^ffjob_/m, url);
       const { status, output } = promtoolCheck(text);
