@@ -9,6 +9,7 @@ const wantDefaults: ForwardForwardJobSpec = {
     goodness: { threshold: 1, sharpness: 10 },
     negatives: { strategy: 'adaptive' },
     peerNormalization: { weight: 0.03, momentum: 0.9 },
+    reluGradient: 'gated',
     classifier: { name: 'softmax', fromLayer: 1 },
   },
   dataset: { name: 'mnist', path: '', inputSize: 784 },

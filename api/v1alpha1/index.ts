@@ -23,10 +23,12 @@ export {
   LR_SCHEDULES,
   NEGATIVE_STRATEGIES,
   OPTIMIZERS,
+  RELU_GRADIENTS,
   RESTART_POLICIES,
   RESTART_SCOPES,
   SCHEDULES,
   type ForwardForwardJobSpec,
+  type ReluGradient,
 } from './schema.js';
 export { CONDITION_STATUSES, ForwardForwardJobStatusSchema, type ForwardForwardJobStatus } from './status.js';
 export { type ForwardForwardJob, type ObjectMeta, validateJob } from './job.js';
