@@ -20,6 +20,7 @@ const wantDefaults: ForwardForwardJobSpec = {
     optimizer: { name: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 },
     learningRateSchedule: { name: 'linearDecay', decayStartFraction: 0.5 },
     seed: 1,
+    augmentation: { shiftPixels: 0 },
     testEvery: 1,
   },
   parallelism: { schedule: 'pipeline', workers: 1, replicasPerGroup: 1, exchange: 'weights', activationDtype: 'float32' },

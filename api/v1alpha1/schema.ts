@@ -205,6 +205,24 @@ const Training = Type.Object(
       default: 1,
       description: 'seed fixes weight initialisation, data order and negative labels, so reruns repeat.',
     }),
+    augmentation: Type.Object(
+      {
+        shiftPixels: Type.Integer({
+          minimum: 0,
+          maximum: 8,
+          default: 0,
+          description:
+            'shiftPixels is k: each training image is moved by a random whole number of pixels in [−k, k] in x and ' +
+            'in y, zeros filling the uncovered border; 0 turns jittering off. The shift of a row is drawn from the ' +
+            'seed, the row and the epoch in which the current chapter starts, so every worker and replica, and a ' +
+            'resumed run, sees the same image. Hinton reports 0.64% MNIST error with jittered images.',
+        }),
+      },
+      {
+        default: {},
+        description: 'augmentation changes the training images each epoch; evaluation and test images are never changed.',
+      },
+    ),
     testEvery: Type.Integer({
       minimum: 1,
       maximum: 10000,
