@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import type { ReluGradient } from '../../../api/v1alpha1/index.js';
 import { useBackend } from '../test-backends.js';
 import { webgpuStepKernels as fused } from './fused-step.js';
 import { countDispatches } from './dispatch-count.js';
@@ -59,37 +60,23 @@ const activities =
   (seed: number, lo: number, hi: number) =>
   (rows: number, units: number): tf.Tensor2D =>
     tf.relu(rand([rows, units], seed, lo, hi));
+const PEER_ON = {
+  name: 'peer normalisation on',
+  peerWeight: 0.03,
+  reluGradient: 'gated' as ReluGradient,
+  goal: { threshold: 1.2, sharpness: 3 },
+  positiveRows: activities(5, -1, 2),
+  negativeRows: activities(6, -1, 2),
+};
 const OBJECTIVE_CASES = [
-  {
-    name: 'peer normalisation off',
-    peerWeight: 0,
-    reluGradient: 'gated' as const,
-    goal: { threshold: 1.2, sharpness: 3 },
-    positiveRows: activities(5, -1, 2),
-    negativeRows: activities(6, -1, 2),
-  },
-  {
-    name: 'peer normalisation on',
-    peerWeight: 0.03,
-    reluGradient: 'gated' as const,
-    goal: { threshold: 1.2, sharpness: 3 },
-    positiveRows: activities(5, -1, 2),
-    negativeRows: activities(6, -1, 2),
-  },
+  { ...PEER_ON, name: 'peer normalisation off', peerWeight: 0 },
+  PEER_ON,
   // A third of the activities are 0: the pull reaches them only under full.
-  {
-    name: 'peer normalisation on, reluGradient full',
-    peerWeight: 0.03,
-    reluGradient: 'full' as const,
-    goal: { threshold: 1.2, sharpness: 3 },
-    positiveRows: activities(5, -1, 2),
-    negativeRows: activities(6, -1, 2),
-  },
+  { ...PEER_ON, name: 'peer normalisation on, reluGradient full', reluGradient: 'full' as ReluGradient },
   // Every margin s·κ(θ − g) is below −14, where tfjs's softplus switches to exp.
   {
+    ...PEER_ON,
     name: 'rows far on the right side of θ',
-    peerWeight: 0.03,
-    reluGradient: 'gated' as const,
     goal: { threshold: 3, sharpness: 10 },
     positiveRows: activities(5, 2, 3),
     negativeRows: activities(6, 0, 0.1),
