@@ -1,6 +1,6 @@
 // The one FF layer every step benchmark times (and bench/ff_step_torch.py mirrors): θ = 1,
 // κ = 10, peer normalisation 0.03/0.9, Adam, seed 1.
-import { FFLayer } from '../worker/ff/ff-layer.js';
+import { FFLayer, type FFLayerConfig } from '../worker/ff/ff-layer.js';
 import type { StepKernels } from '../worker/ff/step-kernels.js';
 
 const ADAM = { name: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
@@ -12,12 +12,13 @@ export interface LayerShape {
 
 /** benchLayer is the benchmarks' layer; `labelSlots` for layer 0's steps, `blockClasses` for localSoftmax's. */
 export function benchLayer(shape: LayerShape, opts: { labelSlots?: number; blockClasses?: number; kernels?: StepKernels } = {}): FFLayer {
-  const config = {
+  const config: FFLayerConfig = {
     inputSize: shape.inputs,
     units: shape.units,
     goodness: { threshold: 1, sharpness: 10 },
     peerWeight: 0.03,
     peerMomentum: 0.9,
+    reluGradient: 'gated',
     optimizer: ADAM,
     labelSlots: opts.labelSlots ?? 0,
     blockClasses: opts.blockClasses ?? 0,

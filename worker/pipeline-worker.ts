@@ -7,7 +7,8 @@
 import { scoresRoute, workerCount } from '../api/v1alpha1/index.js';
 import { checkpointDue } from './checkpoint/checkpoint.js';
 import { checkpointIdentity } from './checkpoint/identity.js';
-import { loadDataset } from './data/job-dataset.js';
+import type { JitteredDataset } from './data/jitter.js';
+import { loadDataset, loadTrainingSet } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
 import { fetchPeerStatus } from './peer/peer-client.js';
@@ -47,7 +48,7 @@ export class PipelineWorker extends WorkerBase {
   async run(): Promise<void> {
     const backend = await initBackend(this.job.spec.worker.backend);
     this.log.info('backend ready', { backend: backend.name, reason: backend.reason, skipped: backend.skipped });
-    const train = loadDataset(this.job, 'train');
+    const train = loadTrainingSet(this.job);
     const plan = groupPlan(this.job.spec, this.args.group);
     const writesModel = plan.isLast && this.args.replica === 0;
     const test = writesModel ? loadDataset(this.job, 'test') : undefined;
@@ -55,10 +56,11 @@ export class PipelineWorker extends WorkerBase {
     const trainer = new GroupTrainer(this.job.spec, plan, train, replicaOf);
     await this.startGroupServers(trainer, train);
     if (plan.isLast) this.startScoresSender();
-    const first = await this.resume(trainer);
+    const first = await this.resume(trainer, train);
     this.metrics.setChapterCount(this.job.spec.training.chapters);
     this.log.info('training', { layers: plan.layers, upstreamLayers: plan.upstreamLayers, fromChapter: first });
     for (let chapter = first; chapter < this.job.spec.training.chapters; chapter++) {
+      this.showChapterImages(train, chapter);
       await this.trainOneChapter(trainer, chapter, test);
     }
     if (writesModel) await this.writeModel(trainer, train);
@@ -153,9 +155,11 @@ export class PipelineWorker extends WorkerBase {
   }
 
   /** Restores the newest good checkpoint; returns the first chapter still to train. */
-  private async resume(trainer: GroupTrainer): Promise<number> {
+  private async resume(trainer: GroupTrainer, train: JitteredDataset): Promise<number> {
     const checkpoint = await this.resumeFromCheckpoint(this.checkpointIdentity(trainer), (c) => trainer.restoreCheckpoint(c.tensors));
     if (!checkpoint) return 0;
+    // Scoring the checkpoint's chapter again reads its rows.
+    this.showChapterImages(train, checkpoint.meta.chapter);
     this.resumedAt = checkpoint.meta.chapter + 1;
     // The previous run may have died between saving and publishing: publishing again is
     // harmless (the receiver replaces a chapter it already holds).

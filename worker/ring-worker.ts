@@ -7,7 +7,7 @@
 import { peerGroups } from '../api/v1alpha1/index.js';
 import { checkpointDue } from './checkpoint/checkpoint.js';
 import { checkpointIdentity } from './checkpoint/identity.js';
-import { loadDataset } from './data/job-dataset.js';
+import { loadDataset, loadTrainingSet } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
 import { fetchPeerStatus } from './peer/peer-client.js';
@@ -35,7 +35,7 @@ export class RingWorker extends WorkerBase {
   async run(): Promise<void> {
     const backend = await initBackend(this.job.spec.worker.backend);
     this.log.info('backend ready', { backend: backend.name, reason: backend.reason, skipped: backend.skipped });
-    const train = loadDataset(this.job, 'train');
+    const train = loadTrainingSet(this.job);
     const plan = ringPlan(this.job.spec, this.args.group);
     const test = plan.steps.some((s) => s.evaluate) ? loadDataset(this.job, 'test') : undefined;
     const trainer = new RingTrainer(this.job.spec, plan, train);
@@ -55,7 +55,10 @@ export class RingWorker extends WorkerBase {
       chapters: plan.chapters,
       fromChapter: first,
     });
-    for (const step of plan.steps.filter((s) => s.chapter >= first)) await this.runStep(trainer, step, test);
+    for (const step of plan.steps.filter((s) => s.chapter >= first)) {
+      this.showChapterImages(train, step.chapter);
+      await this.runStep(trainer, step, test);
+    }
     if (plan.isFinal) await this.writeModel(trainer, train);
     else await this.serveUntilDownstreamDone();
   }

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { parseHostPort, type ForwardForwardJob, type WorkerArgs } from '../api/v1alpha1/index.js';
 import { checkCompatible, loadLatestCheckpoint, saveCheckpoint, type Checkpoint, type LoadedCheckpoint } from './checkpoint/checkpoint.js';
+import type { JitteredDataset } from './data/jitter.js';
 import type { Dataset } from './data/mnist.js';
 import type { FFLayer } from './ff/ff-layer.js';
 import type { SoftmaxHead } from './ff/softmax-head.js';
@@ -15,6 +16,7 @@ import { fetchPeerStatus, publishBundle, type PublishResult } from './peer/peer-
 import { startPeerThread, type PeerThread, type PeerThreadEvents, type PeerThreadOptions } from './peer/peer-thread.js';
 import type { WeightBundle } from './peer/weight-bundle.js';
 import type { PeerPhase } from './peer/worker-status.js';
+import { epochOfChapter, trainingShape } from './train/chapter-plan.js';
 import { checkStats, checkTensors } from './train/divergence.js';
 import type { ChapterProgress } from './train/group-trainer.js';
 import { modelDescription, saveModel } from './train/model-files.js';
@@ -191,6 +193,18 @@ export abstract class WorkerBase {
       samplesPerSecond: p.samplesPerSecond,
       layers: p.layers,
     });
+  }
+
+  /**
+   * Shows the training images of the epoch `chapter` reads (spec.training.augmentation):
+   * called before anything of that chapter is read, in every worker alike.
+   */
+  protected showChapterImages(train: JitteredDataset, chapter: number): void {
+    const started = performance.now();
+    const epoch = epochOfChapter(trainingShape(this.job.spec.training, train.count), chapter);
+    if (!train.showEpoch(epoch)) return;
+    const { shiftPixels } = this.job.spec.training.augmentation;
+    this.log.info('jittered the training images', { chapter, epoch, shiftPixels, seconds: (performance.now() - started) / 1000 });
   }
 
   protected async evaluate(model: HeldModel, test: Dataset, chapter: number): Promise<void> {

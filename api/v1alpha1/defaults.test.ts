@@ -9,6 +9,7 @@ const wantDefaults: ForwardForwardJobSpec = {
     goodness: { threshold: 1, sharpness: 10 },
     negatives: { strategy: 'adaptive' },
     peerNormalization: { weight: 0.03, momentum: 0.9 },
+    reluGradient: 'gated',
     classifier: { name: 'softmax', fromLayer: 1 },
   },
   dataset: { name: 'mnist', path: '', inputSize: 784 },
@@ -19,6 +20,7 @@ const wantDefaults: ForwardForwardJobSpec = {
     optimizer: { name: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 },
     learningRateSchedule: { name: 'linearDecay', decayStartFraction: 0.5 },
     seed: 1,
+    augmentation: { shiftPixels: 0 },
     testEvery: 1,
   },
   parallelism: {

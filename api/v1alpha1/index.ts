@@ -23,11 +23,13 @@ export {
   LR_SCHEDULES,
   NEGATIVE_STRATEGIES,
   OPTIMIZERS,
+  RELU_GRADIENTS,
   RESTART_POLICIES,
   RESTART_SCOPES,
   SCHEDULES,
   SYNC_STRATEGIES,
   type ForwardForwardJobSpec,
+  type ReluGradient,
 } from './schema.js';
 export { CONDITION_STATUSES, ForwardForwardJobStatusSchema, type ForwardForwardJobStatus } from './status.js';
 export { type ForwardForwardJob, type ObjectMeta, validateJob } from './job.js';

@@ -31,6 +31,17 @@ void describe('estimateWorker', () => {
     assert.equal(e.total, RUNTIME_BYTES + e.weights + e.optimizer + e.buffers + e.data);
   });
 
+  void it('jittered images hold a second copy of the training set', () => {
+    const spec = (shiftPixels: number) =>
+      defaultSpec({
+        model: { layers: [10] },
+        training: { augmentation: { shiftPixels } },
+        dataset: { name: 'idx', path: '/data', inputSize: 12 },
+      });
+    assert.equal(estimateWorker(spec(0), 0, 100).data, 100 * 12 * 4);
+    assert.equal(estimateWorker(spec(1), 0, 100).data, 2 * 100 * 12 * 4);
+  });
+
   void it('a downstream pipeline worker holds the upstream weights but their optimizer state is not its own', () => {
     const spec = defaultSpec({
       model: { layers: [10, 20] },

@@ -6,7 +6,8 @@
 //   optimizer  two Adam moments per own weight
 //   buffers    per step 2·batchSize rows (positive and negative) through each held layer,
 //              about BUFFER_COPIES live copies (input, normalised input, activity, gradient)
-//   data       the training images, and a downstream worker's chapter of staged inputs
+//   data       the training images (twice when jittered: the source and the epoch's shifted
+//              copy), and a downstream worker's chapter of staged inputs
 //   runtime    Node.js, TensorFlow.js and gRPC, measured idle
 // It is a lower bound: what the worker certainly needs, not what it may peak at.
 import { groupLayers } from './workers.js';
@@ -51,7 +52,8 @@ export function estimateWorker(spec: Spec, g: number, trainRows = MNIST_TRAIN_RO
   const buffers = 2 * spec.training.batchSize * widths * FLOAT * BUFFER_COPIES;
   const chapterRows = Math.ceil((trainRows * spec.training.epochs) / spec.training.chapters);
   const staged = first > 0 ? Math.min(chapterRows, trainRows) * layers[first - 1]! * FLOAT : 0;
-  const data = trainRows * inputSize * FLOAT + staged;
+  const imageCopies = spec.training.augmentation.shiftPixels > 0 ? 2 : 1;
+  const data = trainRows * inputSize * FLOAT * imageCopies + staged;
   const total = RUNTIME_BYTES + weights + optimizer + buffers + data;
   return { worker: g, weights, optimizer, buffers, data, total };
 }

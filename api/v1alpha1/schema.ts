@@ -11,6 +11,7 @@ import { KubeObject, NullableInteger, StringEnum } from './schema-helpers.js';
 export const NEGATIVE_STRATEGIES = ['random', 'fixed', 'adaptive', 'sampled'] as const;
 export const CLASSIFIERS = ['goodness', 'softmax'] as const;
 export const OBJECTIVES = ['ff', 'localSoftmax'] as const;
+export const RELU_GRADIENTS = ['gated', 'full'] as const;
 export const DATASETS = ['mnist', 'idx'] as const;
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export const LR_SCHEDULES = ['constant', 'linearDecay'] as const;
@@ -88,6 +89,16 @@ const Model = Type.Object(
       },
       { default: {}, description: "peerNormalization keeps every unit active by pulling its mean activity toward its peers'." },
     ),
+    reluGradient: StringEnum(RELU_GRADIENTS, {
+      default: 'gated',
+      description:
+        "reluGradient is how a layer's local gradient crosses its ReLU: gated (the true derivative, 1 where the " +
+        "unit is on, 0 where it is off) or full (passed unchanged everywhere, as loeweX/Forward-Forward's " +
+        'ReLU_full_grad). Gated, a unit that is off for every row gets no gradient at all and never turns on ' +
+        'again, so peer normalisation cannot revive it; full lets its pull reach such units. The ff loss is the ' +
+        'same under both (its gradient 2h·dL/dg is already 0 where a unit is off); under localSoftmax full also ' +
+        "passes the block's cross-entropy gradient to units that are off.",
+    }),
     classifier: Type.Object(
       {
         name: StringEnum(CLASSIFIERS, {
@@ -195,6 +206,24 @@ const Training = Type.Object(
       default: 1,
       description: 'seed fixes weight initialisation, data order and negative labels, so reruns repeat.',
     }),
+    augmentation: Type.Object(
+      {
+        shiftPixels: Type.Integer({
+          minimum: 0,
+          maximum: 8,
+          default: 0,
+          description:
+            'shiftPixels is k: each training image is moved by a random whole number of pixels in [−k, k] in x and ' +
+            'in y, zeros filling the uncovered border; 0 turns jittering off. The shift of a row is drawn from the ' +
+            'seed, the row and the epoch in which the current chapter starts, so every worker and replica, and a ' +
+            'resumed run, sees the same image. Hinton reports 0.64% MNIST error with jittered images.',
+        }),
+      },
+      {
+        default: {},
+        description: 'augmentation changes the training images each epoch; evaluation and test images are never changed.',
+      },
+    ),
     testEvery: Type.Integer({
       minimum: 1,
       maximum: 10000,
@@ -484,3 +513,6 @@ export const ForwardForwardJobSpecSchema = Type.Object(
 
 /** ForwardForwardJobSpec is a spec after defaulting: every field with a default is present. */
 export type ForwardForwardJobSpec = Static<typeof ForwardForwardJobSpecSchema>;
+
+/** ReluGradient is how a layer's local gradient crosses its ReLU (spec.model.reluGradient). */
+export type ReluGradient = (typeof RELU_GRADIENTS)[number];

@@ -3,6 +3,7 @@
 // data, so a set of another width would have this worker train layers other than those
 // status reports; it refuses to start instead.
 import type { ForwardForwardJob } from '../../api/v1alpha1/index.js';
+import { JitteredDataset } from './jitter.js';
 import { imagesFile, loadMnist, mnistDataDir, type Dataset } from './mnist.js';
 
 export function loadDataset(job: ForwardForwardJob, split: 'train' | 'test'): Dataset {
@@ -16,4 +17,10 @@ export function loadDataset(job: ForwardForwardJob, split: 'train' | 'test'): Da
     );
   }
   return data;
+}
+
+/** The training split, its images jittered each epoch as spec.training.augmentation asks. */
+export function loadTrainingSet(job: ForwardForwardJob): JitteredDataset {
+  const { seed, augmentation } = job.spec.training;
+  return new JitteredDataset(loadDataset(job, 'train'), { seed, shiftPixels: augmentation.shiftPixels });
 }

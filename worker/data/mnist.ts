@@ -6,13 +6,16 @@ import { readIdx } from './idx.js';
 
 export type Split = 'train' | 'test';
 
-/** Dataset is one split: `count` rows of `inputSize` pixels in [0, 1], and their labels. */
+/** Dataset is one split: `count` rows of `inputSize` = height×width pixels in [0, 1], and their labels. */
 export interface Dataset {
   images: Float32Array;
   labels: Uint8Array;
   count: number;
   inputSize: number;
   classes: number;
+  /** The images' rows and columns, from the IDX header: what a shift moves along. */
+  height: number;
+  width: number;
 }
 
 /** RowRange is the half-open row interval [start, end) one replica trains on. */
@@ -72,6 +75,8 @@ export function loadMnist(split: Split, dir: string = mnistDataDir()): Dataset {
     count,
     inputSize: images.dims[1] * images.dims[2],
     classes: CLASSES,
+    height: images.dims[1],
+    width: images.dims[2],
   };
 }
 

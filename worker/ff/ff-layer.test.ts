@@ -13,6 +13,7 @@ const config = (over: Partial<FFLayerConfig> = {}): FFLayerConfig => ({
   goodness: { threshold: 1, sharpness: 1 },
   peerWeight: 0.03,
   peerMomentum: 0.9,
+  reluGradient: 'gated',
   optimizer: sgd,
   labelSlots: 4,
   blockClasses: 0,
@@ -74,6 +75,41 @@ onEachBackend(() => {
     const [gPos, gNeg] = await readAndDispose(...tf.tidy(() => [tf.mean(layer.goodness(pos)), tf.mean(layer.goodness(neg))]));
     assert.ok(gPos![0]! > 1 && gNeg![0]! < 1, `goodness pos ${gPos![0]} neg ${gNeg![0]} should straddle θ = 1`);
   });
+
+  // DESIGN §2 says peer normalisation keeps units from dying; gated, it cannot revive one.
+  for (const c of [
+    { reluGradient: 'gated' as const, wantRevived: false },
+    { reluGradient: 'full' as const, wantRevived: true },
+  ]) {
+    void test(`reluGradient ${c.reluGradient}: a unit that is off for every row ${c.wantRevived ? 'comes back on' : 'stays off, its weights untouched'}`, async () => {
+      const layer = new FFLayer(
+        'toy',
+        config({ optimizer: adam, labelSlots: 0, inputSize: 8, peerWeight: 0.3, reluGradient: c.reluGradient }),
+        1,
+      );
+      const [pos, neg] = [tf.randomUniform([32, 8], 0, 1, 'float32', 1), tf.randomUniform([32, 8], 0, 1, 'float32', 2)] as tf.Tensor2D[];
+      tf.tidy(() => layer.b.value.assign(tf.concat([tf.tensor1d([-6]), tf.zeros([15])])));
+      const unitZero = (): [tf.Tensor, tf.Tensor] =>
+        tf.tidy(() => [
+          tf.max(tf.slice(layer.forward(tf.concat([pos!, neg!])), [0, 0], [-1, 1])),
+          tf.slice(layer.w.value, [0, 0], [-1, 1]),
+        ]);
+      const [before, w0] = unitZero();
+      const [offBefore] = await readAndDispose(before);
+      assert.equal(offBefore![0], 0, 'unit 0 starts off for every row');
+      for (let i = 0; i < 100; i++) tf.dispose(tf.tidy(() => Object.values(layer.trainStep(pos!, neg!, 0.05))));
+      const [after, w1] = unitZero();
+      const [maxAfter] = await readAndDispose(after);
+      const moved = await maxAbsDiff(w0, w1);
+      tf.dispose([w0, w1]);
+      if (c.wantRevived) {
+        assert.ok(maxAfter![0]! > 0, 'unit 0 is on for some row after 100 steps');
+      } else {
+        assert.equal(maxAfter![0], 0, 'unit 0 is still off for every row');
+        assert.equal(moved, 0, 'no gradient reached the weights of unit 0');
+      }
+    });
+  }
 
   void test('exported state restores an identical layer, and a wrong shape is refused by name', async () => {
     const a = new FFLayer('layer0', config(), 5);

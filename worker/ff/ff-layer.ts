@@ -2,6 +2,7 @@
 // the local update. The update is not backpropagation: the layer's loss depends only on its
 // own activities, so nothing flows in from the layers above and nothing flows out below.
 import * as tf from '@tensorflow/tfjs-core';
+import type { ReluGradient } from '../../api/v1alpha1/index.js';
 import { type Goodness, lengthNormalise, goodness, preActivation } from './ff-math.js';
 import { projectImages } from './label-scores.js';
 import { UpdateRoute } from './held-updates.js';
@@ -16,6 +17,8 @@ export interface FFLayerConfig {
   goodness: Goodness;
   peerWeight: number;
   peerMomentum: number;
+  /** How the local gradient crosses the ReLU: spec.model.reluGradient. */
+  reluGradient: ReluGradient;
   optimizer: OptimizerConfig;
   /** How many leading input values carry the label (layer 0 only; 0 elsewhere). */
   labelSlots: number;
@@ -145,7 +148,7 @@ export class FFLayer {
   }
 
   private peer(): PeerState {
-    return { running: this.running, weight: this.cfg.peerWeight, momentum: this.cfg.peerMomentum };
+    return { running: this.running, weight: this.cfg.peerWeight, momentum: this.cfg.peerMomentum, reluGradient: this.cfg.reluGradient };
   }
 
   /** Weights and the state needed to resume training exactly (moments, step count). */

@@ -1,6 +1,7 @@
 // The Forward-Forward layer maths of DESIGN §2, in closed form. Nothing here keeps state:
 // FFLayer owns the weights and calls these inside tf.tidy.
 import * as tf from '@tensorflow/tfjs-core';
+import type { ReluGradient } from '../../api/v1alpha1/index.js';
 
 const NORM_EPSILON = 1e-8;
 
@@ -51,8 +52,8 @@ export interface Goodness {
 /**
  * loss = mean over rows of softplus(s·κ(θ − g)); s = +1 for positive rows, −1 for negative.
  * Written out by hand, no autodiff tape (FF needs none: the loss is local to the layer):
- * dL/dg = −s·κ·σ(s·κ(θ − g))/n and δ = dL/dg · 2h/out. ReLU's derivative is implied: h is
- * 0 wherever z ≤ 0.
+ * dL/dg = −s·κ·σ(s·κ(θ − g))/n and δ = dL/dg · 2h/out. δ is dL/dz under either
+ * reluGradient: 2h is already 0 wherever z ≤ 0, so gating it by 1[h > 0] changes nothing.
  */
 export function ffObjectiveOfActivities(h: tf.Tensor2D, sign: tf.Tensor1D, goal: Goodness): FFLocalResult {
   const [rows, out] = h.shape;
@@ -75,34 +76,59 @@ export interface LocalSoftmaxResult {
 }
 
 /**
+ * dL/dz from dL/dh for h = relu(z). gated is the true derivative, 1[h > 0]; full passes dL/dh
+ * unchanged, as loeweX/Forward-Forward's ReLU_full_grad does, so that a unit that is off for
+ * every row still receives the terms that would switch it back on.
+ */
+export function throughRelu(dLdh: tf.Tensor2D, h: tf.Tensor2D, relu: ReluGradient): tf.Tensor2D {
+  return relu === 'full' ? dLdh : tf.mul(dLdh, tf.step(h));
+}
+
+/**
  * PFF's performance-optimised objective: the layer's activities, scaled by 1/√units so the
  * block's input has length ~1 whatever the width, feed a linear softmax block (V, c) of the
  * layer's own, and the layer learns from that block's cross-entropy. No negative rows; the
  * gradient still stops at the layer's input. With f = h/√units and p = softmax(fV + c):
  * dlogits = (p − onehot)/rows, dV = fᵀ·dlogits, dc = Σrows dlogits,
- * dL/dz = dlogits·Vᵀ/√units ⊙ 1[h > 0].
+ * dL/dz = throughRelu(dlogits·Vᵀ/√units).
  */
-export function localSoftmaxObjective(h: tf.Tensor2D, v: tf.Tensor2D, c: tf.Tensor1D, target: tf.Tensor2D): LocalSoftmaxResult {
+export function localSoftmaxObjective(
+  h: tf.Tensor2D,
+  block: { v: tf.Tensor2D; c: tf.Tensor1D },
+  target: tf.Tensor2D,
+  relu: ReluGradient,
+): LocalSoftmaxResult {
+  const { v, c } = block;
   const [rows, units] = h.shape;
   const scale = 1 / Math.sqrt(units);
   const f = tf.mul(h, scale) as tf.Tensor2D;
   const logProbs = tf.logSoftmax(tf.add(tf.matMul(f, v), c));
   const loss = tf.neg(tf.mean(tf.sum(tf.mul(target, logProbs), 1))) as tf.Scalar;
   const dLogits = tf.div(tf.sub(tf.exp(logProbs), target), rows) as tf.Tensor2D;
-  const delta = tf.mul(tf.matMul(dLogits, tf.transpose(v)), tf.mul(tf.step(h), scale)) as tf.Tensor2D;
+  const delta = throughRelu(tf.mul(tf.matMul(dLogits, tf.transpose(v)), scale), h, relu);
   return { loss, delta, dV: tf.matMul(tf.transpose(f), dLogits), dc: tf.sum(dLogits, 0) };
+}
+
+/** Peer normalisation's λ and the decay m of its running mean; how its pull crosses the ReLU. */
+export interface PeerSettings {
+  weight: number;
+  momentum: number;
+  reluGradient: ReluGradient;
 }
 
 /**
  * Peer normalisation keeps units from dying: r ← m·r + (1 − m)·mean_pos(h) tracks each unit's
  * activity on positive rows and the loss λ·mean_j(r̄ − r_j)² pulls every unit towards the
  * layer's average. Its gradient reaches only the current batch's share of r:
- * dL/dz_ij = 2λ(1 − m)(r_j − r̄)/(units·P) · 1[h_ij > 0] for the P positive rows.
+ * dL/dh_ij = 2λ(1 − m)(r_j − r̄)/(units·P) for the P positive rows, and dL/dz is that times
+ * the ReLU's gate (throughRelu): gated, a unit that is off for every row gets no pull at all
+ * and stays off.
  */
-export function peerNormalisationDelta(hPos: tf.Tensor2D, running: tf.Tensor1D, weight: number, momentum: number): tf.Tensor2D {
+export function peerNormalisationDelta(hPos: tf.Tensor2D, running: tf.Tensor1D, peer: PeerSettings): tf.Tensor2D {
   const [positives, units] = hPos.shape;
-  const pull = tf.mul(tf.sub(running, tf.mean(running)), (2 * weight * (1 - momentum)) / (units * positives));
-  return tf.mul(tf.step(hPos), pull);
+  const pull = tf.mul(tf.sub(running, tf.mean(running)), (2 * peer.weight * (1 - peer.momentum)) / (units * positives));
+  const gate = peer.reluGradient === 'full' ? tf.onesLike(hPos) : tf.step(hPos);
+  return tf.mul(gate, pull);
 }
 
 /** λ·mean_j(r̄ − r_j)², for telemetry and the gradient check. */

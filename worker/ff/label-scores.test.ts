@@ -17,6 +17,7 @@ const layer = (name: string, inputSize: number, units: number, seed: number): FF
       goodness: { threshold: 1, sharpness: 1 },
       peerWeight: 0,
       peerMomentum: 0.9,
+      reluGradient: 'gated',
       optimizer,
       labelSlots: 0,
       blockClasses: 0,

@@ -9,6 +9,7 @@ import {
   lengthNormalise,
   localSoftmaxObjective,
   peerNormalisationDelta,
+  type PeerSettings,
   preActivation,
   updatedRunningMean,
   weightGradients,
@@ -18,11 +19,12 @@ import { firstLayerNeutral, firstLayerWithLabels, type ImageProjection } from '.
 import { applyUpdate, type OptimizerConfig, type ParamState } from './optimizer.js';
 import { webgpuStepKernels } from './webgpu/fused-step.js';
 
-/** Peer normalisation's running mean and its settings; weight 0 turns it off. */
-export interface PeerState {
+/**
+ * Peer normalisation's running mean and its settings; weight 0 turns it off. Its
+ * reluGradient also decides how localSoftmax's own term crosses the ReLU (ff's needs no gate).
+ */
+export interface PeerState extends PeerSettings {
   running: tf.Variable;
-  weight: number;
-  momentum: number;
 }
 
 /** What the FF objective gives one step; tensors belong to the caller's tf.tidy scope. */
@@ -71,7 +73,7 @@ export function withPeerNormalisation(delta: tf.Tensor2D, h: tf.Tensor2D, positi
   const hPos = tf.slice(h, [0, 0], [positives, -1]);
   const running = updatedRunningMean(peer.running as tf.Tensor1D, hPos, peer.momentum);
   peer.running.assign(running);
-  const pull = peerNormalisationDelta(hPos, running, peer.weight, peer.momentum);
+  const pull = peerNormalisationDelta(hPos, running, peer);
   return tf.add(
     delta,
     tf.pad(pull, [
@@ -96,7 +98,7 @@ export const tfjsStepKernels: StepKernels = {
   },
   localSoftmax(h, block, labels, peer) {
     const target = tf.cast(tf.oneHot(tf.cast(labels, 'int32'), block.v.shape[1]), 'float32') as tf.Tensor2D;
-    const local = localSoftmaxObjective(h, block.v, block.c, target);
+    const local = localSoftmaxObjective(h, block, target, peer.reluGradient);
     const delta = withPeerNormalisation(local.delta, h, h.shape[0], peer);
     return { loss: local.loss, goodness: tf.mean(goodness(h)) as tf.Scalar, delta, dV: local.dV, dc: local.dc };
   },

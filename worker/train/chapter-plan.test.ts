@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chapterSteps, DataOrder, learningRateAt, stepsPerEpoch, totalSteps } from './chapter-plan.js';
+import { chapterSteps, DataOrder, epochOfChapter, learningRateAt, stepsPerEpoch, totalSteps } from './chapter-plan.js';
 
 const shape = { rows: 1000, batchSize: 100, epochs: 3, chapters: 4, seed: 9 };
 
@@ -34,4 +34,21 @@ void test('linear decay holds the rate, then falls to zero at the end', () => {
   assert.ok(Math.abs(learningRateAt(0.01, schedule, 0.75) - 0.005) < 1e-12);
   assert.ok(learningRateAt(0.01, schedule, 0.999) < 1e-4);
   assert.equal(learningRateAt(0.01, { name: 'constant', decayStartFraction: 0.5 }, 0.9), 0.01);
+});
+
+void test('a chapter reads the images of the epoch it starts in', () => {
+  const cases = [
+    { name: 'two chapters per epoch (mnist-quick)', epochs: 8, chapters: 16, want: [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7] },
+    { name: 'one chapter per epoch', epochs: 3, chapters: 3, want: [0, 1, 2] },
+    { name: 'chapters that cross epoch boundaries', epochs: 3, chapters: 4, want: [0, 0, 1, 2] },
+    { name: 'chapters of several epochs', epochs: 6, chapters: 2, want: [0, 3] },
+  ];
+  for (const c of cases) {
+    const s = { ...shape, epochs: c.epochs, chapters: c.chapters };
+    assert.deepEqual(
+      c.want.map((_, chapter) => epochOfChapter(s, chapter)),
+      c.want,
+      c.name,
+    );
+  }
 });

@@ -10,6 +10,12 @@ export interface TrainingShape {
   seed: number;
 }
 
+/** The shape of a job's training over `rows` training rows. */
+export function trainingShape(training: Pick<TrainingShape, 'batchSize' | 'epochs' | 'chapters' | 'seed'>, rows: number): TrainingShape {
+  const { batchSize, epochs, chapters, seed } = training;
+  return { rows, batchSize, epochs, chapters, seed };
+}
+
 export function stepsPerEpoch(shape: TrainingShape): number {
   return Math.max(1, Math.floor(shape.rows / shape.batchSize));
 }
@@ -25,6 +31,15 @@ export function chapterSteps(shape: TrainingShape, chapter: number): { start: nu
     start: Math.floor((chapter * total) / shape.chapters),
     end: Math.floor(((chapter + 1) * total) / shape.chapters),
   };
+}
+
+/**
+ * The epoch whose images a chapter reads: the one it starts in. A chapter's rows are staged
+ * once per row (upstream activities, negatives), so a chapter that crosses into the next
+ * epoch must still see one image per row; chapters cut at epoch boundaries read their own.
+ */
+export function epochOfChapter(shape: TrainingShape, chapter: number): number {
+  return Math.floor(chapterSteps(shape, chapter).start / stepsPerEpoch(shape));
 }
 
 /** Data order: one seeded permutation per epoch, memoised because a chapter asks often. */

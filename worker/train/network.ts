@@ -25,6 +25,7 @@ export function buildLayer(spec: ForwardForwardJobSpec, data: { inputSize: numbe
       goodness: spec.model.goodness,
       peerWeight: spec.model.peerNormalization.weight,
       peerMomentum: spec.model.peerNormalization.momentum,
+      reluGradient: spec.model.reluGradient,
       optimizer: optimizerConfig(spec),
       labelSlots: i === 0 ? data.classes : 0,
       blockClasses: spec.model.objective === 'localSoftmax' ? data.classes : 0,

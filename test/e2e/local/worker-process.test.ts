@@ -96,3 +96,36 @@ void test('a job asking for what the worker cannot run yet is refused at start, 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+void test('spec.training.augmentation: the worker shifts the training images once for each epoch its chapters start in', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ffjob-worker-'));
+  try {
+    for (const c of [
+      { shiftPixels: 0, wantEpochs: [] },
+      { shiftPixels: 1, wantEpochs: [0, 1] },
+    ]) {
+      const run = join(dir, `shift-${c.shiftPixels}`);
+      const job = await writeTinyJob(run, (y) =>
+        y
+          .replace('workers: 2', 'workers: 1')
+          .replace('epochs: 4', 'epochs: 2')
+          .replace('chapters: 2', 'chapters: 4')
+          .replace('batchSize: 50', `batchSize: 50\n    augmentation: {shiftPixels: ${c.shiftPixels}}`),
+      );
+      const result = await runFfjob(await workerArgs(run, job, 0));
+      assert.equal(result.code, 0, result.stderr.slice(-2000));
+      const jittered = result.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { msg: string; epoch?: number })
+        .filter((l) => l.msg === 'jittered the training images');
+      assert.deepEqual(
+        jittered.map((l) => l.epoch),
+        c.wantEpochs,
+        `shiftPixels ${c.shiftPixels}`,
+      );
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import type { ReluGradient } from '../../../api/v1alpha1/index.js';
 import { useBackend } from '../test-backends.js';
 import { webgpuStepKernels as fused } from './fused-step.js';
 import { countDispatches } from './dispatch-count.js';
@@ -59,25 +60,23 @@ const activities =
   (seed: number, lo: number, hi: number) =>
   (rows: number, units: number): tf.Tensor2D =>
     tf.relu(rand([rows, units], seed, lo, hi));
+const PEER_ON = {
+  name: 'peer normalisation on',
+  peerWeight: 0.03,
+  reluGradient: 'gated' as ReluGradient,
+  goal: { threshold: 1.2, sharpness: 3 },
+  positiveRows: activities(5, -1, 2),
+  negativeRows: activities(6, -1, 2),
+};
 const OBJECTIVE_CASES = [
-  {
-    name: 'peer normalisation off',
-    peerWeight: 0,
-    goal: { threshold: 1.2, sharpness: 3 },
-    positiveRows: activities(5, -1, 2),
-    negativeRows: activities(6, -1, 2),
-  },
-  {
-    name: 'peer normalisation on',
-    peerWeight: 0.03,
-    goal: { threshold: 1.2, sharpness: 3 },
-    positiveRows: activities(5, -1, 2),
-    negativeRows: activities(6, -1, 2),
-  },
+  { ...PEER_ON, name: 'peer normalisation off', peerWeight: 0 },
+  PEER_ON,
+  // A third of the activities are 0: the pull reaches them only under full.
+  { ...PEER_ON, name: 'peer normalisation on, reluGradient full', reluGradient: 'full' as ReluGradient },
   // Every margin s·κ(θ − g) is below −14, where tfjs's softplus switches to exp.
   {
+    ...PEER_ON,
     name: 'rows far on the right side of θ',
-    peerWeight: 0.03,
     goal: { threshold: 3, sharpness: 10 },
     positiveRows: activities(5, 2, 3),
     negativeRows: activities(6, 0, 0.1),
@@ -111,6 +110,7 @@ for (const s of SHAPES) {
           running: tf.variable(tf.randomUniform([s.units], 0, 1, 'float32', 6)),
           weight: c.peerWeight,
           momentum: 0.9,
+          reluGradient: c.reluGradient,
         }));
         const want = plain.ffObjective(h, s.positives, c.goal, peers[0]!);
         const got = fused.ffObjective(h, s.positives, c.goal, peers[1]!);
@@ -149,9 +149,16 @@ for (const s of SHAPES) {
     }));
 }
 
+const SOFTMAX_CASES = [
+  { peerWeight: 0, reluGradient: 'gated' as const },
+  { peerWeight: 0.03, reluGradient: 'gated' as const },
+  { peerWeight: 0, reluGradient: 'full' as const },
+  { peerWeight: 0.03, reluGradient: 'full' as const },
+];
+
 for (const s of SHAPES) {
-  for (const peerWeight of [0, 0.03]) {
-    void test(`${s.name}, peer weight ${peerWeight}: the localSoftmax objective matches the tfjs ops`, () =>
+  for (const { peerWeight, reluGradient } of SOFTMAX_CASES) {
+    void test(`${s.name}, peer weight ${peerWeight}, reluGradient ${reluGradient}: the localSoftmax objective matches the tfjs ops`, () =>
       scoped(() => {
         const rows = 2 * s.positives;
         const h = tf.relu(rand([rows, s.units], 15, -1, 2));
@@ -161,6 +168,7 @@ for (const s of SHAPES) {
           running: tf.variable(tf.randomUniform([s.units], 0, 1, 'float32', 19)),
           weight: peerWeight,
           momentum: 0.9,
+          reluGradient,
         }));
         const want = plain.localSoftmax(h, block, labels, peers[0]!);
         const got = fused.localSoftmax(h, block, labels, peers[1]!);
@@ -192,6 +200,7 @@ const layerConfig = (over: Partial<FFLayerConfig> = {}): FFLayerConfig => ({
   goodness: { threshold: 1, sharpness: 5 },
   peerWeight: 0.03,
   peerMomentum: 0.9,
+  reluGradient: 'gated',
   optimizer: adam,
   labelSlots: 10,
   blockClasses: 0,
@@ -220,7 +229,7 @@ async function stepDrift(kernels: StepKernels, over: Partial<FFLayerConfig> = {}
   return drift;
 }
 
-for (const over of [{}, { peerWeight: 0 }, { optimizer: sgd }]) {
+for (const over of [{}, { peerWeight: 0 }, { optimizer: sgd }, { reluGradient: 'full' as const }]) {
   void test(`eight whole steps with fused kernels leave the state of the tfjs steps (${JSON.stringify(over)})`, async () => {
     const drift = await stepDrift(fused, over);
     assert.ok(drift <= STEP_TOLERANCE, `weights, moments and running mean drift ${drift.toExponential(2)} > ${STEP_TOLERANCE}`);

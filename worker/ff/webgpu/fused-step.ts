@@ -59,7 +59,10 @@ export const webgpuStepKernels: StepKernels = {
     const shape: ObjectiveShape = { rows, positives, units, ...goal };
     const g = run<tf.Tensor1D>(rowGoodness(rows), [h]);
     const withPeer = peer.weight !== 0;
-    const delta = run<tf.Tensor2D>(ffDelta(shape, withPeer), withPeer ? [h, g, peerPullOf(h, positives, peer)] : [h, g]);
+    const delta = run<tf.Tensor2D>(
+      ffDelta(shape, withPeer ? peer.reluGradient : undefined),
+      withPeer ? [h, g, peerPullOf(h, positives, peer)] : [h, g],
+    );
     const stat = (name: 'loss' | 'goodnessPos' | 'goodnessNeg'): tf.Scalar => toScalar(run(goodnessStat(name, shape), [g]));
     return { loss: stat('loss'), goodnessPos: stat('goodnessPos'), goodnessNeg: stat('goodnessNeg'), delta };
   },
@@ -70,7 +73,13 @@ export const webgpuStepKernels: StepKernels = {
     const grad = run<tf.Tensor2D>(scaledSoftmaxGradient(rows, classes, scale), [hv, block.c, labels]);
     const back = tf.matMul(grad, block.v, false, true);
     const withPeer = peer.weight !== 0;
-    const delta = run<tf.Tensor2D>(localSoftmaxDelta(rows, units, withPeer), withPeer ? [back, h, peerPullOf(h, rows, peer)] : [back, h]);
+    const deltaProgram = localSoftmaxDelta(rows, units, withPeer, peer.reluGradient);
+    // Called only when bound: computing the pull advances peer.running.
+    const inputs = { back: (): tf.Tensor => back, h: (): tf.Tensor => h, pull: (): tf.Tensor => peerPullOf(h, rows, peer) };
+    const delta = run<tf.Tensor2D>(
+      deltaProgram,
+      deltaProgram.inputs.map((name) => inputs[name]()),
+    );
     const g = run<tf.Tensor1D>(rowGoodness(rows), [h]);
     const allRows: ObjectiveShape = { rows, positives: rows, units, threshold: 0, sharpness: 0 };
     return {

@@ -4,6 +4,7 @@
 // array per variable name) and a `uniforms` struct holding every shape plus the fields of
 // `uniforms` below; the maths is the one of ff-math.ts and optimizer.ts, op for op.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { ReluGradient } from '../../../api/v1alpha1/index.js';
 
 /** Threads per workgroup; a power of two for the tree reduction. */
 const WG = 256;
@@ -175,13 +176,20 @@ const MARGIN = `
     return select(-1.0, 1.0, r < uniforms.positives) * ((uniforms.threshold - g[r]) * uniforms.sharpness);
   }`;
 
+// The ReLU's gate on a gradient term (ff-math.ts's throughRelu) as a WGSL factor of h.
+const GATE: Record<ReluGradient, (h: string) => string> = {
+  gated: (h) => `select(0.0, 1.0, ${h} > 0.0)`,
+  full: () => '1.0',
+};
+
 /**
- * δ of ffObjectiveOfActivities, plus step(h)·pull on the positive rows when peer
- * normalisation is on. [rows, units]
+ * δ of ffObjectiveOfActivities, plus gate(h)·pull on the positive rows when peer
+ * normalisation is on (peerGate names the gate; undefined, peer normalisation is off). [rows, units]
  */
-export function ffDelta(s: ObjectiveShape, withPeer: boolean): FFProgram {
+export function ffDelta(s: ObjectiveShape, peerGate: ReluGradient | undefined): FFProgram {
+  const withPeer = peerGate !== undefined;
   const program = elementwise({
-    key: withPeer ? 'ffDeltaPeer' : 'ffDelta',
+    key: withPeer ? `ffDeltaPeer_${peerGate}` : 'ffDelta',
     outputShape: [s.rows, s.units],
     variableNames: withPeer ? ['h', 'g', 'pull'] : ['h', 'g'],
     uniformFields: `${OBJECTIVE_FIELDS} rowsOverSharpness : f32, twoOverUnits : f32,`,
@@ -193,7 +201,7 @@ export function ffDelta(s: ObjectiveShape, withPeer: boolean): FFProgram {
       let dLdg = (-s * (1.0 / (1.0 + exp(-margin(row))))) / uniforms.rowsOverSharpness;
       let x = h[index];
       var delta = dLdg * (x * uniforms.twoOverUnits);
-      ${withPeer ? 'if (row < uniforms.positives) { delta = delta + select(0.0, 1.0, x > 0.0) * pull[index % units]; }' : ''}
+      ${withPeer ? `if (row < uniforms.positives) { delta = delta + ${GATE[peerGate]('x')} * pull[index % units]; }` : ''}
       setOutputAtIndex(index, delta);`,
   });
   return { program, uniforms: [...objectiveUniforms(s), ...f32(s.rows / s.sharpness, 2 / s.units)] };
@@ -446,15 +454,27 @@ export function softmaxLoss(scale: number): FFProgram {
   return { program, uniforms: f32(scale) };
 }
 
-/** dL/dz = (scale·dlogits·Vᵀ) ⊙ 1[h > 0], plus step(h)·pull on every row when peer normalisation is on. [rows, units] */
-export function localSoftmaxDelta(rows: number, units: number, withPeer: boolean): FFProgram {
+export type SoftmaxDeltaInput = 'back' | 'h' | 'pull';
+
+/**
+ * dL/dz = (scale·dlogits·Vᵀ) ⊙ gate(h), plus gate(h)·pull on every row when peer
+ * normalisation is on; run it on `inputs`. Under full the gate is 1 and h is not read, so it
+ * is not bound either (see UPDATES). [rows, units]
+ */
+export function localSoftmaxDelta(
+  rows: number,
+  units: number,
+  withPeer: boolean,
+  relu: ReluGradient,
+): FFProgram & { inputs: SoftmaxDeltaInput[] } {
+  const inputs: SoftmaxDeltaInput[] = ['back', ...(relu === 'gated' ? (['h'] as const) : []), ...(withPeer ? (['pull'] as const) : [])];
   const program = elementwise({
-    key: withPeer ? 'ffLocalSoftmaxDeltaPeer' : 'ffLocalSoftmaxDelta',
+    key: `ffLocalSoftmaxDelta${withPeer ? 'Peer' : ''}_${relu}`,
     outputShape: [rows, units],
-    variableNames: withPeer ? ['back', 'h', 'pull'] : ['back', 'h'],
+    variableNames: inputs,
     body: `
-      let on = select(0.0, 1.0, h[index] > 0.0);
-      setOutputAtIndex(index, back[index] * on${withPeer ? ' + on * pull[index % uniforms.hShape[1]]' : ''});`,
+      let on = ${GATE[relu]('h[index]')};
+      setOutputAtIndex(index, back[index] * on${withPeer ? ' + on * pull[index % uniforms.backShape[1]]' : ''});`,
   });
-  return { program, uniforms: [] };
+  return { program, inputs, uniforms: [] };
 }
