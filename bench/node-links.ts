@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import type { ForwardForwardJob } from '../api/v1alpha1/index.js';
 import { localWorkerArgs, type GroupPorts } from '../cli/local-plan.js';
 import { localWorkers } from '../cli/local-workers.js';
-import { freePorts } from '../cli/ports.js';
+import { freePorts } from '../observe/ports.js';
 import { prepareRunDir } from '../cli/run-dir.js';
 import { describeExit, WorkerProcess } from '../cli/worker-process.js';
 import { startThrottleProxy, type Throttle } from './throttle-proxy.js';
@@ -43,7 +43,12 @@ export async function runWithNodeLinks(job: ForwardForwardJob, scratch: string, 
   const processes = workers.list.map((_, w) => {
     const args = localWorkerArgs(job, { jobFile, dir }, ports, w);
     const at = args.indexOf('--replica-peers') + 1;
-    args[at] = peersSeenFrom(args[at]!.split(','), w, perNode, proxies.map((p) => p.address));
+    args[at] = peersSeenFrom(
+      args[at]!.split(','),
+      w,
+      perNode,
+      proxies.map((p) => p.address),
+    );
     return new WorkerProcess(args, logs[w]!, () => undefined);
   });
   // One failed replica leaves the others waiting in a collective: stop them too.

@@ -28,6 +28,8 @@ import type { NamedTensor } from './named-tensor.js';
 import { WorkerBase } from './worker-base.js';
 import { createSyncStrategy } from './sync/create.js';
 import type { SyncStrategy } from './sync/strategy.js';
+import { ringScope, type RingMember } from './sync/collectives.js';
+import type { RingSpec } from './sync/ring-spec.js';
 
 // Streamed batches each side may hold: enough to ride out the other side's pauses (the
 // last group's evaluation, a checkpoint) without letting either run far ahead.
@@ -53,6 +55,7 @@ export class PipelineWorker extends WorkerBase {
     const writesModel = plan.isLast && this.args.replica === 0;
     const test = writesModel ? loadDataset(this.job, 'test') : undefined;
     const replicaOf = this.replicaSync();
+    this.syncRings = replicaOf ? [...replicaOf.sync.ringSpecs] : [];
     const trainer = new GroupTrainer(this.job.spec, plan, train, replicaOf);
     await this.startGroupServers(trainer, train);
     if (plan.isLast) this.startScoresSender();
@@ -69,7 +72,8 @@ export class PipelineWorker extends WorkerBase {
   }
 
   /** This replica's place in its group and the strategy it agrees with the others by; undefined for a lone replica. */
-  private replicaSync(): { index: number; sync: SyncStrategy } | undefined {
+  private syncRings: RingSpec[] = [];
+  private replicaSync(): { index: number; sync: SyncStrategy & RingMember } | undefined {
     if (this.args.replicaPeers.length === 0) return undefined;
     const ring = { rank: this.args.replica, members: this.args.replicaPeers };
     return { index: this.args.replica, sync: createSyncStrategy(this.job.spec, ring, () => this.peer!, this.metrics) };
@@ -95,6 +99,8 @@ export class PipelineWorker extends WorkerBase {
     const scores = route && scoresReceiver({ from: route.from, groups: this.groups, rows: train.count, classes: train.classes });
     await this.startServers(
       {
+        rings: this.syncRings,
+        collectiveTimeoutMs: this.args.chapterTimeoutSeconds * 1000,
         ...(this.args.group > 0 ? { upstreamGroup: this.args.group - 1, upstreamTensors } : (scores ?? {})),
         ...(this.streamsActivations && !plan.isFirst
           ? {
@@ -117,6 +123,7 @@ export class PipelineWorker extends WorkerBase {
           : {}),
       },
       {
+        onRingSent: (r) => this.metrics.recordSyncBytes(this.job.spec.parallelism.sync.strategy, ringScope(r.tag), r.bytes),
         onSentChapter: (r) =>
           r.abandoned === undefined
             ? this.log.info('streamed activations', { chapter: r.chapter, batches: r.batches, bytes: r.bytes })

@@ -2,6 +2,7 @@
 // transport of issue 14's contract), and the rings' tags. Strategies depend on this
 // interface only, so they run against an in-memory fake in tests and against gRPC rings in
 // the worker.
+import type { SyncScope } from '../../observe/metrics.js';
 import type { RingSpec } from './ring-spec.js';
 
 /** RingCollectives runs collectives on rings; (tag, round) names one collective, and every member calls it. */
@@ -17,8 +18,7 @@ export interface RingMember {
   readonly ringSpecs: readonly RingSpec[];
 }
 
-/** SyncScope is how far a ring reaches, the `scope` label of ffjob_sync_bytes_total. */
-export type SyncScope = 'group' | 'node' | 'global';
+export type { SyncScope };
 
 /** ringTag names a ring: every replica of the group, one DASO node's replicas, or one local rank across nodes. */
 export function ringTag(scope: SyncScope, index: number, purpose: 'gradients' | 'parameters' | 'loss'): string {
