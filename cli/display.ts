@@ -31,7 +31,7 @@ export function eventNote(view: GroupView, event: WorkerEvent, live: boolean): s
     case 'testAccuracy':
       return live
         ? undefined
-        : `group ${view.group} · test accuracy ${formatPercent(event.testAccuracy)} after chapter ${event.chapter + 1}/${view.chapters}`;
+        : `${workerLabel(view)} · test accuracy ${formatPercent(event.testAccuracy)} after chapter ${event.chapter + 1}/${view.chapters}`;
     default:
       return undefined;
   }
