@@ -46,6 +46,10 @@ void describe('ProgressDisplay', () => {
       'group 1 · test accuracy 50.0% after chapter 2/2',
     );
     assert.equal(eventNote(v, { kind: 'resumed', chapter: 0 }, true), 'group 1 resumed from checkpoint (chapter 1/2 done)');
+    assert.equal(
+      eventNote({ ...v, replica: 1 }, { kind: 'rejoined', chapter: 1, step: 176, fromReplica: 0 }, true),
+      'group 1 replica 1 rejoined its group from replica 0 at step 176 (chapter 2/2)',
+    );
   });
 });
 

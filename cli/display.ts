@@ -22,6 +22,8 @@ export function eventNote(view: GroupView, event: WorkerEvent, live: boolean): s
   switch (event.kind) {
     case 'resumed':
       return `${workerLabel(view)} resumed from checkpoint (chapter ${event.chapter + 1}/${view.chapters} done)`;
+    case 'rejoined':
+      return `${workerLabel(view)} rejoined its group from replica ${event.fromReplica} at step ${event.step} (chapter ${event.chapter + 1}/${view.chapters})`;
     case 'error':
       return `${workerLabel(view)}: ${event.message}`;
     case 'skippedCheckpoint':

@@ -166,8 +166,10 @@ class LocalRun {
       this.restartsLeft -= 1;
       const view = this.views[g]!;
       this.views[g] = { ...view, phase: 'restarting', restarts: view.restarts + 1 };
+      // A replica takes the state of a live replica of its group, if one still trains (worker/sync/rejoin.ts).
+      const from = view.replica === undefined ? 'from its checkpoint' : 'to rejoin its group';
       this.display.note(
-        `${workerLabel(view)} ${how}; restarting it from its checkpoint (restart ${this.opts.restarts - this.restartsLeft} of ${this.opts.restarts})`,
+        `${workerLabel(view)} ${how}; restarting it ${from} (restart ${this.opts.restarts - this.restartsLeft} of ${this.opts.restarts})`,
       );
     }
   }

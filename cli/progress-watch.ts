@@ -70,6 +70,8 @@ export class ProgressWatch {
       Object.assign(t, { lastAdvanceMs: now, done: Math.max(t.done, event.chapter), midChapter: false });
       // A pipeline group past its last chapter only serves its weights to the next one.
       if (!this.ring && t.done >= this.chapters - 1) t.finished = true;
+    } else if (event.kind === 'rejoined') {
+      t.lastAdvanceMs = now;
     } else if (event.kind === 'modelWritten' || event.kind === 'finished') {
       t.finished = true;
     }

@@ -54,11 +54,27 @@ export async function firstCheckpoint(dir: string): Promise<void> {
 
 /** Runs `ffjob train --local` with one restart allowed, SIGKILLing `group` once its first checkpoint exists. */
 export function trainKillingOnce(job: string, run: string, group: number, extra: string[] = []): Promise<FfjobResult> {
+  return trainKilling(job, run, { label: `group ${group}`, files: `group-${group}` }, extra);
+}
+
+/**
+ * Runs `ffjob train --local` with one restart allowed, SIGKILLing the worker its progress
+ * lines call `label` (files: its checkpoint folder's name) `delayMs` after its first checkpoint.
+ */
+export function trainKilling(
+  job: string,
+  run: string,
+  worker: { label: string; files: string; delayMs?: number },
+  extra: string[] = [],
+): Promise<FfjobResult> {
   let killed = false;
+  const started = new RegExp(`${worker.label} started \\(pid (\\d+)\\)`);
   return startFfjob(['train', '--local', job, '--dir', run, '--restarts', '1', '--output', 'json', ...extra], (chunk) => {
-    const pid = new RegExp(`group ${group} started \\(pid (\\d+)\\)`).exec(chunk)?.[1];
+    const pid = started.exec(chunk)?.[1];
     if (pid === undefined || killed) return;
     killed = true;
-    void firstCheckpoint(join(run, 'checkpoints', `group-${group}`)).then(() => process.kill(Number(pid), 'SIGKILL'));
+    void firstCheckpoint(join(run, 'checkpoints', worker.files))
+      .then(() => new Promise((resolve) => setTimeout(resolve, worker.delayMs ?? 0)))
+      .then(() => process.kill(Number(pid), 'SIGKILL'));
   }).done;
 }

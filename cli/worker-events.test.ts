@@ -58,6 +58,11 @@ void describe('parseWorkerLine', () => {
       line: line({ msg: 'resumed from checkpoint', path: '/r/c', chapter: 0 }),
       want: { kind: 'resumed', chapter: 0 },
     },
+    {
+      name: 'a replica rejoined its group',
+      line: line({ msg: 'rejoined the group', generation: 1, step: 176, chapter: 1, fromRank: 0 }),
+      want: { kind: 'rejoined', chapter: 1, step: 176, fromReplica: 0 },
+    },
     { name: 'a ring worker done with its chapters', line: line({ msg: 'worker finished', chapters: 4 }), want: { kind: 'finished' } },
     {
       name: 'an error line carries its message',

@@ -7,6 +7,8 @@ export type WorkerEvent =
   | { kind: 'testAccuracy'; chapter: number; testAccuracy: number }
   | { kind: 'modelWritten'; modelPath: string; testAccuracy: number | undefined }
   | { kind: 'resumed'; chapter: number }
+  /** A replica that restarted took a live replica's state and went on from its group's step. */
+  | { kind: 'rejoined'; chapter: number; step: number; fromReplica: number }
   /** The TensorFlow.js backend the worker runs on, and why (what `auto` skipped, or that it was asked for). */
   | { kind: 'backend'; backend: string; reason: string }
   /** A checkpoint that failed verification and was passed over for an older one, or a fresh start. */
@@ -60,6 +62,12 @@ const BY_MESSAGE: Record<string, (f: Fields) => WorkerEvent | undefined> = {
   'model written': (f) =>
     typeof f.modelPath === 'string' ? { kind: 'modelWritten', modelPath: f.modelPath, testAccuracy: num(f, 'testAccuracy') } : undefined,
   'resumed from checkpoint': (f) => ({ kind: 'resumed', chapter: num(f, 'chapter') ?? -1 }),
+  'rejoined the group': (f) => {
+    const [chapter, step, fromReplica] = [num(f, 'chapter'), num(f, 'step'), num(f, 'fromRank')];
+    return chapter === undefined || step === undefined || fromReplica === undefined
+      ? undefined
+      : { kind: 'rejoined', chapter, step, fromReplica };
+  },
   'skipped unusable checkpoint': (f) => ({ kind: 'skippedCheckpoint', path: String(f.path ?? '?'), reason: String(f.reason ?? '?') }),
   'worker finished': () => ({ kind: 'finished' }),
 };

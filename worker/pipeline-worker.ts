@@ -11,7 +11,8 @@ import type { JitteredDataset } from './data/jitter.js';
 import { loadDataset, loadTrainingSet } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
-import { fetchPeerStatus } from './peer/peer-client.js';
+import { fetchPeerStatus, joinGroup } from './peer/peer-client.js';
+import type { JoinGroupRequest } from '../proto/gen/ff/v1/layer_exchange.js';
 import type { ExpectedTensor } from './peer/assembler.js';
 import { batchBytes } from './peer/activation-batch.js';
 import { activationLayout } from './train/activation-layout.js';
@@ -19,7 +20,11 @@ import { checkTensors } from './train/divergence.js';
 import type { ChapterNegatives } from './train/group-negatives.js';
 import { GroupTrainer, type ActivationIO } from './train/group-trainer.js';
 import { groupPlan } from './train/group-plan.js';
-import { chapterSteps } from './train/chapter-plan.js';
+import { chapterOf, chapterSteps, globalShape, totalSteps } from './train/chapter-plan.js';
+import { replicaState } from './train/replica-state.js';
+import { groupRing } from './sync/allreduce.js';
+import { GroupMembership } from './sync/membership.js';
+import { rejoinGroup } from './sync/rejoin.js';
 import { streamedFeed } from './train/streamed-feed.js';
 import { NEGATIVES_TENSOR } from './train/shipped-negatives.js';
 import { ScoresSender, scoresChapterFor, scoresDigest, scoresNeeded, scoresReceiver } from './negative-scores.js';
@@ -42,8 +47,10 @@ function processCpuSeconds(): number {
 }
 
 export class PipelineWorker extends WorkerBase {
-  /** The first chapter this process trains after resuming from a checkpoint; undefined on a fresh start. */
+  /** The first chapter this process trains after resuming from a checkpoint or rejoining its group; undefined on a fresh start. */
   private resumedAt: number | undefined;
+  /** The global step a replica that rejoined its group goes on from, inside chapter resumedAt. */
+  private joinedAt: number | undefined;
   /** The last group's end of the scores channel (negative-scores.ts), when negatives follow the model. */
   private scoresSender: ScoresSender | undefined;
 
@@ -54,12 +61,14 @@ export class PipelineWorker extends WorkerBase {
     const plan = groupPlan(this.job.spec, this.args.group);
     const writesModel = plan.isLast && this.args.replica === 0;
     const test = writesModel ? loadDataset(this.job, 'test') : undefined;
-    const replicaOf = this.replicaSync();
+    const replicaOf = this.replicaSync(train);
     this.syncRings = replicaOf ? [...replicaOf.sync.ringSpecs] : [];
     const trainer = new GroupTrainer(this.job.spec, plan, train, replicaOf);
-    await this.startGroupServers(trainer, train);
+    const membership = replicaOf?.sync.membership;
+    if (membership) membership.state = replicaState(trainer);
+    await this.startGroupServers(trainer, train, membership);
     if (plan.isLast) this.startScoresSender();
-    const first = await this.resume(trainer, train);
+    const first = (await this.rejoin(trainer, membership)) ?? (await this.resume(trainer, train));
     this.metrics.setChapterCount(this.job.spec.training.chapters);
     this.log.info('training', { layers: plan.layers, upstreamLayers: plan.upstreamLayers, fromChapter: first });
     for (let chapter = first; chapter < this.job.spec.training.chapters; chapter++) {
@@ -73,10 +82,42 @@ export class PipelineWorker extends WorkerBase {
 
   /** This replica's place in its group and the strategy it agrees with the others by; undefined for a lone replica. */
   private syncRings: RingSpec[] = [];
-  private replicaSync(): { index: number; sync: SyncStrategy & RingMember } | undefined {
+  private replicaSync(train: Dataset): { index: number; sync: SyncStrategy & RingMember } | undefined {
     if (this.args.replicaPeers.length === 0) return undefined;
     const ring = { rank: this.args.replica, members: this.args.replicaPeers };
-    return { index: this.args.replica, sync: createSyncStrategy(this.job.spec, ring, () => this.peer!, this.metrics) };
+    const membership = new GroupMembership({
+      totalSteps: totalSteps(globalShape(this.job.spec, train.count)),
+      rejoinWaitMs: this.args.chapterTimeoutSeconds * 1000,
+    });
+    return {
+      index: this.args.replica,
+      sync: createSyncStrategy(this.job.spec, ring, () => this.peer!, { metrics: this.metrics, membership }),
+    };
+  }
+
+  /**
+   * A replica whose group trains already (this one's process was lost) takes the state of a
+   * live replica and goes on from the group's step; returns its chapter, or undefined when
+   * the group is where a fresh job starts (then the checkpoint, if any, says where).
+   */
+  private async rejoin(trainer: GroupTrainer, membership: GroupMembership | undefined): Promise<number | undefined> {
+    if (membership === undefined) return undefined;
+    const ring = groupRing(this.args.replica, this.args.replicaPeers);
+    const commit = await rejoinGroup(ring, this.name, membership.options.totalSteps, (target, request) =>
+      joinGroup(target, request, { ...this.auth, timeoutMs: 10_000 }),
+    );
+    if (commit === undefined) return undefined;
+    this.log.info('rejoining the group from a live replica', { ...commit });
+    membership.take(commit);
+    await membership.shareState(commit.step, ring.rank, true, (root, round, values) => this.peer!.broadcast(ring, root, round, values));
+    const chapter = chapterOf(trainer.shape, commit.step);
+    this.resumedAt = chapter;
+    this.joinedAt = commit.step;
+    this.state.chapter = chapter;
+    this.state.chaptersDone = chapter;
+    this.metrics.recordResume();
+    this.log.info('rejoined the group', { generation: commit.generation, step: commit.step, chapter, fromRank: commit.root });
+    return chapter;
   }
 
   private get streamsActivations(): boolean {
@@ -88,7 +129,7 @@ export class PipelineWorker extends WorkerBase {
     return workerCount(this.job.spec);
   }
 
-  private async startGroupServers(trainer: GroupTrainer, train: Dataset): Promise<void> {
+  private async startGroupServers(trainer: GroupTrainer, train: Dataset, membership: GroupMembership | undefined): Promise<void> {
     // What this group loads from the one before; a bundle shaped otherwise is refused on the wire.
     const upstreamTensors: ExpectedTensor[] = (await Promise.all(trainer.upstream.map((l) => l.exportWeights())))
       .flat()
@@ -123,6 +164,7 @@ export class PipelineWorker extends WorkerBase {
           : {}),
       },
       {
+        ...(membership ? { onJoin: async (request: JoinGroupRequest) => membership.answer(request) } : {}),
         onRingSent: (r) => this.metrics.recordSyncBytes(this.job.spec.parallelism.sync.strategy, ringScope(r.tag), r.bytes),
         onSentChapter: (r) =>
           r.abandoned === undefined
@@ -180,22 +222,32 @@ export class PipelineWorker extends WorkerBase {
     // The stream of the chapter a restarted worker resumes at went to its previous process,
     // or broke with it: that chapter is staged from weights, and any replay of it dropped.
     const resuming = chapter === this.resumedAt;
-    const streamed = this.streamsActivations && !trainer.plan.isFirst && !resuming;
-    if (this.streamsActivations && resuming) this.peer!.activations.abandon(chapter);
-    const shipped = !trainer.plan.isFirst && !streamed ? await this.receiveUpstream(trainer, chapter) : undefined;
-    const from: ChapterNegatives = { ...(await this.followedScores(trainer, chapter)), ...(shipped ? { shipped } : {}) };
-    if (shipped) this.log.info('received negatives with the upstream weights', { chapter });
+    const { streamed, from } = await this.chapterSources(trainer, chapter, resuming);
     this.setPhase('training');
     this.metrics.setChapter(chapter);
     const started = performance.now();
-    const io = this.activationIO(trainer, chapter, streamed);
-    await trainer.trainChapter(chapter, (p) => this.reportProgress(p), io, from);
+    const fromStep = resuming ? this.joinedAt : undefined;
+    const io = this.activationIO(trainer, chapter, streamed, fromStep);
+    await trainer.trainChapter(chapter, (p) => this.reportProgress(p), io, { from, fromStep });
     if (io.sink) this.peer!.outbox.end();
     if (this.state.stopping) throw new Error('stopped by signal');
     // The upstream weights of this chapter: for evaluation, the checkpoint and the model.
     if (streamed) await this.receiveUpstream(trainer, chapter);
     await this.finishChapter(trainer, chapter, test);
     this.log.info('chapter done', { chapter, seconds: (performance.now() - started) / 1000, cpuSeconds: processCpuSeconds() });
+  }
+
+  /** Whether the chapter's inputs stream in, and the negatives it follows or that came with the upstream weights. */
+  private async chapterSources(
+    trainer: GroupTrainer,
+    chapter: number,
+    resuming: boolean,
+  ): Promise<{ streamed: boolean; from: ChapterNegatives }> {
+    const streamed = this.streamsActivations && !trainer.plan.isFirst && !resuming;
+    if (this.streamsActivations && resuming) this.peer!.activations.abandon(chapter);
+    const shipped = !trainer.plan.isFirst && !streamed ? await this.receiveUpstream(trainer, chapter) : undefined;
+    if (shipped) this.log.info('received negatives with the upstream weights', { chapter });
+    return { streamed, from: { ...(await this.followedScores(trainer, chapter)), ...(shipped ? { shipped } : {}) } };
   }
 
   /**
@@ -230,7 +282,7 @@ export class PipelineWorker extends WorkerBase {
   }
 
   /** Under `exchange: activations`: where this chapter's inputs come from and its activities go. */
-  private activationIO(trainer: GroupTrainer, chapter: number, fed: boolean): ActivationIO {
+  private activationIO(trainer: GroupTrainer, chapter: number, fed: boolean, fromStep: number | undefined): ActivationIO {
     if (!this.streamsActivations) return {};
     const { plan } = trainer;
     const peer = this.peer!;
@@ -253,7 +305,7 @@ export class PipelineWorker extends WorkerBase {
     }
     if (!plan.isLast && this.args.downstream !== undefined) {
       const layout = activationLayout(this.job.spec, plan.layers.at(-1)! + 1);
-      peer.outbox.begin(chapter, chapterSteps(trainer.shape, chapter).start);
+      peer.outbox.begin(chapter, fromStep ?? chapterSteps(trainer.shape, chapter).start);
       io.sink = {
         layout,
         send: (step, values) => {

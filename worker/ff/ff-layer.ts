@@ -192,6 +192,11 @@ export class FFLayer {
     ];
   }
 
+  /** Optimizer steps taken (Adam's t), as exportState writes it under `<name>/steps`. */
+  get stepCount(): number {
+    return this.steps;
+  }
+
   dispose(): void {
     disposeParam(this.w);
     disposeParam(this.b);

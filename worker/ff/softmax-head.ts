@@ -63,6 +63,11 @@ export class SoftmaxHead {
     return [...(await this.exportWeights()), ...moments, { name: 'head/steps', shape: [1], values: Float32Array.of(this.steps) }];
   }
 
+  /** Optimizer steps taken (Adam's t), as exportState writes it under `head/steps`. */
+  get stepCount(): number {
+    return this.steps;
+  }
+
   /** Loads tensors named as exportState wrote them; missing ones keep their value. */
   importState(tensors: NamedTensor[]): void {
     const slots = this.slots();

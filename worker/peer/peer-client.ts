@@ -1,7 +1,13 @@
 // The sending end of the weight exchange: streams a bundle to the downstream worker and
 // retries only failures that a later attempt can fix.
 import { credentials, status, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
-import { LayerExchangeServiceClient, type PublishLayersRequest, type PublishLayersResponse } from '../../proto/gen/ff/v1/layer_exchange.js';
+import {
+  LayerExchangeServiceClient,
+  type JoinGroupRequest,
+  type JoinGroupResponse,
+  type PublishLayersRequest,
+  type PublishLayersResponse,
+} from '../../proto/gen/ff/v1/layer_exchange.js';
 import { tokenMetadata } from './auth.js';
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { bundleFrames } from './frames.js';
@@ -173,4 +179,21 @@ function describe(caught: unknown): { code: status; details: string } {
   const error = caught as Partial<ServiceError>;
   if (typeof error.code === 'number') return { code: error.code, details: error.details ?? error.message ?? '' };
   return { code: status.UNKNOWN, details: caught instanceof Error ? caught.message : String(caught) };
+}
+
+/** joinGroup calls JoinGroup on a replica of the same group (worker/sync/rejoin.ts). */
+export function joinGroup(
+  target: string,
+  request: JoinGroupRequest,
+  options: { token?: string; timeoutMs: number },
+): Promise<JoinGroupResponse> {
+  const client = new LayerExchangeServiceClient(target, credentials.createInsecure());
+  const deadline = Date.now() + options.timeoutMs;
+  return new Promise((resolve, reject) => {
+    client.joinGroup(request, tokenMetadata(options.token), { deadline }, (error, response) => {
+      client.close();
+      if (error) reject(new Error(`JoinGroup on ${target}: ${status[error.code]}: ${error.details}`, { cause: error }));
+      else resolve(response);
+    });
+  });
 }

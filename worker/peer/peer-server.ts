@@ -18,6 +18,7 @@ import { advertiseStreamWindow, widenConnectionWindows } from './server-window.j
 import { Refusal, toServiceError } from './refusal.js';
 import { createRingExchange, type RingExchange } from './ring-exchange.js';
 import type { RingSpec } from '../sync/ring-spec.js';
+import { joinHandler, type JoinAnswerer } from './join-handler.js';
 import { notifyTransfer, type TransferObserver } from './transfer-observer.js';
 import { toStatusResponse, type PeerStatus } from './worker-status.js';
 import type { WeightBundle } from './weight-bundle.js';
@@ -56,6 +57,8 @@ export interface PeerServerOptions {
   collectiveTimeoutMs?: number;
   /** ringChunkValues is the values per ring chunk (default 1 MiB of float32, less under a smaller frame limit); every member must use the same. */
   ringChunkValues?: number;
+  /** Answers JoinGroup for the group's ring among `rings`: a replica that restarted asks where the group is. */
+  onJoin?: JoinAnswerer;
 }
 
 export interface PeerServer {
@@ -98,6 +101,7 @@ export async function startPeerServer(options: PeerServerOptions): Promise<PeerS
             ),
           ),
     sendRingChunk: rings.handle,
+    joinGroup: joinHandler(options, rings),
     getStatus(call, callback) {
       const refusal = checkToken(call.metadata, options.token);
       if (refusal) {

@@ -4,6 +4,7 @@ import { createActivationSender, type ActivationSender } from './activation-send
 import { startPeerServer, type PeerServer } from './peer-server.js';
 import type { PeerThreadOptions, ThreadCommand, ThreadMessage } from './peer-thread.js';
 import type { CollectiveCommand } from './thread-collectives.js';
+import type { JoinGroupRequest, JoinGroupResponse } from '../../proto/gen/ff/v1/layer_exchange.js';
 import type { PeerStatus } from './worker-status.js';
 
 const port = parentPort!;
@@ -32,12 +33,30 @@ function runCollective(server: PeerServer, { id, kind, ring, root, round, values
   );
 }
 
+// JoinGroup calls waiting for the training loop's answer, by id.
+const joins = new Map<number, { resolve(r: JoinGroupResponse): void; reject(e: Error): void }>();
+let nextJoin = 0;
+const askMain = (request: JoinGroupRequest): Promise<JoinGroupResponse> =>
+  new Promise((resolve, reject) => {
+    const id = nextJoin++;
+    joins.set(id, { resolve, reject });
+    send({ type: 'join', id, request });
+  });
+
+function settleJoin({ id, response, error }: Extract<ThreadCommand, { type: 'join-answer' }>): void {
+  const waiting = joins.get(id);
+  joins.delete(id);
+  if (response) waiting?.resolve(response);
+  else waiting?.reject(new Error(error));
+}
+
 try {
   const server = await startPeerServer({
     ...options,
     // Bundles are kept by the main thread's inbox; this one only answers GetStatus.
     inboxCapacity: 1,
     status: () => status,
+    onJoin: askMain,
     onTransfer: (event) => send({ type: 'transfer', event }),
     onBundle: (bundle) => send({ type: 'bundle', bundle }),
     onActivation: {
@@ -53,6 +72,7 @@ try {
     else if (command.type === 'send-batch') sender?.push(command.step, command.values);
     else if (command.type === 'send-end') sender?.end();
     else if (command.type === 'collective') runCollective(server, command);
+    else if (command.type === 'join-answer') settleJoin(command);
     else {
       sender?.close();
       void server.close(command.graceMs).then(() => send({ type: 'closed' }));

@@ -16,6 +16,8 @@ import {
   type Collectives,
   type RingSent,
 } from './thread-collectives.js';
+import type { JoinGroupRequest, JoinGroupResponse } from '../../proto/gen/ff/v1/layer_exchange.js';
+import type { JoinAnswerer } from './join-handler.js';
 import type { TransferEvent } from './transfer-observer.js';
 import type { WeightBundle } from './weight-bundle.js';
 import type { PeerStatus } from './worker-status.js';
@@ -29,7 +31,7 @@ export interface DownstreamActivations {
 }
 
 /** What crosses to the thread: the server's options less its callbacks. */
-export type PeerThreadOptions = Omit<PeerServerOptions, 'status' | 'onTransfer' | 'onBundle' | 'onActivation'> & {
+export type PeerThreadOptions = Omit<PeerServerOptions, 'status' | 'onTransfer' | 'onBundle' | 'onActivation' | 'onJoin'> & {
   group: number;
   downstreamActivations?: DownstreamActivations;
 };
@@ -51,6 +53,7 @@ export type ThreadMessage =
   | { type: 'sent-taken'; count: number }
   | { type: 'sent-chapter'; report: SentChapter }
   | CollectiveAnswer
+  | { type: 'join'; id: number; request: JoinGroupRequest }
   | { type: 'closed' };
 
 export type ThreadCommand =
@@ -60,6 +63,7 @@ export type ThreadCommand =
   | { type: 'send-batch'; step: number; values: Float32Array }
   | { type: 'send-end' }
   | CollectiveCommand
+  | { type: 'join-answer'; id: number; response?: JoinGroupResponse; error?: string }
   | { type: 'close'; graceMs: number };
 
 /** The training loop's side of the outgoing stream. */
@@ -75,6 +79,8 @@ export interface PeerThreadEvents {
   onSentChapter?: (report: SentChapter) => void;
   /** After each ring collective this member took part in: what it sent (for ffjob_sync_bytes_total). */
   onRingSent?: (report: RingSent) => void;
+  /** Answers a replica of this group that (re)joins; without it JoinGroup is refused. */
+  onJoin?: JoinAnswerer;
 }
 
 /** The ring collectives run wholly on the peer thread, over the rings in PeerThreadOptions.rings. */
@@ -120,6 +126,14 @@ export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEv
     else if (message.type === 'sent-taken') outbox.taken(message.count);
     else if (message.type === 'sent-chapter') events.onSentChapter?.(message.report);
     else if (message.type === 'collective-done' || message.type === 'collective-failed') collectives.answer(message);
+    else if (message.type === 'join') answerJoin(message.id, message.request);
+  };
+  const answerJoin = (id: number, request: JoinGroupRequest): void => {
+    const answer = events.onJoin ? events.onJoin(request) : Promise.reject(new Error('this worker does not take joins'));
+    answer.then(
+      (response) => command({ type: 'join-answer', id, response }),
+      (error: Error) => command({ type: 'join-answer', id, error: error.message }),
+    );
   };
   return new Promise((resolve, reject) => {
     worker.on('error', reject);
@@ -144,6 +158,7 @@ export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEv
         });
       } else if (message.type === 'failed') reject(new Error(message.message));
       else if (message.type === 'closed') {
+        collectives.abort('the peer thread closed');
         void worker.terminate();
         closed?.();
       } else relay(message);

@@ -28,6 +28,8 @@ export interface RingExchangeOptions {
 export interface RingExchange {
   handle: handleUnaryCall<SendRingChunkRequest, SendRingChunkResponse>;
   start(call: CollectiveCall, values: Float32Array): Promise<CollectiveResult>;
+  /** Fails the collectives running on ring `tag` (its membership changed); its later rounds run as usual. */
+  interrupt(tag: string, reason: string): void;
   close(reason: string): void;
 }
 
@@ -166,6 +168,10 @@ export function createRingExchange(options: RingExchangeOptions): RingExchange {
           );
       }
       return run.result;
+    },
+
+    interrupt(tag, reason) {
+      for (const run of rings.get(tag)?.active.values() ?? []) run.fail(reason);
     },
 
     close(reason) {

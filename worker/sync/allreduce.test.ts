@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AllreduceSync } from './allreduce.js';
+import { GroupMembership } from './membership.js';
 import { LEARNING_RATE, target, trainToy } from './toy-training.js';
 
 void describe('AllreduceSync (in-memory rings)', { timeout: 20_000 }, () => {
@@ -11,7 +12,8 @@ void describe('AllreduceSync (in-memory rings)', { timeout: 20_000 }, () => {
       replicas,
       epochs: 3,
       stepsPerEpoch: 4,
-      strategy: (replica, peers, rings) => new AllreduceSync(replica, peers, rings),
+      strategy: (replica, peers, rings) =>
+        new AllreduceSync(replica, peers, rings, new GroupMembership({ totalSteps: steps, rejoinWaitMs: 0 })),
     });
     // One replica, float64: the mean gradient of x − target_r over r.
     let x = [0.5, -0.5, 1];
@@ -33,7 +35,7 @@ void describe('AllreduceSync (in-memory rings)', { timeout: 20_000 }, () => {
       replicas: 1,
       epochs: 1,
       stepsPerEpoch: 3,
-      strategy: (r, peers, rings) => new AllreduceSync(r, peers, rings),
+      strategy: (r, peers, rings) => new AllreduceSync(r, peers, rings, new GroupMembership({ totalSteps: 3, rejoinWaitMs: 0 })),
     });
     assert.equal(rings.completed.length, 0);
   });

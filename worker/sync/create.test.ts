@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultSpec, type ForwardForwardJobSpecInput } from '../../api/v1alpha1/index.js';
 import { createSyncStrategy } from './create.js';
+import { GroupMembership } from './membership.js';
 import type { DasoState } from './daso.js';
 import { trainToy } from './toy-training.js';
 
@@ -26,7 +27,10 @@ void test('createSyncStrategy: the strategy spec.parallelism.sync names, timed, 
       epochs: 1,
       stepsPerEpoch: 3,
       strategy: (rank, members, rings) => {
-        const sync = createSyncStrategy(spec, { rank, members }, () => rings, metrics);
+        const sync = createSyncStrategy(spec, { rank, members }, () => rings, {
+          metrics,
+          membership: new GroupMembership({ totalSteps: 3, rejoinWaitMs: 0 }),
+        });
         names.add(sync.name);
         return sync;
       },

@@ -4,6 +4,7 @@ import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import { AllreduceSync } from './allreduce.js';
 import type { RingCollectives, RingMember } from './collectives.js';
 import { DasoSync, type DasoState } from './daso.js';
+import type { GroupMembership } from './membership.js';
 import type { SyncStrategy } from './strategy.js';
 import { TimedSync, type SyncTimer } from './timed-sync.js';
 
@@ -21,13 +22,14 @@ export interface ReplicaRing {
 /**
  * createSyncStrategy is the strategy spec.parallelism.sync.strategy names. `peer` is asked
  * for the collectives at each call, since the peer thread starts after the strategy is made;
- * it must be started with the strategy's ringSpecs.
+ * it must be started with the strategy's ringSpecs. `membership` numbers the collectives of
+ * a strategy a restarted replica can rejoin (allreduce).
  */
 export function createSyncStrategy(
   spec: Pick<ForwardForwardJobSpec, 'parallelism' | 'training'>,
   ring: ReplicaRing,
   peer: () => RingCollectives,
-  metrics: SyncMetrics,
+  { metrics, membership }: { metrics: SyncMetrics; membership: GroupMembership },
 ): SyncStrategy & RingMember {
   const rings: RingCollectives = {
     allreduce: (r, round, values) => peer().allreduce(r, round, values),
@@ -37,6 +39,6 @@ export function createSyncStrategy(
   const inner =
     spec.parallelism.sync.strategy === 'daso'
       ? new DasoSync({ replica, peers, spec, rings, onState: (s) => metrics.setDaso(s) })
-      : new AllreduceSync(replica, peers, rings);
+      : new AllreduceSync(replica, peers, rings, membership);
   return new TimedSync(inner, metrics);
 }

@@ -12,6 +12,7 @@ export interface SyncTimer {
 export class TimedSync implements SyncStrategy, RingMember {
   readonly name: SyncStrategy['name'];
   readonly ringSpecs: RingMember['ringSpecs'];
+  readonly membership: SyncStrategy['membership'];
   private waited = 0;
 
   constructor(
@@ -21,6 +22,7 @@ export class TimedSync implements SyncStrategy, RingMember {
   ) {
     this.name = inner.name;
     this.ringSpecs = inner.ringSpecs;
+    this.membership = inner.membership;
   }
 
   async gradients(step: number, grads: Float32Array): Promise<Float32Array> {

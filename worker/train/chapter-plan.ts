@@ -16,6 +16,20 @@ export function trainingShape(training: Pick<TrainingShape, 'batchSize' | 'epoch
   return { rows, batchSize, epochs, chapters, seed };
 }
 
+/** The shape of a job's global steps: a step is every replica's batch together, as DDP's. */
+export function globalShape(
+  spec: { training: Pick<TrainingShape, 'batchSize' | 'epochs' | 'chapters' | 'seed'>; parallelism: { replicasPerGroup: number } },
+  rows: number,
+): TrainingShape {
+  return trainingShape({ ...spec.training, batchSize: spec.training.batchSize * spec.parallelism.replicasPerGroup }, rows);
+}
+
+/** The chapter holding global step `step`. */
+export function chapterOf(shape: TrainingShape, step: number): number {
+  for (let c = 0; c < shape.chapters; c++) if (step < chapterSteps(shape, c).end) return c;
+  throw new Error(`step ${step} is past the job's last step ${totalSteps(shape) - 1}`);
+}
+
 export function stepsPerEpoch(shape: TrainingShape): number {
   return Math.max(1, Math.floor(shape.rows / shape.batchSize));
 }

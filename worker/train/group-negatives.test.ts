@@ -33,7 +33,7 @@ void describe('GroupTrainer negatives in a pipeline', () => {
   const trained = async (strategy: 'adaptive' | 'sampled', group: number, from: ChapterNegatives): Promise<GroupTrainer> => {
     const spec = tinySpec(strategy);
     const trainer = new GroupTrainer(spec, groupPlan(spec, group), data);
-    await trainer.trainChapter(0, () => undefined, {}, from);
+    await trainer.trainChapter(0, () => undefined, {}, { from });
     return trainer;
   };
 

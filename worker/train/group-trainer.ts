@@ -14,7 +14,7 @@ import type { NamedTensor } from '../named-tensor.js';
 import { batchValues, type ActivationLayout } from '../peer/activation-batch.js';
 import { chapterRows, stagedBlocks, upstreamActivities, type ChapterInputs, type StepBlocks } from './chapter-inputs.js';
 import { runChapterSteps } from './chapter-loop.js';
-import { chapterSteps, DataOrder, stepsPerEpoch, type TrainingShape } from './chapter-plan.js';
+import { chapterSteps, DataOrder, globalShape, stepsPerEpoch, type TrainingShape } from './chapter-plan.js';
 import {
   activitiesForDownstream,
   ownNeutral,
@@ -98,12 +98,10 @@ export class GroupTrainer {
     this.upstream = plan.upstreamLayers.map((i) => buildLayer(spec, data, i));
     this.own = plan.layers.map((i) => buildLayer(spec, data, i));
     this.head = plan.isLast && spec.model.classifier.name === 'softmax' ? buildHead(spec, data.classes) : undefined;
-    const t = spec.training;
     const replicas = spec.parallelism.replicasPerGroup;
     if (replicas > 1 !== (replica !== undefined))
       throw new Error(`a group of ${replicas} replicas needs a replica index and sync strategy`);
-    // The step is the global batch, as DDP's: every replica's rows of it together.
-    this.shape = { rows: data.count, batchSize: t.batchSize * replicas, epochs: t.epochs, chapters: t.chapters, seed: t.seed };
+    this.shape = globalShape(spec, data.count);
     this.order = new DataOrder(this.shape);
     this.negatives = new GroupNegatives(spec, plan, data, this.head !== undefined);
     this.packing = {
@@ -130,16 +128,21 @@ export class GroupTrainer {
     chapter: number,
     onProgress: (p: ChapterProgress) => void,
     io: ActivationIO = {},
-    from: ChapterNegatives = {},
+    { from = {}, fromStep }: { from?: ChapterNegatives; fromStep?: number } = {},
   ): Promise<ChapterProgress> {
-    const { start } = chapterSteps(this.shape, chapter);
-    const steps = this.stepsOf(chapter);
-    // A fed group needs neither negatives nor staged activities: its inputs come made.
-    const staged = io.feed ? undefined : await this.stageChapter(chapter, steps, from);
+    const chapterStart = chapterSteps(this.shape, chapter).start;
+    const all = this.stepsOf(chapter);
+    // A fed group needs neither negatives nor staged activities: its inputs come made. The
+    // whole chapter is staged even for a replica that rejoined its group mid-chapter, so its
+    // rows get the negatives its lost process drew for them.
+    const staged = io.feed ? undefined : await this.stageChapter(chapter, all, from);
+    const start = fromStep ?? chapterStart;
+    const steps = all.slice(start - chapterStart);
     let last: ChapterProgress = { chapter, step: 0, steps: steps.length, layers: [], samples: 0, seconds: 0, samplesPerSecond: 0 };
     const step = async (rows: Int32Array, globalStep: number, lr: number): Promise<StepTensors> => {
       const blocks = io.feed ? await io.feed(globalStep, rows) : staged!.upstream && stagedBlocks(staged!, rows);
       const negatives = staged && Uint8Array.from(rows, (r) => staged.negatives[staged.slotOf[r]!]!);
+      await this.updates.beginStep();
       const { outgoing, ...tensors } = await this.trainStep({ rows, blocks, negatives }, lr, io.sink?.layout);
       await this.updates.finishStep(globalStep);
       if (outgoing) await io.sink!.send(globalStep, outgoing);
@@ -287,13 +290,18 @@ export class GroupTrainer {
 
   /** What a checkpoint must hold to resume this group exactly. */
   async checkpointTensors(): Promise<NamedTensor[]> {
-    const states = await Promise.all([...this.layers.map((l) => l.exportState()), this.head?.exportWeights() ?? []]);
+    const states = await Promise.all([...this.layers.map((l) => l.exportState()), this.head?.exportState() ?? []]);
     return [...states.flat(), ...this.negatives.checkpointTensors()];
+  }
+
+  /** The checkpoint's tensors as the step in progress found them: what a replica that rejoins its group takes. */
+  async stateBeforeStep(): Promise<NamedTensor[]> {
+    return this.updates.beforeStep(await this.checkpointTensors());
   }
 
   restoreCheckpoint(tensors: NamedTensor[]): void {
     for (const layer of this.layers) layer.importState(tensors);
-    this.head?.importWeights(tensors);
+    this.head?.importState(tensors);
     this.negatives.restore(tensors);
   }
 }

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FFLayer } from '../ff/ff-layer.js';
 import type { UpdateRoute } from '../ff/held-updates.js';
 import type { SoftmaxHead } from '../ff/softmax-head.js';
+import type { NamedTensor } from '../named-tensor.js';
 import type { GroupParameters, SyncStrategy } from '../sync/strategy.js';
 
 /** Reads tensors into one vector, in order. */
@@ -36,6 +37,8 @@ function unflatten(values: Float32Array, shapes: number[][], use: (k: number, t:
 }
 
 export class GroupUpdates {
+  /** Set by beginStep, emptied when the step's updates are applied. */
+  private startOfStep: NamedTensor[] = [];
   // The loss of the report windows that ended within the epoch: a window that straddles its
   // end counts in the next one, which a per-epoch plateau check does not notice.
   private epochLoss = { sum: 0, steps: 0, last: 0 };
@@ -57,6 +60,26 @@ export class GroupUpdates {
   /** Every parameter and running mean of the group, in the order the strategy sees them. */
   private variables(): tf.Variable[] {
     return [...this.own.flatMap((l) => [l.w.value, l.b.value, l.running]), ...(this.head ? [this.head.w.value, this.head.b.value] : [])];
+  }
+
+  /**
+   * Before a step's forward pass, which moves the running means and step counts at once (the
+   * rest waits in the held updates): what they were, for a replica that rejoins mid-step.
+   */
+  async beginStep(): Promise<void> {
+    if (this.strategy?.membership === undefined) return;
+    const running = await Promise.all(
+      this.own.map(async (l) => ({ name: `${l.name}/running`, shape: l.running.shape, values: (await l.running.data()) as Float32Array })),
+    );
+    const count = (name: string, steps: number): NamedTensor => ({ name: `${name}/steps`, shape: [1], values: Float32Array.of(steps) });
+    const counters = [...this.own.map((l) => count(l.name, l.stepCount)), ...(this.head ? [count('head', this.head.stepCount)] : [])];
+    this.startOfStep = [...running, ...counters];
+  }
+
+  /** `state` (the checkpoint's tensors) as the step in progress found it: the group's state between steps. */
+  beforeStep(state: NamedTensor[]): NamedTensor[] {
+    const byName = new Map(this.startOfStep.map((t) => [t.name, t]));
+    return state.map((t) => byName.get(t.name) ?? t);
   }
 
   /** The window's mean training loss (first own layer), for the strategy's per-epoch decisions. */
@@ -83,6 +106,7 @@ export class GroupUpdates {
       if (h) h.apply(h.param, t, h.lr, h.step, h.cfg);
       else running[k - held.length]!.assign(t);
     });
+    this.startOfStep = [];
     await strategy.afterStep(step, this.parameters());
     if ((step + 1) % this.stepsPerEpoch === 0) {
       const { sum, steps, last } = this.epochLoss;

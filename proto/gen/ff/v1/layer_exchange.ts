@@ -281,6 +281,36 @@ export interface SendRingChunkRequest {
 export interface SendRingChunkResponse {
 }
 
+/** JoinGroupRequest comes from a replica (re)starting in the group's ring. */
+export interface JoinGroupRequest {
+  job: string;
+  /** The ring tag of the group's replicas, as SendRingChunk names it. */
+  ringTag: string;
+  /** The joining replica's rank in that ring. */
+  rank: number;
+  /** Absent: a query, which changes nothing. Present: the group's new membership. */
+  commit?: JoinCommit | undefined;
+}
+
+/** JoinCommit is the membership a joiner chose from the answers to its queries. */
+export interface JoinCommit {
+  /** Greater than every generation the queries saw: collectives of earlier generations end. */
+  generation: number;
+  /** The global step every member applies next: the furthest step any member reached. */
+  step: number;
+  /** The rank whose parameters and optimizer state every member takes. */
+  root: number;
+}
+
+/** JoinGroupResponse says where the answering replica is (after a commit: where it goes on from). */
+export interface JoinGroupResponse {
+  /** False until the replica trains: a joiner that finds no training replica starts as the job does. */
+  training: boolean;
+  generation: number;
+  /** The next global step this replica applies. */
+  step: number;
+}
+
 function createBasePublishLayersRequest(): PublishLayersRequest {
   return { header: undefined, chunk: undefined };
 }
@@ -1492,6 +1522,257 @@ export const SendRingChunkResponse: MessageFns<SendRingChunkResponse> = {
   },
 };
 
+function createBaseJoinGroupRequest(): JoinGroupRequest {
+  return { job: "", ringTag: "", rank: 0, commit: undefined };
+}
+
+export const JoinGroupRequest: MessageFns<JoinGroupRequest> = {
+  encode(message: JoinGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.job !== "") {
+      writer.uint32(10).string(message.job);
+    }
+    if (message.ringTag !== "") {
+      writer.uint32(18).string(message.ringTag);
+    }
+    if (message.rank !== 0) {
+      writer.uint32(24).uint32(message.rank);
+    }
+    if (message.commit !== undefined) {
+      JoinCommit.encode(message.commit, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JoinGroupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJoinGroupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ringTag = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rank = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.commit = JoinCommit.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<JoinGroupRequest>, I>>(base?: I): JoinGroupRequest {
+    return JoinGroupRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JoinGroupRequest>, I>>(object: I): JoinGroupRequest {
+    const message = createBaseJoinGroupRequest();
+    message.job = object.job ?? "";
+    message.ringTag = object.ringTag ?? "";
+    message.rank = object.rank ?? 0;
+    message.commit = (object.commit !== undefined && object.commit !== null)
+      ? JoinCommit.fromPartial(object.commit)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseJoinCommit(): JoinCommit {
+  return { generation: 0, step: 0, root: 0 };
+}
+
+export const JoinCommit: MessageFns<JoinCommit> = {
+  encode(message: JoinCommit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.generation !== 0) {
+      writer.uint32(8).uint32(message.generation);
+    }
+    if (message.step !== 0) {
+      writer.uint32(16).uint32(message.step);
+    }
+    if (message.root !== 0) {
+      writer.uint32(24).uint32(message.root);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JoinCommit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJoinCommit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.generation = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.step = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.root = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<JoinCommit>, I>>(base?: I): JoinCommit {
+    return JoinCommit.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JoinCommit>, I>>(object: I): JoinCommit {
+    const message = createBaseJoinCommit();
+    message.generation = object.generation ?? 0;
+    message.step = object.step ?? 0;
+    message.root = object.root ?? 0;
+    return message;
+  },
+};
+
+function createBaseJoinGroupResponse(): JoinGroupResponse {
+  return { training: false, generation: 0, step: 0 };
+}
+
+export const JoinGroupResponse: MessageFns<JoinGroupResponse> = {
+  encode(message: JoinGroupResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.training !== false) {
+      writer.uint32(8).bool(message.training);
+    }
+    if (message.generation !== 0) {
+      writer.uint32(16).uint32(message.generation);
+    }
+    if (message.step !== 0) {
+      writer.uint32(24).uint32(message.step);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JoinGroupResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJoinGroupResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.training = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.generation = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.step = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<JoinGroupResponse>, I>>(base?: I): JoinGroupResponse {
+    return JoinGroupResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JoinGroupResponse>, I>>(object: I): JoinGroupResponse {
+    const message = createBaseJoinGroupResponse();
+    message.training = object.training ?? false;
+    message.generation = object.generation ?? 0;
+    message.step = object.step ?? 0;
+    return message;
+  },
+};
+
 /**
  * LayerExchangeService is served by every worker. The worker that owns a layer group
  * publishes its weights to the next worker after each chapter; tools read the status.
@@ -1567,6 +1848,21 @@ export const LayerExchangeServiceService = {
     responseSerialize: (value: GetStatusResponse): Buffer => Buffer.from(GetStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStatusResponse => GetStatusResponse.decode(value),
   },
+  /**
+   * JoinGroup is unary: a replica that restarted asks the other replicas of its layer group
+   * where they are (a query), then tells the ones that train which membership generation and
+   * step the group goes on from, and which rank sends it the state (a commit). The state
+   * itself then travels as a ring broadcast (SendRingChunk) of that generation.
+   */
+  joinGroup: {
+    path: "/ff.v1.LayerExchangeService/JoinGroup" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: JoinGroupRequest): Buffer => Buffer.from(JoinGroupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): JoinGroupRequest => JoinGroupRequest.decode(value),
+    responseSerialize: (value: JoinGroupResponse): Buffer => Buffer.from(JoinGroupResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): JoinGroupResponse => JoinGroupResponse.decode(value),
+  },
 } as const;
 
 export interface LayerExchangeServiceServer extends UntypedServiceImplementation {
@@ -1602,6 +1898,13 @@ export interface LayerExchangeServiceServer extends UntypedServiceImplementation
    * about it needs a stream.
    */
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
+  /**
+   * JoinGroup is unary: a replica that restarted asks the other replicas of its layer group
+   * where they are (a query), then tells the ones that train which membership generation and
+   * step the group goes on from, and which rank sends it the state (a commit). The state
+   * itself then travels as a ring broadcast (SendRingChunk) of that generation.
+   */
+  joinGroup: handleUnaryCall<JoinGroupRequest, JoinGroupResponse>;
 }
 
 export interface LayerExchangeServiceClient extends Client {
@@ -1694,6 +1997,27 @@ export interface LayerExchangeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * JoinGroup is unary: a replica that restarted asks the other replicas of its layer group
+   * where they are (a query), then tells the ones that train which membership generation and
+   * step the group goes on from, and which rank sends it the state (a commit). The state
+   * itself then travels as a ring broadcast (SendRingChunk) of that generation.
+   */
+  joinGroup(
+    request: JoinGroupRequest,
+    callback: (error: ServiceError | null, response: JoinGroupResponse) => void,
+  ): ClientUnaryCall;
+  joinGroup(
+    request: JoinGroupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: JoinGroupResponse) => void,
+  ): ClientUnaryCall;
+  joinGroup(
+    request: JoinGroupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: JoinGroupResponse) => void,
   ): ClientUnaryCall;
 }
 
