@@ -5,11 +5,14 @@
 //     2(R−1)/R of the vector, so 2(R−1)/R × bytes / bandwidth, with the bandwidth measured in
 //     the same run by a plain one-way transfer of the same bytes between two peer threads
 //     (a broadcast over a ring of two: one hop, same RPC, no arithmetic).
-//   node --import tsx bench/data-parallel.ts [--parts a]
+// (b) DASO against blocking allreduce in training: R = 4 replicas as 2 nodes × 2, the links
+//     between nodes (only those) through a throttling TCP proxy (daso-nodes.ts).
+//   node --import tsx bench/data-parallel.ts [--parts a,b]
 import { parseArgs } from 'node:util';
 import { freePorts } from '../observe/ports.js';
 import { startPeerThread, type PeerThread } from '../worker/peer/peer-thread.js';
 import type { RingSpec } from '../worker/sync/ring-spec.js';
+import { dasoAgainstAllreduce } from './daso-nodes.js';
 import { machineLine, median, printTable } from './machine.js';
 
 const MB = 1e6;
@@ -67,6 +70,7 @@ async function timeRounds(threads: PeerThread[], collective: Collective, vectors
 /** Part (a): allreduce time against the 2(R−1)/R × bytes / loopback-bandwidth floor. */
 export async function allreduceBusBandwidth(): Promise<void> {
   console.log('(a) ring allreduce (mean) on loopback, R peer threads in one process, 1 MiB chunks');
+  console.log('backend: none (gRPC transport between peer threads only)');
   console.log(`median and best of ${REPEATS} rounds after one warm-up; busbw = 2(R−1)/R × bytes / time (NCCL's bus bandwidth)\n`);
   const members = await startMembers(Math.max(...MEMBERS));
   const rounds = new Map<number, number>();
@@ -138,12 +142,11 @@ function ms(seconds: number): string {
   return (seconds * 1000).toFixed(1);
 }
 
-const PARTS: Record<string, () => Promise<void>> = { a: allreduceBusBandwidth };
+const PARTS: Record<string, () => Promise<void>> = { a: allreduceBusBandwidth, b: dasoAgainstAllreduce };
 
 const { values } = parseArgs({ options: { parts: { type: 'string', default: Object.keys(PARTS).join(',') } } });
 console.log(`data-parallel: parts ${values.parts}`);
-console.log(machineLine());
-console.log('backend: none (gRPC transport between peer threads only)\n');
+console.log(`${machineLine()}\n`);
 for (const part of values.parts.split(',')) {
   const run = PARTS[part];
   if (run === undefined) throw new Error(`--parts: "${part}" is not a part of this bench (${Object.keys(PARTS).join(', ')})`);

@@ -12,11 +12,16 @@ import { localWorkers } from '../cli/local-workers.js';
 import { freePorts } from '../observe/ports.js';
 import { prepareRunDir } from '../cli/run-dir.js';
 import { describeExit, WorkerProcess } from '../cli/worker-process.js';
+import { pollMetric } from './metric-poll.js';
 import { startThrottleProxy, type Throttle } from './throttle-proxy.js';
 
 export interface LinkedRun {
   wallSeconds: number;
   testAccuracy: number;
+  /** Bytes that crossed the links between nodes, both ways, gRPC framing included. */
+  crossNodeBytes: number;
+  /** Each replica's seconds waiting for its sync (ffjob_sync_seconds), in rank order. */
+  syncSeconds: number[];
   /** Each worker's log file, for the metrics the bench reads back. */
   logs: string[];
 }
@@ -35,10 +40,15 @@ export async function runWithNodeLinks(job: ForwardForwardJob, scratch: string, 
   writeFileSync(jobFile, stringify(job));
   const workers = localWorkers(job.spec);
   if (workers.list.some((w) => w.group > 0)) throw new Error('runWithNodeLinks runs one-group jobs');
-  const flat = await freePorts(workers.list.length * 2);
-  const ports: GroupPorts[] = workers.list.map((_, w) => ({ grpc: flat[2 * w]!, metrics: flat[2 * w + 1]! }));
-  const proxies = await Promise.all(ports.map((p) => startThrottleProxy(`127.0.0.1:${p.grpc}`, throttle)));
+  // The proxies' ports come with the workers': one taken by the kernel's own pick could be one a worker is about to bind.
+  const flat = await freePorts(workers.list.length * 3);
+  const ports: GroupPorts[] = workers.list.map((_, w) => ({ grpc: flat[3 * w]!, metrics: flat[3 * w + 1]! }));
+  const proxies = await Promise.all(ports.map((p, w) => startThrottleProxy(flat[3 * w + 2]!, `127.0.0.1:${p.grpc}`, throttle)));
   const logs = workers.list.map((_, w) => join(dir, 'logs', `${workers.fileName(w)}.log`));
+  const sync = pollMetric(
+    ports.map((p) => p.metrics),
+    'ffjob_sync_seconds_sum',
+  );
   const started = performance.now();
   const processes = workers.list.map((_, w) => {
     const args = localWorkerArgs(job, { jobFile, dir }, ports, w);
@@ -61,8 +71,10 @@ export async function runWithNodeLinks(job: ForwardForwardJob, scratch: string, 
     const message = JSON.parse(await readFile(join(dir, 'logs', `${workers.fileName(workers.final)}.termination`), 'utf8')) as {
       testAccuracy: number;
     };
-    return { wallSeconds, testAccuracy: message.testAccuracy, logs };
+    const crossNodeBytes = proxies.reduce((sum, p) => sum + p.bytes(), 0);
+    return { wallSeconds, testAccuracy: message.testAccuracy, crossNodeBytes, syncSeconds: sync.last(), logs };
   } finally {
+    sync.stop();
     await Promise.all(proxies.map((p) => p.close()));
   }
 }
