@@ -2,8 +2,8 @@
 // of the tiny job and a live operator (its own process, against the test control plane,
 // reconciling a job), and every PromQL expression of every panel, and every template
 // variable's label_values query, must return data over the run. promtool check metrics
-// must pass on every /metrics output. The replica sync panels read two stand-in replicas
-// (sync-stand-ins.ts) beside the run, whose replicas do not sync.
+// must pass on every /metrics output. The run has two replicas per layer group under DASO
+// (nodes of one replica), so the "Data parallel" row reads replicas that really sync.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,6 @@ import { createJob, newNamespace, startCluster, type Cluster } from '../integrat
 import { startOperatorProcess, type OperatorProcess } from '../integration/operator-process.js';
 import { DASHBOARD_FILES, panelQueries, readDashboard, substitute, variableQueries } from './dashboards.js';
 import { promtoolCheck, startPrometheus, type Prometheus } from './prometheus.js';
-import { startSyncStandIns, type SyncStandIns } from './sync-stand-ins.js';
 
 const SCRAPE_SECONDS = 1;
 // Grafana's $__rate_interval: max($__interval + scrape interval, 4 × scrape interval).
@@ -29,7 +28,6 @@ let dir = '';
 let cluster: Cluster | undefined;
 let operator: OperatorProcess | undefined;
 let prometheus: Prometheus | undefined;
-let standIns: SyncStandIns | undefined;
 let window = { start: 0, end: 0 };
 // The last /metrics text read from each endpoint while the run was live, by URL.
 const exposition = new Map<string, string>();
@@ -64,9 +62,7 @@ before(async () => {
   cluster = await startCluster();
   operator = await startOperatorProcess(['--kubeconfig', cluster.cp.kubeconfig, '--lease-namespace', 'default']);
   const targetsFile = join(dir, 'workers.json');
-  standIns = await startSyncStandIns('tiny');
-  const standInTargets = standIns.replicas.map((r) => ({ targets: [new URL(r.url).host], labels: { ...WORKER_LABELS, pod: r.pod } }));
-  await writeFile(targetsFile, JSON.stringify(standInTargets));
+  await writeFile(targetsFile, '[]');
   prometheus = await startPrometheus(
     [
       { job_name: 'ffjob-operator', static_configs: [{ targets: [new URL(operator.metricsUrl).host], labels: OPERATOR_LABELS }] },
@@ -78,12 +74,18 @@ before(async () => {
   // (transfers, checkpoint writes) needs an increase between two scrapes, and on a fast, quiet
   // host sixteen chapters (~0.25 s each) ended within four 1 s scrapes: the transfer and
   // checkpoint panels failed four runs in five there, and passed at 64. Activations stream,
-  // so that their panels have data; weights still travel after every chapter.
+  // so that their panels have data; weights still travel after every chapter. Two DASO nodes
+  // of one replica each per group: every sync panel, DASO's schedule included, has a real
+  // series (its warm-up and cool-down, a plateau check every epoch, skips in between).
   const job = await writeTinyJob(dir, (y) =>
     y
       .replace('epochs: 4', 'epochs: 64')
       .replace('chapters: 2', 'chapters: 64')
-      .replace('workers: 2', 'workers: 2\n    exchange: activations'),
+      .replace('batchSize: 50', 'batchSize: 25')
+      .replace(
+        'workers: 2',
+        'workers: 2\n    exchange: activations\n    replicasPerGroup: 2\n    sync: {strategy: daso, daso: {replicasPerNode: 1}}',
+      ),
   );
   window.start = Date.now() / 1000;
   let stderr = '';
@@ -91,16 +93,17 @@ before(async () => {
   const workers = new Map<string, string>();
   const { done } = startFfjob(['train', '--local', job, '--dir', join(dir, 'run'), '--output', 'json'], (chunk) => {
     stderr += chunk;
-    for (const [, group, url] of stderr.matchAll(/group (\d+) started \(pid \d+\), metrics (http:\/\/\S+\/metrics)/g)) {
+    for (const [, group, replica, url] of stderr.matchAll(
+      /group (\d+) replica (\d+) started \(pid \d+\), metrics (http:\/\/\S+\/metrics)/g,
+    )) {
       if (workers.has(url!)) continue;
-      workers.set(url!, group!);
+      workers.set(url!, `tiny-g${group}-r${replica}`);
       readers.push(keepReading(url!, done));
-      const targets = [...workers].map(([u, g]) => ({ targets: [new URL(u).host], labels: { ...WORKER_LABELS, pod: `tiny-g${g}-r0` } }));
-      void writeFile(targetsFile, JSON.stringify([...standInTargets, ...targets]));
+      const targets = [...workers].map(([u, pod]) => ({ targets: [new URL(u).host], labels: { ...WORKER_LABELS, pod } }));
+      void writeFile(targetsFile, JSON.stringify(targets));
     }
   });
   readers.push(keepReading(`${operator.metricsUrl}/metrics`, done));
-  for (const r of standIns.replicas) readers.push(keepReading(r.url, done));
   // A job for the operator to reconcile once Prometheus holds two scrapes of it (a rate
   // needs a sample before the increase), so that its reconcile metrics move inside the window.
   const kube = cluster.kube;
@@ -108,7 +111,7 @@ before(async () => {
   await createJob(kube, await newNamespace(kube, 'observed'), 'observed', { parallelism: { workers: 2 } });
   const result = await done;
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(workers.size, 2, `two workers announced their metrics address:\n${stderr}`);
+  assert.equal(workers.size, 4, `four workers announced their metrics address:\n${stderr}`);
   await Promise.all(readers);
   // One more scrape of the operator, and the last samples of the workers are in.
   await sleep(2 * SCRAPE_SECONDS * 1000);
@@ -117,14 +120,13 @@ before(async () => {
 
 after(async () => {
   await prometheus?.stop();
-  await standIns?.stop();
   await operator?.stop();
   await cluster?.cp.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 void describe('/metrics of a live training run and operator', () => {
-  void it('promtool check metrics passes on every /metrics output (two workers, two stand-in replicas, the operator)', () => {
+  void it('promtool check metrics passes on every /metrics output (four workers, the operator)', () => {
     assert.equal(exposition.size, 5, [...exposition.keys()].join(', '));
     for (const [url, text] of exposition) {
       assert.match(text, /^ffjob_/m, url);
