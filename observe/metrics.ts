@@ -14,7 +14,7 @@ export interface WorkerIdentity {
 }
 
 /** SyncStrategyName is spec.parallelism.sync.strategy: how a group's replicas stay in step. */
-export type SyncStrategyName = 'allreduce' | 'daso';
+export type SyncStrategyName = 'allreduce' | 'daso' | 'signSGD';
 
 /**
  * SyncScope is which replicas a sync's bytes went to: the whole group (allreduce), the

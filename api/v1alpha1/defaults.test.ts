@@ -40,6 +40,7 @@ const wantDefaults: ForwardForwardJobSpec = {
         cooldownEpochs: 4,
         plateau: { threshold: 0.05, patience: 2 },
       },
+      signSGD: { vote: 'majority', initialRounds: 100, weightClip: 10, momentum: 0.9, voteWaitSeconds: 10 },
     },
     exchange: 'weights',
     activationDtype: 'float32',

@@ -27,6 +27,7 @@ export {
   RESTART_POLICIES,
   RESTART_SCOPES,
   SCHEDULES,
+  SIGN_VOTES,
   SYNC_STRATEGIES,
   type ForwardForwardJobSpec,
   type ReluGradient,

@@ -31,6 +31,21 @@ const violations: { name: string; spec: ForwardForwardJobSpecInput }[] = [
     name: 'resetting to wait 9 steps between syncs 8 steps apart',
     spec: { model: { layers: [5, 5] }, parallelism: { sync: { daso: { maxBatchesToWait: 9 } } } },
   },
+  {
+    name: 'signSGD in a group of one replica',
+    spec: { model: { layers: [5, 5] }, parallelism: { sync: { strategy: 'signSGD' } } },
+  },
+  {
+    name: 'per-replica batches under allreduce',
+    spec: { model: { layers: [5, 5] }, parallelism: { replicasPerGroup: 2, sync: { signSGD: { batchSizes: [10, 30] } } } },
+  },
+  {
+    name: 'three batches for two signSGD replicas',
+    spec: {
+      model: { layers: [5, 5] },
+      parallelism: { replicasPerGroup: 2, sync: { strategy: 'signSGD', signSGD: { batchSizes: [10, 20, 30] } } },
+    },
+  },
   { name: 'a one-layer softmax from layer 1', spec: { model: { layers: [5] } } },
   {
     name: 'localSoftmax predicting by goodness',

@@ -33,6 +33,12 @@ function daso(spec: ForwardForwardJobSpec): boolean {
   return spec.parallelism.sync.strategy === 'daso';
 }
 
+// signSGD.batchSizes replaces training.batchSize of the replicas only under signSGD.
+const BATCH_SIZES = 'self.parallelism.sync.signSGD.batchSizes';
+function batchSizes(spec: ForwardForwardJobSpec): number[] | undefined {
+  return spec.parallelism.sync.signSGD.batchSizes;
+}
+
 /** RULES are checked in this order; each names its field and its reason. */
 export const RULES: readonly Rule[] = [
   {
@@ -95,6 +101,26 @@ export const RULES: readonly Rule[] = [
       'before the next one starts',
     cel: 'self.parallelism.sync.daso.maxBatchesToWait <= self.parallelism.sync.daso.maxGlobalSkip',
     holds: (s) => s.parallelism.sync.daso.maxBatchesToWait <= s.parallelism.sync.daso.maxGlobalSkip,
+  },
+  {
+    path: 'spec.parallelism.replicasPerGroup',
+    message:
+      'replicasPerGroup must be at least 2 with sync strategy signSGD, which decodes a vote of the replicas; one replica has ' +
+      'nothing to vote with: use strategy allreduce',
+    cel: "self.parallelism.sync.strategy != 'signSGD' || self.parallelism.replicasPerGroup >= 2",
+    holds: (s) => s.parallelism.sync.strategy !== 'signSGD' || s.parallelism.replicasPerGroup >= 2,
+  },
+  {
+    path: 'spec.parallelism.sync.signSGD.batchSizes',
+    message: 'batchSizes is read by sync strategy signSGD only; under another strategy every replica takes spec.training.batchSize',
+    cel: `!has(${BATCH_SIZES}) || self.parallelism.sync.strategy == 'signSGD'`,
+    holds: (s) => batchSizes(s) === undefined || s.parallelism.sync.strategy === 'signSGD',
+  },
+  {
+    path: 'spec.parallelism.sync.signSGD.batchSizes',
+    message: 'batchSizes must hold one batch per replica: as many entries as spec.parallelism.replicasPerGroup',
+    cel: `!has(${BATCH_SIZES}) || size(${BATCH_SIZES}) == self.parallelism.replicasPerGroup`,
+    holds: (s) => batchSizes(s) === undefined || batchSizes(s)!.length === s.parallelism.replicasPerGroup,
   },
   {
     path: 'spec.model.classifier.fromLayer',

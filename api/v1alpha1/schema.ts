@@ -17,7 +17,8 @@ export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export const LR_SCHEDULES = ['constant', 'linearDecay'] as const;
 export const SCHEDULES = ['pipeline', 'rotating', 'federated'] as const;
 export const EXCHANGES = ['weights', 'activations'] as const;
-export const SYNC_STRATEGIES = ['allreduce', 'daso'] as const;
+export const SYNC_STRATEGIES = ['allreduce', 'daso', 'signSGD'] as const;
+export const SIGN_VOTES = ['majority', 'weighted'] as const;
 export const ACTIVATION_DTYPES = ['float32', 'bfloat16'] as const;
 export const BACKENDS = ['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export const CLEAN_POD_POLICIES = ['All', 'Running', 'None'] as const;
@@ -334,16 +335,76 @@ const Daso = Type.Object(
   },
 );
 
+// The signSGD-FV knobs and their defaults follow the paper's code (chanho26/SignSGD_Codec,
+// main.py: T_in 100, max_LLR 10); the momentum is Signum's β (Bernstein et al. 2018).
+const SignSgd = Type.Object(
+  {
+    vote: StringEnum(SIGN_VOTES, {
+      default: 'majority',
+      description:
+        "vote is how the group decodes one sign per coordinate from its replicas' signs: majority (signSGD-MV, " +
+        'Bernstein et al. 2019) or weighted (signSGD-FV, Park et al. 2024: after initialRounds plain majorities, replica ' +
+        "k's sign counts log(p/(1 − p)), clipped to ±weightClip, where p is the fraction of coordinates on which k agreed " +
+        'with the decoded sign so far, so the replicas with larger batches count more).',
+    }),
+    initialRounds: Type.Integer({
+      minimum: 0,
+      maximum: 1000000,
+      default: 100,
+      description:
+        "initialRounds is how many steps the weighted vote decodes by plain majority while it learns the replicas' agreement (the paper's T_in: 100).",
+    }),
+    weightClip: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1000,
+      default: 10,
+      description: "weightClip bounds each replica's weight in the weighted vote to [−weightClip, weightClip] (the paper's max_LLR: 10).",
+    }),
+    momentum: Type.Number({
+      minimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.9,
+      description:
+        "momentum is Signum's β: each replica sends the sign of m ← β·m + (1 − β)·gradient rather than of its gradient; 0 is plain signSGD.",
+    }),
+    voteWaitSeconds: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 3600,
+      default: 10,
+      description:
+        "voteWaitSeconds is how long replica 0, which decodes the votes, waits each step for the others' signs once its own " +
+        'are ready; a vote that has not come by then is left out of that step (a smaller vote, not a hang).',
+    }),
+    batchSizes: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: 65536, description: "batchSizes is one replica's batch." }), {
+        minItems: 2,
+        maxItems: 64,
+        description:
+          "batchSizes is each replica's batch, replica 0 first, in place of training.batchSize: a step trains on their sum, " +
+          'split in this order. Unset, every replica takes training.batchSize.',
+      }),
+    ),
+  },
+  {
+    default: {},
+    description:
+      'signSGD configures the signSGD strategy: each replica sends the signs of its momentum, packed 8 per byte, to ' +
+      'replica 0, which decodes one sign per coordinate by a vote and sends it back; every replica steps by −learningRate × sign.',
+  },
+);
+
 const Sync = Type.Object(
   {
     strategy: StringEnum(SYNC_STRATEGIES, {
       default: 'allreduce',
       description:
         "strategy is how a group's replicas keep their layers together: allreduce (every step's updates averaged over " +
-        'all replicas, which stay equal) or daso (averaged every step within a node, across nodes only now and then ' +
-        'and without waiting: less traffic between machines).',
+        'all replicas, which stay equal), daso (averaged every step within a node, across nodes only now and then ' +
+        'and without waiting: less traffic between machines) or signSGD (one sign per coordinate travels, 1 bit ' +
+        'instead of 32, decoded by a vote; every replica steps by the decoded signs and they stay equal).',
     }),
     daso: Daso,
+    signSGD: SignSgd,
   },
   { default: {}, description: 'sync is how the replicasPerGroup replicas of a layer group stay in step.' },
 );

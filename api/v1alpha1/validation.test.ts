@@ -214,10 +214,10 @@ const cases: { name: string; spec: unknown; wantErrors: string[] }[] = [
     wantErrors: [],
   },
   {
-    name: 'a signSGD strategy is not one of the strategies yet',
-    spec: spec((s) => (s.parallelism = { sync: { strategy: 'signSGD' } })),
+    name: 'a gossip strategy is not one of the strategies',
+    spec: spec((s) => (s.parallelism = { sync: { strategy: 'gossip' } })),
     wantErrors: [
-      'spec.parallelism.sync.strategy: Unsupported value: "signSGD": supported values: "allreduce", "daso"',
+      'spec.parallelism.sync.strategy: Unsupported value: "gossip": supported values: "allreduce", "daso", "signSGD"',
       '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
     ],
   },
