@@ -23,6 +23,9 @@ async function exercised(): Promise<string> {
   m.recordSyncBytes('daso', 'global', 1000);
   m.recordSyncBytes('daso', 'node', 4000);
   m.setDaso({ globalSkip: 4, batchesToWait: 1, staleness: 3 });
+  m.recordSyncBytes('signSGD', 'group', 250);
+  m.setVoteWeights([0.5, 1.25]);
+  m.setVoteWeights([0.75, 2.5]);
   return m.text();
 }
 
@@ -74,6 +77,9 @@ void describe('WorkerMetrics', () => {
       ['ffjob_daso_global_skip', id, 4],
       ['ffjob_daso_batches_to_wait', id, 1],
       ['ffjob_daso_staleness_steps', id, 3],
+      ['ffjob_sync_bytes_total', { ...id, strategy: 'signSGD', scope: 'group' }, 250],
+      ['ffjob_signsgd_vote_weight', { ...id, voter: '0' }, 0.75],
+      ['ffjob_signsgd_vote_weight', { ...id, voter: '1' }, 2.5],
     ];
     for (const [name, labels, value] of expected) {
       assert.equal(sample(text, name, labels), value, `${name}${JSON.stringify(labels)}`);

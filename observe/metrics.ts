@@ -159,7 +159,7 @@ export class WorkerMetrics implements MetricsSource {
   });
   readonly #syncSeconds = new Histogram({
     name: 'ffjob_sync_seconds',
-    help: "Seconds one step waited for its replicas' synchronisation, by sync strategy=allreduce|daso.",
+    help: "Seconds one step waited for its replicas' synchronisation, by sync strategy=allreduce|daso|signSGD.",
     labelNames: ['strategy'] as const,
     buckets: DURATION_BUCKETS,
     registers: [this.#registry],
@@ -183,6 +183,12 @@ export class WorkerMetrics implements MetricsSource {
   readonly #dasoStaleness = new Gauge({
     name: 'ffjob_daso_staleness_steps',
     help: "DASO: steps since this replica's parameters last took in a global average.",
+    registers: [this.#registry],
+  });
+  readonly #voteWeights = new Gauge({
+    name: 'ffjob_signsgd_vote_weight',
+    help: "signSGD's weighted vote: the weight each replica's (voter's) signs had in the last step, log(p / (1 − p)) clipped; reported by replica 0, which decodes.",
+    labelNames: ['voter'] as const,
     registers: [this.#registry],
   });
   readonly #resumes = new Counter({
@@ -286,5 +292,10 @@ export class WorkerMetrics implements MetricsSource {
     this.#dasoGlobalSkip.set(state.globalSkip);
     this.#dasoBatchesToWait.set(state.batchesToWait);
     this.#dasoStaleness.set(state.staleness);
+  }
+
+  /** setVoteWeights sets the weight of each replica's vote, by rank, in signSGD's last weighted vote. */
+  setVoteWeights(weights: readonly number[]): void {
+    weights.forEach((w, voter) => this.#voteWeights.set({ voter: String(voter) }, w));
   }
 }

@@ -44,6 +44,11 @@ export function applyUpdate(p: ParamState, grad: tf.Tensor, lr: number, step: nu
   });
 }
 
+/** plainStep is `cfg` as plain SGD: W ← W·(1 − lr·weightDecay) − lr·grad, no momentum, no Adam moments. */
+export function plainStep(cfg: OptimizerConfig): OptimizerConfig {
+  return { ...cfg, name: 'sgd', beta1: 0 };
+}
+
 export function disposeParam(p: ParamState): void {
   p.value.dispose();
   p.m.dispose();

@@ -136,6 +136,23 @@ void describe('ring collectives between peer threads', () => {
     results.forEach((result, rank) => assert.deepEqual(result, inputs[2], `rank ${rank}`));
   });
 
+  void it('broadcast moves bytes, not numbers: packed signs viewed as float32 arrive bit for bit, NaN patterns and all', async () => {
+    const ring = await startRing(3);
+    // Every byte value in every position of a word: signalling and quiet NaNs with payloads,
+    // ±0, ±Infinity and subnormals among them; then a few chosen words spelled out.
+    const bytes = new Uint8Array(4 * 2048);
+    bytes.forEach((_, i) => (bytes[i] = (i * 97 + (i >> 2) * 31) & 0xff));
+    const chosen = [0x7f800001, 0x7fbfffff, 0xff800001, 0x7fc00001, 0x80000000, 0x00000001, 0x7f800000, 0xffffffff];
+    new Uint32Array(bytes.buffer, 0, chosen.length).set(chosen);
+    const words = new Float32Array(bytes.buffer);
+    const results = await Promise.all(
+      ring.threads.map((t, rank) => t.broadcast(ring.specs.a![rank]!, 0, 0, rank === 0 ? words.slice() : new Float32Array(words.length))),
+    );
+    results.forEach((result, rank) =>
+      assert.ok(Buffer.from(result.buffer, result.byteOffset, result.byteLength).equals(Buffer.from(bytes)), `rank ${rank}`),
+    );
+  });
+
   void it('a collective runs while the main thread is busy: its result is waiting when the main thread looks', async () => {
     // Chunks of the default size: a megabyte-sized vector in 4 KB chunks would spend its time in per-call overhead.
     const ring = await startRing(3, { ringChunkValues: 262_144 });

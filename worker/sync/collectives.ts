@@ -21,7 +21,7 @@ export interface RingMember {
 export type { SyncScope };
 
 /** ringTag names a ring: every replica of the group, one DASO node's replicas, or one local rank across nodes. */
-export function ringTag(scope: SyncScope, index: number, purpose: 'gradients' | 'parameters' | 'loss'): string {
+export function ringTag(scope: SyncScope, index: number, purpose: 'gradients' | 'parameters' | 'loss' | 'signs'): string {
   return scope === 'group' ? `group-${purpose}` : `${scope}${index}-${purpose}`;
 }
 

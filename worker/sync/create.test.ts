@@ -6,21 +6,47 @@ import { GroupMembership } from './membership.js';
 import type { DasoState } from './daso.js';
 import { trainToy } from './toy-training.js';
 
-void test('createSyncStrategy: the strategy spec.parallelism.sync names, timed, with the DASO gauges', async () => {
-  const cases: { name: string; parallelism: ForwardForwardJobSpecInput['parallelism']; want: string; wantGauges: boolean }[] = [
-    { name: 'the default', parallelism: { replicasPerGroup: 4 }, want: 'allreduce', wantGauges: false },
+void test('createSyncStrategy: the strategy spec.parallelism.sync names, timed, with its gauges', async () => {
+  const cases: {
+    name: string;
+    parallelism: ForwardForwardJobSpecInput['parallelism'];
+    want: string;
+    wantGauges: boolean;
+    wantWeights: boolean;
+  }[] = [
+    { name: 'the default', parallelism: { replicasPerGroup: 4 }, want: 'allreduce', wantGauges: false, wantWeights: false },
     {
       name: 'daso in nodes of 2',
       parallelism: { replicasPerGroup: 4, sync: { strategy: 'daso', daso: { replicasPerNode: 2 } } },
       want: 'daso',
       wantGauges: true,
+      wantWeights: false,
+    },
+    {
+      name: 'signSGD by majority',
+      parallelism: { replicasPerGroup: 4, sync: { strategy: 'signSGD' } },
+      want: 'signSGD',
+      wantGauges: false,
+      wantWeights: false,
+    },
+    {
+      name: 'signSGD by weighted vote',
+      parallelism: { replicasPerGroup: 4, sync: { strategy: 'signSGD', signSGD: { vote: 'weighted' } } },
+      want: 'signSGD',
+      wantGauges: false,
+      wantWeights: true,
     },
   ];
   for (const c of cases) {
     const spec = defaultSpec({ model: { layers: [8] }, training: { epochs: 1 }, parallelism: c.parallelism });
     const timings: string[] = [];
     const gauges: DasoState[] = [];
-    const metrics = { recordSync: (s: string) => timings.push(s), setDaso: (s: DasoState) => gauges.push(s) };
+    const weights: (readonly number[])[] = [];
+    const metrics = {
+      recordSync: (s: string) => timings.push(s),
+      setDaso: (s: DasoState) => gauges.push(s),
+      setVoteWeights: (w: readonly number[]) => weights.push(w),
+    };
     const names = new Set<string>();
     await trainToy({
       replicas: 4,
@@ -39,5 +65,7 @@ void test('createSyncStrategy: the strategy spec.parallelism.sync names, timed, 
     // 4 replicas × (3 steps + 1 epoch end), each under the strategy's name.
     assert.deepEqual(timings, Array(16).fill(c.want), c.name);
     assert.equal(gauges.length > 0, c.wantGauges, c.name);
+    // The weights come from the server, replica 0, once per step.
+    assert.equal(weights.length, c.wantWeights ? 3 : 0, c.name);
   }
 });

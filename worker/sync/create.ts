@@ -1,16 +1,19 @@
 // The one place that turns spec.parallelism.sync into the strategy a replica runs, timed
-// for ffjob_sync_seconds and, under DASO, reporting the ffjob_daso_* gauges.
+// for ffjob_sync_seconds and reporting its gauges: DASO's ffjob_daso_*, signSGD-FV's vote weights.
 import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import { AllreduceSync } from './allreduce.js';
 import type { RingCollectives, RingMember } from './collectives.js';
 import { DasoSync, type DasoState } from './daso.js';
 import type { GroupMembership } from './membership.js';
+import { SignSgdSync } from './signsgd.js';
 import type { SyncStrategy } from './strategy.js';
 import { TimedSync, type SyncTimer } from './timed-sync.js';
 
 /** SyncMetrics is what the strategies report to (WorkerMetrics). */
 export interface SyncMetrics extends SyncTimer {
   setDaso(state: DasoState): void;
+  /** The weight each replica's vote had in the last step of signSGD's weighted vote, by rank. */
+  setVoteWeights(weights: readonly number[]): void;
 }
 
 /** ReplicaRing is this replica's rank and host:port of every replica of its group, in rank order. */
@@ -36,9 +39,12 @@ export function createSyncStrategy(
     broadcast: (r, root, round, values) => peer().broadcast(r, root, round, values),
   };
   const { rank: replica, members: peers } = ring;
+  const { sync } = spec.parallelism;
   const inner =
-    spec.parallelism.sync.strategy === 'daso'
+    sync.strategy === 'daso'
       ? new DasoSync({ replica, peers, spec, rings, onState: (s) => metrics.setDaso(s) })
-      : new AllreduceSync(replica, peers, rings, membership);
+      : sync.strategy === 'signSGD'
+        ? new SignSgdSync({ replica, peers, config: sync.signSGD, rings, onWeights: (w) => metrics.setVoteWeights(w) })
+        : new AllreduceSync(replica, peers, rings, membership);
   return new TimedSync(inner, metrics);
 }

@@ -88,7 +88,8 @@ export class InMemoryRings {
       return;
     }
     const out = g.kind === 'broadcast' ? g.arrived.get(g.root)! : mean(inputs);
-    for (const { resolve } of g.waiting) resolve(Float32Array.from(out));
+    // slice copies bytes, as the wire does: a broadcast's values may be other bytes viewed as float32 (signsgd.ts).
+    for (const { resolve } of g.waiting) resolve(out.slice());
   }
 }
 

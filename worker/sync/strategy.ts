@@ -10,11 +10,21 @@ export interface GroupParameters {
 }
 
 export interface SyncStrategy {
-  readonly name: 'allreduce' | 'daso';
+  readonly name: 'allreduce' | 'daso' | 'signSGD';
   /** Present when a restarted replica can rejoin the group from a live one (membership.ts). */
   readonly membership?: GroupMembership;
-  /** This replica's gradients of global step `step`, flattened in a fixed order; returns the gradients every replica applies. */
-  gradients(step: number, grads: Float32Array): Promise<Float32Array>;
+  /**
+   * True when gradients returns the step's direction itself (signSGD's decoded ±1) rather than
+   * gradients for the optimizer: the trainer then steps by plain SGD, W ← W·(1 − lr·weightDecay)
+   * − lr·direction, since Adam's moments or SGD's momentum would rescale it.
+   */
+  readonly returnsDirection?: boolean;
+  /**
+   * This replica's gradients of global step `step`, flattened in a fixed order, followed by
+   * statistics to average (peer normalisation's running means): the first `gradientCount`
+   * values are gradients. Returns what every replica applies, in the same layout.
+   */
+  gradients(step: number, grads: Float32Array, gradientCount: number): Promise<Float32Array>;
   /** After the optimizer step of global step `step`: may replace the group's parameters (DASO's merges). */
   afterStep(step: number, params: GroupParameters): Promise<void>;
   /**

@@ -19,11 +19,27 @@ void test('TimedSync observes once per step the seconds of its gradients and aft
   const timed = new TimedSync(inner, { recordSync: (strategy, seconds) => seen.push(`${strategy} ${seconds}`) }, () => clock);
   const params = { read: async () => new Float32Array(1), write: () => undefined };
   for (let step = 0; step < 2; step++) {
-    await timed.gradients(step, new Float32Array(1));
+    await timed.gradients(step, new Float32Array(1), 1);
     clock += 10; // the optimizer step in between is not waiting
     await timed.afterStep(step, params);
   }
   await timed.endEpoch(0, 1);
   assert.deepEqual(seen, ['daso 0.75', 'daso 0.75', 'daso 2']);
   assert.equal(timed.name, 'daso');
+});
+
+void test('TimedSync hands on where the gradients end, and whether the strategy returns a direction', async () => {
+  const counts: number[] = [];
+  const inner: SyncStrategy & RingMember = {
+    name: 'signSGD',
+    returnsDirection: true,
+    ringSpecs: [],
+    gradients: async (_step, grads, count) => (counts.push(count), grads),
+    afterStep: async () => undefined,
+    endEpoch: async () => undefined,
+  };
+  const timed = new TimedSync(inner, { recordSync: () => undefined });
+  await timed.gradients(0, new Float32Array(5), 3);
+  assert.deepEqual(counts, [3]);
+  assert.equal(timed.returnsDirection, true);
 });

@@ -13,6 +13,7 @@ export class TimedSync implements SyncStrategy, RingMember {
   readonly name: SyncStrategy['name'];
   readonly ringSpecs: RingMember['ringSpecs'];
   readonly membership: SyncStrategy['membership'];
+  readonly returnsDirection: SyncStrategy['returnsDirection'];
   private waited = 0;
 
   constructor(
@@ -23,12 +24,13 @@ export class TimedSync implements SyncStrategy, RingMember {
     this.name = inner.name;
     this.ringSpecs = inner.ringSpecs;
     this.membership = inner.membership;
+    this.returnsDirection = inner.returnsDirection;
   }
 
-  async gradients(step: number, grads: Float32Array): Promise<Float32Array> {
+  async gradients(step: number, grads: Float32Array, gradientCount: number): Promise<Float32Array> {
     const start = this.now();
     try {
-      return await this.inner.gradients(step, grads);
+      return await this.inner.gradients(step, grads, gradientCount);
     } finally {
       this.waited += this.now() - start;
     }

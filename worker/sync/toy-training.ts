@@ -65,10 +65,8 @@ export async function trainToy(o: ToyOptions): Promise<ToyRun> {
     for (let step = 0; step < steps; step++) {
       p.step = step;
       const goal = target(r, step);
-      const grads = await sync.gradients(
-        step,
-        p.values.map((x, i) => x - goal[i]!),
-      );
+      const local = p.values.map((x, i) => x - goal[i]!);
+      const grads = await sync.gradients(step, local, local.length);
       p.values = p.values.map((x, i) => x - LEARNING_RATE * grads[i]!);
       await sync.afterStep(step, p);
       const epoch = Math.floor(step / o.stepsPerEpoch);

@@ -123,4 +123,42 @@ void describe('replicas of a group under allreduce', () => {
     const error = relativeError((await weights(trainer)).get('layer0/w')!, single!.get('layer0/w')!);
     assert.ok(error > 1e-3, `layer0/w: relative error ${error}`);
   });
+
+  void it('a strategy that returns a direction (signSGD) moves every weight by plain SGD, W·(1 − lr·weightDecay) − lr·d, whatever the optimizer', async () => {
+    const lr = 0.01;
+    const weightDecay = 0.1;
+    const s = defaultSpec({
+      model: { layers: [32, 32], negatives: { strategy: 'fixed' }, classifier: { name: 'softmax', fromLayer: 0 } },
+      training: {
+        epochs: 1,
+        chapters: 1,
+        batchSize: 100,
+        optimizer: { name: 'adam', learningRate: lr, weightDecay },
+        learningRateSchedule: { name: 'constant' },
+      },
+      parallelism: { workers: 1, replicasPerGroup: 2 },
+    });
+    // +1 on even steps, −1 on odd ones: Adam would shrink such a step, SGD's momentum would carry it over.
+    const directions: number[] = [];
+    const sign: SyncStrategy = {
+      name: 'signSGD',
+      returnsDirection: true,
+      gradients: async (step, g, count) => {
+        directions.push(step % 2 === 0 ? 1 : -1);
+        return g.map((x, i) => (i < count ? directions.at(-1)! : x));
+      },
+      afterStep: async () => undefined,
+      endEpoch: async () => undefined,
+    };
+    const trainer = new GroupTrainer(s, groupPlan(s, 0), data, { index: 0, sync: sign });
+    const before = await weights(trainer);
+    await trainer.trainChapter(0, () => undefined);
+    const after = await weights(trainer);
+    assert.ok(directions.length > 5, `${directions.length} steps`);
+    for (const name of ['layer0/w', 'layer1/w', 'head/w', 'head/b']) {
+      const want = before.get(name)!.map((w0) => directions.reduce((w, d) => w * (1 - lr * weightDecay) - lr * d, w0));
+      const error = relativeError(after.get(name)!, want);
+      assert.ok(error < 1e-5, `${name}: relative error ${error}`);
+    }
+  });
 });

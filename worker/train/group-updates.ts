@@ -3,11 +3,14 @@
 // so those see the layers as the step found them, not half updated. A single replica then
 // applies them; the replicas of a data-parallel group first hand them to the sync strategy
 // as one flat vector and apply what comes back. Peer normalisation's running means travel in
-// the same vector, so the replicas' means stay equal too (each replica's pull within a step
-// still comes from its own rows, as BatchNorm's statistics do under DDP without SyncBatchNorm).
+// the same vector, after the gradients, so the replicas' means stay equal too (each replica's
+// pull within a step still comes from its own rows, as BatchNorm's statistics do under DDP
+// without SyncBatchNorm); the strategy is told where the gradients end, since one that does
+// not average floats (signSGD) still averages these.
 import * as tf from '@tensorflow/tfjs-core';
 import type { FFLayer } from '../ff/ff-layer.js';
 import type { UpdateRoute } from '../ff/held-updates.js';
+import { plainStep } from '../ff/optimizer.js';
 import type { SoftmaxHead } from '../ff/softmax-head.js';
 import type { NamedTensor } from '../named-tensor.js';
 import type { GroupParameters, SyncStrategy } from '../sync/strategy.js';
@@ -97,13 +100,14 @@ export class GroupUpdates {
     }
     const running = this.own.map((l) => l.running);
     const shapes = [...held.map((h) => h.grad.shape), ...running.map((r) => r.shape)];
+    const gradientCount = held.reduce((n, h) => n + h.grad.size, 0);
     const local = await flatten([...held.map((h) => h.grad), ...running]);
     tf.dispose(held.map((h) => h.grad));
     const strategy = this.strategy;
-    const agreed = await strategy.gradients(step, local);
+    const agreed = await strategy.gradients(step, local, gradientCount);
     unflatten(agreed, shapes, (k, t) => {
       const h = held[k];
-      if (h) h.apply(h.param, t, h.lr, h.step, h.cfg);
+      if (h) h.apply(h.param, t, h.lr, h.step, strategy.returnsDirection ? plainStep(h.cfg) : h.cfg);
       else running[k - held.length]!.assign(t);
     });
     this.startOfStep = [];
