@@ -147,7 +147,7 @@ export class PipelineWorker extends WorkerBase {
           ? {
               activations: {
                 fromGroup: this.args.group - 1,
-                layout: activationLayout(this.job.spec, plan.layers[0]!),
+                layout: activationLayout(this.job.spec, plan.layers[0]!, this.args.replica),
                 shape,
                 capacity: ACTIVATION_QUEUE_BATCHES,
               },
@@ -157,7 +157,7 @@ export class PipelineWorker extends WorkerBase {
           ? {
               downstreamActivations: {
                 target: this.args.downstream,
-                layout: activationLayout(this.job.spec, plan.layers.at(-1)! + 1),
+                layout: activationLayout(this.job.spec, plan.layers.at(-1)! + 1, this.args.replica),
                 capacity: ACTIVATION_QUEUE_BATCHES,
               },
             }
@@ -288,7 +288,7 @@ export class PipelineWorker extends WorkerBase {
     const peer = this.peer!;
     const io: ActivationIO = {};
     if (fed) {
-      const layout = activationLayout(this.job.spec, plan.layers[0]!);
+      const layout = activationLayout(this.job.spec, plan.layers[0]!, this.args.replica);
       io.feed = streamedFeed(chapter, {
         queue: peer.activations,
         layout,
@@ -304,7 +304,7 @@ export class PipelineWorker extends WorkerBase {
       });
     }
     if (!plan.isLast && this.args.downstream !== undefined) {
-      const layout = activationLayout(this.job.spec, plan.layers.at(-1)! + 1);
+      const layout = activationLayout(this.job.spec, plan.layers.at(-1)! + 1, this.args.replica);
       peer.outbox.begin(chapter, fromStep ?? chapterSteps(trainer.shape, chapter).start);
       io.sink = {
         layout,

@@ -39,7 +39,17 @@ export { parseJobYaml, SpecError } from './parse.js';
 export { MAX_CHAPTERS_PER_EPOCH, MAX_DNS_LABEL, OBJECT_RULES, RULES, workerNameSuffix, type ObjectRule, type Rule } from './rules.js';
 export { CRD_FILE, crdObject, renderCrdYaml } from './crd.js';
 export { groupCosts, layerCosts, layerGroups } from './layer-groups.js';
-export { dasoNode, finalGroup, groupLayers, isRing, peerGroups, scoresRoute, workerCount, type PeerGroups } from './workers.js';
+export {
+  dasoNode,
+  finalGroup,
+  groupLayers,
+  isRing,
+  peerGroups,
+  replicaBatches,
+  scoresRoute,
+  workerCount,
+  type PeerGroups,
+} from './workers.js';
 export { parseHostPort, parseWorkerArgs, workerArgs, type WorkerArgs, type WorkerPlace, type WorkerSlot } from './worker-args.js';
 export { unsupportedFeatures } from './supported.js';
 export { HOST_ACCESS_RULES, hostAccessCel, hostAccessViolations, ruleMessage, type HostAccessRule } from './host-access.js';

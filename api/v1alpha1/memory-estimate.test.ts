@@ -31,6 +31,16 @@ void describe('estimateWorker', () => {
     assert.equal(e.total, RUNTIME_BYTES + e.weights + e.optimizer + e.buffers + e.data);
   });
 
+  void it("buffers the largest replica's batch when signSGD's replicas take batches of their own", () => {
+    const spec = defaultSpec({
+      model: { layers: [10] },
+      training: { batchSize: 5 },
+      dataset: { name: 'idx', path: '/data', inputSize: 12 },
+      parallelism: { replicasPerGroup: 2, sync: { strategy: 'signSGD', signSGD: { batchSizes: [3, 40] } } },
+    });
+    assert.equal(estimateWorker(spec, 0, 100).buffers, 2 * 40 * (12 + 10) * 4 * 4);
+  });
+
   void it('jittered images hold a second copy of the training set', () => {
     const spec = (shiftPixels: number) =>
       defaultSpec({

@@ -4,13 +4,14 @@
 //   weights    every layer the worker holds: its own and, in a pipeline, those upstream of it
 //              (it runs them to make its inputs)
 //   optimizer  two Adam moments per own weight
-//   buffers    per step 2·batchSize rows (positive and negative) through each held layer,
-//              about BUFFER_COPIES live copies (input, normalised input, activity, gradient)
+//   buffers    per step 2·batchSize rows (positive and negative; the largest replica's batch)
+//              through each held layer, about BUFFER_COPIES live copies (input, normalised
+//              input, activity, gradient)
 //   data       the training images (twice when jittered: the source and the epoch's shifted
 //              copy), and a downstream worker's chapter of staged inputs
 //   runtime    Node.js, TensorFlow.js and gRPC, measured idle
 // It is a lower bound: what the worker certainly needs, not what it may peak at.
-import { groupLayers } from './workers.js';
+import { groupLayers, replicaBatches } from './workers.js';
 import type { ForwardForwardJobSpec } from './schema.js';
 
 const FLOAT = 4;
@@ -49,7 +50,7 @@ export function estimateWorker(spec: Spec, g: number, trainRows = MNIST_TRAIN_RO
   const weights = held.reduce((s, i) => s + params(layers, inputSize, i), 0) * FLOAT;
   const optimizer = own.reduce((s, i) => s + params(layers, inputSize, i), 0) * FLOAT * 2;
   const widths = held.reduce((s, i) => s + layers[i]!, inputSize);
-  const buffers = 2 * spec.training.batchSize * widths * FLOAT * BUFFER_COPIES;
+  const buffers = 2 * Math.max(...replicaBatches(spec)) * widths * FLOAT * BUFFER_COPIES;
   const chapterRows = Math.ceil((trainRows * spec.training.epochs) / spec.training.chapters);
   const staged = first > 0 ? Math.min(chapterRows, trainRows) * layers[first - 1]! * FLOAT : 0;
   const imageCopies = spec.training.augmentation.shiftPixels > 0 ? 2 : 1;

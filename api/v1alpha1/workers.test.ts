@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dasoNode, defaultSpec, finalGroup, groupLayers, peerGroups, scoresRoute } from './index.js';
+import { dasoNode, defaultSpec, finalGroup, groupLayers, peerGroups, replicaBatches, scoresRoute } from './index.js';
 
 type Strategy = 'fixed' | 'random' | 'adaptive' | 'sampled';
 
@@ -124,5 +124,20 @@ void describe('workers per schedule', () => {
       { name: 'nodes of one: every replica its own node', spec: daso(1), replica: 4, want: 4 },
     ];
     for (const c of cases) assert.equal(dasoNode(c.spec, c.replica), c.want, c.name);
+  });
+  void it("replicaBatches: signSGD's batchSizes when set, else training.batchSize for every replica", () => {
+    const replicas = (sync: Record<string, unknown>) =>
+      defaultSpec({ model: { layers: [8] }, training: { batchSize: 25 }, parallelism: { replicasPerGroup: 3, sync } });
+    const cases = [
+      { name: 'allreduce', spec: replicas({}), want: [25, 25, 25] },
+      { name: 'signSGD without batchSizes', spec: replicas({ strategy: 'signSGD' }), want: [25, 25, 25] },
+      { name: 'signSGD with batchSizes', spec: replicas({ strategy: 'signSGD', signSGD: { batchSizes: [5, 10, 60] } }), want: [5, 10, 60] },
+      {
+        name: 'batchSizes under allreduce (a rule refuses it)',
+        spec: replicas({ signSGD: { batchSizes: [5, 10, 60] } }),
+        want: [25, 25, 25],
+      },
+    ];
+    for (const c of cases) assert.deepEqual(replicaBatches(c.spec), c.want, c.name);
   });
 });

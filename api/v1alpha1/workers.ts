@@ -87,3 +87,13 @@ export function dasoNode(spec: Pick<ForwardForwardJobSpec, 'parallelism'>, repli
   const { sync } = spec.parallelism;
   return sync.strategy === 'daso' ? Math.floor(replica / sync.daso.replicasPerNode) : undefined;
 }
+
+/**
+ * replicaBatches is each replica's batch, replica 0 first: sync.signSGD.batchSizes under
+ * signSGD when set, else training.batchSize each. A global step trains on their sum.
+ */
+export function replicaBatches(spec: Pick<ForwardForwardJobSpec, 'parallelism' | 'training'>): number[] {
+  const { replicasPerGroup, sync } = spec.parallelism;
+  const own = sync.strategy === 'signSGD' ? sync.signSGD.batchSizes : undefined;
+  return own ?? Array.from({ length: replicasPerGroup }, () => spec.training.batchSize);
+}

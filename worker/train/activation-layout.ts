@@ -1,15 +1,16 @@
 // What a group streams to the next under `exchange: activations`: exactly what the next
 // group would otherwise stage through the upstream layers (chapter-inputs.ts), per batch.
-import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
+import { replicaBatches, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import type { ActivationLayout } from '../peer/activation-batch.js';
 
 /**
  * The layout of the stream into the group whose first layer is `boundary`: the last upstream
  * layer's activities on positive and negative rows (ff) and on neutral rows (a softmax
  * readout downstream, or localSoftmax), plus the readout features of the upstream layers
- * below it that the readout reads.
+ * below it that the readout reads. Replica `lane` of each group streams to the same replica of
+ * the next, one batch of that replica's size per step.
  */
-export function activationLayout(spec: ForwardForwardJobSpec, boundary: number): ActivationLayout {
+export function activationLayout(spec: ForwardForwardJobSpec, boundary: number, lane: number): ActivationLayout {
   const { layers, objective, classifier } = spec.model;
   const width = layers[boundary - 1];
   if (width === undefined || boundary >= layers.length) throw new Error(`no group starts at layer ${boundary} of ${layers.length}`);
@@ -25,5 +26,5 @@ export function activationLayout(spec: ForwardForwardJobSpec, boundary: number):
     ...(readout || objective === 'localSoftmax' ? [{ name: 'neutral', width }] : []),
     ...(featureWidth > 0 ? [{ name: 'features', width: featureWidth }] : []),
   ];
-  return { tensors, rows: spec.training.batchSize, dtype: spec.parallelism.activationDtype };
+  return { tensors, rows: replicaBatches(spec)[lane]!, dtype: spec.parallelism.activationDtype };
 }

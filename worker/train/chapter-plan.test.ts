@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chapterSteps, DataOrder, epochOfChapter, learningRateAt, stepsPerEpoch, totalSteps } from './chapter-plan.js';
+import { defaultSpec } from '../../api/v1alpha1/index.js';
+import { activationLayout } from './activation-layout.js';
+import {
+  chapterSteps,
+  DataOrder,
+  epochOfChapter,
+  globalShape,
+  laneRows,
+  learningRateAt,
+  stepsPerEpoch,
+  totalSteps,
+} from './chapter-plan.js';
 
 const shape = { rows: 1000, batchSize: 100, epochs: 3, chapters: 4, seed: 9 };
 
@@ -51,4 +62,35 @@ void test('a chapter reads the images of the epoch it starts in', () => {
       c.name,
     );
   }
+});
+
+void test("a global step is every replica's batch, one after another: signSGD's batchSizes, or training.batchSize each", () => {
+  const replicas = (sync: Record<string, unknown>) =>
+    defaultSpec({ model: { layers: [8, 8] }, training: { batchSize: 25 }, parallelism: { workers: 2, replicasPerGroup: 3, sync } });
+  const even = replicas({});
+  assert.equal(globalShape(even, 1000).batchSize, 75);
+  assert.deepEqual(
+    [0, 1, 2].map((r) => laneRows(even, r)),
+    [
+      { start: 0, end: 25 },
+      { start: 25, end: 50 },
+      { start: 50, end: 75 },
+    ],
+  );
+  const uneven = replicas({ strategy: 'signSGD', signSGD: { batchSizes: [10, 20, 130] } });
+  assert.equal(globalShape(uneven, 1000).batchSize, 160);
+  assert.deepEqual(
+    [0, 1, 2].map((r) => laneRows(uneven, r)),
+    [
+      { start: 0, end: 10 },
+      { start: 10, end: 30 },
+      { start: 30, end: 160 },
+    ],
+  );
+  // Replica r of each group streams to replica r of the next: batches of its own size.
+  assert.deepEqual(
+    [0, 1, 2].map((r) => activationLayout(uneven, 1, r).rows),
+    [10, 20, 130],
+  );
+  assert.throws(() => laneRows(uneven, 3), /replica 3 is not one of the group's 3/);
 });

@@ -1,5 +1,6 @@
 // Which rows a step trains on, which steps a chapter holds, and the learning rate at each
 // step: pure functions of the spec, so every group derives the same schedule on its own.
+import { replicaBatches, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import { mixSeed, permutation, seededRandom } from './rng.js';
 
 export interface TrainingShape {
@@ -17,11 +18,17 @@ export function trainingShape(training: Pick<TrainingShape, 'batchSize' | 'epoch
 }
 
 /** The shape of a job's global steps: a step is every replica's batch together, as DDP's. */
-export function globalShape(
-  spec: { training: Pick<TrainingShape, 'batchSize' | 'epochs' | 'chapters' | 'seed'>; parallelism: { replicasPerGroup: number } },
-  rows: number,
-): TrainingShape {
-  return trainingShape({ ...spec.training, batchSize: spec.training.batchSize * spec.parallelism.replicasPerGroup }, rows);
+export function globalShape(spec: Pick<ForwardForwardJobSpec, 'training' | 'parallelism'>, rows: number): TrainingShape {
+  const batches = replicaBatches(spec);
+  return trainingShape({ ...spec.training, batchSize: batches.reduce((sum, b) => sum + b, 0) }, rows);
+}
+
+/** Replica `lane`'s rows of a global step, [start, end): the batches one after another, replica 0 first. */
+export function laneRows(spec: Pick<ForwardForwardJobSpec, 'training' | 'parallelism'>, lane: number): { start: number; end: number } {
+  const batches = replicaBatches(spec);
+  if (!(lane >= 0 && lane < batches.length)) throw new Error(`replica ${lane} is not one of the group's ${batches.length}`);
+  const start = batches.slice(0, lane).reduce((sum, b) => sum + b, 0);
+  return { start, end: start + batches[lane]! };
 }
 
 /** The chapter holding global step `step`. */

@@ -72,7 +72,7 @@ void describe('GroupTrainer objectives', () => {
         return trainer;
       };
       const sequential = await trained(1, 0, {});
-      const layout = activationLayout(tinySpec(objective, 2), 1);
+      const layout = activationLayout(tinySpec(objective, 2), 1, 0);
       const streamed = new Map<number, Float32Array>();
       await trained(2, 0, { sink: { layout, send: async (step, values) => void streamed.set(step, values) } });
       const fed = await trained(2, 1, { feed: async (step) => unpackBatch(layout, streamed.get(step)!) as never });

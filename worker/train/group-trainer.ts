@@ -14,7 +14,7 @@ import type { NamedTensor } from '../named-tensor.js';
 import { batchValues, type ActivationLayout } from '../peer/activation-batch.js';
 import { chapterRows, stagedBlocks, upstreamActivities, type ChapterInputs, type StepBlocks } from './chapter-inputs.js';
 import { runChapterSteps } from './chapter-loop.js';
-import { chapterSteps, DataOrder, globalShape, stepsPerEpoch, type TrainingShape } from './chapter-plan.js';
+import { chapterSteps, DataOrder, globalShape, laneRows, stepsPerEpoch, type TrainingShape } from './chapter-plan.js';
 import {
   activitiesForDownstream,
   ownNeutral,
@@ -157,11 +157,8 @@ export class GroupTrainer {
 
   private stepsOf(chapter: number): Int32Array[] {
     const { start, end } = chapterSteps(this.shape, chapter);
-    const b = this.spec.training.batchSize;
-    const lane = this.replica?.index ?? 0;
-    return Array.from({ length: end - start }, (_, k) =>
-      Int32Array.from(this.order.rowsOfStep(start + k).subarray(lane * b, (lane + 1) * b)),
-    );
+    const lane = laneRows(this.spec, this.replica?.index ?? 0);
+    return Array.from({ length: end - start }, (_, k) => Int32Array.from(this.order.rowsOfStep(start + k).subarray(lane.start, lane.end)));
   }
 
   /**
