@@ -3,7 +3,8 @@
 // reconciling a job), and every PromQL expression of every panel, and every template
 // variable's label_values query, must return data over the run. promtool check metrics
 // must pass on every /metrics output. The run has two replicas per layer group under DASO
-// (nodes of one replica), so the "Data parallel" row reads replicas that really sync.
+// (nodes of one replica), so the "Data parallel" row reads replicas that really sync; a
+// second, smaller run beside it under signSGD's weighted vote feeds the vote weights panel.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { writeTinyJob } from '../fixtures/tiny-mnist.js';
-import { startFfjob } from '../../cli/testing.js';
+import { startFfjob, type FfjobResult } from '../../cli/testing.js';
 import { createJob, newNamespace, startCluster, type Cluster } from '../integration/harness.js';
 import { startOperatorProcess, type OperatorProcess } from '../integration/operator-process.js';
 import { DASHBOARD_FILES, panelQueries, readDashboard, substitute, variableQueries } from './dashboards.js';
@@ -44,6 +45,31 @@ async function keepReading(url: string, stop: Promise<unknown>): Promise<void> {
     if (text !== undefined) exposition.set(url, text);
     await sleep(500);
   }
+}
+
+// Every worker of the observed runs, by /metrics URL: the pod it stands for.
+const pods = new Map<string, string>();
+
+/**
+ * Starts `ffjob train --local job` in `run.dir`; each worker it announces is read until the
+ * run ends and becomes a scrape target, as the pod `<name>-g<G>-r<R>`.
+ */
+function observe(run: { name: string; job: string; dir: string }, targetsFile: string, readers: Promise<void>[]): Promise<FfjobResult> {
+  const { name, job } = run;
+  let stderr = '';
+  const { done } = startFfjob(['train', '--local', job, '--dir', run.dir, '--output', 'json'], (chunk) => {
+    stderr += chunk;
+    for (const [, group, replica, url] of stderr.matchAll(
+      /group (\d+) replica (\d+) started \(pid \d+\), metrics (http:\/\/\S+\/metrics)/g,
+    )) {
+      if (pods.has(url!)) continue;
+      pods.set(url!, `${name}-g${group}-r${replica}`);
+      readers.push(keepReading(url!, done));
+      const targets = [...pods].map(([u, pod]) => ({ targets: [new URL(u).host], labels: { ...WORKER_LABELS, pod } }));
+      void writeFile(targetsFile, JSON.stringify(targets));
+    }
+  });
+  return done;
 }
 
 // Waits until Prometheus has scraped the scrape job `job` at least `n` times.
@@ -87,31 +113,30 @@ before(async () => {
         'workers: 2\n    exchange: activations\n    replicasPerGroup: 2\n    sync: {strategy: daso, daso: {replicasPerNode: 1}}',
       ),
   );
+  // signSGD in one group of two replicas of 10 and 40 rows, the weighted vote past its
+  // initial rounds within the first chapters, for as many chapters as the run above.
+  const signJob = await writeTinyJob(join(dir, 'signsgd'), (y) =>
+    y
+      .replace('name: tiny', 'name: tiny-signsgd')
+      .replace('epochs: 4', 'epochs: 16')
+      .replace('chapters: 2', 'chapters: 64')
+      .replace(
+        'workers: 2',
+        'workers: 1\n    replicasPerGroup: 2\n    sync: {strategy: signSGD, signSGD: {vote: weighted, initialRounds: 10, batchSizes: [10, 40]}}',
+      ),
+  );
   window.start = Date.now() / 1000;
-  let stderr = '';
   const readers: Promise<void>[] = [];
-  const workers = new Map<string, string>();
-  const { done } = startFfjob(['train', '--local', job, '--dir', join(dir, 'run'), '--output', 'json'], (chunk) => {
-    stderr += chunk;
-    for (const [, group, replica, url] of stderr.matchAll(
-      /group (\d+) replica (\d+) started \(pid \d+\), metrics (http:\/\/\S+\/metrics)/g,
-    )) {
-      if (workers.has(url!)) continue;
-      workers.set(url!, `tiny-g${group}-r${replica}`);
-      readers.push(keepReading(url!, done));
-      const targets = [...workers].map(([u, pod]) => ({ targets: [new URL(u).host], labels: { ...WORKER_LABELS, pod } }));
-      void writeFile(targetsFile, JSON.stringify(targets));
-    }
-  });
+  const done = observe({ name: 'tiny', job, dir: join(dir, 'run') }, targetsFile, readers);
+  const signDone = observe({ name: 'tiny-signsgd', job: signJob, dir: join(dir, 'signsgd', 'run') }, targetsFile, readers);
   readers.push(keepReading(`${operator.metricsUrl}/metrics`, done));
   // A job for the operator to reconcile once Prometheus holds two scrapes of it (a rate
   // needs a sample before the increase), so that its reconcile metrics move inside the window.
   const kube = cluster.kube;
   await scraped(prometheus, 'ffjob-operator', 2);
   await createJob(kube, await newNamespace(kube, 'observed'), 'observed', { parallelism: { workers: 2 } });
-  const result = await done;
-  assert.equal(result.code, 0, result.stderr);
-  assert.equal(workers.size, 4, `four workers announced their metrics address:\n${stderr}`);
+  for (const result of await Promise.all([done, signDone])) assert.equal(result.code, 0, result.stderr);
+  assert.equal(pods.size, 6, `six workers announced their metrics address: ${[...pods.values()].join(', ')}`);
   await Promise.all(readers);
   // One more scrape of the operator, and the last samples of the workers are in.
   await sleep(2 * SCRAPE_SECONDS * 1000);
@@ -126,8 +151,8 @@ after(async () => {
 });
 
 void describe('/metrics of a live training run and operator', () => {
-  void it('promtool check metrics passes on every /metrics output (four workers, the operator)', () => {
-    assert.equal(exposition.size, 5, [...exposition.keys()].join(', '));
+  void it('promtool check metrics passes on every /metrics output (six workers, the operator)', () => {
+    assert.equal(exposition.size, 7, [...exposition.keys()].join(', '));
     for (const [url, text] of exposition) {
       assert.match(text, /^ffjob_/m, url);
       const { status, output } = promtoolCheck(text);
