@@ -1,13 +1,30 @@
 // Signs travel one bit each, 8 per byte: bit j of byte i is the sign of coordinate 8i + j,
-// 1 for positive, 0 for negative. A coordinate with no sign (a zero, or NaN) has no third
-// value to take in one bit, so it takes tieSign: the sign that alternates with the step. A
-// coordinate whose gradient stays 0 then moves back and forth by lr instead of drifting one
-// way, which is what a 0 would have done on average. The vote's ties (sign-votes.ts) are
-// decoded by the same rule.
+// 1 for positive, 0 for negative. One bit has no third value for a coordinate without a
+// sign (a zero gradient, common: a pixel or unit no row of a small batch touched, or NaN),
+// so it is sent as a coin (coinSign) drawn from the replica, the coordinate and the step:
+// no information, and independent between replicas. A rule shared by every replica would
+// make their empty coordinates agree with each other and with the vote they decide, and
+// signSGD-FV (vote-weights.ts) would read that as reliability: in the tiny job with batches
+// 10/20/40/130, 42% of the batch-10 replica's coordinates were 0 against 24% of the
+// batch-130 one's, and a shared rule gave the smallest batch the largest weight.
+// The decoder's ties (sign-votes.ts) take tieSign, which alternates with the step, so a
+// coordinate the group splits on evenly moves back and forth rather than one way.
 
-/** tieSign is the sign of a coordinate that has none at `step`: +1 when coordinate + step is even. */
+/** tieSign is the decoded sign of a coordinate the vote splits evenly on: +1 when coordinate + step is even. */
 export function tieSign(coordinate: number, step: number): 1 | -1 {
   return (coordinate + step) % 2 === 0 ? 1 : -1;
+}
+
+/** coinSign is replica `voter`'s sign for a coordinate it has none for: a hash of (voter, coordinate, step), ±1 alike. */
+export function coinSign(voter: number, coordinate: number, step: number): 1 | -1 {
+  // murmur3's 32-bit finaliser over the three keys, each spread by an odd constant first.
+  let h = Math.imul(coordinate, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b) ^ Math.imul(voter + 1, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h & 1 ? 1 : -1;
 }
 
 /** packedBytes is how many bytes the signs of `length` coordinates take. */
@@ -15,12 +32,12 @@ export function packedBytes(length: number): number {
   return Math.ceil(length / 8);
 }
 
-/** packSigns is the sign of every value of `values`, 8 per byte; `step` decides the values without one. */
-export function packSigns(values: Float32Array, step: number): Uint8Array {
+/** packSigns is replica `voter`'s sign of every value at `step`, 8 per byte. */
+export function packSigns(values: Float32Array, step: number, voter: number): Uint8Array {
   const out = new Uint8Array(packedBytes(values.length));
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    const positive = v > 0 || (!(v < 0) && tieSign(i, step) === 1);
+    const positive = v > 0 || (!(v < 0) && coinSign(voter, i, step) === 1);
     if (positive) out[i >> 3]! |= 1 << (i & 7);
   }
   return out;

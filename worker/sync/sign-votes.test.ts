@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { packSigns, signAt, tieSign } from './sign-packing.js';
 import { majorityVote, weightedVote } from './sign-votes.js';
 
-const pack = (...signs: number[]): Uint8Array => packSigns(Float32Array.from(signs), 0);
+const pack = (...signs: number[]): Uint8Array => packSigns(Float32Array.from(signs), 0, 0);
 const decoded = (packed: Uint8Array, length: number): number[] => Array.from({ length }, (_, i) => signAt(packed, i));
 
 /** The vote written out: the sign of Σ w·s per coordinate over the votes that came, ties by tieSign. */

@@ -67,7 +67,7 @@ export class SignSgdSync implements SyncStrategy, RingMember {
 
   async gradients(step: number, grads: Float32Array, gradientCount: number): Promise<Float32Array> {
     const own: SignMessage = {
-      signs: packSigns(this.momentum.update(grads.subarray(0, gradientCount)), step),
+      signs: packSigns(this.momentum.update(grads.subarray(0, gradientCount)), step, this.o.replica),
       statistics: grads.slice(gradientCount),
     };
     const decision = this.o.replica === SERVER ? await this.decide(step, own, gradientCount) : await this.vote(step, own, gradientCount);

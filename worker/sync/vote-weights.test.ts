@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { packSigns } from './sign-packing.js';
 import { agreements, AgreementEstimate, voteWeight } from './vote-weights.js';
 
-const pack = (signs: number[]): Uint8Array => packSigns(Float32Array.from(signs), 0);
+const pack = (signs: number[]): Uint8Array => packSigns(Float32Array.from(signs), 0, 0);
 
 void describe('voteWeight', () => {
   void it('is the log-likelihood ratio log(p / (1 − p)): 0 at a coin toss, log 4 at p = 0.8, negative below ½', () => {
