@@ -389,7 +389,9 @@ const SignSgd = Type.Object(
     default: {},
     description:
       'signSGD configures the signSGD strategy: each replica sends the signs of its momentum, packed 8 per byte, to ' +
-      'replica 0, which decodes one sign per coordinate by a vote and sends it back; every replica steps by −learningRate × sign.',
+      'replica 0, which decodes one sign per coordinate by a vote and sends it back; every replica steps by ' +
+      '−learningRate × sign with training.optimizer.weightDecay, and no Adam moments or SGD momentum (the momentum is ' +
+      "this object's, taken before the sign). Peer normalisation's running means are averaged as under allreduce.",
   },
 );
 
