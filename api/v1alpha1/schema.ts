@@ -344,8 +344,8 @@ const SignSgd = Type.Object(
       description:
         "vote is how the group decodes one sign per coordinate from its replicas' signs: majority (signSGD-MV, " +
         'Bernstein et al. 2019) or weighted (signSGD-FV, Park et al. 2024: after initialRounds plain majorities, replica ' +
-        "k's sign counts log(p/(1 − p)), clipped to ±weightClip, where p is the fraction of coordinates on which k agreed " +
-        'with the decoded sign so far, so the replicas with larger batches count more).',
+        "k's sign counts log(p/(1 − p)), clipped to ±weightClip, where p is the fraction of coordinates so far on which k " +
+        "agreed with the sign the other replicas' votes decode, so the replicas with larger batches count more).",
     }),
     initialRounds: Type.Integer({
       minimum: 0,

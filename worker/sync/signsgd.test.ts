@@ -153,6 +153,26 @@ void describe('SignSgdSync (in-memory rings)', { timeout: 20_000 }, () => {
     }
   });
 
+  void it("measures each replica against the other replicas' vote, so of two neither becomes the other's dictator", async () => {
+    const random = seededRandom(mixSeed(5, 3));
+    const g = group({ vote: 'weighted', initialRounds: 3 }, 2);
+    for (let s = 0; s < 10; s++) {
+      // Replica 0 flips each true sign with probability 0.1, replica 1 with 0.3: two voters cannot tell which is right.
+      const truth = Array.from({ length: 256 }, () => (random() < 0.5 ? 1 : -1));
+      await step(
+        g,
+        s,
+        [0.1, 0.3].map((flip) => truth.map((t) => (random() < flip ? -t : t))),
+        256,
+      );
+    }
+    // Against a vote each took part in, the one a hair ahead after the initial rounds would agree with every decision.
+    const [w0, w1] = g.weights.at(-1)!;
+    assert.equal(w0, w1);
+    // They agree on about 0.9 · 0.7 + 0.1 · 0.3 = 0.66 of the signs.
+    assert.ok(Math.abs(w0! - Math.log(0.66 / 0.34)) < 0.2, `weight ${w0}`);
+  });
+
   void it('decodes from the votes that came when one does not come within voteWaitSeconds, and the late replica applies the same', async () => {
     const g = group({ voteWaitSeconds: 0.05 });
     const vectors = [

@@ -109,7 +109,13 @@ export class SignSgdSync implements SyncStrategy, RingMember {
       step,
     );
     const present = votes.flatMap((v, k) => (v === undefined ? [] : [{ k, v }]));
-    if (this.o.config.vote === 'weighted') for (const { k, v } of present) this.estimate.record(k, v.signs, signs, count);
+    if (this.o.config.vote === 'weighted') {
+      // Each replica against the others' vote, not one it helped decide (vote-weights.ts).
+      for (const { k, v } of present) {
+        const others = votes.map((o, j) => (j === k ? undefined : o?.signs));
+        this.estimate.record(k, v.signs, weightedVote(others, weights, count, step), count);
+      }
+    }
     const decision = { signs, statistics: mean(present.map(({ v }) => v.statistics)) };
     for (const ring of this.ringSpecs) void this.o.rings.broadcast(ring, SERVER, 2 * step + 1, toMessage(decision)).catch(() => undefined);
     this.decoded++;
