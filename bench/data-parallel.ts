@@ -7,13 +7,16 @@
 //     (a broadcast over a ring of two: one hop, same RPC, no arithmetic).
 // (b) DASO against blocking allreduce in training: R = 4 replicas as 2 nodes × 2, the links
 //     between nodes (only those) through a throttling TCP proxy (daso-nodes.ts).
-//   node --import tsx bench/data-parallel.ts [--parts a,b]
+// (c) signSGD (issue 16): bytes per step against float32 allreduce, and signSGD-MV against
+//     signSGD-FV with uneven batches; see bench/signsgd-votes.ts.
+//   node --import tsx bench/data-parallel.ts [--parts a,b,c]
 import { parseArgs } from 'node:util';
 import { freePorts } from '../observe/ports.js';
 import { startPeerThread, type PeerThread } from '../worker/peer/peer-thread.js';
 import type { RingSpec } from '../worker/sync/ring-spec.js';
 import { dasoAgainstAllreduce } from './daso-nodes.js';
 import { machineLine, median, printTable } from './machine.js';
+import { signSgdVotes } from './signsgd-votes.js';
 
 const MB = 1e6;
 const REPEATS = 5;
@@ -142,7 +145,7 @@ function ms(seconds: number): string {
   return (seconds * 1000).toFixed(1);
 }
 
-const PARTS: Record<string, () => Promise<void>> = { a: allreduceBusBandwidth, b: dasoAgainstAllreduce };
+const PARTS: Record<string, () => Promise<void>> = { a: allreduceBusBandwidth, b: dasoAgainstAllreduce, c: signSgdVotes };
 
 const { values } = parseArgs({ options: { parts: { type: 'string', default: Object.keys(PARTS).join(',') } } });
 console.log(`data-parallel: parts ${values.parts}`);

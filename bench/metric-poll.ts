@@ -9,10 +9,24 @@ export interface MetricPoll {
   stop(): void;
 }
 
+/** Sample is one series of a metric: its labels and value. */
+export interface Sample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Every sample of `name` in a Prometheus text exposition. */
+export function metricSamples(text: string, name: string): Sample[] {
+  const sample = new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm');
+  return [...text.matchAll(sample)].map(([, body = '', value]) => ({
+    labels: Object.fromEntries([...body.matchAll(/([a-zA-Z_]\w*)="([^"]*)"/g)].map(([, k, v]) => [k!, v!])),
+    value: Number(value),
+  }));
+}
+
 /** The sum of every sample of `name` in a Prometheus text exposition. */
 export function metricSum(text: string, name: string): number {
-  const sample = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm');
-  return [...text.matchAll(sample)].reduce((sum, m) => sum + Number(m[1]), 0);
+  return metricSamples(text, name).reduce((sum, s) => sum + s.value, 0);
 }
 
 /** Polls http://127.0.0.1:<port>/metrics for each port; a worker not up yet or already gone keeps its last value. */
