@@ -108,19 +108,24 @@ export class SignSgdSync implements SyncStrategy, RingMember {
       count,
       step,
     );
-    const present = votes.flatMap((v, k) => (v === undefined ? [] : [{ k, v }]));
-    if (this.o.config.vote === 'weighted') {
-      // Each replica against the others' vote, not one it helped decide (vote-weights.ts).
-      for (const { k, v } of present) {
-        const others = votes.map((o, j) => (j === k ? undefined : o?.signs));
-        this.estimate.record(k, v.signs, weightedVote(others, weights, count, step), count);
-      }
-    }
-    const decision = { signs, statistics: mean(present.map(({ v }) => v.statistics)) };
+    const present = votes.flatMap((v) => (v === undefined ? [] : [v]));
+    const decision = { signs, statistics: mean(present.map((v) => v.statistics)) };
     for (const ring of this.ringSpecs) void this.o.rings.broadcast(ring, SERVER, 2 * step + 1, toMessage(decision)).catch(() => undefined);
     this.decoded++;
-    if (this.o.config.vote === 'weighted') this.o.onWeights?.(weights);
+    if (this.o.config.vote === 'weighted') {
+      this.learn(step, votes, weights, count);
+      this.o.onWeights?.(weights);
+    }
     return decision;
+  }
+
+  /** FV's estimate takes each replica's signs in, against the vote of the others, not one it helped decide (vote-weights.ts). */
+  private learn(step: number, votes: (SignMessage | undefined)[], weights: number[], count: number): void {
+    votes.forEach((v, k) => {
+      if (v === undefined) return;
+      const others = votes.map((o, j) => (j === k ? undefined : o?.signs));
+      this.estimate.record(k, v.signs, weightedVote(others, weights, count, step), count);
+    });
   }
 
   /** Every replica's weight in this step's vote: 1 each for a majority, and for the weighted vote's initial rounds. */
