@@ -14,13 +14,14 @@ export interface WorkerIdentity {
 }
 
 /** SyncStrategyName is spec.parallelism.sync.strategy: how a group's replicas stay in step. */
-export type SyncStrategyName = 'allreduce' | 'daso';
+export type SyncStrategyName = 'allreduce' | 'daso' | 'consensus';
 
 /**
  * SyncScope is which replicas a sync's bytes went to: the whole group (allreduce), the
- * replicas of this DASO node, or the other DASO nodes (the traffic between machines).
+ * replicas of this DASO node, the other DASO nodes (the traffic between machines), or one
+ * neighbour of the round (consensus).
  */
-export type SyncScope = 'group' | 'node' | 'global';
+export type SyncScope = 'group' | 'node' | 'global' | 'pair';
 
 /** DasoState is DASO's schedule as it stands after a step. */
 export interface DasoState {
@@ -159,14 +160,14 @@ export class WorkerMetrics implements MetricsSource {
   });
   readonly #syncSeconds = new Histogram({
     name: 'ffjob_sync_seconds',
-    help: "Seconds one step waited for its replicas' synchronisation, by sync strategy=allreduce|daso.",
+    help: "Seconds one step waited for its replicas' synchronisation, by sync strategy=allreduce|daso|consensus.",
     labelNames: ['strategy'] as const,
     buckets: DURATION_BUCKETS,
     registers: [this.#registry],
   });
   readonly #syncBytes = new Counter({
     name: 'ffjob_sync_bytes_total',
-    help: 'Bytes this replica sent to synchronise with others, by strategy and scope=group|node|global (global: between DASO nodes).',
+    help: 'Bytes this replica sent to synchronise with others, by strategy and scope=group|node|global|pair (global: between DASO nodes; pair: to one consensus neighbour).',
     labelNames: ['strategy', 'scope'] as const,
     registers: [this.#registry],
   });

@@ -31,6 +31,18 @@ const violations: { name: string; spec: ForwardForwardJobSpecInput }[] = [
     name: 'resetting to wait 9 steps between syncs 8 steps apart',
     spec: { model: { layers: [5, 5] }, parallelism: { sync: { daso: { maxBatchesToWait: 9 } } } },
   },
+  {
+    name: 'consensus over two replicas of degree 2',
+    spec: { model: { layers: [5, 5] }, parallelism: { replicasPerGroup: 2, sync: { strategy: 'consensus' } } },
+  },
+  {
+    name: 'consensus over three replicas of degree 1',
+    spec: { model: { layers: [5, 5] }, parallelism: { replicasPerGroup: 3, sync: { strategy: 'consensus', consensus: { degree: 1 } } } },
+  },
+  {
+    name: 'a step size that decays to 0 at once',
+    spec: { model: { layers: [5, 5] }, parallelism: { sync: { consensus: { stepSize: { initial: 0.5, decay: 2 } } } } },
+  },
   { name: 'a one-layer softmax from layer 1', spec: { model: { layers: [5] } } },
   {
     name: 'localSoftmax predicting by goodness',

@@ -10,7 +10,7 @@ export interface GroupParameters {
 }
 
 export interface SyncStrategy {
-  readonly name: 'allreduce' | 'daso';
+  readonly name: 'allreduce' | 'daso' | 'consensus';
   /** Present when a restarted replica can rejoin the group from a live one (membership.ts). */
   readonly membership?: GroupMembership;
   /** This replica's gradients of global step `step`, flattened in a fixed order; returns the gradients every replica applies. */
