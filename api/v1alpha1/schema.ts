@@ -20,6 +20,7 @@ export const EXCHANGES = ['weights', 'activations'] as const;
 export const SYNC_STRATEGIES = ['allreduce', 'daso', 'consensus'] as const;
 export const CONSENSUS_SHARDS = ['iid', 'byLabel'] as const;
 export const CONSENSUS_GRAPHS = ['ring', 'random'] as const;
+export const PROXIMAL_METRICS = ['rms', 'euclidean'] as const;
 export const ACTIVATION_DTYPES = ['float32', 'bfloat16'] as const;
 export const BACKENDS = ['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export const CLEAN_POD_POLICIES = ['All', 'Running', 'None'] as const;
@@ -409,11 +410,19 @@ const Consensus = Type.Object(
     ),
     proximal: Type.Number({
       exclusiveMinimum: 0,
-      default: 2,
+      default: 100,
       description:
-        "proximal is τ of the surrogate's proximal term τ/2·‖x − x[n]‖² beside the linearised loss: its minimiser is " +
-        'x̃ = x[n] − (1/τ)·(tracked gradient), so a round moves the parameters by α[n]/τ times the gradient. Under ' +
-        'consensus this is the step size: training.optimizer applies only its weight decay, and the learning rate only scales that.',
+        "proximal is τ of the surrogate's proximal term τ/2·Σ_k s_k·(x_k − x[n]_k)² beside the loss linearised at x[n]: its " +
+        'minimiser is x̃ = x[n] − (tracked gradient)/(τ·s), so a round moves the parameters by α[n]/(τ·s) times the gradient. ' +
+        "Under consensus this is the step size: training.optimizer's moments and learning rate do not step the parameters " +
+        '(its weightDecay still applies, scaled by the learning rate).',
+    }),
+    proximalMetric: StringEnum(PROXIMAL_METRICS, {
+      default: 'rms',
+      description:
+        "proximalMetric is s: rms (√v̂ + ε, v̂ the running mean of the tracked gradient's squares with training.optimizer's " +
+        "beta2 and epsilon, RMSProp's scaling: each coordinate moves by about α[n]/τ) or euclidean (s = 1, NEXT's " +
+        'τ/2·‖x − x[n]‖²: a plain gradient step, on which FF layers learn far slower).',
     }),
     neighbourTimeoutSeconds: Type.Number({
       exclusiveMinimum: 0,

@@ -243,6 +243,7 @@ const cases: { name: string; spec: unknown; wantErrors: string[] }[] = [
               gradientTracking: false,
               stepSize: { initial: 1, decay: 0.5 },
               proximal: 4,
+              proximalMetric: 'euclidean',
               neighbourTimeoutSeconds: 5,
             },
           },
