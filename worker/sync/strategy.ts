@@ -3,18 +3,39 @@
 // same steps in the same order, since the collectives behind it wait for every member.
 import type { GroupMembership } from './membership.js';
 
-/** The group's parameters (every FF layer's weights and biases, and the readout's), flattened in a fixed order. */
+/**
+ * The group's parameters (every FF layer's, and the readout's) followed by the layers'
+ * running means, flattened in the order of the gradients (VectorLayout).
+ */
 export interface GroupParameters {
   read(): Promise<Float32Array>;
   write(values: Float32Array): void;
+}
+
+/** One parameter tensor's range [start, end) of the vectors, and its layer: an FF layer's index in the network, or 'head'. */
+export interface LayerRange {
+  layer: string;
+  start: number;
+  end: number;
+}
+
+/** Where things lie in the vectors a strategy sees: gradients and GroupParameters alike. */
+export interface VectorLayout {
+  /** Values [0, gradients) are the parameters' (or their gradients); the rest are peer normalisation's running means, statistics. */
+  readonly gradients: number;
+  /** Each parameter tensor's range, in order, covering [0, gradients). */
+  readonly tensors: readonly LayerRange[];
 }
 
 export interface SyncStrategy {
   readonly name: 'allreduce' | 'daso' | 'consensus';
   /** Present when a restarted replica can rejoin the group from a live one (membership.ts). */
   readonly membership?: GroupMembership;
-  /** This replica's gradients of global step `step`, flattened in a fixed order; returns the gradients every replica applies. */
-  gradients(step: number, grads: Float32Array): Promise<Float32Array>;
+  /**
+   * This replica's gradients of global step `step` and running means, laid out as `layout`
+   * says; returns the gradients this replica's optimizer applies and the running means it keeps.
+   */
+  gradients(step: number, grads: Float32Array, layout: VectorLayout): Promise<Float32Array>;
   /** After the optimizer step of global step `step`: may replace the group's parameters (DASO's merges). */
   afterStep(step: number, params: GroupParameters): Promise<void>;
   /**

@@ -2,7 +2,7 @@
 // spent in the step's gradients and afterStep calls, observed once per step. An epoch's
 // closing work (DASO's blocking average, the loss agreement) is one more observation.
 import type { RingMember } from './collectives.js';
-import type { GroupParameters, SyncStrategy } from './strategy.js';
+import type { GroupParameters, SyncStrategy, VectorLayout } from './strategy.js';
 
 /** SyncTimer is where the seconds go (WorkerMetrics). */
 export interface SyncTimer {
@@ -25,10 +25,10 @@ export class TimedSync implements SyncStrategy, RingMember {
     this.membership = inner.membership;
   }
 
-  async gradients(step: number, grads: Float32Array): Promise<Float32Array> {
+  async gradients(step: number, grads: Float32Array, layout: VectorLayout): Promise<Float32Array> {
     const start = this.now();
     try {
-      return await this.inner.gradients(step, grads);
+      return await this.inner.gradients(step, grads, layout);
     } finally {
       this.waited += this.now() - start;
     }
