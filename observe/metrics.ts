@@ -33,6 +33,14 @@ export interface DasoState {
   staleness: number;
 }
 
+/** ConsensusState is what a consensus replica reports after each round. */
+export interface ConsensusState {
+  /** ‖x_i − mean of the neighbours‖ / ‖x_i‖ per layer label, before mixing; empty when no neighbour answered. */
+  disagreement: ReadonlyMap<string, number>;
+  /** The neighbours mixed with this round. */
+  neighbours: number;
+}
+
 /** BatchStats are one layer's per-batch FF scalars. */
 export interface BatchStats {
   loss: number;
@@ -186,6 +194,17 @@ export class WorkerMetrics implements MetricsSource {
     help: "DASO: steps since this replica's parameters last took in a global average.",
     registers: [this.#registry],
   });
+  readonly #consensusDisagreement = new Gauge({
+    name: 'ffjob_consensus_disagreement_ratio',
+    help: "Consensus: ‖x_i − mean of the neighbours‖ / ‖x_i‖ of this replica's layer (or the readout, layer=head) in its last round with a neighbour, before mixing.",
+    labelNames: ['layer'] as const,
+    registers: [this.#registry],
+  });
+  readonly #consensusNeighbours = new Gauge({
+    name: 'ffjob_consensus_neighbours',
+    help: 'Consensus: how many neighbours this replica mixed with in its last round (fewer than the degree while one is dead).',
+    registers: [this.#registry],
+  });
   readonly #resumes = new Counter({
     name: 'ffjob_worker_resumes_total',
     help: 'Times this worker resumed from a checkpoint instead of starting fresh.',
@@ -199,8 +218,8 @@ export class WorkerMetrics implements MetricsSource {
     collectProcessMetrics(this.#registry, 'ffjob_');
     // Series exist from the first scrape, so the first transfer is an increase that rate()
     // sees rather than the moment a series appears.
-    // A worker that does not run DASO has no schedule: no sample rather than a 0 that reads as one.
-    for (const gauge of [this.#dasoGlobalSkip, this.#dasoBatchesToWait, this.#dasoStaleness]) gauge.remove();
+    // A worker that does not run DASO (consensus) has no schedule (neighbours): no sample rather than a 0 that reads as one.
+    for (const gauge of [this.#dasoGlobalSkip, this.#dasoBatchesToWait, this.#dasoStaleness, this.#consensusNeighbours]) gauge.remove();
     for (const direction of ['sent', 'received'] as const) {
       this.#activationBatches.inc({ direction }, 0);
       this.#activationBytes.inc({ direction }, 0);
@@ -281,6 +300,11 @@ export class WorkerMetrics implements MetricsSource {
   /** recordSyncBytes counts bytes sent to the replicas of `scope` for a sync under `strategy`. */
   recordSyncBytes(strategy: SyncStrategyName, scope: SyncScope, bytes: number): void {
     this.#syncBytes.inc({ strategy, scope }, bytes);
+  }
+
+  setConsensus(state: ConsensusState): void {
+    for (const [layer, ratio] of state.disagreement) this.#consensusDisagreement.set({ layer }, ratio);
+    this.#consensusNeighbours.set(state.neighbours);
   }
 
   setDaso(state: DasoState): void {

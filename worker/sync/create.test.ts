@@ -3,24 +3,33 @@ import { test } from 'node:test';
 import { defaultSpec, type ForwardForwardJobSpecInput } from '../../api/v1alpha1/index.js';
 import { createSyncStrategy } from './create.js';
 import { GroupMembership } from './membership.js';
-import type { DasoState } from './daso.js';
 import { trainToy } from './toy-training.js';
 
-void test('createSyncStrategy: the strategy spec.parallelism.sync names, timed, with the DASO gauges', async () => {
-  const cases: { name: string; parallelism: ForwardForwardJobSpecInput['parallelism']; want: string; wantGauges: boolean }[] = [
-    { name: 'the default', parallelism: { replicasPerGroup: 4 }, want: 'allreduce', wantGauges: false },
+void test('createSyncStrategy: the strategy spec.parallelism.sync names, timed, with the DASO or consensus gauges', async () => {
+  const cases: { name: string; parallelism: ForwardForwardJobSpecInput['parallelism']; want: string; wantGauges: string[] }[] = [
+    { name: 'the default', parallelism: { replicasPerGroup: 4 }, want: 'allreduce', wantGauges: [] },
     {
       name: 'daso in nodes of 2',
       parallelism: { replicasPerGroup: 4, sync: { strategy: 'daso', daso: { replicasPerNode: 2 } } },
       want: 'daso',
-      wantGauges: true,
+      wantGauges: ['daso'],
+    },
+    {
+      name: 'consensus',
+      parallelism: { replicasPerGroup: 4, sync: { strategy: 'consensus' } },
+      want: 'consensus',
+      wantGauges: ['consensus'],
     },
   ];
   for (const c of cases) {
     const spec = defaultSpec({ model: { layers: [8] }, training: { epochs: 1 }, parallelism: c.parallelism });
     const timings: string[] = [];
-    const gauges: DasoState[] = [];
-    const metrics = { recordSync: (s: string) => timings.push(s), setDaso: (s: DasoState) => gauges.push(s) };
+    const gauges = new Set<string>();
+    const metrics = {
+      recordSync: (s: string) => timings.push(s),
+      setDaso: () => gauges.add('daso'),
+      setConsensus: () => gauges.add('consensus'),
+    };
     const names = new Set<string>();
     await trainToy({
       replicas: 4,
@@ -38,6 +47,6 @@ void test('createSyncStrategy: the strategy spec.parallelism.sync names, timed, 
     assert.deepEqual([...names], [c.want], c.name);
     // 4 replicas × (3 steps + 1 epoch end), each under the strategy's name.
     assert.deepEqual(timings, Array(16).fill(c.want), c.name);
-    assert.equal(gauges.length > 0, c.wantGauges, c.name);
+    assert.deepEqual([...gauges], c.wantGauges, c.name);
   }
 });

@@ -1,8 +1,11 @@
 // The one place that turns spec.parallelism.sync into the strategy a replica runs, timed
-// for ffjob_sync_seconds and, under DASO, reporting the ffjob_daso_* gauges.
+// for ffjob_sync_seconds and, under DASO and consensus, reporting the ffjob_daso_* and
+// ffjob_consensus_* gauges.
 import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
+import type { ConsensusState } from '../../observe/metrics.js';
 import { AllreduceSync } from './allreduce.js';
 import type { RingCollectives, RingMember } from './collectives.js';
+import { ConsensusSync } from './consensus.js';
 import { DasoSync, type DasoState } from './daso.js';
 import type { GroupMembership } from './membership.js';
 import type { SyncStrategy } from './strategy.js';
@@ -11,6 +14,7 @@ import { TimedSync, type SyncTimer } from './timed-sync.js';
 /** SyncMetrics is what the strategies report to (WorkerMetrics). */
 export interface SyncMetrics extends SyncTimer {
   setDaso(state: DasoState): void;
+  setConsensus(state: ConsensusState): void;
 }
 
 /** ReplicaRing is this replica's rank and host:port of every replica of its group, in rank order. */
@@ -36,9 +40,10 @@ export function createSyncStrategy(
     broadcast: (r, root, round, values) => peer().broadcast(r, root, round, values),
   };
   const { rank: replica, members: peers } = ring;
-  const inner =
-    spec.parallelism.sync.strategy === 'daso'
-      ? new DasoSync({ replica, peers, spec, rings, onState: (s) => metrics.setDaso(s) })
-      : new AllreduceSync(replica, peers, rings, membership);
-  return new TimedSync(inner, metrics);
+  const strategies = {
+    allreduce: () => new AllreduceSync(replica, peers, rings, membership),
+    daso: () => new DasoSync({ replica, peers, spec, rings, onState: (s) => metrics.setDaso(s) }),
+    consensus: () => new ConsensusSync({ replica, peers, spec, rings, membership, onState: (s) => metrics.setConsensus(s) }),
+  };
+  return new TimedSync(strategies[spec.parallelism.sync.strategy](), metrics);
 }

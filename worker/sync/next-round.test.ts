@@ -68,7 +68,7 @@ void describe('one NEXT round', () => {
     const replicas = 4;
     const gradient = (i: number, n: number): Float32Array => Float32Array.of(Math.sin(i + n), i * n - 3, (i - 1.5) * 0.1);
     let g = Array.from({ length: replicas }, (_, i) => gradient(i, 0));
-    let y = g.map((v) => Float32Array.from(v));
+    let y: Float32Array[] = g.map((v) => Float32Array.from(v));
     for (let n = 1; n < 30; n++) {
       const links = roundGraph({ graph: 'ring', degree: 2, timeVarying: true }, replicas, 1, n);
       const mixed = links.map((ns, i) => {

@@ -32,6 +32,11 @@ export interface SyncStrategy {
   /** Present when a restarted replica can rejoin the group from a live one (membership.ts). */
   readonly membership?: GroupMembership;
   /**
+   * Present when a restarted replica rejoins by taking its neighbours' parameters in its first
+   * round (consensus), not a member's whole state by a membership commit: it goes on from `step`.
+   */
+  rejoin?(step: number): void;
+  /**
    * This replica's gradients of global step `step` and running means, laid out as `layout`
    * says; returns the gradients this replica's optimizer applies and the running means it keeps.
    */

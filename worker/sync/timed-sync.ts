@@ -13,6 +13,7 @@ export class TimedSync implements SyncStrategy, RingMember {
   readonly name: SyncStrategy['name'];
   readonly ringSpecs: RingMember['ringSpecs'];
   readonly membership: SyncStrategy['membership'];
+  readonly rejoin: SyncStrategy['rejoin'];
   private waited = 0;
 
   constructor(
@@ -23,6 +24,7 @@ export class TimedSync implements SyncStrategy, RingMember {
     this.name = inner.name;
     this.ringSpecs = inner.ringSpecs;
     this.membership = inner.membership;
+    this.rejoin = inner.rejoin?.bind(inner);
   }
 
   async gradients(step: number, grads: Float32Array, layout: VectorLayout): Promise<Float32Array> {
