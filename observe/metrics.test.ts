@@ -23,6 +23,9 @@ async function exercised(): Promise<string> {
   m.recordSyncBytes('daso', 'global', 1000);
   m.recordSyncBytes('daso', 'node', 4000);
   m.setDaso({ globalSkip: 4, batchesToWait: 1, staleness: 3 });
+  m.recordSyncBytes('consensus', 'pair', 500);
+  m.setConsensus({ disagreement: new Map([['1', 0.25]]), neighbours: 3 });
+  m.setConsensus({ disagreement: new Map([['1', 0.125]]), neighbours: 2 });
   return m.text();
 }
 
@@ -74,6 +77,9 @@ void describe('WorkerMetrics', () => {
       ['ffjob_daso_global_skip', id, 4],
       ['ffjob_daso_batches_to_wait', id, 1],
       ['ffjob_daso_staleness_steps', id, 3],
+      ['ffjob_sync_bytes_total', { ...id, strategy: 'consensus', scope: 'pair' }, 500],
+      ['ffjob_consensus_disagreement_ratio', { ...id, layer: '1' }, 0.125],
+      ['ffjob_consensus_neighbours', id, 2],
     ];
     for (const [name, labels, value] of expected) {
       assert.equal(sample(text, name, labels), value, `${name}${JSON.stringify(labels)}`);

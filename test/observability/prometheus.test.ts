@@ -2,7 +2,7 @@
 // of the tiny job and a live operator (its own process, against the test control plane,
 // reconciling a job), and every PromQL expression of every panel, and every template
 // variable's label_values query, must return data over the run. promtool check metrics
-// must pass on every /metrics output. The replica sync panels read two stand-in replicas
+// must pass on every /metrics output. The replica sync panels read three stand-in replicas
 // (sync-stand-ins.ts) beside the run, whose replicas do not sync.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -124,8 +124,8 @@ after(async () => {
 });
 
 void describe('/metrics of a live training run and operator', () => {
-  void it('promtool check metrics passes on every /metrics output (two workers, two stand-in replicas, the operator)', () => {
-    assert.equal(exposition.size, 5, [...exposition.keys()].join(', '));
+  void it('promtool check metrics passes on every /metrics output (two workers, three stand-in replicas, the operator)', () => {
+    assert.equal(exposition.size, 6, [...exposition.keys()].join(', '));
     for (const [url, text] of exposition) {
       assert.match(text, /^ffjob_/m, url);
       const { status, output } = promtoolCheck(text);

@@ -19,11 +19,24 @@ export interface SyncStandIns {
 }
 
 // What one step of each strategy records: allreduce waits for its whole group every step;
-// DASO waits for its node every step and merges a global average every globalSkip steps.
+// DASO waits for its node every step and merges a global average every globalSkip steps;
+// consensus exchanges with its two neighbours of the round and comes closer to them.
 function step(metrics: WorkerMetrics, strategy: SyncStrategyName, n: number): void {
   if (strategy === 'allreduce') {
     metrics.recordSync('allreduce', 0.02);
     metrics.recordSyncBytes('allreduce', 'group', 1_000_000);
+    return;
+  }
+  if (strategy === 'consensus') {
+    metrics.recordSync('consensus', 0.01);
+    metrics.recordSyncBytes('consensus', 'pair', 800_000);
+    metrics.setConsensus({
+      disagreement: new Map([
+        ['0', 0.05 / (1 + n / 10)],
+        ['head', 0.02 / (1 + n / 10)],
+      ]),
+      neighbours: 2,
+    });
     return;
   }
   const globalSkip = 4;
@@ -34,20 +47,24 @@ function step(metrics: WorkerMetrics, strategy: SyncStrategyName, n: number): vo
   metrics.setDaso({ globalSkip, batchesToWait: 1, staleness: n % globalSkip });
 }
 
-/** startSyncStandIns starts replica 1 of group 0 under allreduce and replica 1 of group 1 under DASO, stepping every `stepMs`. */
+/**
+ * startSyncStandIns starts replica 1 of group 0 under allreduce, replica 1 of group 1 under
+ * DASO and replica 2 of group 0 under consensus, stepping every `stepMs`.
+ */
 export async function startSyncStandIns(job: string, stepMs = 100): Promise<SyncStandIns> {
   const plan = [
-    { group: 0, strategy: 'allreduce' as const },
-    { group: 1, strategy: 'daso' as const },
+    { group: 0, replica: 1, strategy: 'allreduce' as const },
+    { group: 1, replica: 1, strategy: 'daso' as const },
+    { group: 0, replica: 2, strategy: 'consensus' as const },
   ];
   const servers: ObservabilityServer[] = [];
   const replicas: StandIn[] = [];
   const timers: NodeJS.Timeout[] = [];
-  for (const { group, strategy } of plan) {
-    const metrics = new WorkerMetrics({ job, group, replica: 1 });
+  for (const { group, replica, strategy } of plan) {
+    const metrics = new WorkerMetrics({ job, group, replica });
     const server = await startObservabilityServer({ host: '127.0.0.1', port: 0, metrics, status: () => ({}), ready: () => true });
     servers.push(server);
-    replicas.push({ url: `http://127.0.0.1:${server.port}/metrics`, pod: `${job}-g${group}-r1` });
+    replicas.push({ url: `http://127.0.0.1:${server.port}/metrics`, pod: `${job}-g${group}-r${replica}` });
     let n = 0;
     timers.push(setInterval(() => step(metrics, strategy, n++), stepMs));
   }
