@@ -5,11 +5,14 @@
 //     2(R−1)/R of the vector, so 2(R−1)/R × bytes / bandwidth, with the bandwidth measured in
 //     the same run by a plain one-way transfer of the same bytes between two peer threads
 //     (a broadcast over a ring of two: one hop, same RPC, no arithmetic).
+// (d) Consensus (issue 16) with gradient tracking against DGD and allreduce: test accuracy
+//     over three seeds on byLabel shards (bench/consensus-accuracy.ts; needs the build in dist/).
 //   node --import tsx bench/data-parallel.ts [--parts a]
 import { parseArgs } from 'node:util';
 import { freePorts } from '../observe/ports.js';
 import { startPeerThread, type PeerThread } from '../worker/peer/peer-thread.js';
 import type { RingSpec } from '../worker/sync/ring-spec.js';
+import { consensusAccuracy } from './consensus-accuracy.js';
 import { machineLine, median, printTable } from './machine.js';
 
 const MB = 1e6;
@@ -138,7 +141,7 @@ function ms(seconds: number): string {
   return (seconds * 1000).toFixed(1);
 }
 
-const PARTS: Record<string, () => Promise<void>> = { a: allreduceBusBandwidth };
+const PARTS: Record<string, () => Promise<void>> = { a: allreduceBusBandwidth, d: consensusAccuracy };
 
 const { values } = parseArgs({ options: { parts: { type: 'string', default: Object.keys(PARTS).join(',') } } });
 console.log(`data-parallel: parts ${values.parts}`);
