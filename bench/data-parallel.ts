@@ -9,11 +9,14 @@
 //     between nodes (only those) through a throttling TCP proxy (daso-nodes.ts).
 // (c) signSGD (issue 16): bytes per step against float32 allreduce, and signSGD-MV against
 //     signSGD-FV with uneven batches; see bench/signsgd-votes.ts.
-//   node --import tsx bench/data-parallel.ts [--parts a,b,c]
+// (d) Consensus (issue 16) with gradient tracking against DGD and allreduce: test accuracy
+//     over three seeds on byLabel shards (bench/consensus-accuracy.ts; needs the build in dist/).
+//   node --import tsx bench/data-parallel.ts [--parts a,b,c,d]
 import { parseArgs } from 'node:util';
 import { freePorts } from '../observe/ports.js';
 import { startPeerThread, type PeerThread } from '../worker/peer/peer-thread.js';
 import type { RingSpec } from '../worker/sync/ring-spec.js';
+import { consensusAccuracy } from './consensus-accuracy.js';
 import { dasoAgainstAllreduce } from './daso-nodes.js';
 import { machineLine, median, printTable } from './machine.js';
 import { signSgdVotes } from './signsgd-votes.js';
@@ -145,7 +148,12 @@ function ms(seconds: number): string {
   return (seconds * 1000).toFixed(1);
 }
 
-const PARTS: Record<string, () => Promise<void>> = { a: allreduceBusBandwidth, b: dasoAgainstAllreduce, c: signSgdVotes };
+const PARTS: Record<string, () => Promise<void>> = {
+  a: allreduceBusBandwidth,
+  b: dasoAgainstAllreduce,
+  c: signSgdVotes,
+  d: consensusAccuracy,
+};
 
 const { values } = parseArgs({ options: { parts: { type: 'string', default: Object.keys(PARTS).join(',') } } });
 console.log(`data-parallel: parts ${values.parts}`);

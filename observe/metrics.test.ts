@@ -26,6 +26,9 @@ async function exercised(): Promise<string> {
   m.recordSyncBytes('signSGD', 'group', 250);
   m.setVoteWeights([0.5, 1.25]);
   m.setVoteWeights([0.75, 2.5]);
+  m.recordSyncBytes('consensus', 'pair', 500);
+  m.setConsensus({ disagreement: new Map([['1', 0.25]]), neighbours: 3 });
+  m.setConsensus({ disagreement: new Map([['1', 0.125]]), neighbours: 2 });
   return m.text();
 }
 
@@ -80,6 +83,9 @@ void describe('WorkerMetrics', () => {
       ['ffjob_sync_bytes_total', { ...id, strategy: 'signSGD', scope: 'group' }, 250],
       ['ffjob_signsgd_vote_weight', { ...id, voter: '0' }, 0.75],
       ['ffjob_signsgd_vote_weight', { ...id, voter: '1' }, 2.5],
+      ['ffjob_sync_bytes_total', { ...id, strategy: 'consensus', scope: 'pair' }, 500],
+      ['ffjob_consensus_disagreement_ratio', { ...id, layer: '1' }, 0.125],
+      ['ffjob_consensus_neighbours', id, 2],
     ];
     for (const [name, labels, value] of expected) {
       assert.equal(sample(text, name, labels), value, `${name}${JSON.stringify(labels)}`);

@@ -14,13 +14,14 @@ export interface WorkerIdentity {
 }
 
 /** SyncStrategyName is spec.parallelism.sync.strategy: how a group's replicas stay in step. */
-export type SyncStrategyName = 'allreduce' | 'daso' | 'signSGD';
+export type SyncStrategyName = 'allreduce' | 'daso' | 'signSGD' | 'consensus';
 
 /**
  * SyncScope is which replicas a sync's bytes went to: the whole group (allreduce), the
- * replicas of this DASO node, or the other DASO nodes (the traffic between machines).
+ * replicas of this DASO node, the other DASO nodes (the traffic between machines), or one
+ * neighbour of the round (consensus).
  */
-export type SyncScope = 'group' | 'node' | 'global';
+export type SyncScope = 'group' | 'node' | 'global' | 'pair';
 
 /** DasoState is DASO's schedule as it stands after a step. */
 export interface DasoState {
@@ -30,6 +31,14 @@ export interface DasoState {
   batchesToWait: number;
   /** staleness is how many steps ago this replica's parameters last took in a global average. */
   staleness: number;
+}
+
+/** ConsensusState is what a consensus replica reports after each round. */
+export interface ConsensusState {
+  /** ‖x_i − mean of the neighbours‖ / ‖x_i‖ per layer label, before mixing; empty when no neighbour answered. */
+  disagreement: ReadonlyMap<string, number>;
+  /** The neighbours mixed with this round. */
+  neighbours: number;
 }
 
 /** BatchStats are one layer's per-batch FF scalars. */
@@ -159,14 +168,14 @@ export class WorkerMetrics implements MetricsSource {
   });
   readonly #syncSeconds = new Histogram({
     name: 'ffjob_sync_seconds',
-    help: "Seconds one step waited for its replicas' synchronisation, by sync strategy=allreduce|daso|signSGD.",
+    help: "Seconds one step waited for its replicas' synchronisation, by sync strategy=allreduce|daso|signSGD|consensus.",
     labelNames: ['strategy'] as const,
     buckets: DURATION_BUCKETS,
     registers: [this.#registry],
   });
   readonly #syncBytes = new Counter({
     name: 'ffjob_sync_bytes_total',
-    help: 'Bytes this replica sent to synchronise with others, by strategy and scope=group|node|global (global: between DASO nodes).',
+    help: 'Bytes this replica sent to synchronise with others, by strategy and scope=group|node|global|pair (global: between DASO nodes; pair: to one consensus neighbour).',
     labelNames: ['strategy', 'scope'] as const,
     registers: [this.#registry],
   });
@@ -191,6 +200,17 @@ export class WorkerMetrics implements MetricsSource {
     labelNames: ['voter'] as const,
     registers: [this.#registry],
   });
+  readonly #consensusDisagreement = new Gauge({
+    name: 'ffjob_consensus_disagreement_ratio',
+    help: "Consensus: ‖x_i − mean of the neighbours‖ / ‖x_i‖ of this replica's layer (or the readout, layer=head) in its last round with a neighbour, before mixing.",
+    labelNames: ['layer'] as const,
+    registers: [this.#registry],
+  });
+  readonly #consensusNeighbours = new Gauge({
+    name: 'ffjob_consensus_neighbours',
+    help: 'Consensus: how many neighbours this replica mixed with in its last round (fewer than the degree while one is dead).',
+    registers: [this.#registry],
+  });
   readonly #resumes = new Counter({
     name: 'ffjob_worker_resumes_total',
     help: 'Times this worker resumed from a checkpoint instead of starting fresh.',
@@ -204,8 +224,8 @@ export class WorkerMetrics implements MetricsSource {
     collectProcessMetrics(this.#registry, 'ffjob_');
     // Series exist from the first scrape, so the first transfer is an increase that rate()
     // sees rather than the moment a series appears.
-    // A worker that does not run DASO has no schedule: no sample rather than a 0 that reads as one.
-    for (const gauge of [this.#dasoGlobalSkip, this.#dasoBatchesToWait, this.#dasoStaleness]) gauge.remove();
+    // A worker that does not run DASO (consensus) has no schedule (neighbours): no sample rather than a 0 that reads as one.
+    for (const gauge of [this.#dasoGlobalSkip, this.#dasoBatchesToWait, this.#dasoStaleness, this.#consensusNeighbours]) gauge.remove();
     for (const direction of ['sent', 'received'] as const) {
       this.#activationBatches.inc({ direction }, 0);
       this.#activationBytes.inc({ direction }, 0);
@@ -286,6 +306,11 @@ export class WorkerMetrics implements MetricsSource {
   /** recordSyncBytes counts bytes sent to the replicas of `scope` for a sync under `strategy`. */
   recordSyncBytes(strategy: SyncStrategyName, scope: SyncScope, bytes: number): void {
     this.#syncBytes.inc({ strategy, scope }, bytes);
+  }
+
+  setConsensus(state: ConsensusState): void {
+    for (const [layer, ratio] of state.disagreement) this.#consensusDisagreement.set({ layer }, ratio);
+    this.#consensusNeighbours.set(state.neighbours);
   }
 
   setDaso(state: DasoState): void {

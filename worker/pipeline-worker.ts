@@ -12,7 +12,7 @@ import { loadDataset, loadTrainingSet } from './data/job-dataset.js';
 import type { Dataset } from './data/mnist.js';
 import { initBackend } from './ff/backend.js';
 import { fetchPeerStatus, joinGroup } from './peer/peer-client.js';
-import type { JoinGroupRequest } from '../proto/gen/ff/v1/layer_exchange.js';
+import type { JoinGroupRequest, JoinGroupResponse } from '../proto/gen/ff/v1/layer_exchange.js';
 import type { ExpectedTensor } from './peer/assembler.js';
 import { batchBytes } from './peer/activation-batch.js';
 import { activationLayout } from './train/activation-layout.js';
@@ -23,8 +23,9 @@ import { groupPlan } from './train/group-plan.js';
 import { chapterOf, chapterSteps, globalShape, totalSteps } from './train/chapter-plan.js';
 import { replicaState } from './train/replica-state.js';
 import { groupRing } from './sync/allreduce.js';
-import { GroupMembership } from './sync/membership.js';
-import { rejoinGroup } from './sync/rejoin.js';
+import { GroupMembership, type Commit } from './sync/membership.js';
+import { askGroup, chooseCommit, rejoinGroup } from './sync/rejoin.js';
+import { joinRound, pairRing } from './sync/consensus.js';
 import { streamedFeed } from './train/streamed-feed.js';
 import { NEGATIVES_TENSOR } from './train/shipped-negatives.js';
 import { ScoresSender, scoresChapterFor, scoresDigest, scoresNeeded, scoresReceiver } from './negative-scores.js';
@@ -68,7 +69,7 @@ export class PipelineWorker extends WorkerBase {
     if (membership) membership.state = replicaState(trainer);
     await this.startGroupServers(trainer, train, membership);
     if (plan.isLast) this.startScoresSender();
-    const first = (await this.rejoin(trainer, membership)) ?? (await this.resume(trainer, train));
+    const first = (await this.rejoin(trainer, replicaOf?.sync)) ?? (await this.resume(trainer, train));
     this.metrics.setChapterCount(this.job.spec.training.chapters);
     this.log.info('training', { layers: plan.layers, upstreamLayers: plan.upstreamLayers, fromChapter: first });
     for (let chapter = first; chapter < this.job.spec.training.chapters; chapter++) {
@@ -97,19 +98,37 @@ export class PipelineWorker extends WorkerBase {
 
   /**
    * A replica whose group trains already (this one's process was lost) takes the state of a
-   * live replica and goes on from the group's step; returns its chapter, or undefined when
-   * the group is where a fresh job starts (then the checkpoint, if any, says where).
+   * live replica (under consensus: its neighbours' parameters, in its first round) and goes
+   * on from the group's step; returns its chapter, or undefined when the group is where a
+   * fresh job starts (then the checkpoint, if any, says where).
    */
-  private async rejoin(trainer: GroupTrainer, membership: GroupMembership | undefined): Promise<number | undefined> {
-    if (membership === undefined) return undefined;
-    const ring = groupRing(this.args.replica, this.args.replicaPeers);
-    const commit = await rejoinGroup(ring, this.name, membership.options.totalSteps, (target, request) =>
-      joinGroup(target, request, { ...this.auth, timeoutMs: 10_000 }),
-    );
-    if (commit === undefined) return undefined;
-    this.log.info('rejoining the group from a live replica', { ...commit });
-    membership.take(commit);
-    await membership.shareState(commit.step, ring.rank, true, (root, round, values) => this.peer!.broadcast(ring, root, round, values));
+  private async rejoin(trainer: GroupTrainer, sync: SyncStrategy | undefined): Promise<number | undefined> {
+    const membership = sync?.membership;
+    if (sync === undefined || membership === undefined) return undefined;
+    const call = (target: string, request: JoinGroupRequest): Promise<JoinGroupResponse> =>
+      joinGroup(target, request, { ...this.auth, timeoutMs: 10_000 });
+    const { replica, replicaPeers: peers } = this.args;
+    const { totalSteps } = membership.options;
+    let commit: Commit | undefined;
+    if (sync.rejoin) {
+      // Asked on the pair rings, the only ones a consensus replica serves; nothing to commit.
+      const ask = (j: number): JoinGroupRequest => {
+        const { tag, rank } = pairRing(replica, j, peers);
+        return { job: this.name, ringTag: tag, rank, commit: undefined };
+      };
+      const position = chooseCommit(await askGroup(peers, replica, ask, call), totalSteps);
+      if (position === undefined) return undefined;
+      commit = { ...position, step: Math.min(joinRound(position.step), totalSteps - 1) };
+      this.log.info('rejoining the group from its neighbours', { step: commit.step });
+      sync.rejoin(commit.step);
+    } else {
+      const ring = groupRing(replica, peers);
+      commit = await rejoinGroup(ring, this.name, totalSteps, call);
+      if (commit === undefined) return undefined;
+      this.log.info('rejoining the group from a live replica', { ...commit });
+      membership.take(commit);
+      await membership.shareState(commit.step, ring.rank, true, (root, round, values) => this.peer!.broadcast(ring, root, round, values));
+    }
     const chapter = chapterOf(trainer.shape, commit.step);
     this.resumedAt = chapter;
     this.joinedAt = commit.step;

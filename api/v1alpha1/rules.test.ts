@@ -46,6 +46,18 @@ const violations: { name: string; spec: ForwardForwardJobSpecInput }[] = [
       parallelism: { replicasPerGroup: 2, sync: { strategy: 'signSGD', signSGD: { batchSizes: [10, 20, 30] } } },
     },
   },
+  {
+    name: 'consensus over two replicas of degree 2',
+    spec: { model: { layers: [5, 5] }, parallelism: { replicasPerGroup: 2, sync: { strategy: 'consensus' } } },
+  },
+  {
+    name: 'consensus over three replicas of degree 1',
+    spec: { model: { layers: [5, 5] }, parallelism: { replicasPerGroup: 3, sync: { strategy: 'consensus', consensus: { degree: 1 } } } },
+  },
+  {
+    name: 'a step size that decays to 0 at once',
+    spec: { model: { layers: [5, 5] }, parallelism: { sync: { consensus: { stepSize: { initial: 0.5, decay: 2 } } } } },
+  },
   { name: 'a one-layer softmax from layer 1', spec: { model: { layers: [5] } } },
   {
     name: 'localSoftmax predicting by goodness',

@@ -39,6 +39,12 @@ function batchSizes(spec: ForwardForwardJobSpec): number[] | undefined {
   return spec.parallelism.sync.signSGD.batchSizes;
 }
 
+// Like DASO's, the consensus graph rules bind only when consensus runs.
+const NOT_CONSENSUS = "self.parallelism.sync.strategy != 'consensus'";
+function consensus(spec: ForwardForwardJobSpec): boolean {
+  return spec.parallelism.sync.strategy === 'consensus';
+}
+
 /** RULES are checked in this order; each names its field and its reason. */
 export const RULES: readonly Rule[] = [
   {
@@ -121,6 +127,30 @@ export const RULES: readonly Rule[] = [
     message: 'batchSizes must hold one batch per replica: as many entries as spec.parallelism.replicasPerGroup',
     cel: `!has(${BATCH_SIZES}) || size(${BATCH_SIZES}) == self.parallelism.replicasPerGroup`,
     holds: (s) => batchSizes(s) === undefined || batchSizes(s)!.length === s.parallelism.replicasPerGroup,
+  },
+  {
+    path: 'spec.parallelism.sync.consensus.degree',
+    message:
+      'degree must be less than spec.parallelism.replicasPerGroup with sync strategy consensus: a replica has at most ' +
+      'replicasPerGroup − 1 neighbours, so consensus needs at least 2 replicas (with 2, set degree 1)',
+    cel: `${NOT_CONSENSUS} || self.parallelism.sync.consensus.degree < self.parallelism.replicasPerGroup`,
+    holds: (s) => !consensus(s) || s.parallelism.sync.consensus.degree < s.parallelism.replicasPerGroup,
+  },
+  {
+    path: 'spec.parallelism.sync.consensus.degree',
+    message:
+      'replicasPerGroup × degree must be even with sync strategy consensus: every replica has degree neighbours each ' +
+      'round, and no graph of an odd number of replicas gives each an odd number of neighbours',
+    cel: `${NOT_CONSENSUS} || (self.parallelism.replicasPerGroup * self.parallelism.sync.consensus.degree) % 2 == 0`,
+    holds: (s) => !consensus(s) || (s.parallelism.replicasPerGroup * s.parallelism.sync.consensus.degree) % 2 === 0,
+  },
+  {
+    path: 'spec.parallelism.sync.consensus.stepSize.decay',
+    message:
+      "decay must be less than 1 / stepSize.initial: with ε·α[0] ≥ 1, NEXT's rule α[n] = α[n−1]·(1 − ε·α[n−1]) reaches " +
+      '0 or below at once',
+    cel: 'self.parallelism.sync.consensus.stepSize.decay * self.parallelism.sync.consensus.stepSize.initial < 1.0',
+    holds: (s) => s.parallelism.sync.consensus.stepSize.decay * s.parallelism.sync.consensus.stepSize.initial < 1,
   },
   {
     path: 'spec.model.classifier.fromLayer',

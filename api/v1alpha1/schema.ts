@@ -17,8 +17,11 @@ export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export const LR_SCHEDULES = ['constant', 'linearDecay'] as const;
 export const SCHEDULES = ['pipeline', 'rotating', 'federated'] as const;
 export const EXCHANGES = ['weights', 'activations'] as const;
-export const SYNC_STRATEGIES = ['allreduce', 'daso', 'signSGD'] as const;
+export const SYNC_STRATEGIES = ['allreduce', 'daso', 'signSGD', 'consensus'] as const;
 export const SIGN_VOTES = ['majority', 'weighted'] as const;
+export const CONSENSUS_SHARDS = ['iid', 'byLabel'] as const;
+export const CONSENSUS_GRAPHS = ['ring', 'random'] as const;
+export const PROXIMAL_METRICS = ['rms', 'euclidean'] as const;
 export const ACTIVATION_DTYPES = ['float32', 'bfloat16'] as const;
 export const BACKENDS = ['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export const CLEAN_POD_POLICIES = ['All', 'Running', 'None'] as const;
@@ -395,6 +398,111 @@ const SignSgd = Type.Object(
   },
 );
 
+// Decentralised training after NEXT (Di Lorenzo and Scutari, "NEXT: In-Network Nonconvex
+// Optimization", arXiv 1602.00591) as Scardapane and Di Lorenzo apply it to neural networks
+// ("A framework for parallel and distributed training of neural networks", arXiv 1610.07448):
+// each round a replica takes a step from a strongly convex surrogate of its own loss, mixes
+// with its current neighbours by Metropolis weights, and tracks the group's average gradient.
+// The step-size rule is NEXT's; its constants are chosen for FF layers here (bench/data-parallel.ts part d).
+const Consensus = Type.Object(
+  {
+    shards: StringEnum(CONSENSUS_SHARDS, {
+      default: 'iid',
+      description:
+        'shards is how the training rows are split between the replicas, each training on its own shard only: iid (a seeded ' +
+        'random split, every class everywhere) or byLabel (each replica holds classesPerShard classes, the hard case for ' +
+        'decentralised training).',
+    }),
+    classesPerShard: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 3,
+      description:
+        'classesPerShard is how many classes each replica holds under byLabel shards: replica r holds classes r·c … r·c + c − 1 ' +
+        '(modulo the class count), and a class held by several replicas is split evenly between them. replicasPerGroup × ' +
+        'classesPerShard must cover every class. Ignored with iid shards.',
+    }),
+    graph: StringEnum(CONSENSUS_GRAPHS, {
+      default: 'ring',
+      description:
+        'graph is who talks to whom each round: ring (each replica with its degree nearest replicas along a seeded order of ' +
+        'the replicas) or random (a seeded regular graph of that degree with random offsets along the order). Every ' +
+        "round's graph is connected and has no central node.",
+    }),
+    degree: Type.Integer({
+      minimum: 1,
+      maximum: 63,
+      default: 2,
+      description:
+        'degree is how many neighbours each replica has in a round. Less than replicasPerGroup; replicasPerGroup × degree must be ' +
+        'even (an odd degree needs an even number of replicas).',
+    }),
+    timeVarying: Type.Boolean({
+      default: true,
+      description:
+        "timeVarying redraws the graph every round from the job's seed (the same on every replica); false keeps round 0's graph.",
+    }),
+    gradientTracking: Type.Boolean({
+      default: true,
+      description:
+        "gradientTracking makes each replica step along its estimate of the group's average gradient, mixed with its " +
+        "neighbours' and corrected by the change of its own (NEXT); false steps along its own gradient: decentralised " +
+        'gradient descent (DGD), the baseline.',
+    }),
+    stepSize: Type.Object(
+      {
+        initial: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 1,
+          default: 0.5,
+          description: 'initial is α[0], the weight of the surrogate step in round 0.',
+        }),
+        decay: Type.Number({
+          minimum: 0,
+          default: 0.001,
+          description: "decay is ε in NEXT's rule α[n] = α[n−1]·(1 − ε·α[n−1]), which falls like 1/(ε·n); 0 keeps α constant.",
+        }),
+      },
+      {
+        default: {},
+        description:
+          'stepSize is α[n]: each round a replica moves its parameters x to x + α[n]·(x̃ − x), x̃ being the minimiser of its surrogate.',
+      },
+    ),
+    proximal: Type.Number({
+      exclusiveMinimum: 0,
+      default: 100,
+      description:
+        "proximal is τ of the surrogate's proximal term τ/2·Σ_k s_k·(x_k − x[n]_k)² beside the loss linearised at x[n]: its " +
+        'minimiser is x̃ = x[n] − (tracked gradient)/(τ·s), so a round moves the parameters by α[n]/(τ·s) times the gradient. ' +
+        "Under consensus this is the step size: training.optimizer's moments and learning rate do not step the parameters " +
+        '(its weightDecay still applies, scaled by the learning rate).',
+    }),
+    proximalMetric: StringEnum(PROXIMAL_METRICS, {
+      default: 'rms',
+      description:
+        "proximalMetric is s: rms (√v̂ + ε, v̂ the running mean of the tracked gradient's squares with training.optimizer's " +
+        "beta2 and epsilon, RMSProp's scaling: each coordinate moves by about α[n]/τ) or euclidean (s = 1, NEXT's " +
+        'τ/2·‖x − x[n]‖²: a plain gradient step, on which FF layers learn far slower).',
+    }),
+    neighbourTimeoutSeconds: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 3600,
+      default: 30,
+      description:
+        'neighbourTimeoutSeconds is how long a replica waits for one neighbour in a round: one that does not answer is left ' +
+        'out of the round (the others mix without it) and tried again every few rounds, so a dead replica stops no one. ' +
+        'Longer than any pause of a live replica between steps (an evaluation, a checkpoint).',
+    }),
+  },
+  {
+    default: {},
+    description:
+      'consensus configures decentralised training (NEXT; Scardapane and Di Lorenzo 2017): every replica trains on its own ' +
+      'shard and mixes parameters and gradient estimates with a few neighbours per round, with no central node.',
+  },
+);
+
 const Sync = Type.Object(
   {
     strategy: StringEnum(SYNC_STRATEGIES, {
@@ -402,11 +510,14 @@ const Sync = Type.Object(
       description:
         "strategy is how a group's replicas keep their layers together: allreduce (every step's updates averaged over " +
         'all replicas, which stay equal), daso (averaged every step within a node, across nodes only now and then ' +
-        'and without waiting: less traffic between machines) or signSGD (one sign per coordinate travels, 1 bit ' +
-        'instead of 32, decoded by a vote; every replica steps by the decoded signs and they stay equal).',
+        'and without waiting: less traffic between machines), signSGD (one sign per coordinate travels, 1 bit ' +
+        'instead of 32, decoded by a vote; every replica steps by the decoded signs and they stay equal) or consensus ' +
+        '(decentralised: each replica trains on its own shard and mixes with a few neighbours per round, replicas ' +
+        'differ a little).',
     }),
     daso: Daso,
     signSGD: SignSgd,
+    consensus: Consensus,
   },
   { default: {}, description: 'sync is how the replicasPerGroup replicas of a layer group stay in step.' },
 );

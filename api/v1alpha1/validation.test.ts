@@ -214,10 +214,48 @@ const cases: { name: string; spec: unknown; wantErrors: string[] }[] = [
     wantErrors: [],
   },
   {
+    name: 'consensus on 3 replicas of degree 3 names the degree twice: more neighbours than replicas, and an odd total',
+    spec: spec((s) => (s.parallelism = { replicasPerGroup: 3, sync: { strategy: 'consensus', consensus: { degree: 3 } } })),
+    wantErrors: [
+      'spec.parallelism.sync.consensus.degree: Invalid value: degree must be less than spec.parallelism.replicasPerGroup with sync strategy consensus: a replica has at most replicasPerGroup − 1 neighbours, so consensus needs at least 2 replicas (with 2, set degree 1)',
+      'spec.parallelism.sync.consensus.degree: Invalid value: replicasPerGroup × degree must be even with sync strategy consensus: every replica has degree neighbours each round, and no graph of an odd number of replicas gives each an odd number of neighbours',
+    ],
+  },
+  {
+    name: 'the same graph under allreduce is valid: the consensus graph binds only consensus',
+    spec: spec((s) => (s.parallelism = { replicasPerGroup: 3, sync: { strategy: 'allreduce', consensus: { degree: 3 } } })),
+    wantErrors: [],
+  },
+  {
+    name: 'consensus on 4 replicas with byLabel shards on a random graph, every knob written, is valid',
+    spec: spec(
+      (s) =>
+        (s.parallelism = {
+          replicasPerGroup: 4,
+          sync: {
+            strategy: 'consensus',
+            consensus: {
+              shards: 'byLabel',
+              classesPerShard: 3,
+              graph: 'random',
+              degree: 3,
+              timeVarying: false,
+              gradientTracking: false,
+              stepSize: { initial: 1, decay: 0.5 },
+              proximal: 4,
+              proximalMetric: 'euclidean',
+              neighbourTimeoutSeconds: 5,
+            },
+          },
+        }),
+    ),
+    wantErrors: [],
+  },
+  {
     name: 'a gossip strategy is not one of the strategies',
     spec: spec((s) => (s.parallelism = { sync: { strategy: 'gossip' } })),
     wantErrors: [
-      'spec.parallelism.sync.strategy: Unsupported value: "gossip": supported values: "allreduce", "daso", "signSGD"',
+      'spec.parallelism.sync.strategy: Unsupported value: "gossip": supported values: "allreduce", "daso", "signSGD", "consensus"',
       '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
     ],
   },

@@ -3,8 +3,9 @@
 // reconciling a job), and every PromQL expression of every panel, and every template
 // variable's label_values query, must return data over the run. promtool check metrics
 // must pass on every /metrics output. The run has two replicas per layer group under DASO
-// (nodes of one replica), so the "Data parallel" row reads replicas that really sync; a
-// second, smaller run beside it under signSGD's weighted vote feeds the vote weights panel.
+// (nodes of one replica), so the "Data parallel" row reads replicas that really sync; two
+// smaller runs beside it, under signSGD's weighted vote and under consensus, feed the vote
+// weights and the consensus panels.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -125,6 +126,14 @@ before(async () => {
         'workers: 1\n    replicasPerGroup: 2\n    sync: {strategy: signSGD, signSGD: {vote: weighted, initialRounds: 10, batchSizes: [10, 40]}}',
       ),
   );
+  // Consensus in one group of two replicas, each the other's one neighbour every round.
+  const consensusJob = await writeTinyJob(join(dir, 'consensus'), (y) =>
+    y
+      .replace('name: tiny', 'name: tiny-consensus')
+      .replace('epochs: 4', 'epochs: 16')
+      .replace('chapters: 2', 'chapters: 64')
+      .replace('workers: 2', 'workers: 1\n    replicasPerGroup: 2\n    sync: {strategy: consensus, consensus: {degree: 1}}'),
+  );
   window.start = Date.now() / 1000;
   const readers: Promise<void>[] = [];
   const done = observe({ name: 'tiny', job, dir: join(dir, 'run') }, targetsFile, readers);
@@ -135,8 +144,9 @@ before(async () => {
   const kube = cluster.kube;
   await scraped(prometheus, 'ffjob-operator', 2);
   await createJob(kube, await newNamespace(kube, 'observed'), 'observed', { parallelism: { workers: 2 } });
-  for (const result of await Promise.all([done, signDone])) assert.equal(result.code, 0, result.stderr);
-  assert.equal(pods.size, 6, `six workers announced their metrics address: ${[...pods.values()].join(', ')}`);
+  const consensusDone = observe({ name: 'tiny-consensus', job: consensusJob, dir: join(dir, 'consensus', 'run') }, targetsFile, readers);
+  for (const result of await Promise.all([done, signDone, consensusDone])) assert.equal(result.code, 0, result.stderr);
+  assert.equal(pods.size, 8, `eight workers announced their metrics address: ${[...pods.values()].join(', ')}`);
   await Promise.all(readers);
   // One more scrape of the operator, and the last samples of the workers are in.
   await sleep(2 * SCRAPE_SECONDS * 1000);
@@ -151,8 +161,8 @@ after(async () => {
 });
 
 void describe('/metrics of a live training run and operator', () => {
-  void it('promtool check metrics passes on every /metrics output (six workers, the operator)', () => {
-    assert.equal(exposition.size, 7, [...exposition.keys()].join(', '));
+  void it('promtool check metrics passes on every /metrics output (eight workers, the operator)', () => {
+    assert.equal(exposition.size, 9, [...exposition.keys()].join(', '));
     for (const [url, text] of exposition) {
       assert.match(text, /^ffjob_/m, url);
       const { status, output } = promtoolCheck(text);

@@ -197,6 +197,16 @@ void describe('ring collectives between peer threads', () => {
     );
   });
 
+  void it('a collective on a ring with a time limit of its own fails after it, not after the thread’s', { timeout: 10_000 }, async () => {
+    const ring = await startRing(2);
+    const started = performance.now();
+    await assert.rejects(
+      ring.threads[1]!.broadcast({ ...ring.specs.a![1]!, timeoutMs: 300 }, 0, 0, new Float32Array(100)),
+      /broadcast round 0 of ring "a" \(rank 1 of 2\): did not finish within 0\.3 s: still waiting for 1 chunk\(s\) of step 0 from rank 0/u,
+    );
+    assert.ok(performance.now() - started < 5000, 'well before the thread’s 20 s');
+  });
+
   void it('refuses malformed chunks with a status naming the field, and the next good round still works', async () => {
     const ring = await startRing(3);
     const length = 3000;

@@ -152,7 +152,7 @@ export function createRingExchange(options: RingExchangeOptions): RingExchange {
         ring,
         round,
         root,
-        timeoutMs: options.timeoutMs,
+        timeoutMs: ring.timeoutMs ?? options.timeoutMs,
         sender,
         onEnd: () => state.active.delete(round),
       });

@@ -3,49 +3,49 @@ import { test } from 'node:test';
 import { defaultSpec, type ForwardForwardJobSpecInput } from '../../api/v1alpha1/index.js';
 import { createSyncStrategy } from './create.js';
 import { GroupMembership } from './membership.js';
-import type { DasoState } from './daso.js';
 import { trainToy } from './toy-training.js';
 
 void test('createSyncStrategy: the strategy spec.parallelism.sync names, timed, with its gauges', async () => {
-  const cases: {
-    name: string;
-    parallelism: ForwardForwardJobSpecInput['parallelism'];
-    want: string;
-    wantGauges: boolean;
-    wantWeights: boolean;
-  }[] = [
-    { name: 'the default', parallelism: { replicasPerGroup: 4 }, want: 'allreduce', wantGauges: false, wantWeights: false },
+  const cases: { name: string; parallelism: ForwardForwardJobSpecInput['parallelism']; want: string; wantGauges: string[] }[] = [
+    { name: 'the default', parallelism: { replicasPerGroup: 4 }, want: 'allreduce', wantGauges: [] },
     {
       name: 'daso in nodes of 2',
       parallelism: { replicasPerGroup: 4, sync: { strategy: 'daso', daso: { replicasPerNode: 2 } } },
       want: 'daso',
-      wantGauges: true,
-      wantWeights: false,
+      wantGauges: ['daso'],
     },
     {
       name: 'signSGD by majority',
       parallelism: { replicasPerGroup: 4, sync: { strategy: 'signSGD' } },
       want: 'signSGD',
-      wantGauges: false,
-      wantWeights: false,
+      wantGauges: [],
     },
     {
       name: 'signSGD by weighted vote',
       parallelism: { replicasPerGroup: 4, sync: { strategy: 'signSGD', signSGD: { vote: 'weighted' } } },
       want: 'signSGD',
-      wantGauges: false,
-      wantWeights: true,
+      wantGauges: ['voteWeights'],
+    },
+    {
+      name: 'consensus',
+      parallelism: { replicasPerGroup: 4, sync: { strategy: 'consensus' } },
+      want: 'consensus',
+      wantGauges: ['consensus'],
     },
   ];
   for (const c of cases) {
     const spec = defaultSpec({ model: { layers: [8] }, training: { epochs: 1 }, parallelism: c.parallelism });
     const timings: string[] = [];
-    const gauges: DasoState[] = [];
+    const gauges = new Set<string>();
     const weights: (readonly number[])[] = [];
     const metrics = {
       recordSync: (s: string) => timings.push(s),
-      setDaso: (s: DasoState) => gauges.push(s),
-      setVoteWeights: (w: readonly number[]) => weights.push(w),
+      setDaso: () => gauges.add('daso'),
+      setVoteWeights: (w: readonly number[]) => {
+        gauges.add('voteWeights');
+        weights.push(w);
+      },
+      setConsensus: () => gauges.add('consensus'),
     };
     const names = new Set<string>();
     await trainToy({
@@ -64,8 +64,8 @@ void test('createSyncStrategy: the strategy spec.parallelism.sync names, timed, 
     assert.deepEqual([...names], [c.want], c.name);
     // 4 replicas × (3 steps + 1 epoch end), each under the strategy's name.
     assert.deepEqual(timings, Array(16).fill(c.want), c.name);
-    assert.equal(gauges.length > 0, c.wantGauges, c.name);
+    assert.deepEqual([...gauges], c.wantGauges, c.name);
     // The weights come from the server, replica 0, once per step.
-    assert.equal(weights.length, c.wantWeights ? 3 : 0, c.name);
+    assert.equal(weights.length, c.wantGauges.includes('voteWeights') ? 3 : 0, c.name);
   }
 });

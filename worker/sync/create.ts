@@ -1,8 +1,11 @@
 // The one place that turns spec.parallelism.sync into the strategy a replica runs, timed
-// for ffjob_sync_seconds and reporting its gauges: DASO's ffjob_daso_*, signSGD-FV's vote weights.
+// for ffjob_sync_seconds and reporting its gauges: DASO's ffjob_daso_*, signSGD-FV's vote
+// weights, consensus's ffjob_consensus_*.
 import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
+import type { ConsensusState } from '../../observe/metrics.js';
 import { AllreduceSync } from './allreduce.js';
 import type { RingCollectives, RingMember } from './collectives.js';
+import { ConsensusSync } from './consensus.js';
 import { DasoSync, type DasoState } from './daso.js';
 import type { GroupMembership } from './membership.js';
 import { SignSgdSync } from './signsgd.js';
@@ -14,6 +17,7 @@ export interface SyncMetrics extends SyncTimer {
   setDaso(state: DasoState): void;
   /** The weight each replica's vote had in the last step of signSGD's weighted vote, by rank. */
   setVoteWeights(weights: readonly number[]): void;
+  setConsensus(state: ConsensusState): void;
 }
 
 /** ReplicaRing is this replica's rank and host:port of every replica of its group, in rank order. */
@@ -40,11 +44,11 @@ export function createSyncStrategy(
   };
   const { rank: replica, members: peers } = ring;
   const { sync } = spec.parallelism;
-  const inner =
-    sync.strategy === 'daso'
-      ? new DasoSync({ replica, peers, spec, rings, onState: (s) => metrics.setDaso(s) })
-      : sync.strategy === 'signSGD'
-        ? new SignSgdSync({ replica, peers, config: sync.signSGD, rings, onWeights: (w) => metrics.setVoteWeights(w) })
-        : new AllreduceSync(replica, peers, rings, membership);
-  return new TimedSync(inner, metrics);
+  const strategies = {
+    allreduce: () => new AllreduceSync(replica, peers, rings, membership),
+    daso: () => new DasoSync({ replica, peers, spec, rings, onState: (s) => metrics.setDaso(s) }),
+    signSGD: () => new SignSgdSync({ replica, peers, config: sync.signSGD, rings, onWeights: (w) => metrics.setVoteWeights(w) }),
+    consensus: () => new ConsensusSync({ replica, peers, spec, rings, membership, onState: (s) => metrics.setConsensus(s) }),
+  };
+  return new TimedSync(strategies[sync.strategy](), metrics);
 }

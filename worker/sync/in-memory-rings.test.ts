@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InMemoryRings } from './in-memory-rings.js';
+import type { RingSpec } from './ring-spec.js';
 
 const peers = ['a:1', 'b:1', 'c:1'];
 const ring = (rank: number, tag = 't'): { tag: string; rank: number; members: string[] } => ({ tag, rank, members: peers });
@@ -54,4 +55,21 @@ void test('InMemoryRings refuses what the transport refuses', async () => {
     },
   ];
   for (const c of cases) await assert.rejects(c.call(new InMemoryRings(peers)), c.want, c.name);
+});
+
+void test('InMemoryRings: a broadcast on a ring with a time limit fails when a member stays away, and fails a late member at once', async () => {
+  const rings = new InMemoryRings(peers);
+  const started = performance.now();
+  const limited = (rank: number): RingSpec => ({ ...ring(rank), timeoutMs: 50 });
+  const waiting = Promise.all([0, 1].map((r) => rings.replica(r).broadcast(limited(r), 0, 0, Float32Array.of(r))));
+  await assert.rejects(waiting, /t#0: broadcast did not finish within 0\.05 s/);
+  assert.ok(performance.now() - started < 1000);
+  assert.equal(rings.pending, 0);
+  await assert.rejects(rings.replica(2).broadcast(limited(2), 0, 0, Float32Array.of(2)), /t#0: already ended/);
+  const next = await Promise.all(peers.map((_, r) => rings.replica(r).broadcast(limited(r), 0, 1, Float32Array.of(r))));
+  assert.deepEqual(
+    next.map((v) => v[0]),
+    [0, 0, 0],
+    'the next round with every member completes before its limit',
+  );
 });

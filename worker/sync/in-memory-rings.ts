@@ -2,7 +2,8 @@
 // process, each with its own RingCollectives. A collective completes when every member of its
 // ring has called it, so a strategy that waits where it should not, or calls what its peers do
 // not, hangs or fails here as it would on gRPC. Like the real transport it takes the buffers
-// it is given (they are detached), so a caller that reuses one fails loudly.
+// it is given (they are detached), so a caller that reuses one fails loudly, and a call with
+// a time limit (RingSpec.timeoutMs) ends the collective for every member when it runs out.
 import type { RingCollectives } from './collectives.js';
 import { ringProblem, sameRing, type RingSpec } from './ring-spec.js';
 
@@ -27,12 +28,15 @@ interface Gathering {
   root: number;
   arrived: Map<number, Float32Array>;
   waiting: { resolve: (values: Float32Array) => void; reject: (err: Error) => void }[];
+  timers: NodeJS.Timeout[];
 }
 
 /** InMemoryRings connects the replicas at `addresses`; `replica(r)` is replica r's view. */
 export class InMemoryRings {
   readonly completed: CollectiveRecord[] = [];
   private readonly open = new Map<string, Gathering>();
+  /** Collectives a member's time limit ended: a late member fails at once, as gRPC refuses a round already ended. */
+  private readonly ended = new Set<string>();
   private readonly declared = new Map<string, readonly RingSpec[]>();
 
   constructor(private readonly addresses: string[]) {}
@@ -55,16 +59,22 @@ export class InMemoryRings {
     };
   }
 
-  private async join(self: string, call: Call, values: Float32Array): Promise<Float32Array> {
-    const { kind, ring, root, round } = call;
+  /** Throws what the transport would say to `self` calling on `ring`. */
+  private checkCaller(self: string, ring: RingSpec): void {
     const problem = ringProblem(ring);
     if (problem !== undefined) throw new Error(problem);
     const declared = this.declared.get(self);
     if (declared && !declared.some((d) => sameRing(d, ring))) throw new Error(`ring "${ring.tag}": ${self} was not started with it`);
     if (ring.members[ring.rank] !== self)
       throw new Error(`${self} calls ${ring.tag} as rank ${ring.rank}, which is ${ring.members[ring.rank]}`);
+  }
+
+  private async join(self: string, call: Call, values: Float32Array): Promise<Float32Array> {
+    const { kind, ring, root, round } = call;
+    this.checkCaller(self, ring);
     const key = `${ring.tag}#${round}`;
-    const g: Gathering = this.open.get(key) ?? { kind, members: ring.members, root, arrived: new Map(), waiting: [] };
+    if (this.ended.has(key)) throw new Error(`${key}: already ended, a member's time limit ran out`);
+    const g: Gathering = this.open.get(key) ?? { kind, members: ring.members, root, arrived: new Map(), waiting: [], timers: [] };
     if (g.kind !== kind || g.root !== root || g.members.join() !== ring.members.join()) {
       throw new Error(
         `${key}: ${self} calls ${kind} on [${ring.members.join()}] root ${root}, others ${g.kind} on [${g.members.join()}] root ${g.root}`,
@@ -74,12 +84,24 @@ export class InMemoryRings {
     g.arrived.set(ring.rank, structuredClone(values, { transfer: [values.buffer] }));
     this.open.set(key, g);
     const result = new Promise<Float32Array>((resolve, reject) => g.waiting.push({ resolve, reject }));
+    const limit = ring.timeoutMs;
+    if (limit !== undefined) g.timers.push(setTimeout(() => this.expire(key, g, limit), limit));
     if (g.arrived.size === g.members.length) this.complete(key, call, g);
     return await result;
   }
 
+  private expire(key: string, g: Gathering, timeoutMs: number): void {
+    if (this.open.get(key) !== g) return;
+    this.open.delete(key);
+    this.ended.add(key);
+    for (const t of g.timers) clearTimeout(t);
+    const err = new Error(`${key}: ${g.kind} did not finish within ${timeoutMs / 1000} s`);
+    for (const { reject } of g.waiting) reject(err);
+  }
+
   private complete(key: string, { ring, round }: Call, g: Gathering): void {
     this.open.delete(key);
+    for (const t of g.timers) clearTimeout(t);
     this.completed.push({ kind: g.kind, tag: ring.tag, round, members: g.members });
     const inputs = [...g.arrived.values()];
     if (inputs.some((v) => v.length !== inputs[0]!.length)) {

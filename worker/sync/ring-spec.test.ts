@@ -14,6 +14,8 @@ void describe('ring specs', () => {
     { name: 'a member twice is refused', ring: { ...ring, members: ['a:1', 'b:1', 'a:1'] }, want: /repeats a member/u },
     { name: 'a rank past the members is refused', ring: { ...ring, rank: 3 }, want: /rank: 3 is not a rank of its 3 members/u },
     { name: 'a fractional rank is refused', ring: { ...ring, rank: 0.5 }, want: /rank: 0\.5/u },
+    { name: 'a time limit of its own is accepted', ring: { ...ring, timeoutMs: 250 }, want: undefined },
+    { name: 'a time limit of 0 is refused', ring: { ...ring, timeoutMs: 0 }, want: /timeoutMs: 0 is not a positive time/u },
   ];
   for (const t of table) {
     void it(t.name, () => {

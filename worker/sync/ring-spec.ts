@@ -5,6 +5,8 @@ export interface RingSpec {
   tag: string;
   rank: number;
   members: string[];
+  /** How long its collectives may take, when shorter than the transport's limit (a consensus round gives up on a neighbour). */
+  timeoutMs?: number;
 }
 
 /** Why `ring` cannot be a ring (the message names the field), or undefined. */
@@ -16,6 +18,8 @@ export function ringProblem(ring: RingSpec): string | undefined {
   if (!Number.isInteger(ring.rank) || ring.rank < 0 || ring.rank >= ring.members.length) {
     return `ring "${ring.tag}" rank: ${ring.rank} is not a rank of its ${ring.members.length} members`;
   }
+  if (ring.timeoutMs !== undefined && !(ring.timeoutMs > 0))
+    return `ring "${ring.tag}" timeoutMs: ${ring.timeoutMs} is not a positive time`;
   return undefined;
 }
 

@@ -46,7 +46,8 @@ function group(config: Partial<SignSgdConfig>, replicas = 4): Group {
 
 /** One step on the replicas with a vector (the others do not take part), each with its own; what each got back. */
 function step(g: Group, s: number, vectors: (number[] | undefined)[], count: number): Promise<Float32Array[]> {
-  return Promise.all(vectors.flatMap((v, r) => (v === undefined ? [] : [g.syncs[r]!.gradients(s, Float32Array.from(v), count)])));
+  const layout = { gradients: count, tensors: [{ layer: '0', start: 0, end: count }] };
+  return Promise.all(vectors.flatMap((v, r) => (v === undefined ? [] : [g.syncs[r]!.gradients(s, Float32Array.from(v), layout)])));
 }
 
 /** The sign most of `signs` have per coordinate, ties by tieSign. */

@@ -23,7 +23,7 @@ import { fromMessage, messageLength, toMessage, type SignMessage } from './sign-
 import { packSigns, unpackSigns } from './sign-packing.js';
 import { weightedVote } from './sign-votes.js';
 import { SignumMomentum } from './signum.js';
-import type { SyncStrategy } from './strategy.js';
+import type { SyncStrategy, VectorLayout } from './strategy.js';
 import { AgreementEstimate } from './vote-weights.js';
 
 export type SignSgdConfig = ForwardForwardJobSpec['parallelism']['sync']['signSGD'];
@@ -65,7 +65,8 @@ export class SignSgdSync implements SyncStrategy, RingMember {
     this.estimate = new AgreementEstimate(peers.length);
   }
 
-  async gradients(step: number, grads: Float32Array, gradientCount: number): Promise<Float32Array> {
+  async gradients(step: number, grads: Float32Array, layout: VectorLayout): Promise<Float32Array> {
+    const gradientCount = layout.gradients;
     const own: SignMessage = {
       signs: packSigns(this.momentum.update(grads.subarray(0, gradientCount)), step, this.o.replica),
       statistics: grads.slice(gradientCount),

@@ -3,14 +3,32 @@
 // same steps in the same order, since the collectives behind it wait for every member.
 import type { GroupMembership } from './membership.js';
 
-/** The group's parameters (every FF layer's weights and biases, and the readout's), flattened in a fixed order. */
+/**
+ * The group's parameters (every FF layer's, and the readout's) followed by the layers'
+ * running means, flattened in the order of the gradients (VectorLayout).
+ */
 export interface GroupParameters {
   read(): Promise<Float32Array>;
   write(values: Float32Array): void;
 }
 
+/** One parameter tensor's range [start, end) of the vectors, and its layer: an FF layer's index in the network, or 'head'. */
+export interface LayerRange {
+  layer: string;
+  start: number;
+  end: number;
+}
+
+/** Where things lie in the vectors a strategy sees: gradients and GroupParameters alike. */
+export interface VectorLayout {
+  /** Values [0, gradients) are the parameters' (or their gradients); the rest are peer normalisation's running means, statistics. */
+  readonly gradients: number;
+  /** Each parameter tensor's range, in order, covering [0, gradients). */
+  readonly tensors: readonly LayerRange[];
+}
+
 export interface SyncStrategy {
-  readonly name: 'allreduce' | 'daso' | 'signSGD';
+  readonly name: 'allreduce' | 'daso' | 'signSGD' | 'consensus';
   /** Present when a restarted replica can rejoin the group from a live one (membership.ts). */
   readonly membership?: GroupMembership;
   /**
@@ -20,11 +38,16 @@ export interface SyncStrategy {
    */
   readonly returnsDirection?: boolean;
   /**
-   * This replica's gradients of global step `step`, flattened in a fixed order, followed by
-   * statistics to average (peer normalisation's running means): the first `gradientCount`
-   * values are gradients. Returns what every replica applies, in the same layout.
+   * Present when a restarted replica rejoins by taking its neighbours' parameters in its first
+   * round (consensus), not a member's whole state by a membership commit: it goes on from `step`.
    */
-  gradients(step: number, grads: Float32Array, gradientCount: number): Promise<Float32Array>;
+  rejoin?(step: number): void;
+  /**
+   * This replica's gradients of global step `step` and running means, laid out as `layout`
+   * says; returns the gradients this replica's optimizer applies (or, with returnsDirection,
+   * the step's direction) and the running means it keeps.
+   */
+  gradients(step: number, grads: Float32Array, layout: VectorLayout): Promise<Float32Array>;
   /** After the optimizer step of global step `step`: may replace the group's parameters (DASO's merges). */
   afterStep(step: number, params: GroupParameters): Promise<void>;
   /**

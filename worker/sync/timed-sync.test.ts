@@ -19,7 +19,7 @@ void test('TimedSync observes once per step the seconds of its gradients and aft
   const timed = new TimedSync(inner, { recordSync: (strategy, seconds) => seen.push(`${strategy} ${seconds}`) }, () => clock);
   const params = { read: async () => new Float32Array(1), write: () => undefined };
   for (let step = 0; step < 2; step++) {
-    await timed.gradients(step, new Float32Array(1), 1);
+    await timed.gradients(step, new Float32Array(1), { gradients: 1, tensors: [{ layer: '0', start: 0, end: 1 }] });
     clock += 10; // the optimizer step in between is not waiting
     await timed.afterStep(step, params);
   }
@@ -34,12 +34,12 @@ void test('TimedSync hands on where the gradients end, and whether the strategy 
     name: 'signSGD',
     returnsDirection: true,
     ringSpecs: [],
-    gradients: async (_step, grads, count) => (counts.push(count), grads),
+    gradients: async (_step, grads, layout) => (counts.push(layout.gradients), grads),
     afterStep: async () => undefined,
     endEpoch: async () => undefined,
   };
   const timed = new TimedSync(inner, { recordSync: () => undefined });
-  await timed.gradients(0, new Float32Array(5), 3);
+  await timed.gradients(0, new Float32Array(5), { gradients: 3, tensors: [{ layer: '0', start: 0, end: 3 }] });
   assert.deepEqual(counts, [3]);
   assert.equal(timed.returnsDirection, true);
 });

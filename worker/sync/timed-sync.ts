@@ -2,7 +2,7 @@
 // spent in the step's gradients and afterStep calls, observed once per step. An epoch's
 // closing work (DASO's blocking average, the loss agreement) is one more observation.
 import type { RingMember } from './collectives.js';
-import type { GroupParameters, SyncStrategy } from './strategy.js';
+import type { GroupParameters, SyncStrategy, VectorLayout } from './strategy.js';
 
 /** SyncTimer is where the seconds go (WorkerMetrics). */
 export interface SyncTimer {
@@ -14,6 +14,7 @@ export class TimedSync implements SyncStrategy, RingMember {
   readonly ringSpecs: RingMember['ringSpecs'];
   readonly membership: SyncStrategy['membership'];
   readonly returnsDirection: SyncStrategy['returnsDirection'];
+  readonly rejoin: SyncStrategy['rejoin'];
   private waited = 0;
 
   constructor(
@@ -25,12 +26,13 @@ export class TimedSync implements SyncStrategy, RingMember {
     this.ringSpecs = inner.ringSpecs;
     this.membership = inner.membership;
     this.returnsDirection = inner.returnsDirection;
+    this.rejoin = inner.rejoin?.bind(inner);
   }
 
-  async gradients(step: number, grads: Float32Array, gradientCount: number): Promise<Float32Array> {
+  async gradients(step: number, grads: Float32Array, layout: VectorLayout): Promise<Float32Array> {
     const start = this.now();
     try {
-      return await this.inner.gradients(step, grads, gradientCount);
+      return await this.inner.gradients(step, grads, layout);
     } finally {
       this.waited += this.now() - start;
     }

@@ -4,7 +4,7 @@
 // parameter read and write, step by step.
 import { InMemoryRings } from './in-memory-rings.js';
 import type { RingCollectives, RingMember } from './collectives.js';
-import type { GroupParameters, SyncStrategy } from './strategy.js';
+import type { GroupParameters, SyncStrategy, VectorLayout } from './strategy.js';
 
 export const LEARNING_RATE = 0.25;
 
@@ -12,6 +12,9 @@ export const LEARNING_RATE = 0.25;
 export function target(r: number, step: number): number[] {
   return [r, -2 * r + 0.1 * step, 3 - r * r];
 }
+
+/** The toy's vectors: one layer of three parameters, no running means. */
+export const TOY_LAYOUT: VectorLayout = { gradients: 3, tensors: [{ layer: '0', start: 0, end: 3 }] };
 
 /** ToyParameters is one replica's parameters, remembering the step of every read and write. */
 export class ToyParameters implements GroupParameters {
@@ -49,6 +52,8 @@ export interface ToyOptions {
   strategy: (replica: number, peers: string[], rings: RingCollectives) => SyncStrategy;
   /** loss is replica r's epoch loss (default: its distance to its target). */
   loss?: (replica: number, epoch: number) => number;
+  /** goal is replica r's target at a step (default `target`). */
+  goal?: (replica: number, step: number) => number[];
 }
 
 /** trainToy runs the replicas concurrently, as their processes would. */
@@ -64,9 +69,12 @@ export async function trainToy(o: ToyOptions): Promise<ToyRun> {
     const p = params[r]!;
     for (let step = 0; step < steps; step++) {
       p.step = step;
-      const goal = target(r, step);
-      const local = p.values.map((x, i) => x - goal[i]!);
-      const grads = await sync.gradients(step, local, local.length);
+      const goal = (o.goal ?? target)(r, step);
+      const grads = await sync.gradients(
+        step,
+        p.values.map((x, i) => x - goal[i]!),
+        TOY_LAYOUT,
+      );
       p.values = p.values.map((x, i) => x - LEARNING_RATE * grads[i]!);
       await sync.afterStep(step, p);
       const epoch = Math.floor(step / o.stepsPerEpoch);

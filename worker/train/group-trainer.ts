@@ -28,6 +28,7 @@ import { GroupUpdates } from './group-updates.js';
 import type { GroupPlan } from './group-plan.js';
 import { buildHead, buildLayer } from './network.js';
 import { gatherRows } from './row-cache.js';
+import { ReplicaOrder, replicaShards } from './replica-shards.js';
 import type { SyncStrategy } from '../sync/strategy.js';
 
 export interface LayerStats {
@@ -81,6 +82,8 @@ export class GroupTrainer {
   readonly head: SoftmaxHead | undefined;
   readonly negatives: GroupNegatives;
   private readonly order: DataOrder;
+  /** Under consensus each replica draws its batches from its own shard of the rows. */
+  private readonly shardOrder: ReplicaOrder | undefined;
   readonly shape: TrainingShape;
   private readonly packing: GroupLayers;
   private readonly updates: GroupUpdates;
@@ -103,6 +106,7 @@ export class GroupTrainer {
       throw new Error(`a group of ${replicas} replicas needs a replica index and sync strategy`);
     this.shape = globalShape(spec, data.count);
     this.order = new DataOrder(this.shape);
+    this.shardOrder = replica && this.ownShard(replica.index);
     this.negatives = new GroupNegatives(spec, plan, data, this.head !== undefined);
     this.packing = {
       objective: spec.model.objective,
@@ -131,7 +135,7 @@ export class GroupTrainer {
     { from = {}, fromStep }: { from?: ChapterNegatives; fromStep?: number } = {},
   ): Promise<ChapterProgress> {
     const chapterStart = chapterSteps(this.shape, chapter).start;
-    const all = this.stepsOf(chapter);
+    const all = this.stepRows(chapter);
     // A fed group needs neither negatives nor staged activities: its inputs come made. The
     // whole chapter is staged even for a replica that rejoined its group mid-chapter, so its
     // rows get the negatives its lost process drew for them.
@@ -155,10 +159,22 @@ export class GroupTrainer {
     return last;
   }
 
-  private stepsOf(chapter: number): Int32Array[] {
+  private ownShard(replica: number): ReplicaOrder | undefined {
+    const { parallelism, training } = this.spec;
+    if (parallelism.sync.strategy !== 'consensus') return undefined;
+    const shards = replicaShards(this.data, parallelism.replicasPerGroup, parallelism.sync.consensus, training.seed);
+    return new ReplicaOrder(shards[replica]!, training.batchSize, training.seed, replica);
+  }
+
+  /** Each step's rows: this replica's lane of the global batch, or under consensus a batch of its own shard. */
+  stepRows(chapter: number): Int32Array[] {
     const { start, end } = chapterSteps(this.shape, chapter);
     const lane = laneRows(this.spec, this.replica?.index ?? 0);
-    return Array.from({ length: end - start }, (_, k) => Int32Array.from(this.order.rowsOfStep(start + k).subarray(lane.start, lane.end)));
+    return Array.from({ length: end - start }, (_, k) =>
+      this.shardOrder
+        ? this.shardOrder.rowsOfStep(start + k)
+        : Int32Array.from(this.order.rowsOfStep(start + k).subarray(lane.start, lane.end)),
+    );
   }
 
   /**
@@ -166,7 +182,7 @@ export class GroupTrainer {
    * group's fallback when the stream of `chapter` broke off. Blocks by training rows.
    */
   async stageUpstream(chapter: number): Promise<(rows: Int32Array) => StepBlocks> {
-    const staged = await this.stageChapter(chapter, this.stepsOf(chapter), {});
+    const staged = await this.stageChapter(chapter, this.stepRows(chapter), {});
     return (rows) => stagedBlocks(staged, rows);
   }
 
@@ -184,7 +200,7 @@ export class GroupTrainer {
   }
 
   async scoresAfter(chapter: number): Promise<NamedTensor> {
-    return this.negatives.scoresSnapshot(this.layers, () => chapterRows(this.stepsOf(chapter), this.data.count).rows);
+    return this.negatives.scoresSnapshot(this.layers, () => chapterRows(this.stepRows(chapter), this.data.count).rows);
   }
 
   private async trainStep(batch: StepBatch, lr: number, downstream?: ActivationLayout): Promise<StepTensors & { outgoing?: Float32Array }> {

@@ -147,9 +147,9 @@ void describe('replicas of a group under allreduce', () => {
     const sign: SyncStrategy = {
       name: 'signSGD',
       returnsDirection: true,
-      gradients: async (step, g, count) => {
+      gradients: async (step, g, layout) => {
         directions.push(step % 2 === 0 ? 1 : -1);
-        return g.map((x, i) => (i < count ? directions.at(-1)! : x));
+        return g.map((x, i) => (i < layout.gradients ? directions.at(-1)! : x));
       },
       afterStep: async () => undefined,
       endEpoch: async () => undefined,

@@ -2,18 +2,20 @@
 // (held-updates.ts) until the step has also produced its readout and downstream activities,
 // so those see the layers as the step found them, not half updated. A single replica then
 // applies them; the replicas of a data-parallel group first hand them to the sync strategy
-// as one flat vector and apply what comes back. Peer normalisation's running means travel in
-// the same vector, after the gradients, so the replicas' means stay equal too (each replica's
-// pull within a step still comes from its own rows, as BatchNorm's statistics do under DDP
-// without SyncBatchNorm); the strategy is told where the gradients end, since one that does
-// not average floats (signSGD) still averages these.
+// as one flat vector (VectorLayout says where each layer's lie) and apply what comes back.
+// Peer normalisation's running means travel after the gradients in the same vector, so the
+// replicas' means stay equal too (each replica's pull within a step still comes from its own
+// rows, as BatchNorm's statistics do under DDP without SyncBatchNorm); the layout says where
+// the gradients end, since a strategy that does not average floats (signSGD) still averages
+// these. GroupParameters, for a strategy that replaces parameters, are in the same order:
+// each update's parameter, then the means.
 import * as tf from '@tensorflow/tfjs-core';
 import type { FFLayer } from '../ff/ff-layer.js';
-import type { UpdateRoute } from '../ff/held-updates.js';
+import type { HeldUpdate, UpdateRoute } from '../ff/held-updates.js';
 import { plainStep } from '../ff/optimizer.js';
 import type { SoftmaxHead } from '../ff/softmax-head.js';
 import type { NamedTensor } from '../named-tensor.js';
-import type { GroupParameters, SyncStrategy } from '../sync/strategy.js';
+import type { GroupParameters, LayerRange, SyncStrategy, VectorLayout } from '../sync/strategy.js';
 
 /** Reads tensors into one vector, in order. */
 async function flatten(tensors: tf.Tensor[]): Promise<Float32Array> {
@@ -53,16 +55,15 @@ export class GroupUpdates {
     private readonly own: FFLayer[],
     private readonly head: SoftmaxHead | undefined,
   ) {
-    for (const route of this.routes()) route.hold();
+    for (const { route } of this.routes()) route.hold();
   }
 
-  private routes(): UpdateRoute[] {
-    return [...this.own.map((l) => l.updates), ...(this.head ? [this.head.updates] : [])];
-  }
-
-  /** Every parameter and running mean of the group, in the order the strategy sees them. */
-  private variables(): tf.Variable[] {
-    return [...this.own.flatMap((l) => [l.w.value, l.b.value, l.running]), ...(this.head ? [this.head.w.value, this.head.b.value] : [])];
+  /** Each layer's route, with the layer's label for the strategy's layout: its index in the network, or 'head'. */
+  private routes(): { layer: string; route: UpdateRoute }[] {
+    return [
+      ...this.own.map((l) => ({ layer: l.name.replace(/^layer/, ''), route: l.updates })),
+      ...(this.head ? [{ layer: 'head', route: this.head.updates }] : []),
+    ];
   }
 
   /**
@@ -92,43 +93,54 @@ export class GroupUpdates {
 
   /** After the updates of global step `step` were made (and held): agree on them with the other replicas, if any, and apply them. */
   async finishStep(step: number): Promise<void> {
-    const held = this.routes().flatMap((r) => r.takeHeld());
+    const labelled = this.routes().flatMap(({ layer, route }) => route.takeHeld().map((h) => ({ layer, h })));
+    const held = labelled.map(({ h }) => h);
     if (this.strategy === undefined) {
       tf.tidy(() => held.forEach((h) => h.apply(h.param, h.grad, h.lr, h.step, h.cfg)));
       tf.dispose(held.map((h) => h.grad));
       return;
     }
+    const layout = layoutOf(labelled);
     const running = this.own.map((l) => l.running);
     const shapes = [...held.map((h) => h.grad.shape), ...running.map((r) => r.shape)];
-    const gradientCount = held.reduce((n, h) => n + h.grad.size, 0);
     const local = await flatten([...held.map((h) => h.grad), ...running]);
     tf.dispose(held.map((h) => h.grad));
     const strategy = this.strategy;
-    const agreed = await strategy.gradients(step, local, gradientCount);
+    const agreed = await strategy.gradients(step, local, layout);
     unflatten(agreed, shapes, (k, t) => {
       const h = held[k];
       if (h) h.apply(h.param, t, h.lr, h.step, strategy.returnsDirection ? plainStep(h.cfg) : h.cfg);
       else running[k - held.length]!.assign(t);
     });
     this.startOfStep = [];
-    await strategy.afterStep(step, this.parameters());
+    await strategy.afterStep(step, parameters([...held.map((h) => h.param.value), ...running]));
     if ((step + 1) % this.stepsPerEpoch === 0) {
       const { sum, steps, last } = this.epochLoss;
       this.epochLoss = { sum: 0, steps: 0, last };
       await strategy.endEpoch((step + 1) / this.stepsPerEpoch - 1, steps > 0 ? sum / steps : last);
     }
   }
+}
 
-  private parameters(): GroupParameters {
-    const variables = this.variables();
-    return {
-      read: () => flatten(variables),
-      write: (values) =>
-        unflatten(
-          values,
-          variables.map((v) => v.shape),
-          (k, t) => variables[k]!.assign(t),
-        ),
-    };
+/** The parameters of the step's updates and the running means, in the order of the gradients. */
+function parameters(variables: tf.Variable[]): GroupParameters {
+  return {
+    read: () => flatten(variables),
+    write: (values) =>
+      unflatten(
+        values,
+        variables.map((v) => v.shape),
+        (k, t) => variables[k]!.assign(t),
+      ),
+  };
+}
+
+function layoutOf(labelled: { layer: string; h: HeldUpdate }[]): VectorLayout {
+  const tensors: LayerRange[] = [];
+  let end = 0;
+  for (const { layer, h } of labelled) {
+    tensors.push({ layer, start: end, end: end + h.grad.size });
+    end += h.grad.size;
   }
+  return { gradients: end, tensors };
 }
