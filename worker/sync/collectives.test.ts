@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ringScope, ringTag, type SyncScope } from './collectives.js';
+import { pairRing } from './consensus.js';
 
 void test('ringScope reads back the scope of every tag ringTag makes, for the bytes metric', () => {
   const cases: { scope: SyncScope; index: number; purpose: 'gradients' | 'parameters' | 'loss'; wantTag: string }[] = [
@@ -15,4 +16,8 @@ void test('ringScope reads back the scope of every tag ringTag makes, for the by
     assert.equal(tag, c.wantTag);
     assert.equal(ringScope(tag), c.scope, tag);
   }
+});
+
+void test("ringScope counts consensus's ring of two neighbours as scope pair", () => {
+  assert.equal(ringScope(pairRing(2, 0, ['a', 'b', 'c']).tag), 'pair');
 });

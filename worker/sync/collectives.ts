@@ -25,8 +25,9 @@ export function ringTag(scope: SyncScope, index: number, purpose: 'gradients' | 
   return scope === 'group' ? `group-${purpose}` : `${scope}${index}-${purpose}`;
 }
 
-/** ringScope is the scope of a ring named by ringTag. */
+/** ringScope is the scope of a ring named by ringTag, or of consensus's ring of two neighbours (pairRing). */
 export function ringScope(tag: string): SyncScope {
   if (tag.startsWith('node')) return 'node';
+  if (tag.startsWith('pair')) return 'pair';
   return tag.startsWith('global') ? 'global' : 'group';
 }
