@@ -82,7 +82,8 @@ void describe('leader election', { timeout: 10 * 60_000 }, () => {
       [held.holderIdentity, held.leaseTransitions],
       'the lease changed hands during the check',
     );
-    assert.ok((await reconciles(leader)) > 0, 'the leader reconciled');
+    // A reconcile is counted when it ends, which is after it created the pods.
+    await eventually(async () => assert.ok((await reconciles(leader)) > 0, 'the leader reconciled'));
     assert.equal(await reconciles(follower), 0, 'the follower did nothing');
     assert.equal(follower.isLeader(), false);
 
@@ -96,7 +97,7 @@ void describe('leader election', { timeout: 10 * 60_000 }, () => {
     assert.ok(takeover >= TEST_LEASE.leaseDurationMs / 2, `took over after ${takeover} ms, before the lease could expire`);
     await createJob(cluster.kube, ns, 'two', { parallelism: { workers: 2 } });
     await eventually(async () => assert.equal((await podNames(cluster.kube, ns, 'two')).length, 2));
-    assert.ok((await reconciles(follower)) > 0, 'the new leader reconciled');
+    await eventually(async () => assert.ok((await reconciles(follower)) > 0, 'the new leader reconciled'));
 
     // A clean stop releases the lease: a newcomer takes it well inside the lease duration.
     const c = await operator('c');
