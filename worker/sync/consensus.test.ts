@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultSpec, type ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
+import type { NamedTensor } from '../named-tensor.js';
 import type { ConsensusState } from '../../observe/metrics.js';
 import { roundGraph } from './consensus-graph.js';
 import { ConsensusSync, joinRound, PROBE_EVERY } from './consensus.js';
 import { InMemoryRings } from './in-memory-rings.js';
+import { countsTensor } from './sync-checkpoint.js';
 import { LEARNING_RATE, TOY_LAYOUT, ToyParameters, trainToy } from './toy-training.js';
 
 type Consensus = ForwardForwardJobSpec['parallelism']['sync']['consensus'];
@@ -30,13 +32,16 @@ const distance = (x: Float32Array, y: number[]): number => Math.hypot(...y.map((
 
 /**
  * One life of a replica: the steps [from, to) it runs. A joining life starts from `start`
- * values, once the others have reached `from` − 1: it asked them where they were.
+ * values, once the others have reached `from` − 1: it asked them where they were. A resumed
+ * life starts from what its previous life checkpointed: the parameters and, unless
+ * 'parameters' only, the strategy's state.
  */
 interface Life {
   replica: number;
   from: number;
   to: number;
   start?: Float32Array;
+  resumed?: 'all' | 'parameters';
 }
 
 interface Run {
@@ -46,6 +51,8 @@ interface Run {
   states: ConsensusState[][];
   /** Seconds each replica's afterStep took, by step. */
   seconds: number[][];
+  /** What each replica's latest life would checkpoint at its end. */
+  checkpoints: { params: Float32Array; tensors: NamedTensor[] }[];
 }
 
 /** Replicas in one process, each life with a fresh strategy, as a restarted process has. */
@@ -53,16 +60,18 @@ async function runLives(spec: ForwardForwardJobSpec, lives: Life[]): Promise<Run
   const replicas = spec.parallelism.replicasPerGroup;
   const peers = Array.from({ length: replicas }, (_, r) => `replica-${r}:7070`);
   const rings = new InMemoryRings(peers);
-  const run: Run = { rings, history: peers.map(() => []), states: peers.map(() => []), seconds: peers.map(() => []) };
+  const run: Run = { rings, history: peers.map(() => []), states: peers.map(() => []), seconds: peers.map(() => []), checkpoints: [] };
   const reached = async (step: number, replica: number): Promise<void> => {
     while (run.history.some((h, r) => r !== replica && h[step] === undefined)) await new Promise((resolve) => setTimeout(resolve, 2));
   };
-  const live = async ({ replica, from, to, start }: Life): Promise<void> => {
+  const live = async ({ replica, from, to, start, resumed }: Life): Promise<void> => {
     if (start) await reached(from - 1, replica);
     const sync = new ConsensusSync({ replica, peers, spec, rings: rings.replica(replica), onState: (s) => run.states[replica]!.push(s) });
     rings.declare(replica, sync.ringSpecs);
     if (start) sync.rejoin(from);
-    const p = new ToyParameters(start ?? Float32Array.of(0.5, -0.5, 1));
+    const kept = resumed ? run.checkpoints[replica]! : undefined;
+    if (kept && resumed === 'all') sync.restoreCheckpoint(kept.tensors);
+    const p = new ToyParameters(start ?? kept?.params ?? Float32Array.of(0.5, -0.5, 1));
     for (let step = from; step < to; step++) {
       p.step = step;
       const g = await sync.gradients(
@@ -76,6 +85,7 @@ async function runLives(spec: ForwardForwardJobSpec, lives: Life[]): Promise<Run
       run.seconds[replica]![step] = (performance.now() - started) / 1000;
       run.history[replica]![step] = Float32Array.from(p.values);
     }
+    run.checkpoints[replica] = { params: Float32Array.from(p.values), tensors: sync.checkpointTensors() };
   };
   const byReplica = peers.map((_, r) => lives.filter((l) => l.replica === r));
   await Promise.all(byReplica.map(async (own) => own.reduce((before, l) => before.then(() => live(l)), Promise.resolve())));
@@ -93,6 +103,29 @@ void describe('ConsensusSync on in-memory rings', { timeout: 30_000 }, () => {
       assert.ok(distance(tracked.history[r]![149]!, meanGoal([0, 1, 2, 3])) < 1e-4, `tracking, replica ${r}: ${tracked.history[r]![149]}`);
       assert.ok(distance(dgd.history[r]![149]!, meanGoal([0, 1, 2, 3])) > 0.1, `DGD, replica ${r}: ${dgd.history[r]![149]}`);
     }
+  });
+
+  void it('a group resumed from its checkpoints goes on as if it had not stopped: trackers, tracker epoch and rms metric', async () => {
+    const spec = consensusSpec(4, { stepSize: { initial: 0.5, decay: 0.01 }, proximalMetric: 'rms' });
+    const uninterrupted = await runLives(spec, everyone(4, 20));
+    const stopped = everyone(4, 20).flatMap((l) => [
+      { ...l, to: 10 },
+      { ...l, from: 10, resumed: 'all' as const },
+    ]);
+    const resumed = await runLives(spec, stopped);
+    for (let r = 0; r < 4; r++) assert.deepEqual([...resumed.history[r]![19]!], [...uninterrupted.history[r]![19]!], `replica ${r}`);
+    // A life resumed with its parameters only, as before the strategy's state was kept, ends elsewhere.
+    const paramsOnly = await runLives(
+      spec,
+      stopped.map((l) => (l.resumed ? { ...l, resumed: 'parameters' as const } : l)),
+    );
+    assert.notDeepEqual([...paramsOnly.history[0]![19]!], [...uninterrupted.history[0]![19]!]);
+    // A tracker epoch moves only when a neighbour is lost, which this run has not: kept all the same.
+    const kept = uninterrupted.checkpoints[0]!.tensors.map((t) => (t.name === 'sync/consensus-counts' ? countsTensor(t.name, [3, 20]) : t));
+    const peers = ['a:1', 'b:1', 'c:1', 'd:1'];
+    const fresh = new ConsensusSync({ replica: 0, peers, spec, rings: new InMemoryRings(peers).replica(0) });
+    fresh.restoreCheckpoint(kept);
+    assert.deepEqual(fresh.checkpointTensors(), kept);
   });
 
   void it('the optimizer gets zero steps and keeps the running means; the parameters move by NEXT’s rule in afterStep', async () => {

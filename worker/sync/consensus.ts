@@ -20,6 +20,7 @@
 // and takes its neighbours' mean in its first round instead of mixing its stale parameters.
 import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
 import type { ConsensusState } from '../../observe/metrics.js';
+import type { NamedTensor } from '../named-tensor.js';
 import type { RingCollectives, RingMember } from './collectives.js';
 import { roundGraph } from './consensus-graph.js';
 import type { GroupMembership } from './membership.js';
@@ -27,6 +28,7 @@ import { metropolisWeights } from './metropolis.js';
 import { disagreement, mix, RmsMetric, StepSizes, stepTowards, surrogateMinimiser, trackGradient } from './next-round.js';
 import type { RingSpec } from './ring-spec.js';
 import type { GroupParameters, SyncStrategy, VectorLayout } from './strategy.js';
+import { countsFrom, countsTensor, vectorFrom, vectorTensor } from './sync-checkpoint.js';
 
 export interface ConsensusOptions {
   /** replica is this replica's rank in its group; peers is host:port of every replica, in rank order. */
@@ -51,6 +53,13 @@ export function joinRound(step: number): number {
 }
 
 const HEADER = 3;
+
+// Checkpoint tensors: the last round's gradient and mixed tracker, the rms metric's running
+// mean, and [tracker epoch, rounds in the rms mean]. α[n] is a function of the round alone.
+const LAST_GRADIENT = 'sync/consensus-gradient';
+const MIXED_TRACKER = 'sync/consensus-tracker';
+const RMS_MEAN = 'sync/consensus-rms';
+const COUNTS = 'sync/consensus-counts';
 
 /** The 2-member ring replica `self` shares with replica `other`: the lower rank is its rank 0. */
 export function pairRing(self: number, other: number, peers: string[]): RingSpec {
@@ -152,6 +161,25 @@ export class ConsensusSync implements SyncStrategy, RingMember {
   }
 
   async endEpoch(): Promise<void> {}
+
+  checkpointTensors(): NamedTensor[] {
+    const rms = this.metric?.state;
+    return [
+      ...(this.gradient ? [vectorTensor(LAST_GRADIENT, this.gradient)] : []),
+      ...(this.mixedTracker ? [vectorTensor(MIXED_TRACKER, this.mixedTracker)] : []),
+      ...(rms ? [vectorTensor(RMS_MEAN, rms.v)] : []),
+      countsTensor(COUNTS, [this.epoch, rms?.updates ?? 0]),
+    ];
+  }
+
+  restoreCheckpoint(tensors: readonly NamedTensor[]): void {
+    this.gradient = vectorFrom(tensors, LAST_GRADIENT);
+    this.mixedTracker = vectorFrom(tensors, MIXED_TRACKER);
+    const [epoch, updates] = countsFrom(tensors, COUNTS) ?? [0, 0];
+    this.epoch = epoch!;
+    const rms = vectorFrom(tensors, RMS_MEAN);
+    if (rms) this.metric?.restore(rms, updates!);
+  }
 
   private minimiser(x: Float32Array, y: Float32Array): Float32Array {
     return surrogateMinimiser(x, y, this.config.proximal, this.metric?.next(y));

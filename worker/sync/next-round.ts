@@ -60,6 +60,15 @@ export class RmsMetric {
     }
     return s;
   }
+
+  /** The running mean and how many rounds it took in: what a checkpoint keeps. */
+  get state(): { v: Float32Array; updates: number } | undefined {
+    return this.v && { v: this.v, updates: this.updates };
+  }
+
+  restore(v: Float32Array, updates: number): void {
+    [this.v, this.updates] = [Float32Array.from(v), updates];
+  }
 }
 
 /** z = x + α·(x̃ − x): the fraction α of the way to the surrogate's minimiser. */

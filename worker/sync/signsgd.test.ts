@@ -227,4 +227,27 @@ void describe('SignSgdSync (in-memory rings)', { timeout: 20_000 }, () => {
     );
     assert.deepEqual(g.calls.map((c) => `${c.replica}@${c.round}:${c.length}`).sort(), ['0@0:35', '0@1:35', '1@0:35', '1@1:35']);
   });
+
+  void it('a group resumed from its checkpoints goes on as if it had not stopped: Signum’s momentum, FV’s steps and counts', async () => {
+    const config: Partial<SignSgdConfig> = { vote: 'weighted', momentum: 0.9, initialRounds: 3 };
+    const random = seededRandom(mixSeed(11, 4));
+    // Every replica's gradients of every step, drawn once: both runs see the same.
+    const gradients = Array.from({ length: 12 }, () => PEERS.map((_, r) => Array.from({ length: 40 }, () => random() - 0.5 + 0.1 * r)));
+    const run = async (g: Group, from: number, to: number): Promise<string[]> => {
+      const out: string[] = [];
+      for (let s = from; s < to; s++) out.push((await step(g, s, gradients[s]!, 40)).map((v) => v.join()).join(';'));
+      return out;
+    };
+    const reference = group(config);
+    const uninterrupted = await run(reference, 0, 12);
+    const first = group(config);
+    await run(first, 0, 6);
+    const kept = first.syncs.map((sync) => sync.checkpointTensors());
+    const resumed = group(config);
+    resumed.syncs.forEach((sync, r) => sync.restoreCheckpoint(kept[r]!));
+    assert.deepEqual(await run(resumed, 6, 12), uninterrupted.slice(6));
+    assert.deepEqual(resumed.weights.at(-1), reference.weights.at(-1), 'the server’s vote weights');
+    // Without the checkpoint's state the same steps decide otherwise.
+    assert.notDeepEqual(await run(group(config), 6, 12), uninterrupted.slice(6));
+  });
 });

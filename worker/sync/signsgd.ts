@@ -17,6 +17,7 @@
 // to every replica, the late one too, which applies it like the others. Nothing waits on a
 // dead replica longer than that, every step; it is not replaced (no rejoin under signSGD).
 import type { ForwardForwardJobSpec } from '../../api/v1alpha1/index.js';
+import type { NamedTensor } from '../named-tensor.js';
 import { ringTag, type RingCollectives, type RingMember } from './collectives.js';
 import type { RingSpec } from './ring-spec.js';
 import { fromMessage, messageLength, toMessage, type SignMessage } from './sign-message.js';
@@ -24,6 +25,7 @@ import { packSigns, unpackSigns } from './sign-packing.js';
 import { weightedVote } from './sign-votes.js';
 import { SignumMomentum } from './signum.js';
 import type { SyncStrategy, VectorLayout } from './strategy.js';
+import { countsFrom, countsTensor, vectorFrom, vectorTensor } from './sync-checkpoint.js';
 import { AgreementEstimate } from './vote-weights.js';
 
 export type SignSgdConfig = ForwardForwardJobSpec['parallelism']['sync']['signSGD'];
@@ -48,13 +50,17 @@ export function signRing(peers: string[], voter: number, rank: number): RingSpec
   return { tag: `${ringTag('group', 0, 'signs')}${voter}`, rank, members: [peers[SERVER]!, peers[voter]!] };
 }
 
+// Checkpoint tensors: the replica's Signum momentum; on the server, its decoded steps and FV's counts.
+const SIGNUM_MOMENTUM = 'sync/signum-momentum';
+const FV_COUNTS = 'sync/fv-counts';
+
 export class SignSgdSync implements SyncStrategy, RingMember {
   readonly name = 'signSGD';
   readonly returnsDirection = true;
   readonly ringSpecs: readonly RingSpec[];
   private readonly momentum: SignumMomentum;
   private readonly estimate: AgreementEstimate;
-  /** Steps this server has decoded: FV's initial rounds count from this process's start, as its estimate does. */
+  /** Steps this server has decoded: FV's initial rounds, then its estimate, go on from a checkpoint. */
   private decoded = 0;
 
   constructor(private readonly o: SignSgdOptions) {
@@ -79,6 +85,23 @@ export class SignSgdSync implements SyncStrategy, RingMember {
   }
 
   async afterStep(): Promise<void> {}
+
+  checkpointTensors(): NamedTensor[] {
+    const momentum = this.momentum.values;
+    return [
+      ...(momentum ? [vectorTensor(SIGNUM_MOMENTUM, momentum)] : []),
+      countsTensor(FV_COUNTS, [this.decoded, ...this.estimate.counts()]),
+    ];
+  }
+
+  restoreCheckpoint(tensors: readonly NamedTensor[]): void {
+    const momentum = vectorFrom(tensors, SIGNUM_MOMENTUM);
+    if (momentum) this.momentum.restore(momentum);
+    const counts = countsFrom(tensors, FV_COUNTS);
+    if (counts === undefined) return;
+    this.decoded = counts[0]!;
+    this.estimate.restore(counts.slice(1));
+  }
 
   async endEpoch(): Promise<void> {}
 

@@ -1,6 +1,7 @@
 // How the replicas of one layer group keep their layers together (spec.parallelism.sync).
 // The trainer calls a strategy at fixed points of every step; every replica calls it at the
 // same steps in the same order, since the collectives behind it wait for every member.
+import type { NamedTensor } from '../named-tensor.js';
 import type { GroupMembership } from './membership.js';
 
 /**
@@ -48,6 +49,14 @@ export interface SyncStrategy {
    * the step's direction) and the running means it keeps.
    */
   gradients(step: number, grads: Float32Array, layout: VectorLayout): Promise<Float32Array>;
+  /**
+   * What the strategy keeps from step to step that a checkpoint must hold, so that a group
+   * resumed from its checkpoints goes on as if it had not stopped (Signum's momentum, FV's
+   * agreement counts, consensus's trackers); absent when it keeps nothing of the kind.
+   */
+  checkpointTensors?(): NamedTensor[];
+  /** Takes back what checkpointTensors wrote; a checkpoint without it leaves the state as it starts. */
+  restoreCheckpoint?(tensors: readonly NamedTensor[]): void;
   /** After the optimizer step of global step `step`: may replace the group's parameters (DASO's merges). */
   afterStep(step: number, params: GroupParameters): Promise<void>;
   /**

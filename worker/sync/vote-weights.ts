@@ -57,6 +57,18 @@ export class AgreementEstimate {
     this.counted[voter]! += length;
   }
 
+  /** Every replica's agreed signs, then every replica's counted signs: what a checkpoint keeps. */
+  counts(): number[] {
+    return [...this.agreed, ...this.counted];
+  }
+
+  /** Goes on from counts() as a checkpoint kept them. */
+  restore(counts: readonly number[]): void {
+    const voters = this.agreed.length;
+    if (counts.length !== 2 * voters) throw new Error(`${counts.length} counts for ${voters} voters`);
+    counts.forEach((n, i) => ((i < voters ? this.agreed : this.counted)[i % voters] = n));
+  }
+
   /** agreement is p̂ of `voter`; undefined before any of its signs was counted. */
   agreement(voter: number): number | undefined {
     const counted = this.counted[voter]!;

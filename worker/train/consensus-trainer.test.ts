@@ -83,5 +83,15 @@ void describe('consensus on the tiny job', { timeout: 120_000 }, () => {
         assert.ok(last < 0.75 * first, `replica ${r} layer ${layer}: ${first.toFixed(4)} → ${last.toFixed(4)}`);
       }
     }
+    // A replica's checkpoint holds its strategy's state too, and a restarted one takes it all back.
+    const kept = await trainers[1]!.checkpointTensors();
+    assert.ok(
+      kept.some((t) => t.name === 'sync/consensus-tracker'),
+      'the tracker is in the checkpoint',
+    );
+    const sync = new ConsensusSync({ replica: 1, peers, spec, rings: new InMemoryRings(peers).replica(1) });
+    const restarted = new GroupTrainer(spec, groupPlan(spec, 0), data, { index: 1, sync });
+    restarted.restoreCheckpoint(kept);
+    assert.deepEqual(await restarted.checkpointTensors(), kept);
   });
 });

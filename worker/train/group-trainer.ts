@@ -304,7 +304,7 @@ export class GroupTrainer {
   /** What a checkpoint must hold to resume this group exactly. */
   async checkpointTensors(): Promise<NamedTensor[]> {
     const states = await Promise.all([...this.layers.map((l) => l.exportState()), this.head?.exportState() ?? []]);
-    return [...states.flat(), ...this.negatives.checkpointTensors()];
+    return [...states.flat(), ...this.negatives.checkpointTensors(), ...(this.replica?.sync.checkpointTensors?.() ?? [])];
   }
 
   /** The checkpoint's tensors as the step in progress found them: what a replica that rejoins its group takes. */
@@ -316,6 +316,7 @@ export class GroupTrainer {
     for (const layer of this.layers) layer.importState(tensors);
     this.head?.importState(tensors);
     this.negatives.restore(tensors);
+    this.replica?.sync.restoreCheckpoint?.(tensors);
   }
 }
 
