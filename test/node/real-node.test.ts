@@ -1,53 +1,33 @@
-// A pod from the built worker image on a real node: kubelet + containerd + CNI bridge
-// (start-node.sh) beside the test control plane, with the security settings the operator
-// gives its worker pods. Checked from inside the container through its termination message.
-// Not in a test tier yet (it builds the kubelet: see README.md); run it on its own:
-//   flock /tmp/ffjob-cluster.lock nice -n 19 node --import tsx --test test/node/real-node.test.ts
+// The built images on a real node: kubelet + containerd + CNI bridge + kube-proxy
+// (start-node.sh, node.ts) beside the test control plane. A pod from the worker image with
+// the security settings the operator gives its worker pods, checked from inside the
+// container through its termination message; then `helm install` of charts/ffjob with the
+// built operator image, whose pod must become Ready through its own probes and lead, which
+// it can only do by reaching the API server through the `kubernetes` Service.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { ensureImages } from '../images/images.js';
-import { createKube, loadConnection, type Kube } from '../../operator/kube/client.js';
-import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
-import { eventually, podFinished } from '../integration/harness.js';
+import { CHART, helm } from '../chart/chart.js';
+import { eventually, kubectlFor, podFinished } from '../integration/harness.js';
+import { NODE_NAME, startRealNode, type RealNode } from './node.js';
 
-const START_NODE = fileURLToPath(new URL('./start-node.sh', import.meta.url));
 const VERSION = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+// A cold start builds the node's binaries (about 5 minutes) and may wait for another node.
+const START_TIMEOUT_MS = 25 * 60_000;
 
-let cp: ControlPlane;
-let kube: Kube;
-let node: ChildProcess;
-let nodeLog = '';
+let node: RealNode;
 
-before(async () => {
-  await ensureImages();
-  // Every controller, unlike the agent's tests: the node lifecycle controller lifts the
-  // not-ready taint a kubelet registers its node with, or nothing would be scheduled.
-  cp = await startControlPlane({ controllers: ['*'] });
-  kube = createKube(loadConnection(cp.kubeconfig));
-  node = spawn('bash', [START_NODE], { env: { ...process.env, KUBECONFIG: cp.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
-  node.stderr?.on('data', (d: Buffer) => (nodeLog += d.toString()));
-  // A cold start builds the kubelet and the scheduler first.
-  await eventually(
-    async () => {
-      assert.equal(node.exitCode, null, `start-node.sh ended:\n${nodeLog}`);
-      const n = await kube.request<V1Node>('GET', '/api/v1/nodes/ffjob-node');
-      assert.ok(
-        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-        'node not Ready',
-      );
-    },
-    { timeoutMs: 20 * 60_000, intervalMs: 1000 },
-  );
-});
+before(
+  async () => {
+    await ensureImages();
+    node = await startRealNode();
+  },
+  { timeout: START_TIMEOUT_MS },
+);
 
-after(async () => {
-  node?.kill('SIGTERM');
-  await cp?.stop();
-});
+after(() => node?.stop(), { timeout: 5 * 60_000 });
 
 void describe('a real node (kubelet, containerd, CNI bridge)', () => {
   void it("runs the worker image with the worker pods' security settings", async () => {
@@ -78,8 +58,8 @@ void describe('a real node (kubelet, containerd, CNI bridge)', () => {
         ],
       },
     };
-    await kube.request('POST', '/api/v1/namespaces/default/pods', { body: pod });
-    const done = await podFinished(kube, 'default', 'probe', 120_000);
+    await node.kube.request('POST', '/api/v1/namespaces/default/pods', { body: pod });
+    const done = await podFinished(node.kube, 'default', 'probe', 120_000);
     // The pod's address comes from the CNI bridge's range, not the host's.
     assert.match(done.status?.podIP ?? '', /^10\.244\.0\.\d+$/);
     const terminated = done.status?.containerStatuses?.[0]?.state?.terminated;
@@ -90,5 +70,61 @@ void describe('a real node (kubelet, containerd, CNI bridge)', () => {
         '\n',
       ),
     );
+  });
+
+  void it('helm install: the operator image runs there, Ready through its probes, leading, as uid 1000 on a read-only root', async (t) => {
+    const ref = (await ensureImages()).operator.ref;
+    const tagAt = ref.lastIndexOf(':');
+    const ns = 'ffjob-system';
+    const onNode = ['--namespace', ns, '--kubeconfig', node.cp.kubeconfig];
+    helm([
+      'install',
+      'ffjob',
+      CHART,
+      ...onNode,
+      '--create-namespace',
+      ...[
+        '--set',
+        `image.repository=${ref.slice(0, tagAt)}`,
+        '--set',
+        `image.tag=${ref.slice(tagAt + 1)}`,
+        '--set',
+        'image.pullPolicy=Never',
+      ],
+    ]);
+    t.after(() => void helm(['uninstall', 'ffjob', ...onNode], { allowFail: true }));
+    const pod = await eventually(
+      async () => {
+        const pods = await node.kube.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods`, {
+          query: { labelSelector: 'app.kubernetes.io/name=ffjob' },
+        });
+        const [p] = pods.items;
+        assert.equal(pods.items.length, 1);
+        assert.ok(
+          p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+          `not Ready: ${JSON.stringify(p?.status?.containerStatuses?.[0]?.state)}`,
+        );
+        return p!;
+      },
+      { timeoutMs: 180_000, intervalMs: 1000 },
+    );
+    const name = pod.metadata?.name ?? '';
+    assert.equal(pod.spec?.nodeName, NODE_NAME);
+    assert.equal(pod.status?.containerStatuses?.[0]?.restartCount, 0);
+    // A standby is Ready too: the Lease shows that this one reached the API server from the
+    // bridge (its identity is its host name, the pod's name, and a suffix).
+    await eventually(
+      async () => {
+        const lease = await node.kube.request<{ spec?: { holderIdentity?: string } }>(
+          'GET',
+          `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/ffjob-operator`,
+        );
+        assert.match(lease.spec?.holderIdentity ?? '', new RegExp(`^${name}-[0-9a-f]{8}$`));
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    const kubectl = kubectlFor(node.cp);
+    const inside = await kubectl(['exec', '-n', ns, name, '--', 'sh', '-c', 'id -u; id -g; touch /x 2>/dev/null || echo root-read-only']);
+    assert.equal(inside, '1000\n1000\nroot-read-only\n');
   });
 });
