@@ -1,5 +1,5 @@
 // The real node for tests: a control plane that pods on a CNI bridge can reach, and
-// start-node.sh (containerd, kubelet, kube-proxy, kube-scheduler) beside it, Ready.
+// start-node.sh (containerd, kubelet, kube-proxy, CoreDNS, kube-scheduler) beside it, Ready.
 // stop() deletes the node's pods through the API first, so the kubelet tears each one down
 // as it would in a cluster (containers, network namespace, address, masquerade rule), then
 // stops the script, which removes what is left and waits for it.

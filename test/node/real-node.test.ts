@@ -3,14 +3,19 @@
 // the security settings the operator gives its worker pods, checked from inside the
 // container through its termination message; then `helm install` of charts/ffjob with the
 // built operator image, whose pod must become Ready through its own probes and lead, which
-// it can only do by reaching the API server through the `kubernetes` Service.
+// it can only do by reaching the API server through the `kubernetes` Service; then the tiny
+// job, run by that operator, whose workers find each other through the cluster DNS.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
+import { parse, stringify } from 'yaml';
+import { CONTAINER_NAME } from '../../operator/controller/labels.js';
+import { writeTinyJob } from '../fixtures/tiny-mnist.js';
+import type { JobSpec } from '../e2e/e2e.js';
 import { ensureImages } from '../images/images.js';
 import { CHART, helm } from '../chart/chart.js';
-import { eventually, kubectlFor, podFinished } from '../integration/harness.js';
+import { eventually, getJob, kubectlFor, lastCondition, newNamespace, podFinished } from '../integration/harness.js';
 import { NODE_NAME, startRealNode, type RealNode } from './node.js';
 
 const VERSION = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -33,7 +38,7 @@ void describe('a real node (kubelet, containerd, CNI bridge)', () => {
   void it("runs the worker image with the worker pods' security settings", async () => {
     const image = (await ensureImages())['worker-cpu'].ref;
     const script =
-      "id -u; id -G; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; touch /app/x 2>/dev/null || echo root-read-only; node bin/ffjob.js --version";
+      "id -u; id -G; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; touch /app/x 2>/dev/null || echo root-read-only; node bin/ffjob.js --version; getent hosts kubernetes.default.svc | cut -d' ' -f1";
     const pod: V1Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -60,19 +65,28 @@ void describe('a real node (kubelet, containerd, CNI bridge)', () => {
     };
     await node.kube.request('POST', '/api/v1/namespaces/default/pods', { body: pod });
     const done = await podFinished(node.kube, 'default', 'probe', 120_000);
-    // The pod's address comes from the CNI bridge's range, not the host's.
+    // The pod's address comes from the CNI bridge's range, not the host's; the cluster DNS
+    // (CoreDNS) answers for Services, through the search path as in any cluster.
     assert.match(done.status?.podIP ?? '', /^10\.244\.0\.\d+$/);
     const terminated = done.status?.containerStatuses?.[0]?.state?.terminated;
     assert.equal(terminated?.exitCode, 0, terminated?.message);
     assert.equal(
       terminated?.message,
-      ['1000', '1000 2000', 'CapEff:\t0000000000000000', 'NoNewPrivs:\t1', 'Seccomp:\t2', 'root-read-only', `ffjob ${VERSION}`, ''].join(
-        '\n',
-      ),
+      [
+        '1000',
+        '1000 2000',
+        'CapEff:\t0000000000000000',
+        'NoNewPrivs:\t1',
+        'Seccomp:\t2',
+        'root-read-only',
+        `ffjob ${VERSION}`,
+        '10.0.0.1',
+        '',
+      ].join('\n'),
     );
   });
 
-  void it('helm install: the operator image runs there, Ready through its probes, leading, as uid 1000 on a read-only root', async (t) => {
+  void it('helm install: the operator image runs there, Ready through its probes, leading, as uid 1000 on a read-only root', async () => {
     const ref = (await ensureImages()).operator.ref;
     const tagAt = ref.lastIndexOf(':');
     const ns = 'ffjob-system';
@@ -83,16 +97,16 @@ void describe('a real node (kubelet, containerd, CNI bridge)', () => {
       CHART,
       ...onNode,
       '--create-namespace',
-      ...[
-        '--set',
-        `image.repository=${ref.slice(0, tagAt)}`,
-        '--set',
-        `image.tag=${ref.slice(tagAt + 1)}`,
-        '--set',
-        'image.pullPolicy=Never',
-      ],
+      '--set',
+      `image.repository=${ref.slice(0, tagAt)}`,
+      '--set',
+      `image.tag=${ref.slice(tagAt + 1)}`,
+      '--set',
+      'image.pullPolicy=Never',
+      // The job below reads its data set from a hostPath, as a node-local data set is read.
+      '--set',
+      'workerPolicy.allowHostAccess=true',
     ]);
-    t.after(() => void helm(['uninstall', 'ffjob', ...onNode], { allowFail: true }));
     const pod = await eventually(
       async () => {
         const pods = await node.kube.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods`, {
@@ -126,5 +140,44 @@ void describe('a real node (kubelet, containerd, CNI bridge)', () => {
     const kubectl = kubectlFor(node.cp);
     const inside = await kubectl(['exec', '-n', ns, name, '--', 'sh', '-c', 'id -u; id -g; touch /x 2>/dev/null || echo root-read-only']);
     assert.equal(inside, '1000\n1000\nroot-read-only\n');
+  });
+  // The operator installed above runs the job: its workers find each other by DNS
+  // (<pod>.<job>.<namespace>.svc, CoreDNS on the node) and exchange layers over the bridge.
+  void it('kubectl apply of the tiny job ends Succeeded on the node, with its accuracy', async (t) => {
+    const dir = await mkdtemp('/var/tmp/ffjob-node-job-');
+    await chmod(dir, 0o755); // the workers run as uid 1000
+    try {
+      const job = parse(await readFile(await writeTinyJob(dir), 'utf8')) as JobSpec;
+      const path = job.spec.dataset.path as string;
+      job.spec.worker.image = (await ensureImages())['worker-cpu'].ref;
+      job.spec.worker.template = {
+        spec: {
+          volumes: [{ name: 'tiny-dataset', hostPath: { path, type: 'Directory' } }],
+          containers: [{ name: CONTAINER_NAME, volumeMounts: [{ name: 'tiny-dataset', mountPath: path, readOnly: true }] }],
+        },
+      };
+      const ns = await newNamespace(node.kube, 'tiny');
+      await kubectlFor(node.cp)(['apply', '-n', ns, '-f', '-'], stringify(job));
+      const done = await eventually(
+        async () => {
+          const j = await getJob(node.kube, ns, 'tiny');
+          const last = lastCondition(j);
+          assert.ok(last === 'Succeeded' || last === 'Failed', `job is ${last}`);
+          return j;
+        },
+        { timeoutMs: 10 * 60_000, intervalMs: 1000 },
+      );
+      assert.equal(lastCondition(done), 'Succeeded', JSON.stringify(done.status));
+      const pods = await node.kube.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods`);
+      assert.deepEqual(pods.items.map((p) => [p.metadata?.name, p.spec?.nodeName, p.status?.phase]).sort(), [
+        ['tiny-g0-r0', NODE_NAME, 'Succeeded'],
+        ['tiny-g1-r0', NODE_NAME, 'Succeeded'],
+      ]);
+      t.diagnostic(`accuracy ${done.status?.testAccuracy}`);
+      // 128-unit layers reach about 85% on the tiny set; chance is 10%.
+      assert.ok((done.status?.testAccuracy ?? 0) > 0.5, `accuracy ${done.status?.testAccuracy}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

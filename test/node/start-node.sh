@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real node beside a test control plane: containerd (Debian's) with a CNI bridge, the
 # kubelet, kube-proxy and kube-scheduler built from the same pinned Kubernetes module as the
-# API server (build.sh here), and the images that test/images/build.sh built imported into
+# API server and CoreDNS as the cluster DNS (build.sh here), and the images that test/images/build.sh built imported into
 # containerd (there is no registry to pull from). test/node/node.ts runs it for the tests.
 #
 # Usage: KUBECONFIG=... FFJOB_NODE_IP=... test/node/start-node.sh   (the admin kubeconfig of
@@ -145,17 +145,37 @@ nice -n 19 "$BIN/kube-proxy" --kubeconfig="$KUBECONFIG" --hostname-override=ffjo
   --conntrack-tcp-timeout-close-wait=0 --iptables-localhost-nodeports=false \
   --healthz-bind-address=127.0.0.1:10256 --metrics-bind-address=127.0.0.1:10249 > "$NODE/kube-proxy.log" 2>&1 9>&- &
 PIDS+=($!)
+# CoreDNS, the cluster DNS, on this host's address (pods reach it from the bridge, and it
+# keeps off the host's other addresses' port 53): the workers find each other as
+# <pod>.<job>.<namespace>.svc, the kubernetes plugin answering from the API server.
+cat > "$NODE/Corefile" <<EOF
+.:53 {
+    bind $FFJOB_NODE_IP
+    errors
+    health 127.0.0.1:18080
+    ready 127.0.0.1:18181
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig $KUBECONFIG
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+    }
+    forward . /etc/resolv.conf
+    cache 30
+}
+EOF
+nice -n 19 "$BIN/coredns" -conf "$NODE/Corefile" > "$NODE/coredns.log" 2>&1 9>&- &
+PIDS+=($!)
 nice -n 19 "$BIN/kube-scheduler" --kubeconfig="$KUBECONFIG" --authentication-kubeconfig="$KUBECONFIG" \
   --authorization-kubeconfig="$KUBECONFIG" --leader-elect=false --secure-port=0 > "$NODE/scheduler.log" 2>&1 9>&- &
 PIDS+=($!)
 nice -n 19 "$BIN/kubelet" --config="$HERE/kubelet.yaml" --kubeconfig="$KUBECONFIG" --hostname-override=ffjob-node \
-  --node-ip="$FFJOB_NODE_IP" --root-dir="$NODE/kubelet" --v=2 > "$NODE/kubelet.log" 2>&1 9>&- &
+  --node-ip="$FFJOB_NODE_IP" --cluster-dns="$FFJOB_NODE_IP" --cluster-domain=cluster.local --root-dir="$NODE/kubelet" --v=2 > "$NODE/kubelet.log" 2>&1 9>&- &
 PIDS+=($!)
 # A test that was killed cannot stop the node: it stops when its parent is gone.
 parent=$PPID
 (while kill -0 "$parent" 2>/dev/null; do sleep 2; done) 9>&- &
 PIDS+=($!)
-log "containerd, kube-proxy, kube-scheduler and kubelet running; logs in $NODE"
+log "containerd, kube-proxy, CoreDNS, kube-scheduler and kubelet running; logs in $NODE"
 wait -n "${PIDS[@]}"
 log "a node process or the parent ended; see $NODE/*.log"
 exit 1
