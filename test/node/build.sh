@@ -26,6 +26,18 @@ if [[ ${#missing[@]} == 0 ]]; then
   exit 0
 fi
 
+# Test files that start at once (real-node, daso-scheduling) would build into one folder:
+# the second waits for the first, then finds what it built.
+mkdir -p "$BASE"
+exec 8> "$BASE/.node-build.lock"
+flock 8
+missing=()
+for b in "${BINARIES[@]}"; do [[ -x "$BIN/$b" ]] || missing+=("$b"); done
+if [[ ${#missing[@]} == 0 ]]; then
+  echo "$BIN"
+  exit 0
+fi
+
 start=$(date +%s)
 log "building ${missing[*]} into $BIN"
 OUT="$BASE/node-out.tmp"

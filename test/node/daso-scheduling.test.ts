@@ -89,7 +89,8 @@ before(
     });
     await eventually(() => assert.ok(operator.isLeader(), 'the operator leads'), { timeoutMs: 60_000 });
   },
-  { timeout: HOOK_TIMEOUT_MS },
+  // A cold cache builds the node's binaries first (about 5 minutes).
+  { timeout: HOOK_TIMEOUT_MS + 15 * 60_000 },
 );
 
 after(
