@@ -29,6 +29,13 @@ export interface ControlPlaneOptions {
   startTimeoutMs?: number;
   /** Keep `dir` after stop() even when it was created here (also: FFJOB_KEEP_CLUSTER_DIR=1). */
   keepDir?: boolean;
+  /**
+   * A non-loopback address of this host, for pods on a real node (test/node): the API server
+   * then listens on every address and advertises this one as the endpoint of the `kubernetes`
+   * Service, which kube-proxy forwards the pods' in-cluster traffic to. Default: loopback only,
+   * and that Service has no endpoint.
+   */
+  advertiseAddress?: string;
 }
 
 export interface RestartOptions {
@@ -89,7 +96,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const deadline = Date.now() + (opts.startTimeoutMs ?? 120_000);
   const procs = new Procs(dir);
   try {
-    const pki = makePki(join(dir, 'pki'));
+    const pki = makePki(join(dir, 'pki'), opts.advertiseAddress);
     const [etcdPort, peerPort, apiPort, kcmPort] = await freePorts(4);
     const etcdEndpoint = `http://127.0.0.1:${etcdPort}`;
     const server = `https://127.0.0.1:${apiPort}`;
@@ -99,7 +106,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await procs.start('etcd', join(binDir, 'etcd'), etcdArgs(dir, etcdPort, peerPort));
     await waitFor('etcd', procs, deadline, async () => (await httpGet(`${etcdEndpoint}/health`)).includes('"true"'));
 
-    const apiArgs = apiServerArgs(dir, pki, apiPort, etcdEndpoint);
+    const apiArgs = apiServerArgs({ dir, pki, port: apiPort, etcd: etcdEndpoint, advertise: opts.advertiseAddress });
     await procs.start('kube-apiserver', join(binDir, 'kube-apiserver'), apiArgs);
     await waitFor('kube-apiserver', procs, deadline, async () => (await apiGet(server, pki, '/readyz')).status === 200);
 
@@ -260,10 +267,22 @@ function etcdArgs(dir: string, port: number, peerPort: number): string[] {
   ];
 }
 
-function apiServerArgs(dir: string, pki: Pki, port: number, etcd: string): string[] {
+interface ApiServerConfig {
+  dir: string;
+  pki: Pki;
+  port: number;
+  etcd: string;
+  advertise: string | undefined;
+}
+
+function apiServerArgs({ dir, pki, port, etcd, advertise }: ApiServerConfig): string[] {
+  // The Endpoints of the `kubernetes` Service may not hold a loopback IP: without an address
+  // to advertise, that reconciler is off.
+  const address = advertise
+    ? ['--bind-address=0.0.0.0', `--advertise-address=${advertise}`]
+    : ['--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', '--endpoint-reconciler-type=none'];
   return [
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
+    ...address,
     `--secure-port=${port}`,
     `--etcd-servers=${etcd}`,
     `--cert-dir=${join(dir, 'apiserver-certs')}`,
@@ -279,8 +298,8 @@ function apiServerArgs(dir: string, pki: Pki, port: number, etcd: string): strin
     '--allow-privileged=true',
     // Close open watches on SIGTERM instead of waiting for clients (graceful restarts in seconds).
     '--shutdown-watch-termination-grace-period=2s',
-    // The Endpoints of the `kubernetes` Service may not hold a loopback IP: skip that reconciler.
-    '--endpoint-reconciler-type=none',
+    // A node's name need not resolve here (test/node's does not): logs and exec go to its IP.
+    '--kubelet-preferred-address-types=InternalIP',
     '--profiling=false',
     '--v=1',
   ];
@@ -366,7 +385,7 @@ function openssl(dir: string, args: string[]): void {
 }
 
 /** CA, apiserver serving cert, admin client cert (EC P-256, via openssl), SA signing key (RSA, node:crypto), token file. */
-function makePki(dir: string): Pki {
+function makePki(dir: string, advertise: string | undefined): Pki {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ec = (name: string): void => openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', name]);
   ec('ca.key');
@@ -397,7 +416,8 @@ function makePki(dir: string): Pki {
     'apiserver',
     '/CN=kube-apiserver',
     'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' +
-      'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,' +
+      `subjectAltName=IP:127.0.0.1,IP:10.0.0.1,${advertise ? `IP:${advertise},` : ''}DNS:localhost,` +
+      'DNS:kubernetes,DNS:kubernetes.default,' +
       'DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n',
   );
   sign(

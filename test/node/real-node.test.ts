@@ -1,59 +1,44 @@
-// A pod from the built worker image on a real node: kubelet + containerd + CNI bridge
-// (start-node.sh) beside the test control plane, with the security settings the operator
-// gives its worker pods. Checked from inside the container through its termination message.
-// Not in a test tier yet (it builds the kubelet: see README.md); run it on its own:
-//   flock /tmp/ffjob-cluster.lock nice -n 19 node --import tsx --test test/node/real-node.test.ts
+// The built images on a real node: kubelet + containerd + CNI bridge + kube-proxy
+// (start-node.sh, node.ts) beside the test control plane. A pod from the worker image with
+// the security settings the operator gives its worker pods, checked from inside the
+// container through its termination message; then `helm install` of charts/ffjob with the
+// built operator image, whose pod must become Ready through its own probes and lead, which
+// it can only do by reaching the API server through the `kubernetes` Service; then the tiny
+// job, run by that operator, whose workers find each other through the cluster DNS.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
+import { parse, stringify } from 'yaml';
+import { CONTAINER_NAME } from '../../operator/controller/labels.js';
+import { writeTinyJob } from '../fixtures/tiny-mnist.js';
+import type { JobSpec } from '../e2e/e2e.js';
 import { ensureImages } from '../images/images.js';
-import { createKube, loadConnection, type Kube } from '../../operator/kube/client.js';
-import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
-import { eventually, podFinished } from '../integration/harness.js';
+import { CHART, helm } from '../chart/chart.js';
+import { eventually, getJob, kubectlFor, lastCondition, newNamespace, podFinished } from '../integration/harness.js';
+import { NODE_NAME, startRealNode, type RealNode } from './node.js';
 
-const START_NODE = fileURLToPath(new URL('./start-node.sh', import.meta.url));
 const VERSION = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+// A cold start builds the node's binaries (about 5 minutes) and may wait for another node.
+const START_TIMEOUT_MS = 25 * 60_000;
 
-let cp: ControlPlane;
-let kube: Kube;
-let node: ChildProcess;
-let nodeLog = '';
+let node: RealNode;
 
-before(async () => {
-  await ensureImages();
-  // Every controller, unlike the agent's tests: the node lifecycle controller lifts the
-  // not-ready taint a kubelet registers its node with, or nothing would be scheduled.
-  cp = await startControlPlane({ controllers: ['*'] });
-  kube = createKube(loadConnection(cp.kubeconfig));
-  node = spawn('bash', [START_NODE], { env: { ...process.env, KUBECONFIG: cp.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
-  node.stderr?.on('data', (d: Buffer) => (nodeLog += d.toString()));
-  // A cold start builds the kubelet and the scheduler first.
-  await eventually(
-    async () => {
-      assert.equal(node.exitCode, null, `start-node.sh ended:\n${nodeLog}`);
-      const n = await kube.request<V1Node>('GET', '/api/v1/nodes/ffjob-node');
-      assert.ok(
-        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-        'node not Ready',
-      );
-    },
-    { timeoutMs: 20 * 60_000, intervalMs: 1000 },
-  );
-});
+before(
+  async () => {
+    await ensureImages();
+    node = await startRealNode();
+  },
+  { timeout: START_TIMEOUT_MS },
+);
 
-after(async () => {
-  node?.kill('SIGTERM');
-  await cp?.stop();
-});
+after(() => node?.stop(), { timeout: 5 * 60_000 });
 
 void describe('a real node (kubelet, containerd, CNI bridge)', () => {
   void it("runs the worker image with the worker pods' security settings", async () => {
     const image = (await ensureImages())['worker-cpu'].ref;
     const script =
-      "id -u; id -G; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; touch /app/x 2>/dev/null || echo root-read-only; node bin/ffjob.js --version";
+      "id -u; id -G; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; touch /app/x 2>/dev/null || echo root-read-only; node bin/ffjob.js --version; getent hosts kubernetes.default.svc | cut -d' ' -f1";
     const pod: V1Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -78,17 +63,121 @@ void describe('a real node (kubelet, containerd, CNI bridge)', () => {
         ],
       },
     };
-    await kube.request('POST', '/api/v1/namespaces/default/pods', { body: pod });
-    const done = await podFinished(kube, 'default', 'probe', 120_000);
-    // The pod's address comes from the CNI bridge's range, not the host's.
+    await node.kube.request('POST', '/api/v1/namespaces/default/pods', { body: pod });
+    const done = await podFinished(node.kube, 'default', 'probe', 120_000);
+    // The pod's address comes from the CNI bridge's range, not the host's; the cluster DNS
+    // (CoreDNS) answers for Services, through the search path as in any cluster.
     assert.match(done.status?.podIP ?? '', /^10\.244\.0\.\d+$/);
     const terminated = done.status?.containerStatuses?.[0]?.state?.terminated;
     assert.equal(terminated?.exitCode, 0, terminated?.message);
     assert.equal(
       terminated?.message,
-      ['1000', '1000 2000', 'CapEff:\t0000000000000000', 'NoNewPrivs:\t1', 'Seccomp:\t2', 'root-read-only', `ffjob ${VERSION}`, ''].join(
-        '\n',
-      ),
+      [
+        '1000',
+        '1000 2000',
+        'CapEff:\t0000000000000000',
+        'NoNewPrivs:\t1',
+        'Seccomp:\t2',
+        'root-read-only',
+        `ffjob ${VERSION}`,
+        '10.0.0.1',
+        '',
+      ].join('\n'),
     );
+  });
+
+  void it('helm install: the operator image runs there, Ready through its probes, leading, as uid 1000 on a read-only root', async () => {
+    const ref = (await ensureImages()).operator.ref;
+    const tagAt = ref.lastIndexOf(':');
+    const ns = 'ffjob-system';
+    const onNode = ['--namespace', ns, '--kubeconfig', node.cp.kubeconfig];
+    helm([
+      'install',
+      'ffjob',
+      CHART,
+      ...onNode,
+      '--create-namespace',
+      '--set',
+      `image.repository=${ref.slice(0, tagAt)}`,
+      '--set',
+      `image.tag=${ref.slice(tagAt + 1)}`,
+      '--set',
+      'image.pullPolicy=Never',
+      // The job below reads its data set from a hostPath, as a node-local data set is read.
+      '--set',
+      'workerPolicy.allowHostAccess=true',
+    ]);
+    const pod = await eventually(
+      async () => {
+        const pods = await node.kube.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods`, {
+          query: { labelSelector: 'app.kubernetes.io/name=ffjob' },
+        });
+        const [p] = pods.items;
+        assert.equal(pods.items.length, 1);
+        assert.ok(
+          p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+          `not Ready: ${JSON.stringify(p?.status?.containerStatuses?.[0]?.state)}`,
+        );
+        return p!;
+      },
+      { timeoutMs: 180_000, intervalMs: 1000 },
+    );
+    const name = pod.metadata?.name ?? '';
+    assert.equal(pod.spec?.nodeName, NODE_NAME);
+    assert.equal(pod.status?.containerStatuses?.[0]?.restartCount, 0);
+    // A standby is Ready too: the Lease shows that this one reached the API server from the
+    // bridge (its identity is its host name, the pod's name, and a suffix).
+    await eventually(
+      async () => {
+        const lease = await node.kube.request<{ spec?: { holderIdentity?: string } }>(
+          'GET',
+          `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/ffjob-operator`,
+        );
+        assert.match(lease.spec?.holderIdentity ?? '', new RegExp(`^${name}-[0-9a-f]{8}$`));
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    const kubectl = kubectlFor(node.cp);
+    const inside = await kubectl(['exec', '-n', ns, name, '--', 'sh', '-c', 'id -u; id -g; touch /x 2>/dev/null || echo root-read-only']);
+    assert.equal(inside, '1000\n1000\nroot-read-only\n');
+  });
+  // The operator installed above runs the job: its workers find each other by DNS
+  // (<pod>.<job>.<namespace>.svc, CoreDNS on the node) and exchange layers over the bridge.
+  void it('kubectl apply of the tiny job ends Succeeded on the node, with its accuracy', async (t) => {
+    const dir = await mkdtemp('/var/tmp/ffjob-node-job-');
+    await chmod(dir, 0o755); // the workers run as uid 1000
+    try {
+      const job = parse(await readFile(await writeTinyJob(dir), 'utf8')) as JobSpec;
+      const path = job.spec.dataset.path as string;
+      job.spec.worker.image = (await ensureImages())['worker-cpu'].ref;
+      job.spec.worker.template = {
+        spec: {
+          volumes: [{ name: 'tiny-dataset', hostPath: { path, type: 'Directory' } }],
+          containers: [{ name: CONTAINER_NAME, volumeMounts: [{ name: 'tiny-dataset', mountPath: path, readOnly: true }] }],
+        },
+      };
+      const ns = await newNamespace(node.kube, 'tiny');
+      await kubectlFor(node.cp)(['apply', '-n', ns, '-f', '-'], stringify(job));
+      const done = await eventually(
+        async () => {
+          const j = await getJob(node.kube, ns, 'tiny');
+          const last = lastCondition(j);
+          assert.ok(last === 'Succeeded' || last === 'Failed', `job is ${last}`);
+          return j;
+        },
+        { timeoutMs: 10 * 60_000, intervalMs: 1000 },
+      );
+      assert.equal(lastCondition(done), 'Succeeded', JSON.stringify(done.status));
+      const pods = await node.kube.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods`);
+      assert.deepEqual(pods.items.map((p) => [p.metadata?.name, p.spec?.nodeName, p.status?.phase]).sort(), [
+        ['tiny-g0-r0', NODE_NAME, 'Succeeded'],
+        ['tiny-g1-r0', NODE_NAME, 'Succeeded'],
+      ]);
+      t.diagnostic(`accuracy ${done.status?.testAccuracy}`);
+      // 128-unit layers reach about 85% on the tiny set; chance is 10%.
+      assert.ok((done.status?.testAccuracy ?? 0) > 0.5, `accuracy ${done.status?.testAccuracy}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,26 +1,33 @@
 #!/usr/bin/env bash
 # A real node beside a test control plane: containerd (Debian's) with a CNI bridge, the
-# kubelet and kube-scheduler built from the same pinned Kubernetes module as the API server
-# (test/cluster/build.sh), and the images that test/images/build.sh built imported into
-# containerd (there is no registry to pull from). Not yet wired into `npm test`: see
-# README.md here for what runs and what does not.
+# kubelet, kube-proxy and kube-scheduler built from the same pinned Kubernetes module as the
+# API server and CoreDNS as the cluster DNS (build.sh here), and the images that test/images/build.sh built imported into
+# containerd (there is no registry to pull from). test/node/node.ts runs it for the tests.
 #
-# Usage: KUBECONFIG=... test/node/start-node.sh   (the admin kubeconfig of a control plane,
-#        e.g. from `node --import tsx test/cluster/start.ts`); runs until killed.
+# Usage: KUBECONFIG=... FFJOB_NODE_IP=... test/node/start-node.sh   (the admin kubeconfig of
+#        a control plane started with `advertiseAddress` = FFJOB_NODE_IP, an address of this
+#        host); runs until killed, then stops every pod and process it started and removes
+#        the bridge, the pods' network namespaces and iptables rules and the kubelet's mounts.
 # Environment: FFJOB_CACHE (default $HOME/.cache/ffjob), FFJOB_NODE_DIR (default
 #        /var/tmp/ffjob-node: containerd's root, the kubelet's root, logs).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-CACHE="${FFJOB_CACHE:-$HOME/.cache/ffjob}"
 NODE="${FFJOB_NODE_DIR:-/var/tmp/ffjob-node}"
-K8S_VERSION=v1.36.3
-BIN="$CACHE/k8s-$K8S_VERSION/node-bin"
-SOCK=/run/ffjob-containerd/containerd.sock
+RUN=/run/ffjob-containerd
+SOCK="$RUN/containerd.sock"
+BRIDGE=ffjob0
+POD_CIDR=10.244.0.0/24
 : "${KUBECONFIG:?set KUBECONFIG to the admin kubeconfig of a control plane}"
+: "${FFJOB_NODE_IP:?set FFJOB_NODE_IP to the address the control plane advertises}"
 
 log() { printf '[node] %s\n' "$*" >&2; }
+
+# The bridge, containerd's socket and the kubelet's port are fixed names: one node at a time
+# on this machine. A second run waits here for the first to end.
+exec 9> /run/ffjob-node.lock
+flock -w 900 9 || { log "another node still runs after 15 minutes"; exit 1; }
 
 command -v containerd >/dev/null 2>&1 || {
   log "installing containerd (Debian package)"
@@ -28,21 +35,71 @@ command -v containerd >/dev/null 2>&1 || {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends containerd containernetworking-plugins >&2
 }
 
-# The kubelet and the scheduler (the control plane has none; the test node agent binds
-# pods itself) from the module test/cluster/build.sh generated, with the same pins.
-if [[ ! -x "$BIN/kubelet" || ! -x "$BIN/kube-scheduler" ]]; then
-  bash "$ROOT/test/cluster/build.sh" >/dev/null
-  log "building kubelet and kube-scheduler $K8S_VERSION"
-  mkdir -p "$BIN"
-  (cd "$CACHE/k8s-$K8S_VERSION/buildmod" && GOFLAGS="-trimpath -mod=mod" GOTOOLCHAIN=local CGO_ENABLED=0 \
-    GOCACHE="$CACHE/k8s-$K8S_VERSION/gocache-node" nice -n 19 go build -o "$BIN/" \
-    -ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36" \
-    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-scheduler)
-fi
-
+BIN="$(bash "$HERE/build.sh")"
 IMAGES="$(bash "$ROOT/test/images/build.sh")"
 STORAGE=(--root "$IMAGES/storage" --runroot "$IMAGES/run" --storage-driver overlay)
-mkdir -p "$NODE/cni" "$NODE/kubelet" "$NODE/images" /run/ffjob-containerd
+ctr() { command ctr -a "$SOCK" -n k8s.io "$@"; }
+
+# The pods' processes outlive containerd (each has its own shim): kill and remove every
+# task and container. Graceful stops go through the kubelet first (node.ts deletes the pods);
+# this is for a run that was killed, and for what a killed run left.
+remove_pods() {
+  local id
+  for id in $(ctr tasks ls -q); do ctr tasks rm -f "$id" >/dev/null 2>&1 || true; done
+  for id in $(ctr containers ls -q); do ctr containers rm "$id" >/dev/null 2>&1 || true; done
+}
+
+# What pods leave on the host when the kubelet did not tear them down: the kubelet's volume
+# mounts and containerd's sandbox mounts, the network namespaces containerd's CRI names
+# cni-*, the bridge, the bridge plugin's masquerade rules (a POSTROUTING rule and a CNI-*
+# chain per pod), its address leases, and kube-proxy's and the kubelet's iptables rules.
+clean_host() {
+  local mount rule chain ns
+  # The kubelet bind-mounts its root onto itself, besides the pods' volumes under it.
+  for mount in $(awk -v a="$NODE/kubelet" -v b="$RUN/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/mounts | sort -r); do
+    umount -l "$mount" 2>/dev/null || true
+  done
+  rm -rf "$NODE/kubelet" || log "could not remove $NODE/kubelet"
+  for ns in $(ip netns list | awk '$1 ~ /^cni-/ {print $1}'); do ip netns delete "$ns" 2>/dev/null || true; done
+  ip link delete "$BRIDGE" 2>/dev/null || true
+  iptables -t nat -S POSTROUTING | grep -e "-s ${POD_CIDR%.0/24}\." | grep -e '-j CNI-' | while read -r rule; do
+    chain="${rule##*-j }"
+    eval "iptables -t nat -D ${rule#-A }" || true
+    iptables -t nat -F "$chain" 2>/dev/null && iptables -t nat -X "$chain" 2>/dev/null || true
+  done || true
+  rm -rf /var/lib/cni/networks/ffjob
+  "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
+  # The kubelet's own chains, which kube-proxy leaves: KUBE-FIREWALL (drops traffic from
+  # outside to 127.0.0.0/8, jumped to from INPUT and OUTPUT) and its canaries.
+  local ipt table
+  for ipt in iptables ip6tables; do
+    while "$ipt" -D INPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
+    while "$ipt" -D OUTPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
+    for table in filter nat mangle; do
+      for chain in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
+        "$ipt" -t "$table" -F "$chain" 2>/dev/null && "$ipt" -t "$table" -X "$chain" 2>/dev/null || true
+      done
+    done
+  done
+}
+
+PIDS=()
+stop_node() {
+  local pid
+  # The kubelet first, or it would restart the containers removed below.
+  for pid in "${PIDS[@]:1}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]:1}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ ${#PIDS[@]} -gt 0 ]]; then
+    remove_pods
+    kill "${PIDS[0]}" 2>/dev/null || true
+    wait "${PIDS[0]}" 2>/dev/null || true
+  fi
+  clean_host
+  log "stopped"
+}
+
+clean_host
+mkdir -p "$NODE/cni" "$NODE/kubelet" "$NODE/images" "$RUN"
 cp "$HERE/cni-bridge.conflist" "$NODE/cni/10-ffjob-bridge.conflist"
 
 # containerd's defaults, with its own root, socket and CNI folders, runc by name, and
@@ -51,39 +108,74 @@ cp "$HERE/cni-bridge.conflist" "$NODE/cni/10-ffjob-bridge.conflist"
 # (runc init then dies: "can't get final child's PID from pipe: EOF").
 containerd config default | sed \
   -e "s|^root = .*|root = \"$NODE/containerd\"|" \
-  -e "s|^state = .*|state = \"/run/ffjob-containerd/state\"|" \
+  -e "s|^state = .*|state = \"$RUN/state\"|" \
   -e "s|address = \"/run/containerd/containerd.sock\"|address = \"$SOCK\"|" \
   -e "s|sandbox_image = .*|sandbox_image = \"registry.k8s.io/pause:3.10\"|" \
   -e "s|bin_dir = \"/opt/cni/bin\"|bin_dir = \"/usr/lib/cni\"|" \
   -e "s|conf_dir = \"/etc/cni/net.d\"|conf_dir = \"$NODE/cni\"|" \
   -e "s|restrict_oom_score_adj = false|restrict_oom_score_adj = true|" > "$NODE/containerd.toml"
-nice -n 19 containerd --config "$NODE/containerd.toml" > "$NODE/containerd.log" 2>&1 &
-PIDS=($!)
-trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT
+trap stop_node EXIT
 trap 'exit 143' TERM INT
-for _ in $(seq 30); do [[ -S "$SOCK" ]] && break; sleep 1; done
+nice -n 19 containerd --config "$NODE/containerd.toml" > "$NODE/containerd.log" 2>&1 9>&- &
+PIDS+=($!)
+for _ in $(seq 30); do [[ -S "$SOCK" ]] && ctr version >/dev/null 2>&1 && break; sleep 1; done
+# containerd re-attaches to the shims a killed run left.
+remove_pods
 
 # The pod sandbox image cannot be pulled either: the base image, sleeping.
-ctr="$(buildah "${STORAGE[@]}" from "$(cat "$IMAGES/base")")"
-buildah "${STORAGE[@]}" config --entrypoint '["/bin/sh","-c","exec sleep infinity"]' --user 65535:65535 "$ctr" 2>/dev/null
-buildah "${STORAGE[@]}" commit --quiet --rm "$ctr" registry.k8s.io/pause:3.10 >/dev/null
+c="$(buildah "${STORAGE[@]}" from "$(cat "$IMAGES/base")")"
+buildah "${STORAGE[@]}" config --entrypoint '["/bin/sh","-c","exec sleep infinity"]' --user 65535:65535 "$c" 2>/dev/null
+buildah "${STORAGE[@]}" commit --quiet --rm "$c" registry.k8s.io/pause:3.10 >/dev/null
 refs=(registry.k8s.io/pause:3.10)
 while read -r name; do refs+=("$(cat "$IMAGES/$name/ref")"); done < "$IMAGES/names"
 for ref in "${refs[@]}"; do
   archive="$NODE/images/$(echo "$ref" | tr '/:' '__').tar"
   rm -f "$archive"
   buildah "${STORAGE[@]}" push --quiet "$ref" "oci-archive:$archive:$ref"
-  ctr -a "$SOCK" -n k8s.io images import "$archive" >/dev/null
+  ctr images import "$archive" >/dev/null
+  rm -f "$archive"
   log "imported $ref"
 done
 
+# kube-proxy forwards Service addresses (the pods reach the API server as 10.0.0.1:443, the
+# `kubernetes` Service). The zeros leave the host's conntrack settings alone: writing them
+# needs rights this machine's sandbox may not give, and the defaults do for a test.
+nice -n 19 "$BIN/kube-proxy" --kubeconfig="$KUBECONFIG" --hostname-override=ffjob-node --proxy-mode=iptables \
+  --cluster-cidr="$POD_CIDR" --conntrack-max-per-core=0 --conntrack-tcp-timeout-established=0 \
+  --conntrack-tcp-timeout-close-wait=0 --iptables-localhost-nodeports=false \
+  --healthz-bind-address=127.0.0.1:10256 --metrics-bind-address=127.0.0.1:10249 > "$NODE/kube-proxy.log" 2>&1 9>&- &
+PIDS+=($!)
+# CoreDNS, the cluster DNS, on this host's address (pods reach it from the bridge, and it
+# keeps off the host's other addresses' port 53): the workers find each other as
+# <pod>.<job>.<namespace>.svc, the kubernetes plugin answering from the API server.
+cat > "$NODE/Corefile" <<EOF
+.:53 {
+    bind $FFJOB_NODE_IP
+    errors
+    health 127.0.0.1:18080
+    ready 127.0.0.1:18181
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig $KUBECONFIG
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+    }
+    forward . /etc/resolv.conf
+    cache 30
+}
+EOF
+nice -n 19 "$BIN/coredns" -conf "$NODE/Corefile" > "$NODE/coredns.log" 2>&1 9>&- &
+PIDS+=($!)
 nice -n 19 "$BIN/kube-scheduler" --kubeconfig="$KUBECONFIG" --authentication-kubeconfig="$KUBECONFIG" \
-  --authorization-kubeconfig="$KUBECONFIG" --leader-elect=false --secure-port=0 > "$NODE/scheduler.log" 2>&1 &
+  --authorization-kubeconfig="$KUBECONFIG" --leader-elect=false --secure-port=0 > "$NODE/scheduler.log" 2>&1 9>&- &
 PIDS+=($!)
 nice -n 19 "$BIN/kubelet" --config="$HERE/kubelet.yaml" --kubeconfig="$KUBECONFIG" --hostname-override=ffjob-node \
-  --root-dir="$NODE/kubelet" --v=2 > "$NODE/kubelet.log" 2>&1 &
+  --node-ip="$FFJOB_NODE_IP" --cluster-dns="$FFJOB_NODE_IP" --cluster-domain=cluster.local --root-dir="$NODE/kubelet" --v=2 > "$NODE/kubelet.log" 2>&1 9>&- &
 PIDS+=($!)
-log "containerd, kube-scheduler and kubelet running; logs in $NODE"
+# A test that was killed cannot stop the node: it stops when its parent is gone.
+parent=$PPID
+(while kill -0 "$parent" 2>/dev/null; do sleep 2; done) 9>&- &
+PIDS+=($!)
+log "containerd, kube-proxy, CoreDNS, kube-scheduler and kubelet running; logs in $NODE"
 wait -n "${PIDS[@]}"
-log "a node process ended; see $NODE/*.log"
+log "a node process or the parent ended; see $NODE/*.log"
 exit 1
