@@ -114,7 +114,7 @@ export async function tinyJobYaml(e2e: E2E, name: string, edit: (spec: JobSpec, 
  * as a node-local data set is mounted: a hostPath volume added through the job's template
  * (after the test's own edits, which may replace the template).
  */
-function mountDataset(spec: JobSpec): void {
+export function mountDataset(spec: JobSpec): void {
   const path = spec.dataset.path as string;
   const template = (spec.worker.template ??= {});
   template.spec ??= {};
@@ -133,7 +133,7 @@ export async function applyTinyJob(e2e: E2E, name: string, edit: (spec: JobSpec,
 }
 
 /** finished waits until the job has a Succeeded or Failed condition and returns it. */
-export async function finished(e2e: E2E, ns: string, name: string, timeoutMs: number): Promise<ForwardForwardJob> {
+export async function finished(e2e: Pick<Cluster, 'kube'>, ns: string, name: string, timeoutMs: number): Promise<ForwardForwardJob> {
   return eventually(
     async () => {
       const job = await getJob(e2e.kube, ns, name);
@@ -156,7 +156,12 @@ export interface WorkerStatus {
 export async function workerStatus(e2e: E2E, ns: string, pod: string, metricsPort = 9090): Promise<WorkerStatus> {
   const run = e2e.agent.pod(ns, pod);
   assert.ok(run, `no process for ${ns}/${pod}`);
-  const res = await fetch(`http://${run.ip}:${metricsPort}/status`, { signal: AbortSignal.timeout(2000) });
+  return statusAt(run.ip, metricsPort);
+}
+
+/** statusAt asks the worker at `ip` for its /status. */
+export async function statusAt(ip: string, metricsPort = 9090): Promise<WorkerStatus> {
+  const res = await fetch(`http://${ip}:${metricsPort}/status`, { signal: AbortSignal.timeout(2000) });
   return (await res.json()) as WorkerStatus;
 }
 

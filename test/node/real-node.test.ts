@@ -9,14 +9,10 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import { parse, stringify } from 'yaml';
-import { CONTAINER_NAME } from '../../operator/controller/labels.js';
-import { writeTinyJob } from '../fixtures/tiny-mnist.js';
-import type { JobSpec } from '../e2e/e2e.js';
 import { ensureImages } from '../images/images.js';
-import { CHART, helm } from '../chart/chart.js';
-import { eventually, getJob, kubectlFor, lastCondition, newNamespace, podFinished } from '../integration/harness.js';
+import { eventually, getJob, kubectlFor, lastCondition, podFinished } from '../integration/harness.js';
 import { NODE_NAME, startRealNode, type RealNode } from './node.js';
+import { applyTinyJob, assertLeads, installOperator, OPERATOR_NAMESPACE } from './workloads.js';
 
 const VERSION = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 // A cold start builds the node's binaries (about 5 minutes) and may wait for another node.
@@ -87,56 +83,13 @@ void describe('a real node (kubelet, containerd, CNI bridge)', () => {
   });
 
   void it('helm install: the operator image runs there, Ready through its probes, leading, as uid 1000 on a read-only root', async () => {
-    const ref = (await ensureImages()).operator.ref;
-    const tagAt = ref.lastIndexOf(':');
-    const ns = 'ffjob-system';
-    const onNode = ['--namespace', ns, '--kubeconfig', node.cp.kubeconfig];
-    helm([
-      'install',
-      'ffjob',
-      CHART,
-      ...onNode,
-      '--create-namespace',
-      '--set',
-      `image.repository=${ref.slice(0, tagAt)}`,
-      '--set',
-      `image.tag=${ref.slice(tagAt + 1)}`,
-      '--set',
-      'image.pullPolicy=Never',
-      // The job below reads its data set from a hostPath, as a node-local data set is read.
-      '--set',
-      'workerPolicy.allowHostAccess=true',
-    ]);
-    const pod = await eventually(
-      async () => {
-        const pods = await node.kube.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods`, {
-          query: { labelSelector: 'app.kubernetes.io/name=ffjob' },
-        });
-        const [p] = pods.items;
-        assert.equal(pods.items.length, 1);
-        assert.ok(
-          p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-          `not Ready: ${JSON.stringify(p?.status?.containerStatuses?.[0]?.state)}`,
-        );
-        return p!;
-      },
-      { timeoutMs: 180_000, intervalMs: 1000 },
-    );
+    const pod = await installOperator(node);
+    const ns = OPERATOR_NAMESPACE;
     const name = pod.metadata?.name ?? '';
     assert.equal(pod.spec?.nodeName, NODE_NAME);
     assert.equal(pod.status?.containerStatuses?.[0]?.restartCount, 0);
-    // A standby is Ready too: the Lease shows that this one reached the API server from the
-    // bridge (its identity is its host name, the pod's name, and a suffix).
-    await eventually(
-      async () => {
-        const lease = await node.kube.request<{ spec?: { holderIdentity?: string } }>(
-          'GET',
-          `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/ffjob-operator`,
-        );
-        assert.match(lease.spec?.holderIdentity ?? '', new RegExp(`^${name}-[0-9a-f]{8}$`));
-      },
-      { timeoutMs: 60_000, intervalMs: 1000 },
-    );
+    // A standby is Ready too: the Lease shows that this one reached the API server from the bridge.
+    await assertLeads(node, pod);
     const kubectl = kubectlFor(node.cp);
     const inside = await kubectl(['exec', '-n', ns, name, '--', 'sh', '-c', 'id -u; id -g; touch /x 2>/dev/null || echo root-read-only']);
     assert.equal(inside, '1000\n1000\nroot-read-only\n');
@@ -147,17 +100,7 @@ void describe('a real node (kubelet, containerd, CNI bridge)', () => {
     const dir = await mkdtemp('/var/tmp/ffjob-node-job-');
     await chmod(dir, 0o755); // the workers run as uid 1000
     try {
-      const job = parse(await readFile(await writeTinyJob(dir), 'utf8')) as JobSpec;
-      const path = job.spec.dataset.path as string;
-      job.spec.worker.image = (await ensureImages())['worker-cpu'].ref;
-      job.spec.worker.template = {
-        spec: {
-          volumes: [{ name: 'tiny-dataset', hostPath: { path, type: 'Directory' } }],
-          containers: [{ name: CONTAINER_NAME, volumeMounts: [{ name: 'tiny-dataset', mountPath: path, readOnly: true }] }],
-        },
-      };
-      const ns = await newNamespace(node.kube, 'tiny');
-      await kubectlFor(node.cp)(['apply', '-n', ns, '-f', '-'], stringify(job));
+      const ns = await applyTinyJob(node, dir, 'tiny');
       const done = await eventually(
         async () => {
           const j = await getJob(node.kube, ns, 'tiny');
