@@ -63,7 +63,7 @@ export class FFLayer {
     const scale = Math.sqrt(2 / cfg.inputSize);
     this.w = createParam(tf.tidy(() => tf.mul(tf.randomNormal([cfg.inputSize, cfg.units], 0, 1, 'float32', seed), scale)));
     this.b = createParam(tf.zeros([cfg.units]));
-    this.running = tf.variable(tf.zeros([cfg.units]), false);
+    this.running = tf.tidy(() => tf.variable(tf.zeros([cfg.units]), false));
     const classes = cfg.blockClasses;
     this.block = classes > 0 ? { v: createParam(tf.zeros([cfg.units, classes])), c: createParam(tf.zeros([classes])) } : undefined;
     this.updates = new UpdateRoute(kernels.applyUpdate);

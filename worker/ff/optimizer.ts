@@ -19,10 +19,21 @@ export interface ParamState {
   v: tf.Variable;
 }
 
+/**
+ * Takes ownership of `initial`. A variable shares its tensor's data rather than copying it, so
+ * a tensor left alive beside it (the caller's, or the zeros behind the moments) would keep that
+ * data after disposeParam: a leak of three parameter-sized buffers per model built.
+ */
 // Variables stay unnamed: tfjs names are process-global, and two models (a test's, or a
 // predictor's beside a trainer's) may hold layers of the same name.
 export function createParam(initial: tf.Tensor): ParamState {
-  return { value: tf.variable(initial), m: tf.variable(tf.zerosLike(initial)), v: tf.variable(tf.zerosLike(initial)) };
+  const param = tf.tidy(() => ({
+    value: tf.variable(initial),
+    m: tf.variable(tf.zerosLike(initial)),
+    v: tf.variable(tf.zerosLike(initial)),
+  }));
+  initial.dispose();
+  return param;
 }
 
 /** One step at learning rate lr; `step` counts from 1 for Adam's bias correction. */
