@@ -2,6 +2,7 @@
 // so this is the only place that knows which engine runs the maths.
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS } from '../../api/v1alpha1/index.js';
+import { registerWasmAdam } from './wasm-adam.js';
 import { registerWasmSlice } from './wasm-slice.js';
 import { describeAdapter, installWebGpu, probeAdapter, type AdapterSummary } from './webgpu-device.js';
 
@@ -42,6 +43,7 @@ async function registerBackend(name: ConcreteBackend): Promise<void> {
   } else if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmSlice();
+    registerWasmAdam();
   } else {
     await import('@tensorflow/tfjs-backend-cpu');
   }

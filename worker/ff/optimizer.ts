@@ -50,9 +50,13 @@ export function applyUpdate(p: ParamState, grad: tf.Tensor, lr: number, step: nu
     const v = tf.add(tf.mul(p.v, cfg.beta2), tf.mul(tf.square(grad), 1 - cfg.beta2));
     p.m.assign(m);
     p.v.assign(v);
-    const stepSize = (lr * Math.sqrt(1 - cfg.beta2 ** step)) / (1 - cfg.beta1 ** step);
-    p.value.assign(tf.sub(decayed, tf.mul(tf.div(m, tf.add(tf.sqrt(v), cfg.epsilon)), stepSize)));
+    p.value.assign(tf.sub(decayed, tf.mul(tf.div(m, tf.add(tf.sqrt(v), cfg.epsilon)), adamStepSize(lr, step, cfg))));
   });
+}
+
+/** Adam's learning rate with both moments' bias corrections folded in. */
+export function adamStepSize(lr: number, step: number, cfg: OptimizerConfig): number {
+  return (lr * Math.sqrt(1 - cfg.beta2 ** step)) / (1 - cfg.beta1 ** step);
 }
 
 /** plainStep is `cfg` as plain SGD: W ← W·(1 − lr·weightDecay) − lr·grad, no momentum, no Adam moments. */

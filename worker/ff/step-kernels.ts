@@ -17,6 +17,7 @@ import {
 import type { FFLayer } from './ff-layer.js';
 import { firstLayerNeutral, firstLayerWithLabels, type ImageProjection } from './label-scores.js';
 import { applyUpdate, type OptimizerConfig, type ParamState } from './optimizer.js';
+import { wasmApplyUpdate } from './wasm-adam.js';
 import { webgpuStepKernels } from './webgpu/fused-step.js';
 
 /**
@@ -128,7 +129,11 @@ export const tfjsStepKernels: StepKernels = {
   applyUpdate,
 };
 
-/** The kernels for the backend tfjs runs on: fused WGSL programs on webgpu only. */
+/** tfjs ops with Adam as one kernel (wasm-adam.ts). */
+const wasmStepKernels: StepKernels = { ...tfjsStepKernels, name: 'tfjs+wasm-adam', applyUpdate: wasmApplyUpdate };
+
+/** The kernels for the backend tfjs runs on: fused WGSL programs on webgpu, a fused Adam on wasm. */
 export function stepKernelsFor(backend: string): StepKernels {
-  return backend === 'webgpu' ? webgpuStepKernels : tfjsStepKernels;
+  if (backend === 'webgpu') return webgpuStepKernels;
+  return backend === 'wasm' ? wasmStepKernels : tfjsStepKernels;
 }
