@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the node's Kubernetes binaries (kubelet, kube-scheduler, kube-proxy) from the same
 # pinned module and version as the control plane (test/cluster/build.sh, which runs first
-# and generates that module), and CoreDNS, the cluster DNS, from the Go module proxy, into a
-# cache outside the repository, and prints their bin directory on stdout. When all four are
-# there it does nothing (well under a second).
+# and generates that module), and from the Go module proxy CoreDNS, the cluster DNS, and
+# kube-router, the NetworkPolicy enforcer, into a cache outside the repository, and prints
+# their bin directory on stdout. When all five are there it does nothing (well under a second).
 #
 # Environment: FFJOB_CACHE (default $HOME/.cache/ffjob), FFJOB_KEEP_GOCACHE=1 keeps the Go
 # build cache (about 2 GiB) after a build.
@@ -14,9 +14,12 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 CACHE="${FFJOB_CACHE:-$HOME/.cache/ffjob}"
 K8S_VERSION=v1.36.3
 COREDNS_VERSION=v1.15.0
+# The only kube-router version the module proxy serves here: later ones are refused (403).
+KUBE_ROUTER_VERSION=v2.1.0
 BASE="$CACHE/k8s-$K8S_VERSION"
 BIN="$BASE/node-bin"
-BINARIES=(kubelet kube-scheduler kube-proxy coredns)
+BINARIES=(kubelet kube-scheduler kube-proxy coredns kube-router)
+KUBE=(kubelet kube-scheduler kube-proxy)
 log() { printf '[node-build] %s\n' "$*" >&2; }
 
 missing=()
@@ -42,13 +45,14 @@ start=$(date +%s)
 log "building ${missing[*]} into $BIN"
 OUT="$BASE/node-out.tmp"
 rm -rf "$OUT"; mkdir -p "$OUT" "$BIN"
-if [[ " ${missing[*]} " == *" kube"* ]]; then
+# Only the Kubernetes binaries need that build: a missing kube-router alone must not start it.
+if [[ " ${missing[*]} " =~ \ (kubelet|kube-scheduler|kube-proxy)\  ]]; then
   # The control plane's build generates buildmod/ (the pins of every staging module).
   bash "$ROOT/test/cluster/build.sh" >/dev/null
   (cd "$BASE/buildmod" && GOFLAGS="-trimpath -mod=mod" GOTOOLCHAIN=local CGO_ENABLED=0 GOCACHE="$BASE/gocache-node" \
     nice -n 19 go build -o "$OUT/" \
     -ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36" \
-    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy)
+    "${KUBE[@]/#/k8s.io/kubernetes/cmd/}")
 fi
 
 if [[ ! -x "$BIN/coredns" ]]; then
@@ -76,6 +80,20 @@ if [[ ! -x "$BIN/coredns" ]]; then
     "$(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')" "$COREDNS_VERSION" > "$DNSMOD/go.mod"
   (cd "$DNSMOD" && GOFLAGS="-trimpath -mod=mod" GOTOOLCHAIN=local CGO_ENABLED=0 GOCACHE="$BASE/gocache-node" \
     nice -n 19 go build -o "$OUT/coredns" -ldflags="-s -w" .)
+fi
+
+if [[ ! -x "$BIN/kube-router" ]]; then
+  # kube-router's own module and cmd, in a build module of its own (as CoreDNS's), so its
+  # dependencies do not touch the Kubernetes pins above. Only its firewall (the
+  # NetworkPolicy controller) runs on the node; the binary is the whole of it.
+  KRMOD="$CACHE/kube-router-$KUBE_ROUTER_VERSION/buildmod"
+  mkdir -p "$KRMOD"
+  printf 'module ffjob.local/kube-router-build\n\ngo %s\n\nrequire github.com/cloudnativelabs/kube-router/v2 %s\n' \
+    "$(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')" "$KUBE_ROUTER_VERSION" > "$KRMOD/go.mod"
+  (cd "$KRMOD" && GOFLAGS="-trimpath -mod=mod" GOTOOLCHAIN=local CGO_ENABLED=0 GOCACHE="$BASE/gocache-node" \
+    nice -n 19 go build -o "$OUT/kube-router" \
+    -ldflags="-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+    github.com/cloudnativelabs/kube-router/v2/cmd/kube-router)
 fi
 for b in "${missing[@]}"; do
   [[ -x "$OUT/$b" ]] || { log "missing $b after build"; exit 1; }

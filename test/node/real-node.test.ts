@@ -4,15 +4,18 @@
 // container through its termination message; then `helm install` of charts/ffjob with the
 // built operator image, whose pod must become Ready through its own probes and lead, which
 // it can only do by reaching the API server through the `kubernetes` Service; then the tiny
-// job, run by that operator, whose workers find each other through the cluster DNS.
+// job, run by that operator, whose workers find each other through the cluster DNS; then
+// the job's NetworkPolicy, enforced by kube-router, tried from pods inside and outside it.
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
+import { JOB_NAME_LABEL, networkPolicyName } from '../../operator/controller/labels.js';
 import { ensureImages } from '../images/images.js';
-import { eventually, getJob, kubectlFor, lastCondition, podFinished } from '../integration/harness.js';
+import { eventually, getJob, kubectlFor, lastCondition, newNamespace, podFinished } from '../integration/harness.js';
 import { NODE_NAME, startRealNode, type RealNode } from './node.js';
-import { applyTinyJob, assertLeads, installOperator, OPERATOR_NAMESPACE } from './workloads.js';
+import { reach, startProbe, type Reach, type Source } from './reach.js';
+import { applyTinyJob, assertLeads, installOperator, OPERATOR_NAMESPACE, operatorPods, waitForWorker } from './workloads.js';
 
 const VERSION = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 // A cold start builds the node's binaries (about 5 minutes) and may wait for another node.
@@ -120,6 +123,66 @@ void describe('a real node (kubelet, containerd, CNI bridge)', () => {
       // 128-unit layers reach about 85% on the tiny set; chance is 10%.
       assert.ok((done.status?.testAccuracy ?? 0) > 0.5, `accuracy ${done.status?.testAccuracy}`);
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // The chart turns the operator's --network-policy on: each job gets a NetworkPolicy that
+  // admits to its pods, on gRPC (7070) and metrics (9090), the pods of the same job (its
+  // label, in its namespace), and on metrics alone the chart's operator pods. kube-router
+  // REJECTs the rest, which a connect sees as refused. Without kube-router (tried) the other
+  // job's pod reaches both ports and this fails.
+  void it("the job's NetworkPolicy: its own pods reach the workers' gRPC and metrics ports, the operator metrics only, other pods neither", async (t) => {
+    const dir = await mkdtemp('/var/tmp/ffjob-node-job-');
+    await chmod(dir, 0o755);
+    const kubectl = kubectlFor(node.cp);
+    // 400 epochs: the workers listen all through the test.
+    const ns = await applyTinyJob(node, dir, 'fenced', (spec) => (spec.training.epochs = 400));
+    try {
+      const workers = await Promise.all(
+        ['fenced-g0-r0', 'fenced-g1-r0'].map((w) => waitForWorker(node, ns, w, (s) => s.phase === 'training' || s.phase === 'waiting')),
+      );
+      // The operator made the job's policy with its other objects, before its pods.
+      await node.kube.request('GET', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/${networkPolicyName('fenced')}`);
+      const elsewhere = await newNamespace(node.kube, 'elsewhere');
+      const [operator] = await operatorPods(node);
+      // A pod labelled as the job's own, one of another job beside it, one with the job's
+      // label in another namespace (a job of the same name there), and the operator.
+      const sources: Record<string, Source> = {
+        'same job': await startProbe(node, ns, 'same-job', { [JOB_NAME_LABEL]: 'fenced' }),
+        'other job': await startProbe(node, ns, 'other-job', { [JOB_NAME_LABEL]: 'other' }),
+        'other namespace': await startProbe(node, elsewhere, 'same-name', { [JOB_NAME_LABEL]: 'fenced' }),
+        operator: { ns: OPERATOR_NAMESPACE, pod: operator?.metadata?.name ?? '' },
+      };
+      // What each source meets on [gRPC, metrics], refused and timed out both as "blocked".
+      const expected = {
+        'same job': ['open', 'open'],
+        'other job': ['blocked', 'blocked'],
+        'other namespace': ['blocked', 'blocked'],
+        operator: ['blocked', 'open'],
+      };
+      const blocked = (r: Reach): string => (r === 'refused' || r === 'timeout' ? 'blocked' : r);
+      let seen: Record<string, Reach[][]> = {};
+      // kube-router adds a new pod's address to the policy's ipsets on the pod's event, which
+      // may come after the probe starts: a refusal of the job's own pod is retried.
+      await eventually(
+        async () => {
+          seen = {};
+          for (const [who, from] of Object.entries(sources)) {
+            seen[who] = await Promise.all(
+              workers.map((w) => Promise.all([7070, 9090].map((port) => reach(node, from, w.status!.podIP!, port)))),
+            );
+          }
+          for (const [i, w] of workers.entries()) {
+            const outcome = Object.fromEntries(Object.entries(seen).map(([who, r]) => [who, r[i]!.map(blocked)]));
+            assert.deepEqual(outcome, expected, `to ${w.metadata?.name}: ${JSON.stringify(seen)}`);
+          }
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      t.diagnostic(`[gRPC, metrics] per worker: ${JSON.stringify(seen)}`);
+    } finally {
+      await kubectl(['delete', 'ffjob', 'fenced', '-n', ns, '--wait=false']);
       await rm(dir, { recursive: true, force: true });
     }
   });

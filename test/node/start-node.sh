@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real node beside a test control plane: containerd (Debian's) with a CNI bridge, the
 # kubelet, kube-proxy and kube-scheduler built from the same pinned Kubernetes module as the
-# API server and CoreDNS as the cluster DNS (build.sh here), and the images that test/images/build.sh built imported into
-# containerd (there is no registry to pull from). test/node/node.ts runs it for the tests.
+# API server, CoreDNS as the cluster DNS and kube-router's firewall enforcing NetworkPolicies
+# (build.sh here), and the images that test/images/build.sh built imported into containerd
+# (there is no registry to pull from). test/node/node.ts runs it for the tests.
 #
 # Usage: KUBECONFIG=... FFJOB_NODE_IP=... test/node/start-node.sh   (the admin kubeconfig of
 #        a control plane started with `advertiseAddress` = FFJOB_NODE_IP, an address of this
@@ -29,10 +30,11 @@ log() { printf '[node] %s\n' "$*" >&2; }
 exec 9> /run/ffjob-node.lock
 flock -w 900 9 || { log "another node still runs after 15 minutes"; exit 1; }
 
-command -v containerd >/dev/null 2>&1 || {
-  log "installing containerd (Debian package)"
+# kube-router keeps its NetworkPolicies' pod addresses in ipsets, through the ipset tool.
+command -v containerd >/dev/null 2>&1 && command -v ipset >/dev/null 2>&1 || {
+  log "installing containerd and ipset (Debian packages)"
   apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends containerd containernetworking-plugins >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends containerd containernetworking-plugins ipset >&2
 }
 
 BIN="$(bash "$HERE/build.sh")"
@@ -52,7 +54,8 @@ remove_pods() {
 # What pods leave on the host when the kubelet did not tear them down: the kubelet's volume
 # mounts and containerd's sandbox mounts, the network namespaces containerd's CRI names
 # cni-*, the bridge, the bridge plugin's masquerade rules (a POSTROUTING rule and a CNI-*
-# chain per pod), its address leases, and kube-proxy's and the kubelet's iptables rules.
+# chain per pod), its address leases, and kube-proxy's, the kubelet's and kube-router's
+# iptables rules and kube-router's ipsets.
 clean_host() {
   local mount rule chain ns
   # The kubelet bind-mounts its root onto itself, besides the pods' volumes under it.
@@ -81,6 +84,22 @@ clean_host() {
       done
     done
   done
+  # kube-router's firewall, which v2.1.0's --cleanup-config leaves in place: the jumps from
+  # INPUT, FORWARD and OUTPUT to its KUBE-ROUTER-* chains, those, a KUBE-POD-FW-* chain per
+  # pod and a KUBE-NWPLCY-* chain per policy (all flushed before any is deleted: they jump
+  # to each other), then the KUBE-SRC-* and KUBE-DST-* ipsets those rules matched on.
+  local builtin chains set
+  for ipt in iptables ip6tables; do
+    for builtin in INPUT FORWARD OUTPUT; do
+      "$ipt" -S "$builtin" | grep -e '-j KUBE-ROUTER-' | while read -r rule; do
+        eval "$ipt -D ${rule#-A }" || true
+      done || true
+    done
+    chains="$("$ipt" -S | awk '$1 == "-N" && $2 ~ /^KUBE-(ROUTER|POD-FW|NWPLCY)-/ {print $2}')"
+    for chain in $chains; do "$ipt" -F "$chain" || true; done
+    for chain in $chains; do "$ipt" -X "$chain" || true; done
+  done
+  for set in $(ipset list -n | grep -E 'KUBE-(SRC|DST)-'); do ipset destroy "$set" || true; done
 }
 
 PIDS=()
@@ -171,11 +190,23 @@ PIDS+=($!)
 nice -n 19 "$BIN/kubelet" --config="$HERE/kubelet.yaml" --kubeconfig="$KUBECONFIG" --hostname-override=ffjob-node \
   --node-ip="$FFJOB_NODE_IP" --cluster-dns="$FFJOB_NODE_IP" --cluster-domain=cluster.local --root-dir="$NODE/kubelet" --v=2 > "$NODE/kubelet.log" 2>&1 9>&- &
 PIDS+=($!)
+# kube-router's firewall alone (no routing, no service proxy: the bridge and kube-proxy do
+# those) turns NetworkPolicies into iptables rules; it reads its node's address from the Node
+# object, so it starts once the kubelet has registered it. The service range is the control
+# plane's (test/cluster/control-plane.ts); its health port stays off, as its metrics are.
+for _ in $(seq 120); do
+  "$BIN/../bin/kubectl" --kubeconfig "$KUBECONFIG" get node ffjob-node >/dev/null 2>&1 && break
+  sleep 1
+done
+nice -n 19 "$BIN/kube-router" --kubeconfig="$KUBECONFIG" --hostname-override=ffjob-node --run-firewall=true \
+  --run-router=false --run-service-proxy=false --service-cluster-ip-range=10.0.0.0/24 --health-port=0 \
+  > "$NODE/kube-router.log" 2>&1 9>&- &
+PIDS+=($!)
 # A test that was killed cannot stop the node: it stops when its parent is gone.
 parent=$PPID
 (while kill -0 "$parent" 2>/dev/null; do sleep 2; done) 9>&- &
 PIDS+=($!)
-log "containerd, kube-proxy, CoreDNS, kube-scheduler and kubelet running; logs in $NODE"
+log "containerd, kube-proxy, CoreDNS, kube-scheduler, kubelet and kube-router running; logs in $NODE"
 wait -n "${PIDS[@]}"
 log "a node process or the parent ended; see $NODE/*.log"
 exit 1
