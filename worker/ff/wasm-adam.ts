@@ -32,7 +32,6 @@ const op = {
 /** One element type's instructions: f32 for the tail, f32x4 for the body. */
 interface Lanes {
   bytes: number;
-  type: number;
   load: number[];
   store: number[];
   add: number[];
@@ -45,7 +44,6 @@ const simd = (code: number) => [0xfd, ...uleb(code)];
 const memarg = [2, 0]; // 4-byte alignment hint, offset 0
 const f32x4: Lanes = {
   bytes: 16,
-  type: V128,
   load: [...simd(0x00), ...memarg],
   store: [...simd(0x0b), ...memarg],
   sqrt: simd(0xe3),
@@ -56,7 +54,6 @@ const f32x4: Lanes = {
 };
 const f32: Lanes = {
   bytes: 4,
-  type: F32,
   load: [0x2a, ...memarg],
   store: [0x38, ...memarg],
   sqrt: [0x91],
