@@ -43,8 +43,8 @@ fi
 log "installing ${PACKAGES[*]} (mesa from bookworm-backports)"
 (
   flock 9
-  $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
     -t bookworm-backports "${PACKAGES[@]}" >&2
 ) 9>/tmp/apt.lock
 

@@ -44,7 +44,7 @@ up_to_date() {
 # The harness makes its certificates with the openssl command, which a minimal Debian lacks.
 if ! command -v openssl >/dev/null 2>&1; then
   log "installing openssl (Debian package) for the control plane's certificates"
-  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >&2
+  apt-get -o DPkg::Lock::Timeout=900 update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq openssl >&2
 fi
 
 if up_to_date; then

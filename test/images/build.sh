@@ -57,8 +57,8 @@ for pair in buildah:buildah podman:podman runc:runc mmdebstrap:mmdebstrap; do
 done
 if [[ ${#need[@]} -gt 0 ]]; then
   log "installing ${need[*]} (Debian packages)"
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" uidmap >&2
+  apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${need[@]}" uidmap >&2
 fi
 mkdir -p "$CACHE"
 

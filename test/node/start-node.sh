@@ -33,8 +33,8 @@ flock -w 900 9 || { log "another node still runs after 15 minutes"; exit 1; }
 # kube-router keeps its NetworkPolicies' pod addresses in ipsets, through the ipset tool.
 command -v containerd >/dev/null 2>&1 && command -v ipset >/dev/null 2>&1 || {
   log "installing containerd and ipset (Debian packages)"
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends containerd containernetworking-plugins ipset >&2
+  apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends containerd containernetworking-plugins ipset >&2
 }
 
 BIN="$(bash "$HERE/build.sh")"
