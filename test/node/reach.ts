@@ -4,9 +4,9 @@
 // by kube-router whatever the policy says.
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
-import { ensureImages } from '../images/images.js';
 import { eventually, kubectlFor } from '../integration/harness.js';
 import type { RealNode } from './node.js';
+import { workerImagePod } from './workloads.js';
 
 /** Reach is how a connect ended: accepted, refused (a reset, or kube-router's REJECT), or no answer within 3 s. */
 export type Reach = 'open' | 'refused' | 'timeout';
@@ -35,25 +35,7 @@ export async function reach(node: RealNode, from: Source, ip: string, port: numb
 
 /** startProbe runs a pod from the worker image with `labels`, idle, and resolves once it runs. */
 export async function startProbe(node: RealNode, ns: string, name: string, labels: Record<string, string>): Promise<Source> {
-  const pod: V1Pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: ns, labels },
-    spec: {
-      restartPolicy: 'Never',
-      terminationGracePeriodSeconds: 1,
-      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 },
-      containers: [
-        {
-          name: 'probe',
-          image: (await ensureImages())['worker-cpu'].ref,
-          imagePullPolicy: 'Never',
-          command: ['sleep', 'infinity'],
-          securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-        },
-      ],
-    },
-  };
+  const pod = await workerImagePod(ns, name, ['sleep', 'infinity'], labels);
   await node.kube.request('POST', `/api/v1/namespaces/${ns}/pods`, { body: pod });
   return eventually(
     async () => {

@@ -15,7 +15,15 @@ import { ensureImages } from '../images/images.js';
 import { eventually, getJob, kubectlFor, lastCondition, newNamespace, podFinished } from '../integration/harness.js';
 import { NODE_NAME, startRealNode, type RealNode } from './node.js';
 import { reach, startProbe, type Reach, type Source } from './reach.js';
-import { applyTinyJob, assertLeads, installOperator, OPERATOR_NAMESPACE, operatorPods, waitForWorker } from './workloads.js';
+import {
+  applyTinyJob,
+  assertLeads,
+  installOperator,
+  OPERATOR_NAMESPACE,
+  operatorPods,
+  waitForWorker,
+  workerImagePod,
+} from './workloads.js';
 
 const VERSION = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 // A cold start builds the node's binaries (about 5 minutes) and may wait for another node.
@@ -35,33 +43,9 @@ after(() => node?.stop(), { timeout: 5 * 60_000 });
 
 void describe('a real node (kubelet, containerd, CNI bridge)', () => {
   void it("runs the worker image with the worker pods' security settings", async () => {
-    const image = (await ensureImages())['worker-cpu'].ref;
     const script =
       "id -u; id -G; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; touch /app/x 2>/dev/null || echo root-read-only; node bin/ffjob.js --version; getent hosts kubernetes.default.svc | cut -d' ' -f1";
-    const pod: V1Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'probe', namespace: 'default' },
-      spec: {
-        restartPolicy: 'Never',
-        securityContext: {
-          runAsNonRoot: true,
-          runAsUser: 1000,
-          runAsGroup: 1000,
-          fsGroup: 2000,
-          seccompProfile: { type: 'RuntimeDefault' },
-        },
-        containers: [
-          {
-            name: 'worker',
-            image,
-            imagePullPolicy: 'Never',
-            command: ['sh', '-c', `(${script}) > /dev/termination-log 2>&1`],
-            securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-          },
-        ],
-      },
-    };
+    const pod = await workerImagePod('default', 'probe', ['sh', '-c', `(${script}) > /dev/termination-log 2>&1`]);
     await node.kube.request('POST', '/api/v1/namespaces/default/pods', { body: pod });
     const done = await podFinished(node.kube, 'default', 'probe', 120_000);
     // The pod's address comes from the CNI bridge's range, not the host's; the cluster DNS

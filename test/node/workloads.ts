@@ -18,6 +18,38 @@ export const OPERATOR_NAMESPACE = 'ffjob-system';
 /** start-node.sh's containerd socket; the kubelet's containers live in its k8s.io namespace. */
 const CONTAINERD_SOCK = '/run/ffjob-containerd/containerd.sock';
 
+/**
+ * workerImagePod is a pod of the built worker image under the security settings the operator
+ * gives worker pods (uid 1000, read-only root, no capabilities, RuntimeDefault seccomp).
+ */
+export async function workerImagePod(ns: string, name: string, command: string[], labels: Record<string, string> = {}): Promise<V1Pod> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, labels },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        runAsGroup: 1000,
+        fsGroup: 2000,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      containers: [
+        {
+          name: 'worker',
+          image: (await ensureImages())['worker-cpu'].ref,
+          imagePullPolicy: 'Never',
+          command,
+          securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        },
+      ],
+    },
+  };
+}
+
 /** operatorPods lists the chart's operator pods that are not being deleted. */
 export async function operatorPods(node: RealNode): Promise<V1Pod[]> {
   const pods = await node.kube.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${OPERATOR_NAMESPACE}/pods`, {
