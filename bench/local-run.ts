@@ -26,13 +26,18 @@ export function runLocal(job: unknown, scratch: string, name: string): RunSummar
   return summary;
 }
 
-/** CPU seconds every worker of a run used up to its last chapter (from the workers' chapter-done logs). */
-export function workersCpuSeconds(scratch: string, name: string): number {
+/** CPU seconds each worker of a run used up to its last chapter (from the workers' chapter-done logs), one entry a worker. */
+export function workerCpuSeconds(scratch: string, name: string): number[] {
   const logs = join(scratch, name, 'logs');
   return readdirSync(logs)
     .filter((f) => f.endsWith('.log'))
-    .reduce((sum, f) => {
+    .map((f) => {
       const done = [...readFileSync(join(logs, f), 'utf8').matchAll(/"msg":"chapter done".*"cpuSeconds":([\d.]+)/g)];
-      return sum + Number(done.at(-1)?.[1] ?? 0);
-    }, 0);
+      return Number(done.at(-1)?.[1] ?? 0);
+    });
+}
+
+/** CPU seconds every worker of a run used up to its last chapter, all together. */
+export function workersCpuSeconds(scratch: string, name: string): number {
+  return workerCpuSeconds(scratch, name).reduce((a, b) => a + b, 0);
 }
