@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import type { RunSummary } from '../cli/summary.js';
+import { coreScaling } from './core-scaling.js';
 import { runLocal, workerCpuSeconds } from './local-run.js';
 import type { BackendChoice } from '../worker/ff/backend.js';
-import { backendLine, machineLine, printTable } from './machine.js';
+import { backendLine, benchBackend, machineLine, printTable } from './machine.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +58,8 @@ const ideal = (exchange: string): number => {
 console.log(`pipeline: ${values.job}, objective ${String(base.spec.model.objective ?? 'ff')}, ${epochs} epochs in ${chapters} chapters`);
 console.log(machineLine());
 console.log(await backendLine((base.spec as { worker?: { backend?: BackendChoice } }).worker?.backend));
+const hostScaling = await coreScaling(benchBackend ?? 'wasm');
+console.log(`host: two processes run the floor's matMuls at ${hostScaling.toFixed(2)}× one process's throughput (2 on two free cores)`);
 const sequential = run(1, 'weights');
 const total = (cpu: number[]): number => cpu.reduce((a, b) => a + b, 0);
 const rows = values.exchange.split(',').map((exchange) => {

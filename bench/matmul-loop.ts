@@ -1,0 +1,20 @@
+// A child of core-scaling.ts: the FF floor's two matMuls (hidden 1000→1000, 200 rows) in a
+// loop on one backend, timed after a warm-up; prints the seconds.
+//   node --import tsx bench/matmul-loop.ts BACKEND REPEATS
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendChoice } from '../worker/ff/backend.js';
+
+const [backend = 'wasm', repeats = '40'] = process.argv.slice(2);
+await initBackend(backend as BackendChoice);
+const x = tf.randomUniform([200, 1000]);
+const w = tf.randomUniform([1000, 1000]);
+const delta = tf.randomUniform([200, 1000]);
+const floor = (): void =>
+  tf.tidy(() => {
+    tf.matMul(x, w).dataSync();
+    tf.matMul(tf.transpose(x), delta).dataSync();
+  });
+floor();
+const start = performance.now();
+for (let i = 0; i < Number(repeats); i++) floor();
+console.log(((performance.now() - start) / 1000).toFixed(3));
