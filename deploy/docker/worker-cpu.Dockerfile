@@ -27,8 +27,8 @@ RUN npx tsc -p tsconfig.build.json
 
 FROM ${NODE_IMAGE} AS deps
 ARG TF_VERSION
-# build-tfjs-node.sh needs pip (the wheels), gcc/g++/make and binutils (the stub library, the
-# addon, readelf); none of it reaches the final stage.
+# build-tfjs-node.sh needs pip (the wheels), gcc/g++/make (the stub library, the addon) and
+# binutils (readelf, strip); none of it reaches the final stage.
 RUN if [ -n "${TF_VERSION}" ]; then \
       apt-get update \
    && apt-get install -y --no-install-recommends python3 python3-pip g++ make \
