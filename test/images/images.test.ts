@@ -1,12 +1,14 @@
 // Smoke tests of the images a user's `helm install` runs, built from deploy/docker by
 // build.sh: each starts the way the chart starts it (uid 1000, read-only root, no
 // capabilities) and prints its version; the worker image trains the tiny job inside the
-// container; and a broken Dockerfile line fails the build.
+// container on its tensorflow backend, and on wasm when libtensorflow is missing; and a
+// broken Dockerfile line fails the build.
 import assert from 'node:assert/strict';
 import { chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import type { RunSummary } from '../../cli/summary.js';
 import { onlyJsonObject } from '../../cli/testing.js';
 import { writeTinyJob } from '../fixtures/tiny-mnist.js';
 import { buildImages, ensureImages, podmanRun, type BuiltImage, type Images } from './images.js';
@@ -25,6 +27,29 @@ before(async () => {
 });
 
 after(() => rm(dir, { recursive: true, force: true }));
+
+/** Where build-tfjs-node.sh leaves libtensorflow in the worker image. */
+const LIBTENSORFLOW_DIR = '/app/node_modules/@tensorflow/tfjs-node/deps/lib';
+
+/**
+ * trainTiny trains the tiny job in the worker image with `backend: auto` (the job asks for
+ * wasm; `extra`: podman flags) and returns its summary and run folder.
+ */
+async function trainTiny(name: string, extra: string[] = []): Promise<{ summary: RunSummary; run: string }> {
+  const job = await writeTinyJob(join(dir, name), (y) => y.replace(/^(\s+backend:) wasm$/m, '$1 auto'));
+  // In `dir`, which uid 1000 owns, not in the job's folder.
+  const run = join(dir, `${name}-run`);
+  // The job names its data set by absolute path, so the folder appears at the same path.
+  const r = await podmanRun(
+    images['worker-cpu'],
+    ['train', '--local', job, '--dir', run, '--output', 'json'],
+    ['-v', `${dir}:${dir}`, ...extra],
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const summary = onlyJsonObject(r.stdout);
+  assert.ok(summary.testAccuracy !== null && summary.testAccuracy > 0.5, `test accuracy ${summary.testAccuracy}`);
+  return { summary, run };
+}
 
 void describe('the images, run as the chart runs them', () => {
   const versions = [
@@ -53,19 +78,25 @@ void describe('the images, run as the chart runs them', () => {
     assert.match(r.stdout, /^1000\nCapEff:\s+0+\n$/);
   });
 
-  void it('the worker image trains the tiny job inside the container', async () => {
-    const job = await writeTinyJob(join(dir, 'tiny'));
-    const run = join(dir, 'run');
-    // The job names its data set by absolute path, so the folder appears at the same path.
-    const r = await podmanRun(images['worker-cpu'], ['train', '--local', job, '--dir', run, '--output', 'json'], ['-v', `${dir}:${dir}`]);
-    assert.equal(r.code, 0, r.stderr);
-    const summary = onlyJsonObject(r.stdout);
-    assert.ok(summary.testAccuracy !== null && summary.testAccuracy > 0.5, `test accuracy ${summary.testAccuracy}`);
+  void it('the worker image trains the tiny job inside the container, and auto starts tensorflow', async () => {
+    const { summary, run } = await trainTiny('tensorflow');
+    assert.deepEqual(
+      summary.groups.map((g) => g.backend),
+      ['tensorflow', 'tensorflow'],
+      summary.groups.map((g) => g.backendReason).join('\n'),
+    );
+    assert.equal((await stat(join(run, 'model', 'ff.json'))).uid, 1000, 'the model was written by uid 1000');
+  });
+
+  void it('without libtensorflow the worker image falls back to wasm, and says why', async () => {
+    // An empty tmpfs over the folder (notmpcopyup: not filled from the image) hides the libraries.
+    const { summary } = await trainTiny('wasm', ['--mount', `type=tmpfs,destination=${LIBTENSORFLOW_DIR},notmpcopyup`]);
     assert.deepEqual(
       summary.groups.map((g) => g.backend),
       ['wasm', 'wasm'],
     );
-    assert.equal((await stat(join(run, 'model', 'ff.json'))).uid, 1000, 'the model was written by uid 1000');
+    for (const g of summary.groups)
+      assert.match(g.backendReason ?? '', /^auto chose wasm, .*skipping .*tensorflow: .*libtensorflow\.so\.2/);
   });
 
   void it('a broken Dockerfile line fails the build', async () => {
