@@ -71,13 +71,16 @@ async function jobEvents(ns: string, job: string): Promise<Event[]> {
 }
 
 // Quota admission answers 403 until the quota controller has filled in status.used; wait for it.
+// Its first pass waits for discovery and every informer to sync: once, in a full test run,
+// that took more than 20 s.
 async function createQuota(ns: string, hard: Record<string, string>): Promise<void> {
   const path = `/api/v1/namespaces/${ns}/resourcequotas`;
   await cluster.kube.request('POST', path, {
     body: { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-pods' }, spec: { hard } },
   });
-  await eventually(async () =>
-    assert.ok((await cluster.kube.request<{ status?: { used?: object } }>('GET', `${path}/no-pods`)).status?.used),
+  await eventually(
+    async () => assert.ok((await cluster.kube.request<{ status?: { used?: object } }>('GET', `${path}/no-pods`)).status?.used),
+    { timeoutMs: 120_000, intervalMs: 250 },
   );
 }
 
