@@ -1,5 +1,6 @@
-// The one FF layer every step benchmark times (and bench/ff_step_torch.py mirrors): θ = 1,
+// The one FF layer every step benchmark times (and bench/ff_step_torch.py mirrors), and its floor: θ = 1,
 // κ = 10, peer normalisation 0.03/0.9, Adam, seed 1.
+import * as tf from '@tensorflow/tfjs-core';
 import { FFLayer, type FFLayerConfig } from '../worker/ff/ff-layer.js';
 import type { StepKernels } from '../worker/ff/step-kernels.js';
 
@@ -25,4 +26,13 @@ export function benchLayer(shape: LayerShape, opts: { labelSlots?: number; block
   };
   // Undefined kernels: the layer's default for the backend in use, as in the worker.
   return new FFLayer('bench', config, 1, opts.kernels);
+}
+
+/** The floor of a step on x's rows: the two matMuls it cannot avoid, forward xW and dW = xᵀδ. */
+export function floorMatMuls(x: tf.Tensor2D, w: tf.Tensor2D, delta: tf.Tensor2D): () => void {
+  return () =>
+    tf.tidy(() => {
+      tf.matMul(x, w).dataSync();
+      tf.matMul(tf.transpose(x), delta).dataSync();
+    });
 }

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendChoice } from '../worker/ff/backend.js';
-import { benchLayer } from './bench-layer.js';
+import { benchLayer, floorMatMuls } from './bench-layer.js';
 import { machineLine, printTable } from './machine.js';
 
 const { values } = parseArgs({
@@ -53,15 +53,6 @@ function timePaired(step: () => void, floor: () => void): Timed {
   return best;
 }
 
-/** The two matMuls of x rows: forward xW and dW = xᵀδ. */
-function floorOf(x: tf.Tensor2D, w: tf.Tensor2D, delta: tf.Tensor2D): () => void {
-  return () =>
-    tf.tidy(() => {
-      tf.matMul(x, w).dataSync();
-      tf.matMul(tf.transpose(x), delta).dataSync();
-    });
-}
-
 /**
  * Layer 0 on images takes the shortcut of ff-layer.ts (positive and negative rows share one
  * image), so its floor is two matMuls over the batch's images, not over twice as many rows.
@@ -80,7 +71,7 @@ function measureImages(shape: Shape): Timed {
   const delta = tf.randomUniform([shape.batch, shape.units]) as tf.Tensor2D;
   const timed = timePaired(
     () => tf.tidy(() => layer.trainStepOnImages(x, yPos, yNeg, 1e-3).loss.dataSync()),
-    floorOf(x, layer.w.value as tf.Tensor2D, delta),
+    floorMatMuls(x, layer.w.value as tf.Tensor2D, delta),
   );
   tf.dispose([x, yPos, yNeg, delta]);
   layer.dispose();
@@ -97,7 +88,7 @@ function measure(shape: Shape): Timed {
   // dataSync makes the timer wait for the backend to finish (asynchronous backends).
   const timed = timePaired(
     () => tf.tidy(() => layer.trainStep(xPos, xNeg, 1e-3).loss.dataSync()),
-    floorOf(xHat, layer.w.value as tf.Tensor2D, delta),
+    floorMatMuls(xHat, layer.w.value as tf.Tensor2D, delta),
   );
   tf.dispose([xPos, xNeg, xHat, delta]);
   layer.dispose();

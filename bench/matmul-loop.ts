@@ -3,17 +3,14 @@
 //   node --import tsx bench/matmul-loop.ts BACKEND REPEATS
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendChoice } from '../worker/ff/backend.js';
+import { floorMatMuls } from './bench-layer.js';
 
 const [backend = 'wasm', repeats = '40'] = process.argv.slice(2);
 await initBackend(backend as BackendChoice);
-const x = tf.randomUniform([200, 1000]);
-const w = tf.randomUniform([1000, 1000]);
-const delta = tf.randomUniform([200, 1000]);
-const floor = (): void =>
-  tf.tidy(() => {
-    tf.matMul(x, w).dataSync();
-    tf.matMul(tf.transpose(x), delta).dataSync();
-  });
+const x = tf.randomUniform([200, 1000]) as tf.Tensor2D;
+const w = tf.randomUniform([1000, 1000]) as tf.Tensor2D;
+const delta = tf.randomUniform([200, 1000]) as tf.Tensor2D;
+const floor = floorMatMuls(x, w, delta);
 floor();
 const start = performance.now();
 for (let i = 0; i < Number(repeats); i++) floor();
