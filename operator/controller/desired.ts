@@ -10,7 +10,9 @@ import type {
   V1NetworkPolicySpec,
   V1OwnerReference,
   V1Pod,
+  V1PodSecurityContext,
   V1Secret,
+  V1SecurityContext,
   V1Service,
   V1Volume,
 } from '@kubernetes/client-node';
@@ -39,6 +41,21 @@ export const DATA_DIR = '/var/lib/ffjob';
 export const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 /** TOKEN_KEY is the secret's key holding the token. */
 export const TOKEN_KEY = 'token';
+/** A worker pod runs as uid 1000 (the images' `node` user) under the runtime's default seccomp profile. */
+export const WORKER_POD_SECURITY: V1PodSecurityContext = {
+  runAsNonRoot: true,
+  runAsUser: 1000,
+  runAsGroup: 1000,
+  fsGroup: 1000,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+/** Its container: read-only root, no capabilities, no privilege escalation. */
+export const WORKER_CONTAINER_SECURITY: V1SecurityContext = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+};
 
 /** Slot is one pod position: a group and a replica. */
 export interface Slot {
@@ -232,12 +249,7 @@ function container(job: ForwardForwardJob, slot: Slot): V1Container {
       { name: 'data', mountPath: DATA_DIR, subPath: slot.name },
       { name: 'tmp', mountPath: '/tmp' },
     ],
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] },
-    },
+    securityContext: WORKER_CONTAINER_SECURITY,
   };
 }
 
@@ -284,7 +296,7 @@ export function desiredPod(job: ForwardForwardJob, slot: Slot, attempt: number):
       automountServiceAccountToken: false,
       ...(schedulerName ? { schedulerName } : {}),
       ...(priorityClassName ? { priorityClassName } : {}),
-      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: WORKER_POD_SECURITY,
       containers: [container(job, slot)],
       volumes: volumes(job),
     },

@@ -11,6 +11,7 @@ import { CHART, helm } from '../chart/chart.js';
 import { mountDataset, statusAt, type JobSpec, type WorkerStatus } from '../e2e/e2e.js';
 import { writeTinyJob } from '../fixtures/tiny-mnist.js';
 import { ensureImages } from '../images/images.js';
+import { WORKER_CONTAINER_SECURITY, WORKER_POD_SECURITY } from '../../operator/controller/desired.js';
 import { eventually, kubectlFor, newNamespace } from '../integration/harness.js';
 import type { RealNode } from './node.js';
 
@@ -20,7 +21,7 @@ const CONTAINERD_SOCK = '/run/ffjob-containerd/containerd.sock';
 
 /**
  * workerImagePod is a pod of the built worker image under the security settings the operator
- * gives worker pods (uid 1000, read-only root, no capabilities, RuntimeDefault seccomp).
+ * gives worker pods, but fsGroup 2000, so that a supplementary group shows apart from the gid.
  */
 export async function workerImagePod(ns: string, name: string, command: string[], labels: Record<string, string> = {}): Promise<V1Pod> {
   return {
@@ -30,20 +31,14 @@ export async function workerImagePod(ns: string, name: string, command: string[]
     spec: {
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 1,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: 1000,
-        runAsGroup: 1000,
-        fsGroup: 2000,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: { ...WORKER_POD_SECURITY, fsGroup: 2000 },
       containers: [
         {
           name: 'worker',
           image: (await ensureImages())['worker-cpu'].ref,
           imagePullPolicy: 'Never',
           command,
-          securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          securityContext: WORKER_CONTAINER_SECURITY,
         },
       ],
     },
