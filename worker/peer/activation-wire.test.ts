@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StreamActivationsRequest } from '../../proto/gen/ff/v1/layer_exchange.js';
-import { batchChecksum, decodeBatch, DTYPE_BYTES, type ActivationDtype } from './activation-batch.js';
-import { batchFrame } from './activation-wire.js';
+import { batchChecksum, decodeBatch, type ActivationDtype } from './activation-batch.js';
+import { batchFrame, frameBufferBytes } from './activation-wire.js';
 
 void describe('activation batch frames on the wire', () => {
   for (const dtype of ['float32', 'bfloat16'] as ActivationDtype[]) {
@@ -16,7 +16,7 @@ void describe('activation batch frames on the wire', () => {
         [70_000, 40_000],
       ] as const) {
         const values = Float32Array.from({ length }, (_, i) => Math.sin(step + i) * 100);
-        const frame = batchFrame(step, values, dtype, length * DTYPE_BYTES[dtype]);
+        const frame = batchFrame(step, values, dtype);
         const decoded = StreamActivationsRequest.decode(frame.bytes).batch!;
         const expected = StreamActivationsRequest.encode({
           header: undefined,
@@ -31,4 +31,14 @@ void describe('activation batch frames on the wire', () => {
       }
     });
   }
+
+  void it('encode into a reused buffer exactly as into a fresh one, and refuse a buffer of the wrong size', () => {
+    const buffer = Buffer.alloc(frameBufferBytes(100, 'float32'));
+    for (const step of [5, 300]) {
+      const values = Float32Array.from({ length: 100 }, (_, i) => step - i);
+      const fresh = batchFrame(step, values, 'float32');
+      assert.deepEqual(batchFrame(step, values, 'float32', buffer).bytes, fresh.bytes, `step ${step}`);
+    }
+    assert.throws(() => batchFrame(1, new Float32Array(100), 'float32', Buffer.alloc(100)), /needs a \d+-byte buffer, got 100/);
+  });
 });

@@ -5,7 +5,7 @@
 // sending peer thread a second per chapter. The bytes are the generated encoder's, field for
 // field (a test compares them), so the receiver decodes them with the generated code.
 import { StreamActivationsRequest, type ActivationHeader } from '../../proto/gen/ff/v1/layer_exchange.js';
-import { batchChecksum, writeBatch, type ActivationDtype } from './activation-batch.js';
+import { batchChecksum, DTYPE_BYTES, writeBatch, type ActivationDtype } from './activation-batch.js';
 import { fieldTag, MAX_VARINT_BYTES, varint } from './protobuf-wire.js';
 
 /** A frame's bytes as they go on the wire, and how many of them are batch data. */
@@ -26,10 +26,25 @@ export function headerFrame(header: ActivationHeader): WireFrame {
   return { bytes: Buffer.from(StreamActivationsRequest.encode({ header, batch: undefined }).finish()), dataBytes: 0 };
 }
 
-/** The frame `{batch: {step, data, crc32}}` for one packed batch, encoded as `dtype`. */
-export function batchFrame(step: number, values: Float32Array, dtype: ActivationDtype, dataBytes: number): WireFrame {
-  // A fresh allocUnsafe buffer of this size is its own ArrayBuffer, at offset 0.
-  const buffer = Buffer.allocUnsafe(DATA_AT + dataBytes + 1 + MAX_VARINT_BYTES);
+/** Bytes of the buffer batchFrame writes a frame of `values` values in `dtype` into. */
+export function frameBufferBytes(values: number, dtype: ActivationDtype): number {
+  return DATA_AT + values * DTYPE_BYTES[dtype] + 1 + MAX_VARINT_BYTES;
+}
+
+/**
+ * The frame `{batch: {step, data, crc32}}` for one packed batch, encoded as `dtype` into
+ * `buffer` (frameBufferBytes long, at an even offset; by default a fresh one).
+ */
+export function batchFrame(
+  step: number,
+  values: Float32Array,
+  dtype: ActivationDtype,
+  buffer: Buffer = Buffer.allocUnsafe(frameBufferBytes(values.length, dtype)),
+): WireFrame {
+  const bufferBytes = frameBufferBytes(values.length, dtype);
+  if (buffer.byteLength !== bufferBytes)
+    throw new Error(`a frame of ${values.length} ${dtype} values needs a ${bufferBytes}-byte buffer, got ${buffer.byteLength}`);
+  const dataBytes = values.length * DTYPE_BYTES[dtype];
   const data = buffer.subarray(DATA_AT, DATA_AT + dataBytes);
   writeBatch(values, dtype, data);
   const crc = batchChecksum(data);
