@@ -33,4 +33,22 @@ void describe('activation batch encoding', () => {
     const worst = values.reduce((m, v, i) => Math.max(m, Math.abs(back[i]! - v) / Math.abs(v || 1)), 0);
     assert.ok(worst <= 2 ** -8, `relative error ${worst}`);
   });
+
+  void it('decodes into a given array, also at an offset, and refuses one of the wrong length', () => {
+    const values = Float32Array.from([1.5, -2, 0.25]);
+    for (const dtype of ['float32', 'bfloat16'] as ActivationDtype[]) {
+      const into = new Float32Array(5);
+      const out = decodeBatch(encodeBatch(values, dtype), dtype, into.subarray(1, 4));
+      assert.deepEqual(Array.from(into), [0, 1.5, -2, 0.25, 0], dtype);
+      assert.equal(out.buffer, into.buffer);
+      assert.throws(() => decodeBatch(encodeBatch(values, dtype), dtype, new Float32Array(4)), /does not fill 4 values/);
+    }
+  });
+
+  void it('reads bfloat16 at an odd byte offset', () => {
+    const bytes = encodeBatch(Float32Array.from([3, -0.5]), 'bfloat16');
+    const shifted = new Uint8Array(bytes.byteLength + 1);
+    shifted.set(bytes, 1);
+    assert.deepEqual(Array.from(decodeBatch(shifted.subarray(1), 'bfloat16')), [3, -0.5]);
+  });
 });

@@ -56,18 +56,21 @@ export function writeBatch(values: Float32Array, dtype: ActivationDtype, out: Ui
   }
 }
 
-/** Wire bytes back to float32 values (always a fresh, aligned array). */
-export function decodeBatch(bytes: Uint8Array, dtype: ActivationDtype): Float32Array {
+/** Wire bytes back to float32 values, into `out` (aligned; by default a fresh array). */
+export function decodeBatch(
+  bytes: Uint8Array,
+  dtype: ActivationDtype,
+  out: Float32Array = new Float32Array(bytes.byteLength / DTYPE_BYTES[dtype]),
+): Float32Array {
+  if (out.length * DTYPE_BYTES[dtype] !== bytes.byteLength)
+    throw new Error(`a batch of ${bytes.byteLength} bytes in ${dtype} does not fill ${out.length} values`);
   if (dtype === 'float32') {
-    const values = new Float32Array(bytes.byteLength / 4);
-    new Uint8Array(values.buffer).set(bytes);
-    return values;
+    new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(bytes);
+    return out;
   }
-  const halves = new Uint16Array(bytes.byteLength / 2);
-  new Uint8Array(halves.buffer).set(bytes);
-  const bits = new Uint32Array(halves.length);
-  for (let i = 0; i < halves.length; i++) bits[i] = halves[i]! << 16;
-  return new Float32Array(bits.buffer);
+  const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  for (let i = 0; i < bits.length; i++) bits[i] = (bytes[2 * i]! | (bytes[2 * i + 1]! << 8)) << 16;
+  return out;
 }
 
 /** The named blocks of a packed batch, as views (no copies). */

@@ -40,6 +40,8 @@ export interface ActivationExpectations {
 }
 
 export interface ActivationEvents {
+  /** Where the next good batch is decoded (batchValues long), asked once it passed every check; a fresh array when not given. */
+  decodeTarget?(): Float32Array;
   onBatch(batch: ActivationBatch): void;
   /** The stream of `chapter` stopped before its chapter's last step. */
   onBroken(chapter: number, reason: string): void;
@@ -101,7 +103,7 @@ export function activationsHandler(
           stream = { chapter: frame.header.chapter, ...checkHeader(frame.header, expect) };
         } else if (frame.batch) {
           if (!stream) throw new Refusal(status.INVALID_ARGUMENT, 'header: the first frame must be a header, got a batch');
-          const values = checkBatch(frame.batch, stream, expect.layout);
+          const values = checkBatch(frame.batch, stream, expect.layout, () => events.decodeTarget?.());
           stream.next += 1;
           accepted += 1;
           gate.take();
@@ -176,7 +178,12 @@ function checkHeader(header: ActivationHeader, expect: ActivationExpectations): 
   return { next: header.firstStep, end };
 }
 
-function checkBatch({ step, data, crc32 }: BatchFrame, stream: { next: number }, layout: ActivationLayout): Float32Array {
+function checkBatch(
+  { step, data, crc32 }: BatchFrame,
+  stream: { next: number },
+  layout: ActivationLayout,
+  target: () => Float32Array | undefined,
+): Float32Array {
   if (step !== stream.next)
     throw new Refusal(status.INVALID_ARGUMENT, `batch.step: ${step}, expected ${stream.next} (steps are consecutive)`);
   const bytes = batchBytes(layout);
@@ -184,5 +191,5 @@ function checkBatch({ step, data, crc32 }: BatchFrame, stream: { next: number },
     throw new Refusal(status.INVALID_ARGUMENT, `batch.data: ${data.byteLength} bytes, the layout needs ${bytes}`);
   if (batchChecksum(data) !== crc32) throw new Refusal(status.DATA_LOSS, `batch.crc32: step ${step}'s data does not match its checksum`);
   // A copy either way: the frame's bytes are a view into gRPC's buffer, and may not be aligned.
-  return decodeBatch(data, layout.dtype);
+  return decodeBatch(data, layout.dtype, target());
 }
