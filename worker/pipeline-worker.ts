@@ -327,9 +327,9 @@ export class PipelineWorker extends WorkerBase {
       peer.outbox.begin(chapter, fromStep ?? chapterSteps(trainer.shape, chapter).start);
       io.sink = {
         layout,
-        send: (step, values) => {
+        send: (step, write) => {
           this.metrics.recordActivations('sent', batchBytes(layout));
-          return peer.outbox.send(step, values);
+          return peer.outbox.send(step, write);
         },
       };
     }

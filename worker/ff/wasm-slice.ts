@@ -5,7 +5,7 @@
 // original kernel. Measured: ~1 s of every 12 s chapter of the quick example's first group.
 import * as tf from '@tensorflow/tfjs-core';
 
-interface WasmTensorHeap {
+export interface WasmTensorHeap {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }

@@ -1,7 +1,9 @@
 // The peer thread's body: the ordinary peer server, with its callbacks turned into messages.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createActivationSender, type ActivationSender } from './activation-sender.js';
+import { batchValues } from './activation-batch.js';
 import { startPeerServer, type PeerServer } from './peer-server.js';
+import { SlotReader, SlotWriter } from './shared-slots.js';
 import type { PeerThreadOptions, ThreadCommand, ThreadMessage } from './peer-thread.js';
 import type { CollectiveCommand } from './thread-collectives.js';
 import type { JoinGroupRequest, JoinGroupResponse } from '../../proto/gen/ff/v1/layer_exchange.js';
@@ -12,6 +14,12 @@ const send = (message: ThreadMessage): void => port.postMessage(message);
 let status: Omit<PeerStatus, 'latestChapterReceived'> = { group: 0, phase: 'starting', chapter: -1 };
 
 const options = workerData as PeerThreadOptions;
+
+// The training loop reads a slot until it takes the next batch, and takes at most
+// `capacity` ahead of the one it reads: two slots more than that are never in use.
+const incoming = options.activations && new SlotWriter(options.activations.capacity + 2, batchValues(options.activations.layout));
+let decoded: ReturnType<SlotWriter['take']> | undefined;
+const outgoing = new SlotReader();
 
 function startSender(): ActivationSender | undefined {
   const downstream = options.downstreamActivations;
@@ -60,7 +68,16 @@ try {
     onTransfer: (event) => send({ type: 'transfer', event }),
     onBundle: (bundle) => send({ type: 'bundle', bundle }),
     onActivation: {
-      onBatch: (batch) => port.postMessage({ type: 'activation', batch } satisfies ThreadMessage, [batch.values.buffer as ArrayBuffer]),
+      ...(incoming && {
+        decodeTarget: () => {
+          decoded = incoming.take();
+          return decoded.values;
+        },
+      }),
+      onBatch: ({ chapter, step }) => {
+        const { slot, created } = decoded!;
+        send({ type: 'activation', chapter, step, slot, ...(created ? { created } : {}) });
+      },
       onBroken: (chapter, reason) => send({ type: 'activation-broken', chapter, reason }),
     },
   });
@@ -69,7 +86,7 @@ try {
     if (command.type === 'status') status = command.status;
     else if (command.type === 'activation-release') server.releaseActivations(command.count);
     else if (command.type === 'send-begin') sender?.begin(command.chapter, command.firstStep);
-    else if (command.type === 'send-batch') sender?.push(command.step, command.values);
+    else if (command.type === 'send-batch') sender?.push(command.step, outgoing.read(command.slot, command.created));
     else if (command.type === 'send-end') sender?.end();
     else if (command.type === 'collective') runCollective(server, command);
     else if (command.type === 'join-answer') settleJoin(command);

@@ -5,9 +5,10 @@
 // server answers at once, and the main thread only picks up the finished bundle. The same
 // thread streams this group's activities downstream when the job exchanges activations.
 import { Worker } from 'node:worker_threads';
-import type { ActivationBatch, ActivationLayout } from './activation-batch.js';
+import { batchValues, type ActivationLayout } from './activation-batch.js';
 import { createActivationQueue, type ActivationQueue } from './activation-queue.js';
 import { createInbox, type Inbox } from './inbox.js';
+import { SlotReader, SlotWriter } from './shared-slots.js';
 import type { PeerServerOptions } from './peer-server.js';
 import {
   createCollectiveDesk,
@@ -48,7 +49,7 @@ export type ThreadMessage =
   | { type: 'failed'; message: string }
   | { type: 'bundle'; bundle: WeightBundle }
   | { type: 'transfer'; event: TransferEvent }
-  | { type: 'activation'; batch: ActivationBatch }
+  | { type: 'activation'; chapter: number; step: number; slot: number; created?: SharedArrayBuffer }
   | { type: 'activation-broken'; chapter: number; reason: string }
   | { type: 'sent-taken'; count: number }
   | { type: 'sent-chapter'; report: SentChapter }
@@ -60,7 +61,7 @@ export type ThreadCommand =
   | { type: 'status'; status: Omit<PeerStatus, 'latestChapterReceived'> }
   | { type: 'activation-release'; count: number }
   | { type: 'send-begin'; chapter: number; firstStep: number }
-  | { type: 'send-batch'; step: number; values: Float32Array }
+  | { type: 'send-batch'; step: number; slot: number; created?: SharedArrayBuffer }
   | { type: 'send-end' }
   | CollectiveCommand
   | { type: 'join-answer'; id: number; response?: JoinGroupResponse; error?: string }
@@ -69,8 +70,11 @@ export type ThreadCommand =
 /** The training loop's side of the outgoing stream. */
 export interface ActivationOutbox {
   begin(chapter: number, firstStep: number): void;
-  /** Hands a batch over (its buffer moves to the thread); waits while the thread holds `capacity`. */
-  send(step: number, values: Float32Array): Promise<void>;
+  /**
+   * Hands a batch over: `write` fills the shared slot it goes in (batchValues long). Waits
+   * while the thread holds `capacity` batches.
+   */
+  send(step: number, write: (slot: Float32Array) => Promise<void>): Promise<void>;
   end(): void;
 }
 
@@ -114,14 +118,16 @@ export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEv
   });
   const command = (c: ThreadCommand, transfer: ArrayBuffer[] = []): void => worker.postMessage(c, transfer);
   const activations = createActivationQueue((count) => command({ type: 'activation-release', count }));
-  const outbox = createOutbox(options.downstreamActivations?.capacity ?? 1, command);
+  const incoming = new SlotReader();
+  const outbox = createOutbox(options.downstreamActivations, command);
   const collectives = createCollectiveDesk(command, events.onRingSent);
   let closed: (() => void) | undefined;
   // Every message but the thread's life cycle goes to the queue or the callback it feeds.
   const relay = (message: ThreadMessage): void => {
     if (message.type === 'bundle') inbox.deliver(message.bundle);
     else if (message.type === 'transfer') events.onTransfer?.(message.event);
-    else if (message.type === 'activation') activations.deliver(message.batch);
+    else if (message.type === 'activation')
+      activations.deliver({ chapter: message.chapter, step: message.step, values: incoming.read(message.slot, message.created) });
     else if (message.type === 'activation-broken') activations.broken(message.chapter, message.reason);
     else if (message.type === 'sent-taken') outbox.taken(message.count);
     else if (message.type === 'sent-chapter') events.onSentChapter?.(message.report);
@@ -167,16 +173,24 @@ export function startPeerThread(options: PeerThreadOptions, events: PeerThreadEv
 }
 
 function createOutbox(
-  capacity: number,
-  command: (c: ThreadCommand, transfer?: ArrayBuffer[]) => void,
+  downstream: DownstreamActivations | undefined,
+  command: (c: ThreadCommand) => void,
 ): ActivationOutbox & { taken(count: number): void } {
+  const capacity = downstream?.capacity ?? 1;
+  // `capacity` slots are enough: batch n is written only once at most capacity − 1 batches
+  // are outstanding, so batch n − capacity, the slot's last, was taken, and the thread reads
+  // a slot (encoding its frame) before it reports the batch taken.
+  const slots = downstream && new SlotWriter(capacity, batchValues(downstream.layout));
   let outstanding = 0;
   let room: (() => void) | undefined;
   return {
     begin: (chapter, firstStep) => command({ type: 'send-begin', chapter, firstStep }),
-    async send(step, values) {
+    async send(step, write) {
+      if (slots === undefined) throw new Error('this worker streams no activations downstream');
+      const { slot, values, created } = slots.take();
+      await write(values);
       outstanding += 1;
-      command({ type: 'send-batch', step, values }, [values.buffer as ArrayBuffer]);
+      command({ type: 'send-batch', step, slot, ...(created ? { created } : {}) });
       if (outstanding >= capacity) await new Promise<void>((wake) => (room = wake));
     },
     end: () => command({ type: 'send-end' }),

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultSpec } from '../../api/v1alpha1/index.js';
 import type { Dataset } from '../data/mnist.js';
-import { unpackBatch } from '../peer/activation-batch.js';
+import { batchValues, unpackBatch } from '../peer/activation-batch.js';
 import { activationLayout } from './activation-layout.js';
 import { GroupTrainer, type ChapterProgress } from './group-trainer.js';
 import { groupPlan } from './group-plan.js';
@@ -74,7 +74,12 @@ void describe('GroupTrainer objectives', () => {
       const sequential = await trained(1, 0, {});
       const layout = activationLayout(tinySpec(objective, 2), 1, 0);
       const streamed = new Map<number, Float32Array>();
-      await trained(2, 0, { sink: { layout, send: async (step, values) => void streamed.set(step, values) } });
+      const send = async (step: number, write: (slot: Float32Array) => Promise<void>): Promise<void> => {
+        const slot = new Float32Array(batchValues(layout));
+        await write(slot);
+        streamed.set(step, slot);
+      };
+      await trained(2, 0, { sink: { layout, send } });
       const fed = await trained(2, 1, { feed: async (step) => unpackBatch(layout, streamed.get(step)!) as never });
       // Layer 1 saw the same inputs in the same order: the same weights, to rounding.
       const weightsOf = async (t: GroupTrainer, name: string) => (await t.checkpointTensors()).find((x) => x.name === name)!.values;

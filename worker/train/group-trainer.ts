@@ -11,7 +11,8 @@ import type { FFLayer, StepResult } from '../ff/ff-layer.js';
 import { overlayNeutral } from '../ff/label-overlay.js';
 import type { SoftmaxHead } from '../ff/softmax-head.js';
 import type { NamedTensor } from '../named-tensor.js';
-import { batchValues, type ActivationLayout } from '../peer/activation-batch.js';
+import { readInto } from '../ff/read-into.js';
+import type { ActivationLayout } from '../peer/activation-batch.js';
 import { chapterRows, stagedBlocks, upstreamActivities, type ChapterInputs, type StepBlocks } from './chapter-inputs.js';
 import { runChapterSteps } from './chapter-loop.js';
 import { chapterSteps, DataOrder, globalShape, laneRows, stepsPerEpoch, type TrainingShape } from './chapter-plan.js';
@@ -57,7 +58,8 @@ export interface ChapterProgress {
  */
 export interface ActivationIO {
   feed?: (step: number, rows: Int32Array) => Promise<StepBlocks>;
-  sink?: { layout: ActivationLayout; send(step: number, values: Float32Array): Promise<void> };
+  /** `write` fills the slot the batch goes in (batchValues long). */
+  sink?: { layout: ActivationLayout; send(step: number, write: (slot: Float32Array) => Promise<void>): Promise<void> };
 }
 
 /** One step's rows, with their negative labels (when staged) or upstream activities. */
@@ -149,7 +151,7 @@ export class GroupTrainer {
       await this.updates.beginStep();
       const { outgoing, ...tensors } = await this.trainStep({ rows, blocks, negatives }, lr, io.sink?.layout);
       await this.updates.finishStep(globalStep);
-      if (outgoing) await io.sink!.send(globalStep, outgoing);
+      if (outgoing) await io.sink!.send(globalStep, (slot) => readActivities(outgoing, slot));
       return tensors;
     };
     await runChapterSteps({ spec: this.spec, shape: this.shape, steps, firstStep: start }, step, async (window, done, seconds) => {
@@ -203,7 +205,8 @@ export class GroupTrainer {
     return this.negatives.scoresSnapshot(this.layers, () => chapterRows(this.stepRows(chapter), this.data.count).rows);
   }
 
-  private async trainStep(batch: StepBatch, lr: number, downstream?: ActivationLayout): Promise<StepTensors & { outgoing?: Float32Array }> {
+  /** `outgoing`: the packed activities for the next group, kept past the step's scope for the sink to read. */
+  private async trainStep(batch: StepBatch, lr: number, downstream?: ActivationLayout): Promise<StepTensors & { outgoing?: tf.Tensor1D }> {
     const { rows } = batch;
     let packed: tf.Tensor1D | undefined;
     const tensors = tf.tidy(() => {
@@ -229,8 +232,7 @@ export class GroupTrainer {
       const features = tf.concat(readoutParts(this.packing, inputs, neutral, this.own.length), 1) as tf.Tensor2D;
       return { ...stats, logits: this.head.trainStep(features, labels, lr).logits };
     });
-    const outgoing = packed && downstream ? await readActivities(packed, downstream) : undefined;
-    return { ...tensors, rows, ...(outgoing ? { outgoing } : {}) };
+    return { ...tensors, rows, ...(packed ? { outgoing: packed } : {}) };
   }
 
   /**
@@ -326,11 +328,11 @@ function stepInputs(blocks: StepBlocks | undefined, rows: number): StepInputs {
   return inputs;
 }
 
-/** The packed activities of one batch as the wire carries them; frees the tensor. */
-async function readActivities(packed: tf.Tensor1D, layout: ActivationLayout): Promise<Float32Array> {
-  const values = (await packed.data()) as Float32Array;
-  packed.dispose();
-  if (values.length !== batchValues(layout))
-    throw new Error(`activations for the next group: ${values.length} values, the layout needs ${batchValues(layout)}`);
-  return values;
+/** The packed activities of one batch into the slot the wire takes them from; frees the tensor. */
+async function readActivities(packed: tf.Tensor1D, slot: Float32Array): Promise<void> {
+  try {
+    await readInto(packed, slot);
+  } finally {
+    packed.dispose();
+  }
 }
