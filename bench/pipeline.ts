@@ -6,6 +6,8 @@
 //   node --import tsx bench/pipeline.ts [--job deploy/examples/mnist-quick.yaml] [--workers 2]
 //                                       [--epochs E --chapters C] [--objective localSoftmax]
 //                                       [--exchange weights,activations,activations:bfloat16]
+//                                       [--backend wasm] (default: the job's; auto takes tensorflow where
+//                                       scripts/build-tfjs-node.sh ran, whose kernels use both cores)
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,16 +27,23 @@ const { values } = parseArgs({
     chapters: { type: 'string' },
     objective: { type: 'string' },
     exchange: { type: 'string', default: 'weights,activations,activations:bfloat16' },
+    backend: { type: 'string' },
   },
 });
 
 const scratch = mkdtempSync(join(tmpdir(), 'ffjob-bench-pipeline-'));
 const base = parse(readFileSync(values.job, 'utf8')) as {
-  spec: { model: Record<string, unknown>; training: Record<string, number | undefined>; parallelism: Record<string, unknown> };
+  spec: {
+    model: Record<string, unknown>;
+    training: Record<string, number | undefined>;
+    parallelism: Record<string, unknown>;
+    worker?: { backend?: BackendChoice };
+  };
 };
 if (values.objective) base.spec.model.objective = values.objective;
 if (values.epochs) base.spec.training.epochs = Number(values.epochs);
 if (values.chapters) base.spec.training.chapters = Number(values.chapters);
+if (values.backend) base.spec.worker = { ...base.spec.worker, backend: values.backend as BackendChoice };
 
 /** `variant` is an exchange, optionally with the activations' wire dtype: activations:bfloat16. */
 function run(workers: number, variant: string): RunSummary & { testAccuracy: number; cpuSeconds: number[] } {
@@ -57,7 +66,7 @@ const ideal = (exchange: string): number => {
 };
 console.log(`pipeline: ${values.job}, objective ${String(base.spec.model.objective ?? 'ff')}, ${epochs} epochs in ${chapters} chapters`);
 console.log(machineLine());
-console.log(await backendLine((base.spec as { worker?: { backend?: BackendChoice } }).worker?.backend));
+console.log(await backendLine(base.spec.worker?.backend));
 const hostScaling = await coreScaling(benchBackend ?? 'wasm');
 console.log(`host: two processes run the floor's matMuls at ${hostScaling.toFixed(2)}× one process's throughput (2 on two free cores)`);
 const sequential = run(1, 'weights');
