@@ -2,7 +2,7 @@
 // of shared buffers instead of a fresh transferred array each step. Every 1 MB array made or
 // moved into an isolate counts towards V8's external-memory trigger, and at one or two of
 // them a step the two processes of the quick example ran a full GC every ~20 steps: their
-// GC threads took 12 s each over 8 epochs against 1.4 s for the sequential run.
+// GC threads took ~12 s each over 8 epochs against ~3 s for the sequential run.
 //
 // The writer fills slot k of the ring and sends only k; the reader's views stay valid as long
 // as the flow control above the ring (activation-queue.ts, peer-thread.ts's outbox) never
