@@ -26,7 +26,7 @@ export interface RowRange {
 
 // The label overlay writes a one-hot label into the first 10 inputs, so every data set
 // read here is a 10-class one.
-const CLASSES = 10;
+export const CLASSES = 10;
 
 const FILES = {
   train: { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte' },

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ReluGradient } from '../../api/v1alpha1/index.js';
 import { type Goodness, lengthNormalise, goodness, preActivation } from './ff-math.js';
-import { projectImages } from './label-scores.js';
+import { type ImageShare, projectImages } from './label-scores.js';
 import { UpdateRoute } from './held-updates.js';
 import { createParam, disposeParam, type OptimizerConfig, type ParamState } from './optimizer.js';
 import { type PeerState, type StepKernels, stepKernelsFor } from './step-kernels.js';
@@ -37,6 +37,8 @@ export type StepResult = {
   h: tf.Tensor2D;
   /** Activities of the same images under the neutral label (trainStepOnImages only). */
   hNeutral?: tf.Tensor2D;
+  /** What h and hNeutral were made from, before the update (trainStepOnImages only). */
+  imageShare?: ImageShare;
 };
 
 export class FFLayer {
@@ -103,9 +105,10 @@ export class FFLayer {
   trainStepOnImages(x: tf.Tensor2D, yPos: tf.Tensor1D, yNeg: tf.Tensor1D, lr: number): StepResult {
     return tf.tidy(() => {
       const p = projectImages(this, x, this.cfg.labelSlots);
-      const { h, hNeutral } = this.kernels.imageActivities(this, p, yPos, yNeg);
+      const { h, hNeutral } = this.kernels.imageActivities(p, yPos, yNeg);
       const result = this.update(h, x.shape[0], lr, (delta) => this.kernels.imageWeightGradients(p, delta, yPos, yNeg));
-      return { ...result, hNeutral };
+      const { xw, squares, inputs, labelRows, bias } = p;
+      return { ...result, hNeutral, imageShare: { xw, squares, inputs, labelRows, bias } };
     });
   }
 

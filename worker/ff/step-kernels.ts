@@ -14,7 +14,6 @@ import {
   updatedRunningMean,
   weightGradients,
 } from './ff-math.js';
-import type { FFLayer } from './ff-layer.js';
 import { firstLayerNeutral, firstLayerWithLabels, type ImageProjection } from './label-scores.js';
 import { applyUpdate, type OptimizerConfig, type ParamState } from './optimizer.js';
 import { wasmApplyUpdate } from './wasm-adam.js';
@@ -61,7 +60,7 @@ export interface StepKernels {
   localSoftmax(h: tf.Tensor2D, block: { v: tf.Tensor2D; c: tf.Tensor1D }, labels: tf.Tensor1D, peer: PeerState): LocalSoftmaxStep;
   weightGradients(xHat: tf.Tensor2D, delta: tf.Tensor2D): { dW: tf.Tensor2D; db: tf.Tensor1D };
   /** Layer 0's h for the rows [yPos; yNeg] of the same images, and under the neutral label. */
-  imageActivities(layer: FFLayer, p: ImageProjection, yPos: tf.Tensor1D, yNeg: tf.Tensor1D): { h: tf.Tensor2D; hNeutral: tf.Tensor2D };
+  imageActivities(p: ImageProjection, yPos: tf.Tensor1D, yNeg: tf.Tensor1D): { h: tf.Tensor2D; hNeutral: tf.Tensor2D };
   /** dW and db of layer 0 from δ of the rows [yPos; yNeg]. */
   imageWeightGradients(p: ImageProjection, delta: tf.Tensor2D, yPos: tf.Tensor1D, yNeg: tf.Tensor1D): { dW: tf.Tensor2D; db: tf.Tensor1D };
   /** optimizer.ts's applyUpdate. */
@@ -104,9 +103,9 @@ export const tfjsStepKernels: StepKernels = {
     return { loss: local.loss, goodness: tf.mean(goodness(h)) as tf.Scalar, delta, dV: local.dV, dc: local.dc };
   },
   weightGradients,
-  imageActivities: (layer, p, yPos, yNeg) => ({
-    h: tf.concat([firstLayerWithLabels(layer, p, yPos), firstLayerWithLabels(layer, p, yNeg)], 0) as tf.Tensor2D,
-    hNeutral: firstLayerNeutral(layer, p, p.labelRows.shape[0]),
+  imageActivities: (p, yPos, yNeg) => ({
+    h: tf.concat([firstLayerWithLabels(p, yPos), firstLayerWithLabels(p, yNeg)], 0) as tf.Tensor2D,
+    hNeutral: firstLayerNeutral(p),
   }),
   imageWeightGradients(p, delta, yPos, yNeg) {
     const [positives, classes] = [yPos.shape[0], p.labelRows.shape[0]];

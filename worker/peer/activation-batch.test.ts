@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeBatch, DTYPE_BYTES, writeBatch, type ActivationDtype } from './activation-batch.js';
+import {
+  batchValues,
+  decodeBatch,
+  DTYPE_BYTES,
+  layoutTensors,
+  sameLayout,
+  unpackBatch,
+  wireTensors,
+  writeBatch,
+  type ActivationDtype,
+  type ActivationLayout,
+} from './activation-batch.js';
 
 function encodeBatch(values: Float32Array, dtype: ActivationDtype): Uint8Array {
   const out = new Uint8Array(values.length * DTYPE_BYTES[dtype]);
@@ -50,5 +61,27 @@ void describe('activation batch encoding', () => {
     const shifted = new Uint8Array(bytes.byteLength + 1);
     shifted.set(bytes, 1);
     assert.deepEqual(Array.from(decodeBatch(shifted.subarray(1), 'bfloat16')), [3, -0.5]);
+  });
+
+  void it("packs a tensor with rows of its own (the step's weights) after the batch's, and its rows survive the header", () => {
+    const layout: ActivationLayout = {
+      tensors: [
+        { name: 'imageShare', width: 3 },
+        { name: 'labelRows', width: 3, rows: 2 },
+        { name: 'bias', width: 3, rows: 1 },
+      ],
+      rows: 4,
+      dtype: 'float32',
+    };
+    assert.equal(batchValues(layout), 4 * 3 + 2 * 3 + 3);
+    const blocks = unpackBatch(
+      layout,
+      Float32Array.from({ length: batchValues(layout) }, (_, i) => i),
+    );
+    assert.deepEqual(Array.from(blocks.get('labelRows')!), [12, 13, 14, 15, 16, 17]);
+    assert.deepEqual(Array.from(blocks.get('bias')!), [18, 19, 20]);
+    const back = { ...layout, tensors: layoutTensors(wireTensors(layout)) };
+    assert.ok(sameLayout(back, layout));
+    assert.ok(!sameLayout({ ...layout, tensors: layout.tensors.map((t) => ({ name: t.name, width: t.width })) }, layout));
   });
 });

@@ -3,15 +3,17 @@
 // thread boundary as one block; on the wire it travels as float32 or as bfloat16.
 import { crc32 } from 'node:zlib';
 
-/** One per-batch tensor: its name and how many values each row has. */
+/** One per-batch tensor: its name, how many values each row has, and its rows when not the batch's. */
 export interface ActivationTensor {
   name: string;
   width: number;
+  /** A tensor whose size does not follow the batch (a step's weights); absent: the layout's rows. */
+  rows?: number;
 }
 
 export type ActivationDtype = 'float32' | 'bfloat16';
 
-/** What every batch of a stream holds: the same tensors, each `rows` rows, encoded as `dtype`. */
+/** What every batch of a stream holds: the same tensors, each `rows` rows unless it says otherwise, encoded as `dtype`. */
 export interface ActivationLayout {
   tensors: ActivationTensor[];
   rows: number;
@@ -28,9 +30,14 @@ export interface ActivationBatch {
   values: Float32Array;
 }
 
+/** How many rows tensor `t` of the layout has. */
+export function tensorRows(layout: ActivationLayout, t: ActivationTensor): number {
+  return t.rows ?? layout.rows;
+}
+
 /** Values in one packed batch. */
 export function batchValues(layout: ActivationLayout): number {
-  return layout.rows * layout.tensors.reduce((sum, t) => sum + t.width, 0);
+  return layout.tensors.reduce((sum, t) => sum + tensorRows(layout, t) * t.width, 0);
 }
 
 /** Bytes of one batch on the wire. */
@@ -77,9 +84,10 @@ export function decodeBatch(
 export function unpackBatch(layout: ActivationLayout, values: Float32Array): Map<string, Float32Array> {
   const blocks = new Map<string, Float32Array>();
   let offset = 0;
-  for (const { name, width } of layout.tensors) {
-    blocks.set(name, values.subarray(offset, offset + layout.rows * width));
-    offset += layout.rows * width;
+  for (const t of layout.tensors) {
+    const size = tensorRows(layout, t) * t.width;
+    blocks.set(t.name, values.subarray(offset, offset + size));
+    offset += size;
   }
   return blocks;
 }
@@ -94,10 +102,21 @@ export function sameLayout(a: ActivationLayout, b: ActivationLayout): boolean {
     a.rows === b.rows &&
     a.dtype === b.dtype &&
     a.tensors.length === b.tensors.length &&
-    a.tensors.every((t, i) => t.name === b.tensors[i]!.name && t.width === b.tensors[i]!.width)
+    a.tensors.every((t, i) => t.name === b.tensors[i]!.name && t.width === b.tensors[i]!.width && t.rows === b.tensors[i]!.rows)
   );
 }
 
 export function describeLayout(layout: ActivationLayout): string {
-  return `${layout.rows} rows of ${layout.tensors.map((t) => `${t.name}[${t.width}]`).join(', ')} in ${layout.dtype}`;
+  const shape = (t: ActivationTensor): string => (t.rows === undefined ? `[${t.width}]` : `[${t.rows}×${t.width}]`);
+  return `${layout.rows} rows of ${layout.tensors.map((t) => `${t.name}${shape(t)}`).join(', ')} in ${layout.dtype}`;
+}
+
+/** The tensors as the wire's header lists them: rows 0 for a tensor of the batch's rows. */
+export function wireTensors(layout: ActivationLayout): { name: string; width: number; rows: number }[] {
+  return layout.tensors.map(({ name, width, rows }) => ({ name, width, rows: rows ?? 0 }));
+}
+
+/** The header's tensors back as a layout's. */
+export function layoutTensors(wire: { name: string; width: number; rows: number }[]): ActivationTensor[] {
+  return wire.map(({ name, width, rows }) => (rows === 0 ? { name, width } : { name, width, rows }));
 }

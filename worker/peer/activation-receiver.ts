@@ -17,6 +17,7 @@ import {
   batchChecksum,
   decodeBatch,
   describeLayout,
+  layoutTensors,
   sameLayout,
   type ActivationBatch,
   type ActivationDtype,
@@ -161,7 +162,7 @@ function checkHeader(header: ActivationHeader, expect: ActivationExpectations): 
   const dtype = DTYPES[header.dtype];
   if (dtype === undefined)
     throw new Refusal(status.INVALID_ARGUMENT, `header.dtype: ${header.dtype} is not an activation dtype (FLOAT32 or BFLOAT16)`);
-  const layout = { tensors: header.tensors, rows: header.rows, dtype };
+  const layout = { tensors: layoutTensors(header.tensors), rows: header.rows, dtype };
   if (!sameLayout(layout, expect.layout)) {
     throw new Refusal(
       status.INVALID_ARGUMENT,

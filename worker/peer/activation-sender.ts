@@ -13,7 +13,7 @@ import {
   type ActivationHeader,
   type StreamActivationsResponse,
 } from '../../proto/gen/ff/v1/layer_exchange.js';
-import { batchBytes, batchValues, type ActivationLayout } from './activation-batch.js';
+import { batchBytes, batchValues, wireTensors, type ActivationLayout } from './activation-batch.js';
 import { batchFrame, frameBufferBytes, headerFrame, type WireFrame } from './activation-wire.js';
 import { tokenMetadata } from './auth.js';
 import { channelOptions, DEFAULT_LIMITS } from './limits.js';
@@ -53,7 +53,7 @@ export function createActivationSender(options: ActivationSenderOptions): Activa
     begin(chapter, firstStep) {
       const stream = new ChapterStream(chapter, options, frames);
       current = stream;
-      const { tensors, rows, dtype } = options.layout;
+      const { rows, dtype } = options.layout;
       const wireDtype = dtype === 'float32' ? Dtype.DTYPE_FLOAT32 : Dtype.DTYPE_BFLOAT16;
       const header: ActivationHeader = {
         protocolVersion: PROTOCOL_VERSION,
@@ -61,7 +61,7 @@ export function createActivationSender(options: ActivationSenderOptions): Activa
         fromGroup: options.fromGroup,
         chapter,
         firstStep,
-        tensors,
+        tensors: wireTensors(options.layout),
         rows,
         dtype: wireDtype,
       };

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { Dtype, LayerExchangeServiceClient, type StreamActivationsRequest } from '../../proto/gen/ff/v1/layer_exchange.js';
 import type { TrainingShape } from '../train/chapter-plan.js';
-import { batchChecksum, type ActivationBatch, type ActivationLayout } from './activation-batch.js';
+import { batchChecksum, wireTensors, type ActivationBatch, type ActivationLayout } from './activation-batch.js';
 import { createActivationSender, type ActivationSenderOptions } from './activation-sender.js';
 import { startPeerServer, type PeerServer } from './peer-server.js';
 import { PROTOCOL_VERSION, tensorBytes } from './weight-bundle.js';
@@ -58,7 +58,7 @@ function header(overrides: Partial<NonNullable<StreamActivationsRequest['header'
     fromGroup: 0,
     chapter: 1,
     firstStep: 5,
-    tensors: LAYOUT.tensors,
+    tensors: wireTensors(LAYOUT),
     rows: LAYOUT.rows,
     dtype: Dtype.DTYPE_FLOAT32,
   };
@@ -216,9 +216,23 @@ void describe('activation streams', () => {
     },
     {
       name: 'another layout',
-      frames: () => [header({ tensors: [{ name: 'pos', width: 4 }] })],
+      frames: () => [header({ tensors: [{ name: 'pos', width: 4, rows: 0 }] })],
       code: status.INVALID_ARGUMENT,
       detail: /header\.tensors: 4 rows of pos\[4\] in float32 is not the expected 4 rows of pos\[3\], neutral\[2\] in float32/,
+      broken: false,
+    },
+    {
+      name: 'a tensor with rows of its own where the layout has none',
+      frames: () => [
+        header({
+          tensors: [
+            { name: 'pos', width: 3, rows: 0 },
+            { name: 'neutral', width: 2, rows: 1 },
+          ],
+        }),
+      ],
+      code: status.INVALID_ARGUMENT,
+      detail: /header\.tensors: 4 rows of pos\[3\], neutral\[1×2\] in float32 is not the expected/,
       broken: false,
     },
     {

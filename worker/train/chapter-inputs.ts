@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FFLayer } from '../ff/ff-layer.js';
 import { firstLayerNeutral, firstLayerWithLabels, projectImages, unitLength } from '../ff/label-scores.js';
 import type { Dataset } from '../data/mnist.js';
+import type { ImageShareBlock } from './image-share.js';
 import { RowTable, gatherRows, writeBlocks } from './row-cache.js';
 
 const STAGING_ROWS = 1000;
@@ -23,8 +24,8 @@ export interface UpstreamActivities {
   features?: RowTable;
 }
 
-/** A step's upstream activities in host memory, by name (pos, neg, neutral, features). [rows×width] each */
-export type StepBlocks = Map<keyof UpstreamActivities, Float32Array>;
+/** A step's upstream activities in host memory, by name (pos, neg, neutral, features; or layer 0's image share, streamed). [rows×width] each */
+export type StepBlocks = Map<keyof UpstreamActivities | ImageShareBlock, Float32Array>;
 
 export interface ChapterInputs {
   /** slot → training row. */
@@ -93,10 +94,10 @@ export async function upstreamActivities(
       const wrong = tf.tensor1d(negatives.subarray(first, first + slice.length), 'int32');
       const [layer0, ...rest] = req.layers as [FFLayer, ...FFLayer[]];
       const p = projectImages(layer0, x, data.classes);
-      const pos = out.pos && last(forwardAll(rest, firstLayerWithLabels(layer0, p, labels)));
-      const neg = out.neg && last(forwardAll(rest, firstLayerWithLabels(layer0, p, wrong)));
+      const pos = out.pos && last(forwardAll(rest, firstLayerWithLabels(p, labels)));
+      const neg = out.neg && last(forwardAll(rest, firstLayerWithLabels(p, wrong)));
       if (out.neutral === undefined) return { pos, neg };
-      const neutral = forwardAll(rest, firstLayerNeutral(layer0, p, data.classes));
+      const neutral = forwardAll(rest, firstLayerNeutral(p));
       const features =
         out.features &&
         (tf.concat(

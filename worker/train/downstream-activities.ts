@@ -7,6 +7,7 @@ import type { FFLayer, StepResult } from '../ff/ff-layer.js';
 import { overlayNeutral } from '../ff/label-overlay.js';
 import { unitLength } from '../ff/label-scores.js';
 import type { ActivationLayout } from '../peer/activation-batch.js';
+import { imageShareParts } from './image-share.js';
 
 /** A step's upstream activities as tensors, named as the blocks are. */
 export type StepInputs = Partial<Record<'pos' | 'neg' | 'neutral' | 'features', tf.Tensor2D>>;
@@ -62,17 +63,33 @@ export interface TrainedStep {
   inputs: StepInputs;
   results: StepResult[];
   neutral: tf.Tensor2D[];
+  /** The negative labels of a step on images. [rows] */
+  negatives?: tf.Tensor1D;
 }
 
 /** What the next group trains on, packed in the wire's order. [sum of the layout's sizes] */
-export function activitiesForDownstream(g: GroupLayers, layout: ActivationLayout, { inputs, results, neutral }: TrainedStep): tf.Tensor1D {
+export function activitiesForDownstream(g: GroupLayers, layout: ActivationLayout, step: TrainedStep): tf.Tensor1D {
+  const made = madeBlocks(g, step);
+  return tf.concat(
+    layout.tensors.map((t) => {
+      const block = made[t.name];
+      if (block === undefined) throw new Error(`group of layers ${g.ownIndices.join(', ')} cannot make the stream's ${t.name} block`);
+      return tf.reshape(block(), [-1]);
+    }),
+  ) as tf.Tensor1D;
+}
+
+/** Every block this step can make, made only when asked for. */
+function madeBlocks(g: GroupLayers, { inputs, results, neutral, negatives }: TrainedStep): Record<string, (() => tf.Tensor) | undefined> {
   const top = results[results.length - 1]!.h;
   const [pos, neg] = g.objective === 'ff' ? splitRows(top) : [top, top];
-  const made: Record<string, () => tf.Tensor2D> = {
+  const share = results[0]?.imageShare;
+  const parts = share && negatives && g.own.length === 1 ? imageShareParts(share, negatives) : {};
+  return {
     pos: () => pos,
     neg: () => neg,
     neutral: () => neutral[neutral.length - 1]!,
     features: () => tf.concat(readoutParts(g, inputs, neutral, g.own.length - 1), 1) as tf.Tensor2D,
+    ...Object.fromEntries(Object.entries(parts).map(([name, t]) => [name, () => t])),
   };
-  return tf.concat(layout.tensors.map((t) => tf.reshape(made[t.name]!(), [-1]))) as tf.Tensor1D;
 }

@@ -25,6 +25,7 @@ import {
   type StepInputs,
 } from './downstream-activities.js';
 import { GroupNegatives, type ChapterNegatives } from './group-negatives.js';
+import { rebuiltFirstLayer } from './image-share.js';
 import { GroupUpdates } from './group-updates.js';
 import type { GroupPlan } from './group-plan.js';
 import { buildHead, buildLayer } from './network.js';
@@ -210,24 +211,28 @@ export class GroupTrainer {
     const { rows } = batch;
     let packed: tf.Tensor1D | undefined;
     const tensors = tf.tidy(() => {
-      const inputs = stepInputs(batch.blocks, rows.length);
       const labels = tf.tensor1d(
         Array.from(rows, (r) => this.data.labels[r]!),
         'int32',
       );
+      const needNeutral = this.head !== undefined || downstream?.tensors.some((t) => t.name === 'neutral' || t.name === 'features');
+      const inputs = this.stepInputs(batch.blocks, labels, needNeutral === true);
+      const negatives = batch.negatives && tf.tensor1d(batch.negatives, 'int32');
       const results =
         this.objective === 'ff'
-          ? this.trainOwnLayersFF(batch, labels, inputs, lr)
+          ? this.trainOwnLayersFF({ rows, negatives }, labels, inputs, lr)
           : this.trainOwnLayersLocalSoftmax(rows, labels, inputs, lr);
       const stats = {
         losses: results.map((r) => r.loss),
         goodPos: results.map((r) => r.goodnessPos),
         goodNeg: results.flatMap((r) => r.goodnessNeg ?? []),
       };
-      const needNeutral = this.head !== undefined || downstream?.tensors.some((t) => t.name === 'neutral' || t.name === 'features');
       const neutral = needNeutral ? ownNeutral(this.packing, () => this.images(rows), inputs, results) : [];
       // Kept past the scope and read after it: webgpu in Node reads back only asynchronously.
-      if (downstream) packed = tf.keep(activitiesForDownstream(this.packing, downstream, { inputs, results, neutral }));
+      if (downstream)
+        packed = tf.keep(
+          activitiesForDownstream(this.packing, downstream, { inputs, results, neutral, ...(negatives ? { negatives } : {}) }),
+        );
       if (this.head === undefined) return stats;
       const features = tf.concat(readoutParts(this.packing, inputs, neutral, this.own.length), 1) as tf.Tensor2D;
       return { ...stats, logits: this.head.trainStep(features, labels, lr).logits };
@@ -235,17 +240,31 @@ export class GroupTrainer {
     return { ...tensors, rows, ...(packed ? { outgoing: packed } : {}) };
   }
 
+  /** A step's upstream activities as tensors: as they came, or rebuilt from layer 0's image share. */
+  private stepInputs(blocks: StepBlocks | undefined, labels: tf.Tensor1D, withNeutral: boolean): StepInputs {
+    if (blocks?.has('imageShare')) return rebuiltFirstLayer(blocks, labels, this.data.inputSize, withNeutral);
+    const rows = labels.shape[0];
+    const inputs: StepInputs = {};
+    for (const [name, values] of blocks ?? []) inputs[name as keyof StepInputs] = tf.tensor2d(values, [rows, values.length / rows]);
+    return inputs;
+  }
+
   /**
    * The ff objective: each layer on positive and negative rows, the first on images (with the
    * shortcut) or on the upstream group's activities, the others on the layer below's.
    */
-  private trainOwnLayersFF({ rows, negatives }: StepBatch, labels: tf.Tensor1D, inputs: StepInputs, lr: number): StepResult[] {
+  private trainOwnLayersFF(
+    { rows, negatives }: { rows: Int32Array; negatives: tf.Tensor1D | undefined },
+    labels: tf.Tensor1D,
+    inputs: StepInputs,
+    lr: number,
+  ): StepResult[] {
     const results: StepResult[] = [];
     for (const [j, layer] of this.own.entries()) {
       const below = results[j - 1]?.h;
       if (below) results.push(layer.trainStep(...splitRows(below), lr));
       else if (inputs.pos && inputs.neg) results.push(layer.trainStep(inputs.pos, inputs.neg, lr));
-      else results.push(layer.trainStepOnImages(this.images(rows), labels, tf.tensor1d(negatives!, 'int32'), lr));
+      else results.push(layer.trainStepOnImages(this.images(rows), labels, negatives!, lr));
     }
     return results;
   }
@@ -320,12 +339,6 @@ export class GroupTrainer {
     this.negatives.restore(tensors);
     this.replica?.sync.restoreCheckpoint?.(tensors);
   }
-}
-
-function stepInputs(blocks: StepBlocks | undefined, rows: number): StepInputs {
-  const inputs: StepInputs = {};
-  for (const [name, values] of blocks ?? []) inputs[name] = tf.tensor2d(values, [rows, values.length / rows]);
-  return inputs;
 }
 
 /** The packed activities of one batch into the slot the wire takes them from; frees the tensor. */

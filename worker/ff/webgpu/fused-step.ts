@@ -92,9 +92,9 @@ export const webgpuStepKernels: StepKernels = {
   },
   // transposeA is native to tfjs-webgpu's matMul: no explicit transpose (that lesson is wasm's).
   weightGradients: (xHat, delta) => ({ dW: tf.matMul(xHat, delta, true, false), db: run<tf.Tensor1D>(columnSum(delta.shape[1]), [delta]) }),
-  imageActivities(layer, p, yPos, yNeg) {
+  imageActivities(p, yPos, yNeg) {
     const [images, units] = p.xw.shape;
-    const inputs = [p.xw, p.squares, p.labelRows, layer.b.value];
+    const inputs = [p.xw, p.squares, p.labelRows, p.bias];
     return {
       h: run<tf.Tensor2D>(labelledActivities(images, units, p.inputs), [...inputs, yPos, yNeg]),
       hNeutral: run<tf.Tensor2D>(neutralActivities(images, units, p.inputs), inputs),

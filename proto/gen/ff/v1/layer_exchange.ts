@@ -195,7 +195,8 @@ export interface ActivationHeader {
   firstStep: number;
   /**
    * tensors lists, in data order, each per-batch tensor ("pos", "neg", "neutral",
-   * "features") and its width; every tensor of a batch has `rows` rows.
+   * "features", or layer 0's image share: "imageShare", "squares", "negLabels",
+   * "labelRows", "bias") and its width; a tensor has `rows` rows unless it says otherwise.
    */
   tensors: ActivationTensor[];
   rows: number;
@@ -207,6 +208,11 @@ export interface ActivationHeader {
 export interface ActivationTensor {
   name: string;
   width: number;
+  /**
+   * rows, when not 0, is this tensor's own row count: a step's weights (layer 0's label
+   * rows and bias) are the same whatever the batch's size.
+   */
+  rows: number;
 }
 
 /** ActivationBatch carries one training step's activities. */
@@ -959,7 +965,7 @@ export const ActivationHeader: MessageFns<ActivationHeader> = {
 };
 
 function createBaseActivationTensor(): ActivationTensor {
-  return { name: "", width: 0 };
+  return { name: "", width: 0, rows: 0 };
 }
 
 export const ActivationTensor: MessageFns<ActivationTensor> = {
@@ -969,6 +975,9 @@ export const ActivationTensor: MessageFns<ActivationTensor> = {
     }
     if (message.width !== 0) {
       writer.uint32(16).uint32(message.width);
+    }
+    if (message.rows !== 0) {
+      writer.uint32(24).uint32(message.rows);
     }
     return writer;
   },
@@ -1002,6 +1011,14 @@ export const ActivationTensor: MessageFns<ActivationTensor> = {
             message.width = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rows = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1021,6 +1038,7 @@ export const ActivationTensor: MessageFns<ActivationTensor> = {
     const message = createBaseActivationTensor();
     message.name = object.name ?? "";
     message.width = object.width ?? 0;
+    message.rows = object.rows ?? 0;
     return message;
   },
 };
