@@ -44,7 +44,7 @@ void describe('layer 0 streamed as its image share', () => {
       neutral: layer.forward(overlayNeutral(x, classes)),
     };
     for (const name of ['pos', 'neg', 'neutral'] as const) {
-      const [a, b] = [await got[name]!.data(), await want[name].data()];
+      const [a, b] = [(await got[name]!.data()) as Float32Array, (await want[name].data()) as Float32Array];
       const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
       assert.ok(worst < 1e-5, `${name} differs by up to ${worst}`);
     }
