@@ -20,8 +20,10 @@ async function streamedChapters(run: string): Promise<number[][]> {
 }
 
 // 4 epochs of 3000 rows in batches of 50, in 2 chapters: 120 steps each. A batch holds
-// 50 rows of layer 0's positive, negative and neutral activities, 128 values each.
-const BATCH_VALUES = 50 * 3 * 128;
+// layer 0's image share (worker/train/image-share.ts): x_blank·W and Σx² and the negative
+// label of each of the 50 rows (128 + 2 values), and the step's 10 label rows of W and bias
+// (128 values each): 7,908 values, where the rows themselves would be 3 × 50 × 128 = 19,200.
+const BATCH_VALUES = 50 * (128 + 2) + 10 * 128 + 128;
 
 void describe('ffjob train --local with exchange: activations (tiny job)', () => {
   let dir = '';
