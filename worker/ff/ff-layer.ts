@@ -35,9 +35,7 @@ export type StepResult = {
   goodnessNeg?: tf.Scalar;
   /** Activities before the update, positive rows then negative: the next layer's input. */
   h: tf.Tensor2D;
-  /** Activities of the same images under the neutral label (trainStepOnImages only). */
-  hNeutral?: tf.Tensor2D;
-  /** What h and hNeutral were made from, before the update (trainStepOnImages only). */
+  /** What h was made from, before the update (trainStepOnImages only): neutralOnImages takes it. */
   imageShare?: ImageShare;
 };
 
@@ -99,17 +97,22 @@ export class FFLayer {
    * one image and differ only in the label written into its first values. x̂W then splits into
    * the image's share, computed once, and the label's row of W; dW likewise: one matMul of
    * each kind instead of two, the same result to rounding. The neutral-label activities the
-   * readout needs come almost free from the same image share.
+   * readout needs come almost free from the same image share (neutralOnImages).
    * x: [P, in] raw images; yPos, yNeg: [P] labels.
    */
   trainStepOnImages(x: tf.Tensor2D, yPos: tf.Tensor1D, yNeg: tf.Tensor1D, lr: number): StepResult {
     return tf.tidy(() => {
       const p = projectImages(this, x, this.cfg.labelSlots);
-      const { h, hNeutral } = this.kernels.imageActivities(p, yPos, yNeg);
+      const h = this.kernels.imageActivities(p, yPos, yNeg);
       const result = this.update(h, x.shape[0], lr, (delta) => this.kernels.imageWeightGradients(p, delta, yPos, yNeg));
       const { xw, squares, inputs, labelRows, bias } = p;
-      return { ...result, hNeutral, imageShare: { xw, squares, inputs, labelRows, bias } };
+      return { ...result, imageShare: { xw, squares, inputs, labelRows, bias } };
     });
+  }
+
+  /** h of the images behind a step's image share under the neutral label, as the layer was before that step. */
+  neutralOnImages(share: ImageShare): tf.Tensor2D {
+    return this.kernels.imageNeutralActivities(share);
   }
 
   /**

@@ -14,7 +14,7 @@ import {
   updatedRunningMean,
   weightGradients,
 } from './ff-math.js';
-import { firstLayerNeutral, firstLayerWithLabels, type ImageProjection } from './label-scores.js';
+import { firstLayerNeutral, firstLayerWithLabels, type ImageProjection, type ImageShare } from './label-scores.js';
 import { applyUpdate, type OptimizerConfig, type ParamState } from './optimizer.js';
 import { wasmApplyUpdate } from './wasm-adam.js';
 import { webgpuStepKernels } from './webgpu/fused-step.js';
@@ -59,8 +59,10 @@ export interface StepKernels {
   /** localSoftmax's objective of h against the layer's block and the labels; peer normalisation counts every row. */
   localSoftmax(h: tf.Tensor2D, block: { v: tf.Tensor2D; c: tf.Tensor1D }, labels: tf.Tensor1D, peer: PeerState): LocalSoftmaxStep;
   weightGradients(xHat: tf.Tensor2D, delta: tf.Tensor2D): { dW: tf.Tensor2D; db: tf.Tensor1D };
-  /** Layer 0's h for the rows [yPos; yNeg] of the same images, and under the neutral label. */
-  imageActivities(p: ImageProjection, yPos: tf.Tensor1D, yNeg: tf.Tensor1D): { h: tf.Tensor2D; hNeutral: tf.Tensor2D };
+  /** Layer 0's h for the rows [yPos; yNeg] of the same images. */
+  imageActivities(p: ImageProjection, yPos: tf.Tensor1D, yNeg: tf.Tensor1D): tf.Tensor2D;
+  /** Layer 0's h of the same images under the neutral label: asked for only where the readout or a stream needs it. */
+  imageNeutralActivities(p: ImageShare): tf.Tensor2D;
   /** dW and db of layer 0 from δ of the rows [yPos; yNeg]. */
   imageWeightGradients(p: ImageProjection, delta: tf.Tensor2D, yPos: tf.Tensor1D, yNeg: tf.Tensor1D): { dW: tf.Tensor2D; db: tf.Tensor1D };
   /** optimizer.ts's applyUpdate. */
@@ -103,10 +105,8 @@ export const tfjsStepKernels: StepKernels = {
     return { loss: local.loss, goodness: tf.mean(goodness(h)) as tf.Scalar, delta, dV: local.dV, dc: local.dc };
   },
   weightGradients,
-  imageActivities: (p, yPos, yNeg) => ({
-    h: tf.concat([firstLayerWithLabels(p, yPos), firstLayerWithLabels(p, yNeg)], 0) as tf.Tensor2D,
-    hNeutral: firstLayerNeutral(p),
-  }),
+  imageActivities: (p, yPos, yNeg) => tf.concat([firstLayerWithLabels(p, yPos), firstLayerWithLabels(p, yNeg)], 0) as tf.Tensor2D,
+  imageNeutralActivities: firstLayerNeutral,
   imageWeightGradients(p, delta, yPos, yNeg) {
     const [positives, classes] = [yPos.shape[0], p.labelRows.shape[0]];
     // One-hot labels add 1 to Σx², so positive and negative rows share the scale 1/r.

@@ -33,14 +33,18 @@ export function splitRows(h: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
 
 /**
  * Neutral-label activities of the own layers: those the training step gave (localSoftmax's
- * h, layer 0's neutral share), the rest from a neutral pass over `images`.
+ * h), layer 0's from its image share, the rest from a neutral pass over `images`.
  */
 export function ownNeutral(g: GroupLayers, images: () => tf.Tensor2D, inputs: StepInputs, results: StepResult[]): tf.Tensor2D[] {
-  const known = g.objective === 'ff' ? (results[0]?.hNeutral ? [results[0].hNeutral] : []) : results.map((r) => r.h);
+  const known = (j: number, layer: FFLayer): tf.Tensor2D | undefined => {
+    if (g.objective === 'localSoftmax') return results[j]?.h;
+    const share = results[j]?.imageShare;
+    return share && layer.neutralOnImages(share);
+  };
   const own: tf.Tensor2D[] = [];
   let h = inputs.neutral;
   for (const [j, layer] of g.own.entries()) {
-    h = known[j] ?? layer.forward(h ?? overlayNeutral(images(), g.classes));
+    h = known(j, layer) ?? layer.forward(h ?? overlayNeutral(images(), g.classes));
     own.push(h);
   }
   return own;

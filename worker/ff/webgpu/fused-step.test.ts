@@ -136,8 +136,7 @@ for (const s of SHAPES) {
       const p = projectImages(layer, rand([s.positives, s.inputs], 11), 10);
       const labels = (seed: number): tf.Tensor1D => tf.randomUniform([s.positives], 0, 10, 'int32', seed) as tf.Tensor1D;
       const [yPos, yNeg] = [labels(12), labels(13)];
-      const want = plain.imageActivities(p, yPos, yNeg);
-      const got = fused.imageActivities(p, yPos, yNeg);
+      const [want, got] = [plain, fused].map((k) => ({ h: k.imageActivities(p, yPos, yNeg), hNeutral: k.imageNeutralActivities(p) }));
       const delta = rand([2 * s.positives, s.units], 14, -1, 1);
       const [gw, pw] = [fused.imageWeightGradients(p, delta, yPos, yNeg), plain.imageWeightGradients(p, delta, yPos, yNeg)];
       return [

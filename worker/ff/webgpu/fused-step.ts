@@ -94,11 +94,11 @@ export const webgpuStepKernels: StepKernels = {
   weightGradients: (xHat, delta) => ({ dW: tf.matMul(xHat, delta, true, false), db: run<tf.Tensor1D>(columnSum(delta.shape[1]), [delta]) }),
   imageActivities(p, yPos, yNeg) {
     const [images, units] = p.xw.shape;
-    const inputs = [p.xw, p.squares, p.labelRows, p.bias];
-    return {
-      h: run<tf.Tensor2D>(labelledActivities(images, units, p.inputs), [...inputs, yPos, yNeg]),
-      hNeutral: run<tf.Tensor2D>(neutralActivities(images, units, p.inputs), inputs),
-    };
+    return run<tf.Tensor2D>(labelledActivities(images, units, p.inputs), [p.xw, p.squares, p.labelRows, p.bias, yPos, yNeg]);
+  },
+  imageNeutralActivities(p) {
+    const [images, units] = p.xw.shape;
+    return run<tf.Tensor2D>(neutralActivities(images, units, p.inputs), [p.xw, p.squares, p.labelRows, p.bias]);
   },
   imageWeightGradients(p, delta, yPos, yNeg) {
     const [images, units] = p.xw.shape;
