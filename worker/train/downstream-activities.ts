@@ -86,14 +86,14 @@ export function activitiesForDownstream(g: GroupLayers, layout: ActivationLayout
 /** Every block this step can make, made only when asked for. */
 function madeBlocks(g: GroupLayers, { inputs, results, neutral, negatives }: TrainedStep): Record<string, (() => tf.Tensor) | undefined> {
   const top = results[results.length - 1]!.h;
-  const [pos, neg] = g.objective === 'ff' ? splitRows(top) : [top, top];
+  let halves: tf.Tensor2D[] | undefined;
+  const half = (k: 0 | 1) => (): tf.Tensor2D => (halves ??= g.objective === 'ff' ? splitRows(top) : [top, top])[k]!;
   const share = results[0]?.imageShare;
-  const parts = share && negatives && g.own.length === 1 ? imageShareParts(share, negatives) : {};
   return {
-    pos: () => pos,
-    neg: () => neg,
+    pos: half(0),
+    neg: half(1),
     neutral: () => neutral[neutral.length - 1]!,
     features: () => tf.concat(readoutParts(g, inputs, neutral, g.own.length - 1), 1) as tf.Tensor2D,
-    ...Object.fromEntries(Object.entries(parts).map(([name, t]) => [name, () => t])),
+    ...(share && negatives ? imageShareParts(share, negatives) : {}),
   };
 }

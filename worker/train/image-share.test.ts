@@ -34,7 +34,7 @@ void describe('layer 0 streamed as its image share', () => {
     const negatives = tf.tensor1d([5, 2, 0, 7, 9, 1], 'int32');
     // What the sender packs, in the layout's order, and what the receiver unpacks.
     const parts = imageShareParts(projectImages(layer, x, classes), negatives);
-    const packed = tf.concat(layout.tensors.map((t) => tf.reshape(parts[t.name as keyof typeof parts], [-1])));
+    const packed = tf.concat(layout.tensors.map((t) => tf.reshape(parts[t.name as keyof typeof parts](), [-1])));
     const values = (await packed.data()) as Float32Array;
     assert.equal(values.length, batchValues(layout));
     const got = rebuiltFirstLayer(unpackBatch(layout, values), labels, inputs, true);

@@ -22,14 +22,14 @@ export function imageShareTensors(width: number, classes: number): ActivationTen
   ];
 }
 
-/** What the sender packs, by block; negatives: the step's negative labels. [rows] */
-export function imageShareParts(share: ImageShare, negatives: tf.Tensor1D): Record<ImageShareBlock, tf.Tensor> {
+/** What the sender packs, by block, made when the layout asks; negatives: the step's negative labels. [rows] */
+export function imageShareParts(share: ImageShare, negatives: tf.Tensor1D): Record<ImageShareBlock, () => tf.Tensor> {
   return {
-    imageShare: share.xw,
-    squares: share.squares,
-    negLabels: tf.cast(negatives, 'float32'),
-    labelRows: share.labelRows,
-    bias: share.bias,
+    imageShare: () => share.xw,
+    squares: () => share.squares,
+    negLabels: () => tf.cast(negatives, 'float32'),
+    labelRows: () => share.labelRows,
+    bias: () => share.bias,
   };
 }
 
