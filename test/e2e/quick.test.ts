@@ -39,7 +39,7 @@ void describe('deploy/examples/mnist-quick.yaml', () => {
     const modelDir = join(last.podDir, 'volumes', 'data', 'mnist-quick-g1-r0', 'model');
     const model = JSON.parse(await readFile(join(modelDir, 'ff.json'), 'utf8')) as { testAccuracy?: number; layers?: number[] };
     assert.equal(model.testAccuracy, accuracy);
-    assert.deepEqual(model.layers, [1000, 450]);
+    assert.deepEqual(model.layers, [1000, 400]);
     const manifest = JSON.parse(await readFile(join(modelDir, 'model.json'), 'utf8')) as { weightsManifest?: unknown[] };
     assert.ok((manifest.weightsManifest ?? []).length > 0, 'model.json has a weights manifest');
 
