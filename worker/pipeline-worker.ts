@@ -76,7 +76,7 @@ export class PipelineWorker extends WorkerBase {
       this.showChapterImages(train, chapter);
       await this.trainOneChapter(trainer, chapter, test);
     }
-    if (writesModel) await this.writeModel(trainer, train);
+    if (writesModel) await this.writeModel(trainer, train, test);
     else if (!plan.isLast) await this.serveUntilDownstreamDone(trainer);
     else await this.succeed();
   }

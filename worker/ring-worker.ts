@@ -59,7 +59,7 @@ export class RingWorker extends WorkerBase {
       this.showChapterImages(train, step.chapter);
       await this.runStep(trainer, step, test);
     }
-    if (plan.isFinal) await this.writeModel(trainer, train);
+    if (plan.isFinal) await this.writeModel(trainer, train, test);
     else await this.serveUntilDownstreamDone();
   }
 

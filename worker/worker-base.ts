@@ -221,8 +221,13 @@ export abstract class WorkerBase {
     this.log.info('test accuracy', { chapter, testAccuracy });
   }
 
-  /** Writes the final model and the termination message, then succeeds. */
-  protected async writeModel(model: HeldModel, train: Dataset): Promise<void> {
+  /**
+   * Writes the final model and the termination message, then succeeds. A run resumed from its
+   * last chapter's checkpoint trained nothing and so evaluated nothing: the model is evaluated
+   * here, or its accuracy would read "not evaluated" in the summary and the job's status.
+   */
+  protected async writeModel(model: HeldModel, train: Dataset, test: Dataset | undefined): Promise<void> {
+    if (this.state.testAccuracy === undefined && test) await this.evaluate(model, test, this.state.chapter);
     const modelDir = join(this.args.dir, 'model');
     const tensors = (await Promise.all([...model.layers.map((l) => l.exportWeights()), model.head?.exportWeights() ?? []])).flat();
     checkTensors(tensors, this.state.chapter);

@@ -48,6 +48,13 @@ void describe('ffjob train --local (tiny job)', () => {
     assert.equal(predicted.code, 0, predicted.stderr);
     // MNIST's first test image is a 7.
     assert.match(predicted.stdout, /^test image 0: predicted \d, true label 7\n$/);
+
+    // Run again: every group resumes from its last checkpoint, trains nothing, and the same
+    // model is evaluated again rather than reported as never evaluated.
+    const again = await runFfjob(['train', '--local', job, '--dir', run, '--output', 'json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stderr.match(/resumed from checkpoint \(chapter 2\/2 done\)/g)?.length, 2, again.stderr);
+    assert.equal(onlyJsonObject(again.stdout).testAccuracy, summary.testAccuracy);
   });
 
   void it('restarts a worker killed after its first checkpoint, which resumes from it', async () => {
